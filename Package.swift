@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One library target per pipeline stage; data flows top to bottom:
+//   ProjectLoading → Templating → Compilation (+ DependencyGraph) → Materialization → Warehouse adapter
+// Only PostgresAdapter imports CLibPQ.
+let package = Package(
+    name: "Strata",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "strata", targets: ["strata"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .target(name: "Basics"),
+        .target(name: "ProjectModel", dependencies: ["Basics"]),
+        .target(name: "ProjectLoading", dependencies: ["Basics", "ProjectModel", "Templating", "Yams"]),
+        .target(name: "Templating", dependencies: ["Basics"]),
+        .target(name: "DependencyGraph", dependencies: ["Basics", "ProjectModel"]),
+        .target(name: "Compilation", dependencies: ["Basics", "ProjectModel", "Templating", "DependencyGraph", "Warehouse"]),
+        .target(name: "Warehouse", dependencies: ["Basics"]),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(name: "PostgresAdapter", dependencies: ["Basics", "Warehouse", "CLibPQ"]),
+        .target(name: "Artifacts", dependencies: ["Basics", "ProjectModel", "Compilation", "Materialization"]),
+        .target(name: "Materialization", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Warehouse"]),
+        .target(
+            name: "Commands",
+            dependencies: [
+                "Basics", "ProjectModel", "ProjectLoading", "Templating", "DependencyGraph", "Compilation",
+                "Warehouse", "PostgresAdapter", "Materialization", "Artifacts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "strata", dependencies: ["Commands"]),
+
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
+        .testTarget(name: "TemplatingTests", dependencies: ["Templating", "Basics"]),
+        .testTarget(name: "ProjectLoadingTests", dependencies: ["ProjectLoading", "ProjectModel", "Basics"]),
+        .testTarget(name: "DependencyGraphTests", dependencies: ["DependencyGraph", "ProjectModel", "Basics"]),
+        .testTarget(
+            name: "CompilationTests",
+            dependencies: ["Compilation", "ProjectLoading", "ProjectModel", "Basics"],
+            resources: [.copy("Golden")]
+        ),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "PostgresAdapter", "Warehouse", "Materialization", "Compilation", "ProjectLoading", "Basics", "Artifacts", "Commands",
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

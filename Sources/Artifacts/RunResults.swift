@@ -1,0 +1,43 @@
+import Foundation
+import Compilation
+import Materialization
+import ProjectModel
+
+/// `target/run_results.json`: per node status, timing, rows and message. Shaped like dbt's run_results v6.
+public enum RunResults {
+    public static let schemaVersion = "https://strata.dev/schemas/run-results/v1.json"
+
+    public static func json(_ results: [StepResult], generatedAt: Date, invocationID: String, elapsed: Double, command: String) -> String {
+        var meta = Obj()
+        meta.set("strata_schema_version", .string(schemaVersion))
+        meta.set("dbt_schema_version", .string("https://schemas.getdbt.com/dbt/run-results/v6.json"))
+        meta.set("strata_version", .string(StrataVersion.current))
+        meta.set("generated_at", .string(Manifest.timestamp(generatedAt)))
+        meta.set("invocation_id", .string(invocationID))
+        let items: [ConfigValue] = results.map { r in
+            var o = Obj()
+            o.set("unique_id", .string(r.id.rawValue))
+            o.set("status", .string(r.status.rawValue))
+            var timing: [ConfigValue] = []
+            if let s = r.startedAt, let c = r.completedAt {
+                timing.append(.dict([ConfigEntry("name", .string("execute")), ConfigEntry("started_at", .string(Manifest.timestamp(s))),
+                                     ConfigEntry("completed_at", .string(Manifest.timestamp(c)))]))
+            }
+            o.set("timing", .list(timing))
+            o.set("execution_time", .double((r.executionTime * 1e6).rounded() / 1e6))
+            o.set("rows_affected", r.rowsAffected.map { .int($0) } ?? .null)
+            o.set("adapter_response", .dict([ConfigEntry("_message", .string(r.status == .success ? r.message : "")),
+                                             ConfigEntry("rows_affected", r.rowsAffected.map { .int($0) } ?? .null)]))
+            o.set("message", .string(r.diagnostic.map(\.description) ?? r.message))
+            o.set("relation_name", .string(r.relation.rendered()))
+            o.set("failures", .null)
+            return o.value
+        }
+        var root = Obj()
+        root.set("metadata", meta.value)
+        root.set("results", .list(items))
+        root.set("elapsed_time", .double((elapsed * 1e6).rounded() / 1e6))
+        root.set("args", .dict([ConfigEntry("which", .string(command))]))
+        return JSONWriter.write(root.value)
+    }
+}

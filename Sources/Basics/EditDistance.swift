@@ -1,0 +1,29 @@
+/// Did-you-mean suggestions for unknown names.
+public enum Suggestion {
+    /// The closest candidate within a small edit distance, if any.
+    public static func closest(to name: String, in candidates: some Sequence<String>) -> String? {
+        var best: (String, Int)?
+        let limit = max(2, name.count / 3)
+        for c in candidates {
+            let d = distance(name.lowercased(), c.lowercased())
+            if d <= limit, best == nil || d < best!.1 { best = (c, d) }
+        }
+        return best?.0
+    }
+
+    public static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var prev = Array(0...b.count)
+        var cur = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            cur[0] = i
+            for j in 1...b.count {
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&prev, &cur)
+        }
+        return prev[b.count]
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Basics
+import Compilation
+import Materialization
+
+/// Prints diagnostics and progress. Paths in diagnostics are project-relative; shown relative to where the user pointed.
+struct Console: Sendable {
+    let sink: any OutputSink
+    /// Prefix that turns a project-relative path into one the user can open ("" when run from the project).
+    let displayPrefix: String
+
+    func displayPath(_ path: String) -> String {
+        path.hasPrefix("/") || displayPrefix.isEmpty ? path : displayPrefix + path
+    }
+
+    func print(_ line: String) { sink.info(line) }
+
+    /// Prints diagnostics like a compiler: `path:line:col: error[CODE]: message`, the line and a caret.
+    func report(_ diagnostics: [Diagnostic]) {
+        // Shown paths are relative to the working directory (or absolute), so the renderer can read them as given.
+        let renderer = DiagnosticRenderer()
+        for d in diagnostics {
+            var shown = d
+            shown.location = d.location.map(relocate)
+            shown.notes = d.notes.map { Diagnostic.Note($0.message, at: $0.location.map(relocate)) }
+            sink.error(renderer.render(shown))
+        }
+    }
+
+    private func relocate(_ l: SourceLocation) -> SourceLocation {
+        SourceLocation(file: displayPath(l.file), line: l.line, column: l.column)
+    }
+}
+
+/// Prints one line per finished step: `12 of 40 OK created table analytics.orders ... [0.21s]`.
+struct ProgressPrinter: ExecutionObserver {
+    let sink: any OutputSink
+
+    func stepStarted(_ step: PlanStep, index: Int, total: Int) {}
+
+    func stepFinished(_ step: PlanStep, result: StepResult, index: Int, total: Int) {
+        let kind = Self.kind(step)
+        let time = String(format: "%.2fs", result.executionTime)
+        switch result.status {
+        case .success:
+            let rows = result.rowsAffected.map { ", \($0) rows" } ?? ""
+            let verb = step.action == .loadSeed ? "loaded" : "created"
+            sink.info("\(index) of \(total) OK \(verb) \(kind) \(step.relation) ... [\(time)\(rows)]")
+        case .error:
+            sink.info("\(index) of \(total) ERROR \(step.action == .loadSeed ? "loading" : "creating") \(kind) \(step.relation) ... [\(time)]")
+        case .skipped:
+            sink.info("\(index) of \(total) SKIP \(kind) \(step.relation) (\(result.message))")
+        }
+    }
+
+    func waitingForLock(schema: String) {
+        sink.info("Waiting for another Strata run to release schema '\(schema)' …")
+    }
+
+    static func kind(_ step: PlanStep) -> String {
+        switch step.action {
+        case .buildView: return "view"
+        case .buildTable: return "table"
+        case .loadSeed: return "seed"
+        case .unsupported: return "model"
+        }
+    }
+}

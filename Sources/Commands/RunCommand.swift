@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import Basics
+import Artifacts
+import Compilation
+import Materialization
+import PostgresAdapter
+import Warehouse
+import ProjectModel
+
+/// Flags shared by commands that build things (run, seed).
+struct BuildOptions: ParsableArguments {
+    @Flag(name: .customLong("full-refresh"), help: "Rebuild incremental models and seeds from scratch.")
+    var fullRefresh = false
+
+    @Flag(name: .customLong("fail-fast"), help: "Stop at the first failure.")
+    var failFast = false
+
+    @Option(name: .customLong("lock-timeout"), help: "Seconds to wait for another run on the same schema (default: wait).")
+    var lockTimeout: Double?
+
+    @Flag(name: .customLong("dry-run"), help: "Print the plan without touching the database.")
+    var dryRun = false
+
+    func validate() throws {
+        if let l = lockTimeout, l < 0 { throw ValidationError("--lock-timeout must not be negative") }
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Build the selected models in PostgreSQL, in dependency order.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var selection: SelectionOptions
+    @OptionGroup var build: BuildOptions
+
+    func validate() throws {
+        if let t = global.threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        try runReporting {
+            try PlanRunner(global: global, selection: selection, build: build, command: "run", noun: "model") { compiled, selected in
+                Planner().plan(compiled, selected: selected)
+            }.run()
+        }
+    }
+}
+
+struct SeedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "seed", abstract: "Load the CSV files under the seed paths into tables (COPY).")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var selection: SelectionOptions
+    @OptionGroup var build: BuildOptions
+
+    func validate() throws {
+        if let t = global.threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        try runReporting {
+            try PlanRunner(global: global, selection: selection, build: build, command: "seed", noun: "seed") { compiled, selected in
+                Planner().planSeeds(compiled, selected: selected)
+            }.run()
+        }
+    }
+}
+
+/// Load → resolve connection → compile → plan → execute → report, for any command that builds a plan.
+struct PlanRunner {
+    let global: GlobalOptions
+    let selection: SelectionOptions
+    let build: BuildOptions
+    let command: String
+    let noun: String
+    let makePlan: (CompiledProject, Set<NodeID>) -> Plan
+
+    init(global: GlobalOptions, selection: SelectionOptions, build: BuildOptions, command: String, noun: String,
+         makePlan: @escaping (CompiledProject, Set<NodeID>) -> Plan) {
+        self.global = global
+        self.selection = selection
+        self.build = build
+        self.command = command
+        self.noun = noun
+        self.makePlan = makePlan
+    }
+
+    func run() throws {
+        let clock = ContinuousClock.now
+        let ws = try Workspace.load(global)
+        var connection = try ws.resolveConnection()
+        let (compiled, selected) = try ws.compile(connection: connection, selection: selection, fullRefresh: build.fullRefresh)
+        let plan = makePlan(compiled, selected)
+        if build.dryRun {
+            ws.console.print(plan.description)
+            return
+        }
+        let conninfo: String
+        do {
+            conninfo = try connection.connectionString(log: ws.console.print)
+        } catch {
+            throw ws.console.fail(error)
+        }
+        let threads = connection.target.threads
+        let plural = plan.steps.count == 1 ? noun : noun + "s"
+        ws.console.print("Running \(plan.steps.count) \(plural) on \(connection.target.database)/\(connection.target.schema) with \(threads) thread\(threads == 1 ? "" : "s")")
+        let executor = Executor(adapter: PostgresAdapter(conninfo: conninfo), project: compiled, projectRoot: ws.project.root)
+        let results: [StepResult]
+        do {
+            results = try executor.run(plan, options: ExecutionOptions(threads: threads, failFast: build.failFast, lockTimeout: build.lockTimeout,
+                                                                       lockSchema: connection.target.schema),
+                                       observer: ProgressPrinter(sink: ws.console.sink))
+        } catch let e as WarehouseError {
+            throw ws.console.fail(Diagnostic(code: "S1302", "cannot \(command): \(e.description) (connection: \(connection.source.description))"))
+        } catch {
+            throw ws.console.fail(error)
+        }
+        let elapsed = ContinuousClock.now - clock
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let json = RunResults.json(results, generatedAt: ws.startedAt, invocationID: ws.invocationID, elapsed: seconds, command: command)
+        try? Data(json.utf8).write(to: ws.targetDirectory.appendingPathComponent("run_results.json"))
+        let ok = results.filter { $0.status == .success }.count
+        let errors = results.filter { $0.status == .error }
+        let skipped = results.filter { $0.status == .skipped }.count
+        ws.console.print("")
+        ws.console.print("Finished \(results.count) \(results.count == 1 ? noun : noun + "s") in \(format(elapsed)): \(ok) OK, \(errors.count) error\(errors.count == 1 ? "" : "s"), \(skipped) skipped.")
+        if !errors.isEmpty {
+            ws.console.report(errors.compactMap(\.diagnostic))
+            throw ReportedFailure(status: .failures)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Basics
+import PostgresAdapter
+
+struct ServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "server", abstract: "Manage the private PostgreSQL under .strata/postgres.",
+                                                    subcommands: [Status.self, Start.self, Stop.self])
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Is the private server running?")
+        @Option(name: .customLong("project-dir")) var projectDir = "."
+        func run() throws {
+            let server = LocalServer(directory: URL(fileURLWithPath: projectDir).appendingPathComponent(".strata/postgres"))
+            switch server.status {
+            case .notInitialized: print("not initialized (\(server.directory.path))")
+            case .stopped: print("stopped (\(server.directory.path))")
+            case .running(let pid): print("running, pid \(pid), socket \(server.socketDirectory.path)")
+            }
+        }
+    }
+
+    struct Start: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start the private server (initializing it if needed).")
+        @Option(name: .customLong("project-dir")) var projectDir = "."
+        func run() throws {
+            let server = LocalServer(directory: URL(fileURLWithPath: projectDir).appendingPathComponent(".strata/postgres"))
+            do {
+                _ = try server.ensureRunning(database: "strata") { print($0) }
+                print("running: \(server.conninfo(database: "strata"))")
+            } catch {
+                FileHandle.standardError.write(Data("error[S1301]: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+    }
+
+    struct Stop: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop the private server.")
+        @Option(name: .customLong("project-dir")) var projectDir = "."
+        func run() throws {
+            let server = LocalServer(directory: URL(fileURLWithPath: projectDir).appendingPathComponent(".strata/postgres"))
+            do { try server.stop(); print("stopped") } catch {
+                FileHandle.standardError.write(Data("error[S1301]: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+    }
+}

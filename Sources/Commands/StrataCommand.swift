@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+
+/// `strata`: the command-line entry point. Subcommands are thin: they parse flags and call the pipeline.
+public struct StrataCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "strata",
+        abstract: "PostgreSQL-native SQL transformations and data contracts.",
+        discussion: "Exit codes: 0 success, 1 a model or test failed, 2 usage, configuration or connection error.",
+        version: "0.1.0",
+        subcommands: [CompileCommand.self, RunCommand.self, SeedCommand.self, ListCommand.self, DebugCommand.self, InitCommand.self,
+                      CleanCommand.self, ServerCommand.self]
+    )
+    public init() {}
+}
+
+/// Runs a command body, turning reported failures into exit codes.
+func runReporting(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let r as ReportedFailure {
+        throw ExitCode(r.status.rawValue)
+    }
+}

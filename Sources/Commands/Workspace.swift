@@ -1,0 +1,108 @@
+import Foundation
+import Basics
+import Artifacts
+import Compilation
+import DependencyGraph
+import PostgresAdapter
+import ProjectLoading
+import ProjectModel
+
+/// Exit codes: 0 ok, 1 a node failed, 2 usage, configuration or connection errors.
+enum ExitStatus: Int32 {
+    case ok = 0, failures = 1, usage = 2
+}
+
+/// A failure already reported to the user; carries the exit status.
+struct ReportedFailure: Error {
+    let status: ExitStatus
+}
+
+/// The composition root of one command: project, connection target, compilation, artifacts.
+struct Workspace {
+    let options: GlobalOptions
+    let console: Console
+    let project: Project
+    let environment: [String: String]
+    let invocationID = UUID().uuidString.lowercased()
+    let startedAt = Date()
+
+    /// Loads the project, printing diagnostics and failing with exit 2 on errors.
+    static func load(_ options: GlobalOptions, sink: any OutputSink = StandardOutputSink()) throws -> Workspace {
+        let prefix = options.projectDir == "." ? "" : (options.projectDir.hasSuffix("/") ? options.projectDir : options.projectDir + "/")
+        let console = Console(sink: sink, displayPrefix: prefix)
+        do {
+            let (project, warnings) = try ProjectLoader().loadWithWarnings(directory: options.projectDir)
+            console.report(warnings)
+            return Workspace(options: options, console: console, project: project, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw console.fail(error)
+        }
+    }
+
+    var targetDirectory: URL { URL(fileURLWithPath: project.root).appendingPathComponent(project.paths.target) }
+
+    func resolveConnection() throws -> ResolvedConnection {
+        do {
+            return try ConnectionResolver(options: options, project: project, environment: environment).resolve()
+        } catch {
+            throw console.fail(error)
+        }
+    }
+
+    func cliVars() throws -> [String: ConfigValue] {
+        guard let v = options.vars else { return [:] }
+        do { return try ProjectLoader.parseVars(v) } catch { throw console.fail(error) }
+    }
+
+    /// Compiles every model; writes `target/compiled/**` for the selected ones and `target/manifest.json`.
+    func compile(connection: ResolvedConnection, selection: SelectionOptions, existingTables: Set<Relation>? = nil, fullRefresh: Bool = false) throws -> (CompiledProject, Set<NodeID>) {
+        do {
+            let compileOptions = CompileOptions(target: connection.target, profileName: project.profileName ?? project.name, vars: try cliVars(),
+                                                environment: environment, existingTables: existingTables, fullRefresh: fullRefresh)
+            let compiled = try Compiler(project: project, options: compileOptions).compile()
+            console.report(compiled.warnings.filter { $0.severity != .error })
+            let selected = try compiled.graph.select(selection.select, exclude: selection.exclude, projectName: project.name)
+            try writeArtifacts(compiled, selected: selected)
+            return (compiled, selected)
+        } catch let e as ReportedFailure {
+            throw e
+        } catch {
+            throw console.fail(error)
+        }
+    }
+
+    func writeArtifacts(_ compiled: CompiledProject, selected: Set<NodeID>) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: targetDirectory, withIntermediateDirectories: true)
+        let compiledRoot = targetDirectory.appendingPathComponent("compiled")
+        var createdDirs = Set<String>()
+        let nodes = compiled.nodes.values.filter { selected.contains($0.id) && $0.compiledSQL != nil && $0.compiledPath != nil }
+        for n in nodes {
+            let url = compiledRoot.appendingPathComponent(n.compiledPath!)
+            let dir = url.deletingLastPathComponent().path
+            if createdDirs.insert(dir).inserted { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        }
+        // Writing thousands of small files is I/O bound; spread it over the cores.
+        let failures = nodes.concurrentMap { n -> String? in
+            let url = compiledRoot.appendingPathComponent(n.compiledPath!)
+            do { try Data(n.compiledSQL!.utf8).write(to: url); return nil } catch { return "\(url.path): \(error.localizedDescription)" }
+        }.compactMap { $0 }
+        if let f = failures.first { throw Diagnostic(code: "S1201", "cannot write compiled SQL: \(f)") }
+        let manifest = Manifest.json(compiled, generatedAt: startedAt, invocationID: invocationID)
+        try Data(manifest.utf8).write(to: targetDirectory.appendingPathComponent("manifest.json"))
+    }
+}
+
+extension Console {
+    /// Prints an error and returns the failure to throw (exit 2).
+    func fail(_ error: Error, status: ExitStatus = .usage) -> ReportedFailure {
+        switch error {
+        case let r as ReportedFailure: return r
+        case let d as DiagnosticError: report(d.diagnostics)
+        case let d as Diagnostic: report([d])
+        case let e as ServerError: report([Diagnostic(code: "S1301", e.description)])
+        default: report([Diagnostic(code: "S0000", String(describing: error))])
+        }
+        return ReportedFailure(status: status)
+    }
+}

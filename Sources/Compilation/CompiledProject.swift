@@ -1,0 +1,73 @@
+import Basics
+import DependencyGraph
+import ProjectModel
+import Templating
+import Warehouse
+
+/// A relation in the warehouse: `database.schema.identifier`.
+public struct Relation: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var database: String
+    public var schema: String
+    public var identifier: String
+    public init(database: String, schema: String, identifier: String) {
+        self.database = database
+        self.schema = schema
+        self.identifier = identifier
+    }
+    /// `"db"."schema"."name"`, as dbt renders relations on PostgreSQL.
+    public func rendered(_ dialect: SQLDialect = .postgres) -> String { dialect.qualified(database, schema, identifier) }
+    /// `"schema"."name"`, for DDL that must not name the database.
+    public func schemaQualified(_ dialect: SQLDialect = .postgres) -> String { dialect.qualified(schema, identifier) }
+    public var description: String { "\(schema).\(identifier)" }
+}
+
+/// How a model is built.
+public enum Materialization: String, Sendable, Codable, CaseIterable {
+    case view, table, ephemeral, incremental, seed, source
+}
+
+/// A node after compilation: resolved config, relation, dependencies and (for models) compiled SQL.
+public struct CompiledNode: Sendable {
+    public var id: NodeID
+    public var kind: NodeKind
+    public var name: String
+    /// Project-relative file path (`models/staging/x.sql`, `seeds/x.csv`); for sources, the YAML file.
+    public var path: String
+    public var config: [String: ConfigValue]
+    public var materialization: Materialization
+    public var tags: [String]
+    /// nil for ephemeral models, which exist only as CTEs.
+    public var relation: Relation?
+    public var dependsOn: [NodeID]
+    public var rawSQL: String
+    public var compiledSQL: String?
+    public var sourceMap: SourceMap?
+    public var description: String
+    public var columns: [ColumnProperties]
+    /// sha256 of the file contents (dbt's checksum).
+    public var checksum: String
+    /// Path below `target/compiled/` where the compiled SQL is written.
+    public var compiledPath: String?
+    /// Source name and table, for `.source` nodes.
+    public var sourceName: String?
+
+    /// Maps a 1-based character position in `compiledSQL` back to the model file.
+    public func location(forCompiledPosition position: Int) -> SourceLocation? {
+        guard let sql = compiledSQL, let map = sourceMap, position >= 1 else { return nil }
+        let scalars = sql.unicodeScalars
+        guard let idx = scalars.index(scalars.startIndex, offsetBy: position - 1, limitedBy: scalars.endIndex) else { return nil }
+        let byteOffset = sql.utf8.distance(from: sql.utf8.startIndex, to: idx)
+        guard let src = map.sourceOffset(forOutputOffset: byteOffset) else { return nil }
+        return SourceFile(path: path, text: rawSQL).location(ofUTF8Offset: src)
+    }
+}
+
+/// Everything `compile` produces: the nodes, the graph, and a topological order.
+public struct CompiledProject: Sendable {
+    public var projectName: String
+    public var target: TargetInfo
+    public var nodes: [NodeID: CompiledNode]
+    public var graph: Graph
+    public var order: [NodeID]
+    public var warnings: [Diagnostic]
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Basics
+import ProjectModel
+import Templating
+
+extension Compiler {
+    /// Globals every render shares, and the project's macros.
+    func makeEnvironment() throws -> Environment {
+        var env = Environment()
+        let target = TargetObject(options.target, profileName: options.profileName)
+        let vars = project.vars.merging(options.vars) { $1 }
+        let environ = options.environment
+        env.globals["target"] = .object(target)
+        env.globals["project_name"] = .string(project.name)
+        env.globals["var"] = .function(Function("var") { args, site in
+            guard let name = args.argument(0, "name")?.asString else { throw site.error("var() needs a variable name", code: "C2001") }
+            if let v = vars[name] { return Value(v) }
+            if let d = args.argument(1, "default") { return d }
+            throw site.error("required var '\(name)' is not set: add it under `vars:` in the project file or pass --vars '{\(name): …}'", code: "C2001")
+        })
+        env.globals["env_var"] = .function(Function("env_var") { args, site in
+            guard let name = args.argument(0, "var")?.asString else { throw site.error("env_var() needs a variable name", code: "C2002") }
+            if let v = environ[name] { return .string(v) }
+            if let d = args.argument(1, "default") { return d }
+            throw site.error("environment variable '\(name)' is not set and no default was given", code: "C2002")
+        })
+        env.globals["exceptions"] = .dict([
+            ("raise_compiler_error", .function(Function("raise_compiler_error") { args, site in
+                throw site.error(args.positional.first?.stringValue ?? "compiler error", code: "C2100")
+            })),
+            ("warn", .function(Function("warn") { _, _ in .string("") })),
+        ])
+        env.globals["log"] = .function(Function("log") { _, _ in .string("") })
+        env.globals["run_query"] = .function(Function("run_query") { _, site in
+            throw site.error("run_query() is not supported yet: Strata renders models without querying the database", code: "C2101")
+        })
+        let sources = project.templateFiles.map { SourceFile(path: $0.path, text: $0.text) }
+        var bag = DiagnosticBag()
+        let templates = sources.compactMap { s in bag.capture { try Template(source: s) } }
+        try bag.throwIfErrors()
+        try env.addMacros(from: templates)
+        return env
+    }
+
+    /// The dbt-style node description passed to generate_schema_name/generate_alias_name.
+    func nodeValue(name: String, kind: NodeKind, path: String, config: [String: ConfigValue]) -> Value {
+        .dict([("name", .string(name)), ("resource_type", .string(kind.rawValue)), ("original_file_path", .string(path)),
+               ("package_name", .string(project.name)), ("config", .dict(config.sorted { $0.key < $1.key }.map { ($0.key, Value($0.value)) }))])
+    }
+
+    /// dbt's default: no custom schema → target schema; custom → `<target>_<custom>`. A project macro overrides it.
+    func schemaName(custom: String?, node: Value, environment: Environment, location: SourceLocation?) throws -> String {
+        if environment.macros["generate_schema_name"] != nil {
+            return try callNamingMacro("generate_schema_name", custom, node, environment)
+        }
+        guard let custom = custom?.trimmingCharacters(in: .whitespaces), !custom.isEmpty else { return options.target.schema }
+        return "\(options.target.schema)_\(custom)"
+    }
+
+    func aliasName(custom: String?, name: String, node: Value, environment: Environment) throws -> String {
+        if environment.macros["generate_alias_name"] != nil {
+            return try callNamingMacro("generate_alias_name", custom, node, environment)
+        }
+        return custom ?? name
+    }
+
+    private func callNamingMacro(_ macro: String, _ custom: String?, _ node: Value, _ environment: Environment) throws -> String {
+        let t = try Template(path: "<\(macro)>", text: "{{ \(macro)(__strata_custom, __strata_node) }}")
+        let out = try Renderer.render(t, environment: environment, globals: ["__strata_custom": custom.map { .string($0) } ?? Value.none, "__strata_node": node])
+        return out.text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,58 @@
+import Basics
+import DependencyGraph
+import ProjectModel
+import Templating
+
+extension Compiler {
+    /// Prepends each model's ephemeral ancestors as CTEs named `__dbt__cte__<name>`, as dbt does.
+    func injectEphemeralCTEs(into nodes: inout [NodeID: CompiledNode], order: [NodeID], graph: Graph) throws {
+        let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+        let ephemeral = Set(nodes.values.filter { $0.materialization == .ephemeral }.map(\.id))
+        guard !ephemeral.isEmpty else { return }
+        // Bodies before injection: each ephemeral contributes its own SQL once.
+        let bodies = nodes.filter { ephemeral.contains($0.key) }.mapValues { $0.compiledSQL ?? "" }
+        for id in order where nodes[id]?.kind == .model {
+            // Ephemeral ancestors reachable only through ephemeral nodes.
+            var needed = Set<NodeID>()
+            var stack = (graph.parents[id] ?? []).filter { ephemeral.contains($0) }
+            while let e = stack.popLast() {
+                guard needed.insert(e).inserted else { continue }
+                stack += (graph.parents[e] ?? []).filter { ephemeral.contains($0) }
+            }
+            guard !needed.isEmpty, let sql = nodes[id]!.compiledSQL else { continue }
+            let ctes = needed.sorted { position[$0]! < position[$1]! }.map { " __dbt__cte__\(nodes[$0]!.name) as (\n\(bodies[$0]!)\n)" }
+            let (newSQL, insertAt, insertedLength) = Self.inject(ctes.joined(separator: ", "), into: sql)
+            nodes[id]!.compiledSQL = newSQL
+            nodes[id]!.sourceMap = nodes[id]!.sourceMap?.inserting(length: insertedLength, at: insertAt)
+        }
+    }
+
+    /// Inserts CTE text after a leading `with` (adding a comma), or adds `with` before the first token.
+    /// Returns the new SQL, the UTF-8 offset of the insertion and the inserted length.
+    static func inject(_ ctes: String, into sql: String) -> (String, Int, Int) {
+        let bytes = Array(sql.utf8)
+        var i = 0
+        // skip whitespace (comments are tokens, as in sqlparse's token_first)
+        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x09 || bytes[i] == 0x0D { i += 1 }
+        func word(at p: Int) -> (String, Int)? {
+            var e = p
+            while e < bytes.count, (bytes[e] | 0x20) >= 0x61 && (bytes[e] | 0x20) <= 0x7A { e += 1 }
+            return e > p ? (String(decoding: bytes[p..<e], as: UTF8.self).lowercased(), e) : nil
+        }
+        if let (w, end) = word(at: i), w == "with" {
+            var insertAt = end
+            var j = end
+            while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x0A || bytes[j] == 0x09 || bytes[j] == 0x0D { j += 1 }
+            if let (w2, end2) = word(at: j), w2 == "recursive" { insertAt = end2 }
+            let insert = ctes + ","
+            let prefix = String(decoding: bytes[..<insertAt], as: UTF8.self)
+            let suffix = String(decoding: bytes[insertAt...], as: UTF8.self)
+            return (prefix + insert + suffix, insertAt, insert.utf8.count)
+        }
+        let insert = "with" + ctes
+        let prefix = String(decoding: bytes[..<i], as: UTF8.self)
+        let suffix = String(decoding: bytes[i...], as: UTF8.self)
+        return (prefix + insert + suffix, i, insert.utf8.count)
+    }
+}
+

@@ -1,0 +1,128 @@
+import Foundation
+import Basics
+import DependencyGraph
+import ProjectModel
+import Templating
+
+extension Compiler {
+    static let materializations = ["view", "table", "ephemeral", "incremental"]
+
+    /// Merges configs in precedence order; `tags` accumulate as in dbt.
+    func merge(_ layers: [[ConfigEntry]]) -> (values: [String: ConfigValue], locations: [String: SourceLocation]) {
+        var values: [String: ConfigValue] = [:]
+        var locations: [String: SourceLocation] = [:]
+        var tags: [String] = []
+        for layer in layers {
+            for e in layer {
+                if e.key == "tags" {
+                    for t in e.value.stringList where !tags.contains(t) { tags.append(t) }
+                    continue
+                }
+                values[e.key] = e.value
+                if let l = e.location { locations[e.key] = l }
+            }
+        }
+        if !tags.isEmpty { values["tags"] = .list(tags.map { .string($0) }) }
+        return (values, locations)
+    }
+
+    func folderPath(_ pathInFolder: String, name: String) -> [String] {
+        [project.name] + pathInFolder.split(separator: "/").dropLast().map(String.init) + [name]
+    }
+
+    func modelNode(_ pm: ParsedModel, environment: Environment) throws -> CompiledNode {
+        let file = pm.file
+        let (config, locations) = merge([
+            project.modelConfigs.resolve(along: folderPath(file.pathInModels, name: file.name)),
+            file.properties?.config ?? [],
+            pm.config,
+        ])
+        let materializedText = config["materialized"]?.asString ?? "view"
+        guard let mat = Materialization(rawValue: materializedText), Self.materializations.contains(materializedText) else {
+            var msg = "unknown materialization '\(materializedText)' for model '\(file.name)'"
+            if let s = Suggestion.closest(to: materializedText, in: Self.materializations) { msg += "; did you mean '\(s)'?" }
+            else { msg += " (expected one of: \(Self.materializations.joined(separator: ", ")))" }
+            throw Diagnostic(code: "C3001", msg, at: locations["materialized"] ?? SourceLocation(file: file.path, line: 1, column: 1))
+        }
+        var values = config
+        values["materialized"] = .string(materializedText)
+        let node = nodeValue(name: file.name, kind: .model, path: file.path, config: values)
+        var relation: Relation?
+        if mat != .ephemeral {
+            let schema = try schemaName(custom: config["schema"]?.asString, node: node, environment: environment, location: locations["schema"])
+            let alias = try aliasName(custom: config["alias"]?.asString, name: file.name, node: node, environment: environment)
+            relation = Relation(database: config["database"]?.asString ?? options.target.database, schema: schema, identifier: alias)
+        }
+        let compiledPath = "\(project.name)/\(file.path)"
+        return CompiledNode(id: pm.id, kind: .model, name: file.name, path: file.path, config: values, materialization: mat,
+                            tags: values["tags"]?.stringList ?? [], relation: relation, dependsOn: [], rawSQL: file.rawSQL,
+                            compiledSQL: nil, sourceMap: nil, description: file.properties?.description ?? "",
+                            columns: file.properties?.columns ?? [], checksum: SHA256.hex(file.rawSQL), compiledPath: compiledPath, sourceName: nil)
+    }
+
+    func seedNode(_ seed: SeedFile, environment: Environment) throws -> CompiledNode {
+        let (config, locations) = merge([
+            project.seedConfigs.resolve(along: folderPath(seed.pathInSeeds, name: seed.name)),
+            seed.properties?.config ?? [],
+        ])
+        var values = config
+        values["materialized"] = .string("seed")
+        let node = nodeValue(name: seed.name, kind: .seed, path: seed.path, config: values)
+        let schema = try schemaName(custom: config["schema"]?.asString, node: node, environment: environment, location: locations["schema"])
+        let alias = try aliasName(custom: config["alias"]?.asString, name: seed.name, node: node, environment: environment)
+        let checksum = (FileManager.default.contents(atPath: project.root + "/" + seed.path)).map { SHA256.hex(Array($0)) } ?? ""
+        return CompiledNode(id: .seed(project.name, seed.name), kind: .seed, name: seed.name, path: seed.path, config: values, materialization: .seed,
+                            tags: values["tags"]?.stringList ?? [], relation: Relation(database: config["database"]?.asString ?? options.target.database, schema: schema, identifier: alias),
+                            dependsOn: [], rawSQL: "", compiledSQL: nil, sourceMap: nil, description: seed.properties?.description ?? "",
+                            columns: seed.properties?.columns ?? [], checksum: checksum, compiledPath: nil, sourceName: nil)
+    }
+
+    func sourceNode(_ table: SourceTable, environment: Environment) throws -> CompiledNode {
+        // schema and database may be templated: `"{{ target.schema }}_raw"`
+        func renderField(_ text: String) throws -> String {
+            guard text.contains("{") else { return text }
+            let path = table.location?.file ?? "sources"
+            let t = try Template(path: path, text: text)
+            return try Renderer.render(t, environment: environment).text
+        }
+        let schema = try renderField(table.schema ?? table.sourceName)
+        let database = try table.database.map(renderField) ?? options.target.database
+        let relation = Relation(database: database, schema: schema, identifier: table.identifier ?? table.tableName)
+        return CompiledNode(id: .source(project.name, table.sourceName, table.tableName), kind: .source, name: "\(table.sourceName).\(table.tableName)",
+                            path: table.location?.file ?? "", config: [:], materialization: .source, tags: [], relation: relation, dependsOn: [],
+                            rawSQL: "", compiledSQL: nil, sourceMap: nil, description: table.description, columns: [], checksum: "",
+                            compiledPath: nil, sourceName: table.sourceName)
+    }
+}
+
+/// Resolves ref/source names to node ids, with did-you-mean suggestions.
+struct NameResolver: Sendable {
+    let models: [String: NodeID]
+    let seeds: [String: NodeID]
+    let sources: [String: NodeID]
+    let disabled: Set<String>
+    let projectName: String
+
+    func ref(_ name: String, package: String? = nil, at location: SourceLocation?) throws -> NodeID {
+        if let package, package != projectName {
+            throw Diagnostic(code: "C2005", "ref('\(package)', '\(name)'): package '\(package)' is not installed (packages are not supported yet)", at: location)
+        }
+        if let id = models[name] ?? seeds[name] { return id }
+        if disabled.contains(name) {
+            throw Diagnostic(code: "C2003", "ref('\(name)') points to a disabled node", at: location)
+        }
+        var msg = "ref('\(name)') does not match any model or seed"
+        if let s = Suggestion.closest(to: name, in: Array(models.keys) + Array(seeds.keys)) { msg += "; did you mean '\(s)'?" }
+        throw Diagnostic(code: "C2003", msg, at: location)
+    }
+
+    func source(_ source: String, _ table: String, at location: SourceLocation?) throws -> NodeID {
+        if let id = sources["\(source).\(table)"] { return id }
+        var msg = "source('\(source)', '\(table)') is not declared in any sources: YAML"
+        if let s = Suggestion.closest(to: "\(source).\(table)", in: sources.keys) {
+            let parts = s.split(separator: ".", maxSplits: 1)
+            msg += "; did you mean source('\(parts[0])', '\(parts[1])')?"
+        }
+        throw Diagnostic(code: "C2004", msg, at: location)
+    }
+}

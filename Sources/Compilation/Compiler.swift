@@ -1,0 +1,181 @@
+import Foundation
+import Basics
+import DependencyGraph
+import ProjectModel
+import Templating
+import Warehouse
+
+/// Options that change what compilation produces.
+public struct CompileOptions: Sendable {
+    public var target: TargetInfo
+    public var profileName: String
+    /// `--vars` from the command line; they override the project's `vars:`.
+    public var vars: [String: ConfigValue]
+    public var environment: [String: String]
+    /// Relations that exist in the warehouse (for `is_incremental()`); nil when compiling offline.
+    public var existingTables: Set<Relation>?
+    public var fullRefresh: Bool
+
+    public init(target: TargetInfo = TargetInfo(), profileName: String = "default", vars: [String: ConfigValue] = [:],
+                environment: [String: String] = ProcessInfo.processInfo.environment, existingTables: Set<Relation>? = nil, fullRefresh: Bool = false) {
+        self.target = target
+        self.profileName = profileName
+        self.vars = vars
+        self.environment = environment
+        self.existingTables = existingTables
+        self.fullRefresh = fullRefresh
+    }
+}
+
+/// Project → compiled nodes and graph. Renders every enabled model; reports every problem at once.
+public struct Compiler: Sendable {
+    public let project: Project
+    public let options: CompileOptions
+
+    public init(project: Project, options: CompileOptions) {
+        self.project = project
+        self.options = options
+    }
+
+    /// A model after parsing and config resolution, before rendering.
+    struct ParsedModel {
+        var file: ModelFile
+        var template: Template
+        var id: NodeID
+        var config: [ConfigEntry]
+        var staticRefs: [(String, Int)]
+        var staticSources: [(String, String, Int)]
+    }
+
+    public func compile() throws -> CompiledProject {
+        var bag = DiagnosticBag()
+        let environment = try makeEnvironment()
+
+        // 1. Parse every model (in parallel) and find its static refs, sources and config.
+        let parsed = parseModels(environment: environment, bag: &bag)
+
+        // 2. Nodes: models, seeds, sources with relations.
+        var nodes: [NodeID: CompiledNode] = [:]
+        var graph = Graph()
+        var modelsByName: [String: NodeID] = [:]
+        var disabled: Set<String> = []
+        for pm in parsed {
+            guard let node = bag.capture({ try modelNode(pm, environment: environment) }) else { continue }
+            if node.config["enabled"]?.asBool == false { disabled.insert(node.name); continue }
+            nodes[node.id] = node
+            modelsByName[node.name] = node.id
+        }
+        var seedsByName: [String: NodeID] = [:]
+        for seed in project.seeds {
+            guard let node = bag.capture({ try seedNode(seed, environment: environment) }) else { continue }
+            if node.config["enabled"]?.asBool == false { disabled.insert(node.name); continue }
+            if modelsByName[seed.name] != nil {
+                bag.append(Diagnostic(code: "C3003", "seed '\(seed.name)' has the same name as a model; ref('\(seed.name)') would be ambiguous",
+                                      at: SourceLocation(file: seed.path, line: 1, column: 1)))
+            }
+            nodes[node.id] = node
+            seedsByName[node.name] = node.id
+        }
+        var sourcesByKey: [String: NodeID] = [:]
+        for table in project.sources {
+            guard let node = bag.capture({ try sourceNode(table, environment: environment) }) else { continue }
+            nodes[node.id] = node
+            sourcesByKey["\(table.sourceName).\(table.tableName)"] = node.id
+        }
+        for node in nodes.values {
+            graph.add(GraphNode(id: node.id, kind: node.kind, name: node.name, path: node.path, tags: node.tags, config: node.config))
+        }
+
+        // 3. Static edges.
+        let resolver = NameResolver(models: modelsByName, seeds: seedsByName, sources: sourcesByKey, disabled: disabled, projectName: project.name)
+        for pm in parsed where nodes[pm.id] != nil {
+            for (name, offset) in pm.staticRefs {
+                let loc = pm.template.source.location(ofUTF8Offset: offset)
+                if let up = bag.capture({ try resolver.ref(name, at: loc) }) {
+                    graph.add(Edge(from: up, to: pm.id, location: loc))
+                }
+            }
+            for (s, t, offset) in pm.staticSources {
+                let loc = pm.template.source.location(ofUTF8Offset: offset)
+                if let up = bag.capture({ try resolver.source(s, t, at: loc) }) {
+                    graph.add(Edge(from: up, to: pm.id, location: loc))
+                }
+            }
+        }
+        try bag.throwIfErrors()
+        _ = try graph.topologicalOrder()
+
+        // 4. Render every model with real relations (in parallel).
+        let rendered = render(parsed.filter { nodes[$0.id] != nil }, nodes: nodes, resolver: resolver, environment: environment)
+        for (pm, result) in zip(parsed.filter { nodes[$0.id] != nil }, rendered) {
+            switch result {
+            case .failure(let e):
+                if let d = e as? DiagnosticError { bag.append(contentsOf: d.diagnostics) }
+                else if let d = e as? Diagnostic { bag.append(d) }
+                else { bag.append(Diagnostic(code: "C1000", "\(e)", at: SourceLocation(file: pm.file.path, line: 1, column: 1))) }
+            case .success(let r):
+                nodes[pm.id]!.compiledSQL = r.text.text
+                nodes[pm.id]!.sourceMap = r.text.sourceMap
+                // refs only known at render time (non-literal arguments) join the graph
+                for (up, loc) in r.dynamicEdges { graph.add(Edge(from: up, to: pm.id, location: loc)) }
+            }
+        }
+        try bag.throwIfErrors()
+        let order = try graph.topologicalOrder()
+        for id in order { nodes[id]!.dependsOn = (graph.parents[id] ?? []).sorted() }
+
+        // 5. Ephemeral models become CTEs in their dependents.
+        try injectEphemeralCTEs(into: &nodes, order: order, graph: graph)
+        return CompiledProject(projectName: project.name, target: options.target, nodes: nodes, graph: graph, order: order, warnings: bag.diagnostics)
+    }
+
+    // MARK: parsing
+
+    func parseModels(environment: Environment, bag: inout DiagnosticBag) -> [ParsedModel] {
+        let files = project.models
+        let results = files.concurrentMap { f in Result { try parseModel(f, environment: environment) } }
+        var out: [ParsedModel] = []
+        for r in results {
+            switch r {
+            case .success(let pm): out.append(pm)
+            case .failure(let e): _ = bag.capture { throw e }
+            }
+        }
+        return out
+    }
+
+    func parseModel(_ file: ModelFile, environment: Environment) throws -> ParsedModel {
+        let template = try Template(path: file.path, text: file.rawSQL)
+        var refs: [(String, Int)] = [], sources: [(String, String, Int)] = [], config: [ConfigEntry] = []
+        let source = template.source
+        for call in template.calls(named: ["ref", "source", "config"]) {
+            let loc = source.location(ofUTF8Offset: call.offset)
+            switch call.name {
+            case "ref":
+                // ref('name') or ref('package', 'name'); non-literal arguments resolve at render time
+                if let args = call.literalStrings, (1...2).contains(args.count) { refs.append((args.last!, call.offset)) }
+            case "source":
+                if let args = call.literalStrings {
+                    guard args.count == 2 else { throw Diagnostic(code: "C2004", "source() takes a source name and a table name", at: loc) }
+                    sources.append((args[0], args[1], call.offset))
+                }
+            default:
+                // config(...) is evaluated now, so the model's name and schema are known before rendering
+                let globals = staticGlobals()
+                for (key, expr) in call.keyword {
+                    if let v = try? Renderer.evaluate(expr, of: template, environment: environment, globals: globals) {
+                        config.append(ConfigEntry(key, v.configValue, at: source.location(ofUTF8Offset: expr.offset)))
+                    }
+                }
+                if let first = call.positional.first, let v = try? Renderer.evaluate(first, of: template, environment: environment, globals: globals), case .dict(let d) = v {
+                    for (k, val) in d.pairs { config.append(ConfigEntry(k, val.configValue, at: loc)) }
+                }
+            }
+        }
+        return ParsedModel(file: file, template: template, id: .model(project.name, file.name), config: config, staticRefs: refs, staticSources: sources)
+    }
+
+    func staticGlobals() -> [String: Value] {
+        ["config": .function(Function("config") { _, _ in .string("") }), "execute": .bool(false)]
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import ProjectModel
+import Templating
+import Warehouse
+
+/// `{{ ref('x') }}`, `{{ source('a','b') }}`, `{{ this }}` in templates.
+final class RelationObject: TemplateObject {
+    let relation: Relation?
+    /// Ephemeral models render as their CTE name.
+    let cteName: String?
+    let materialization: Materialization
+
+    init(relation: Relation?, cteName: String? = nil, materialization: Materialization) {
+        self.relation = relation
+        self.cteName = cteName
+        self.materialization = materialization
+    }
+
+    var typeName: String { "Relation" }
+    var stringValue: String { cteName ?? relation?.rendered() ?? "" }
+
+    func attribute(_ name: String) -> Value? {
+        switch name {
+        case "database": return relation.map { .string($0.database) } ?? Value.none
+        case "schema": return relation.map { .string($0.schema) } ?? Value.none
+        case "identifier", "name", "table": return .string(relation?.identifier ?? cteName ?? "")
+        case "is_table": return .bool(materialization == .table || materialization == .incremental || materialization == .seed)
+        case "is_view": return .bool(materialization == .view)
+        case "is_cte": return .bool(cteName != nil)
+        case "type": return .string(materialization == .view ? "view" : "table")
+        case "render": return .function(Function("render") { [stringValue] _, _ in .string(stringValue) })
+        case "quote", "include":
+            // The relation is always fully quoted; these return it unchanged.
+            return .function(Function(name) { [self] _, _ in .object(self) })
+        default: return nil
+        }
+    }
+}
+
+/// `target`: names of the connection target, never its password.
+final class TargetObject: TemplateObject {
+    let info: TargetInfo
+    let profileName: String
+    init(_ info: TargetInfo, profileName: String) {
+        self.info = info
+        self.profileName = profileName
+    }
+    var typeName: String { "target" }
+    var stringValue: String { "{'name': '\(info.name)', 'schema': '\(info.schema)', 'type': '\(info.type)'}" }
+    func attribute(_ name: String) -> Value? {
+        switch name {
+        case "name", "target_name": return .string(info.name)
+        case "schema": return .string(info.schema)
+        case "database", "dbname": return .string(info.database)
+        case "type": return .string(info.type)
+        case "user": return .string(info.user)
+        case "threads": return .int(info.threads)
+        case "profile_name": return .string(profileName)
+        default: return nil
+        }
+    }
+}
+
+/// Records what a render called: refs, sources, config.
+final class RenderRecorder: @unchecked Sendable {
+    var refs: [(name: String, offset: Int)] = []
+    var sources: [(source: String, table: String, offset: Int)] = []
+    var config: [ConfigEntry] = []
+}

@@ -1,0 +1,154 @@
+import Basics
+import ProjectModel
+
+/// dbt's node selection syntax: `name`, `+name`, `name+`, `2+name`, `+name+`, `@name`, `tag:x`,
+/// `path:models/staging`, `config.materialized:table`, `source:raw`, globs; spaces union, commas intersect.
+public struct Selector: Sendable {
+    /// Union of intersections of atoms.
+    let groups: [[Atom]]
+
+    struct Atom: Sendable {
+        var method: String   // fqn (name), tag, path, config.<key>, source, resource_type
+        var value: String
+        var parents: Int?    // nil none, Int.max all
+        var children: Int?
+        var at: Bool         // @: descendants and all their ancestors
+    }
+
+    public init(_ expression: String) throws {
+        var groups: [[Atom]] = []
+        for word in expression.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+            groups.append(try word.split(separator: ",").map { try Selector.atom(String($0)) })
+        }
+        guard !groups.isEmpty else { throw Diagnostic(code: "G3001", "empty selector") }
+        self.groups = groups
+    }
+
+    static func atom(_ raw: String) throws -> Atom {
+        var s = Substring(raw)
+        var at = false, parents: Int?, children: Int?
+        if s.hasPrefix("@") { at = true; s = s.dropFirst() }
+        if let plus = s.firstIndex(of: "+"), s[s.startIndex..<plus].allSatisfy(\.isNumber) {
+            let digits = s[s.startIndex..<plus]
+            parents = digits.isEmpty ? Int.max : Int(digits)!
+            s = s[s.index(after: plus)...]
+        }
+        if let plus = s.lastIndex(of: "+"), s[s.index(after: plus)...].allSatisfy(\.isNumber), plus != s.startIndex {
+            let digits = s[s.index(after: plus)...]
+            children = digits.isEmpty ? Int.max : Int(digits)!
+            s = s[..<plus]
+        }
+        guard !s.isEmpty else { throw Diagnostic(code: "G3001", "invalid selector '\(raw)'") }
+        var method = "fqn", value = String(s)
+        if let colon = s.firstIndex(of: ":") {
+            method = String(s[..<colon])
+            value = String(s[s.index(after: colon)...])
+            let known = ["tag", "path", "source", "resource_type", "fqn", "file"]
+            guard known.contains(method) || method.hasPrefix("config.") else {
+                var msg = "unknown selector method '\(method)'"
+                if let sug = Suggestion.closest(to: method, in: known + ["config.materialized"]) { msg += "; did you mean '\(sug)'?" }
+                throw Diagnostic(code: "G3002", msg)
+            }
+        }
+        return Atom(method: method, value: value, parents: parents, children: children, at: at)
+    }
+
+    /// The ids this selector picks from `graph`.
+    public func select(in graph: Graph, projectName: String) -> Set<NodeID> {
+        var result = Set<NodeID>()
+        for group in groups {
+            var acc: Set<NodeID>?
+            for atom in group {
+                let s = Selector.evaluate(atom, graph, projectName)
+                acc = acc.map { $0.intersection(s) } ?? s
+            }
+            result.formUnion(acc ?? [])
+        }
+        return result
+    }
+
+    static func evaluate(_ atom: Atom, _ graph: Graph, _ project: String) -> Set<NodeID> {
+        var base = Set(graph.nodes.values.filter { matches(atom, $0, project) }.map(\.id))
+        var out = base
+        for id in base {
+            if let p = atom.parents { out.formUnion(graph.ancestors(of: id, depth: p == Int.max ? nil : p)) }
+            if let c = atom.children { out.formUnion(graph.descendants(of: id, depth: c == Int.max ? nil : c)) }
+            if atom.at {
+                let d = graph.descendants(of: id)
+                out.formUnion(d)
+                for x in d { out.formUnion(graph.ancestors(of: x)) }
+                out.formUnion(graph.ancestors(of: id))
+            }
+        }
+        base = out
+        return base
+    }
+
+    static func matches(_ atom: Atom, _ node: GraphNode, _ project: String) -> Bool {
+        switch atom.method {
+        case "tag": return node.tags.contains { glob(atom.value, $0) }
+        case "path", "file":
+            let v = atom.value.hasSuffix("/") ? String(atom.value.dropLast()) : atom.value
+            return !node.path.isEmpty && (node.path == v || node.path.hasPrefix(v + "/") || glob(v, node.path) || (atom.method == "file" && (node.path as String).hasSuffix("/" + v)))
+        case "source":
+            guard node.kind == .source else { return false }
+            let parts = node.id.rawValue.split(separator: ".").dropFirst(2).map(String.init) // source, table
+            let want = atom.value.split(separator: ".").map(String.init)
+            return zip(want, parts).allSatisfy { glob($0, $1) } && want.count <= parts.count
+        case "resource_type": return node.kind.rawValue == atom.value
+        default:
+            if atom.method.hasPrefix("config.") {
+                let key = String(atom.method.dropFirst("config.".count))
+                guard let v = node.config[key] else { return false }
+                switch v {
+                case .string(let s): return glob(atom.value, s)
+                case .bool(let b): return atom.value.lowercased() == (b ? "true" : "false")
+                case .int(let i): return atom.value == String(i)
+                case .list(let l): return l.contains { $0.asString.map { glob(atom.value, $0) } ?? false }
+                default: return false
+                }
+            }
+            // fqn / bare name: matches the node name, or a dotted fqn path (project.folder.name), or a folder
+            if node.kind == .source { return false }
+            if glob(atom.value, node.name) { return true }
+            var fqn = [project]
+            let comps = node.path.split(separator: "/").map(String.init)
+            if comps.count > 1 { fqn += comps.dropFirst().dropLast() }
+            fqn.append(node.name)
+            let want = atom.value.split(separator: ".").map(String.init)
+            // dbt: the selector is a prefix of the fqn, with or without the project name
+            if want.count <= fqn.count, zip(want, fqn).allSatisfy({ glob($0, $1) }) { return true }
+            let rest = Array(fqn.dropFirst())
+            if want.count <= rest.count, zip(want, rest).allSatisfy({ glob($0, $1) }) { return true }
+            return false
+        }
+    }
+
+    /// Shell-style glob with `*` and `?`.
+    static func glob(_ pattern: String, _ s: String) -> Bool {
+        if !pattern.contains("*") && !pattern.contains("?") { return pattern == s }
+        let p = Array(pattern), t = Array(s)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count, p[pi] == "?" || p[pi] == t[ti] { pi += 1; ti += 1 }
+            else if pi < p.count, p[pi] == "*" { star = pi; mark = ti; pi += 1 }
+            else if star >= 0 { pi = star + 1; mark += 1; ti = mark }
+            else { return false }
+        }
+        while pi < p.count, p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}
+
+extension Graph {
+    /// `--select` minus `--exclude`; no `--select` means every node.
+    public func select(_ select: [String], exclude: [String], projectName: String) throws -> Set<NodeID> {
+        var chosen: Set<NodeID>
+        if select.isEmpty { chosen = Set(nodes.keys) }
+        else { chosen = try Selector(select.joined(separator: " ")).select(in: self, projectName: projectName) }
+        if !exclude.isEmpty {
+            chosen.subtract(try Selector(exclude.joined(separator: " ")).select(in: self, projectName: projectName))
+        }
+        return chosen
+    }
+}

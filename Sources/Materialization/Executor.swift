@@ -1,0 +1,277 @@
+import Foundation
+import Basics
+import Compilation
+import DependencyGraph
+import ProjectModel
+import Warehouse
+
+/// The outcome of one step.
+public struct StepResult: Sendable {
+    public enum Status: String, Sendable, Codable { case success, error, skipped }
+    public var id: NodeID
+    public var status: Status
+    public var message: String
+    public var startedAt: Date?
+    public var completedAt: Date?
+    public var executionTime: Double
+    public var rowsAffected: Int?
+    /// A located diagnostic for errors (mapped back to the model file where possible).
+    public var diagnostic: Diagnostic?
+    public var relation: Relation
+}
+
+/// How to run a plan.
+public struct ExecutionOptions: Sendable {
+    public var threads: Int
+    public var failFast: Bool
+    /// Seconds to wait for another run's lock on the schema; nil waits indefinitely.
+    public var lockTimeout: Double?
+    /// Advisory lock key material: the target schema.
+    public var lockSchema: String
+    public init(threads: Int = 4, failFast: Bool = false, lockTimeout: Double? = nil, lockSchema: String) {
+        self.threads = threads
+        self.failFast = failFast
+        self.lockTimeout = lockTimeout
+        self.lockSchema = lockSchema
+    }
+}
+
+/// Receives progress as steps start and finish (called from worker threads).
+public protocol ExecutionObserver: Sendable {
+    func stepStarted(_ step: PlanStep, index: Int, total: Int)
+    func stepFinished(_ step: PlanStep, result: StepResult, index: Int, total: Int)
+    func waitingForLock(schema: String)
+}
+
+/// Runs a plan against a warehouse: dependency order, N workers with a connection each, a schema lock.
+public struct Executor: Sendable {
+    public let adapter: any WarehouseAdapter
+    public let project: CompiledProject
+    /// The project folder, for reading seed files.
+    public let projectRoot: String
+
+    public init(adapter: any WarehouseAdapter, project: CompiledProject, projectRoot: String) {
+        self.adapter = adapter
+        self.project = project
+        self.projectRoot = projectRoot
+    }
+
+    public func run(_ plan: Plan, options: ExecutionOptions, observer: any ExecutionObserver) throws -> [StepResult] {
+        guard !plan.steps.isEmpty else { return [] }
+        let lockConnection = try adapter.connect()
+        defer { lockConnection.close() }
+        try acquireLock(lockConnection, schema: options.lockSchema, timeout: options.lockTimeout, observer: observer)
+        defer { _ = try? lockConnection.execute("SELECT pg_advisory_unlock_all()") }
+        for schema in plan.schemas {
+            try lockConnection.execute("CREATE SCHEMA IF NOT EXISTS \(adapter.dialect.quote(schema))")
+        }
+        let scheduler = Scheduler(plan: plan, failFast: options.failFast)
+        let workers = max(1, min(options.threads, plan.steps.count))
+        // Open every worker's connection up front, so a dead database fails before anything is built.
+        var connections: [any WarehouseConnection] = []
+        for _ in 0..<workers { connections.append(try adapter.connect()) }
+        let group = DispatchGroup()
+        for conn in connections {
+            let worker = Thread { [self] in
+                defer { conn.close(); group.leave() }
+                while let (index, step) = scheduler.next() {
+                    observer.stepStarted(step, index: index, total: plan.steps.count)
+                    let result = execute(step, on: conn)
+                    for skipped in scheduler.complete(step.id, result: result) {
+                        observer.stepFinished(skipped.0, result: skipped.1, index: skipped.2, total: plan.steps.count)
+                    }
+                    observer.stepFinished(step, result: result, index: index, total: plan.steps.count)
+                }
+            }
+            worker.stackSize = 4 << 20
+            group.enter()
+            worker.start()
+        }
+        group.wait()
+        return scheduler.results(in: plan)
+    }
+
+    private func acquireLock(_ conn: any WarehouseConnection, schema: String, timeout: Double?, observer: any ExecutionObserver) throws {
+        let key = "strata:" + schema
+        if try conn.execute("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", parameters: [key]).scalar == "t" { return }
+        observer.waitingForLock(schema: schema)
+        if let timeout { try conn.execute("SET lock_timeout = '\(Int(timeout * 1000))ms'") }
+        do {
+            try conn.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", parameters: [key])
+        } catch let e as WarehouseError where e.sqlState == "55P03" {
+            throw ExecutionError("another Strata run holds the lock on schema '\(schema)'; gave up after \(timeout.map { "\($0)" } ?? "?")s (--lock-timeout)")
+        }
+        try conn.execute("SET lock_timeout = 0")
+    }
+
+    func execute(_ step: PlanStep, on conn: any WarehouseConnection) -> StepResult {
+        let started = Date()
+        let clock = ContinuousClock.now
+        var result = StepResult(id: step.id, status: .success, message: "", startedAt: started, completedAt: nil, executionTime: 0,
+                                rowsAffected: nil, diagnostic: nil, relation: step.relation)
+        let swap = RelationSwap(connection: conn, dialect: adapter.dialect)
+        do {
+            switch step.action {
+            case .buildView:
+                _ = try swap.build(.view, relation: step.relation, sql: step.sql)
+                result.message = "CREATE VIEW"
+            case .buildTable:
+                result.rowsAffected = try swap.build(.table, relation: step.relation, sql: step.sql)
+                result.message = "SELECT \(result.rowsAffected ?? 0)"
+            case .loadSeed:
+                let loader = SeedLoader(adapter: adapter, projectRoot: projectRoot)
+                do {
+                    result.rowsAffected = try loader.load(project.nodes[step.id]!, on: conn)
+                } catch {
+                    let table = try? loader.read(project.nodes[step.id]!).0
+                    throw loader.diagnostic(for: error, node: project.nodes[step.id]!, table: table)
+                }
+                result.message = "INSERT \(result.rowsAffected ?? 0)"
+            case .unsupported(let why):
+                throw ExecutionError(why)
+            }
+        } catch {
+            result.status = .error
+            result.diagnostic = diagnostic(for: error, step: step)
+            result.message = result.diagnostic?.message ?? "\(error)"
+        }
+        result.completedAt = Date()
+        let elapsed = ContinuousClock.now - clock
+        result.executionTime = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return result
+    }
+
+    /// Maps a database error back to the model file: the statement position → compiled SQL → template line:col.
+    func diagnostic(for error: Error, step: PlanStep) -> Diagnostic {
+        let node = project.nodes[step.id]
+        let fileStart = node.map { SourceLocation(file: $0.path, line: 1, column: 1) }
+        switch error {
+        case let d as Diagnostic:
+            return d
+        case let f as RelationSwap.StatementFailure:
+            let e = f.error
+            var location = fileStart
+            if let pos = e.position, let offset = f.bodyOffset, pos > offset, let node,
+               let mapped = node.location(forCompiledPosition: pos - offset) {
+                location = mapped
+            }
+            var notes: [Diagnostic.Note] = []
+            if let d = e.detail { notes.append(.init("detail: \(d)")) }
+            if let h = e.hint { notes.append(.init("hint: \(h)")) }
+            notes.append(.init("\(step.relation) was left as it was"))
+            let state = e.sqlState.map { " [SQLSTATE \($0)]" } ?? ""
+            return Diagnostic(code: "R4001", "model '\(step.name)' failed: \(e.message)\(state)", at: location, notes: notes)
+        case let e as WarehouseError:
+            return Diagnostic(code: "R4002", "model '\(step.name)' failed: \(e.description)", at: fileStart)
+        case let e as ExecutionError:
+            return Diagnostic(code: "R4003", "model '\(step.name)': \(e.description)", at: fileStart)
+        default:
+            return Diagnostic(code: "R4000", "model '\(step.name)' failed: \(error)", at: fileStart)
+        }
+    }
+}
+
+/// A failure of the run itself (not of one model).
+public struct ExecutionError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
+
+/// Hands out steps whose upstream steps succeeded; skips descendants of failures.
+final class Scheduler: @unchecked Sendable {
+    private let cond = NSCondition()
+    private let steps: [PlanStep]
+    private let indexOf: [NodeID: Int]
+    private var remainingUpstream: [Int]
+    private var downstream: [[Int]]
+    private var ready: [Int] = []
+    private var finished: [Int: StepResult] = [:]
+    private var startedCount = 0
+    private var numbers: [Int: Int] = [:]
+    private var running = 0
+    private var stopped = false
+    private let failFast: Bool
+
+    init(plan: Plan, failFast: Bool) {
+        steps = plan.steps
+        self.failFast = failFast
+        indexOf = Dictionary(uniqueKeysWithValues: plan.steps.enumerated().map { ($1.id, $0) })
+        remainingUpstream = plan.steps.map(\.upstream.count)
+        downstream = Array(repeating: [], count: plan.steps.count)
+        for (i, s) in plan.steps.enumerated() {
+            for u in s.upstream { if let ui = indexOf[u] { downstream[ui].append(i) } }
+        }
+        ready = (0..<steps.count).filter { remainingUpstream[$0] == 0 }.reversed()
+    }
+
+    /// Blocks until a step is ready or all work is done; returns the step and its display number.
+    func next() -> (Int, PlanStep)? {
+        cond.lock()
+        defer { cond.unlock() }
+        while true {
+            if stopped && running == 0 { cond.broadcast(); return nil }
+            if !stopped, let i = ready.popLast() {
+                running += 1
+                startedCount += 1
+                numbers[i] = startedCount
+                return (startedCount, steps[i])
+            }
+            if finished.count == steps.count || (stopped && ready.isEmpty && running == 0) { cond.broadcast(); return nil }
+            if ready.isEmpty && running == 0 && finished.count < steps.count && !stopped {
+                return nil // nothing runnable (cannot happen in a DAG)
+            }
+            cond.wait()
+        }
+    }
+
+    /// Records a result; returns the steps skipped because of it (with display numbers).
+    func complete(_ id: NodeID, result: StepResult) -> [(PlanStep, StepResult, Int)] {
+        cond.lock()
+        defer { cond.broadcast(); cond.unlock() }
+        let i = indexOf[id]!
+        running -= 1
+        finished[i] = result
+        var skipped: [(PlanStep, StepResult, Int)] = []
+        if result.status == .success {
+            for d in downstream[i] {
+                remainingUpstream[d] -= 1
+                if remainingUpstream[d] == 0, finished[d] == nil { ready.append(d); ready.sort(by: >) }
+            }
+        } else {
+            if failFast { stopped = true }
+            var stack = downstream[i]
+            while let d = stack.popLast() {
+                guard finished[d] == nil else { continue }
+                let r = StepResult(id: steps[d].id, status: .skipped, message: "skipped: upstream '\(steps[i].name)' did not succeed",
+                                   startedAt: nil, completedAt: nil, executionTime: 0, rowsAffected: nil, diagnostic: nil, relation: steps[d].relation)
+                finished[d] = r
+                startedCount += 1
+                skipped.append((steps[d], r, startedCount))
+                stack += downstream[d]
+            }
+        }
+        if stopped {
+            for d in ready where finished[d] == nil {
+                finished[d] = StepResult(id: steps[d].id, status: .skipped, message: "skipped: --fail-fast after an error", startedAt: nil,
+                                         completedAt: nil, executionTime: 0, rowsAffected: nil, diagnostic: nil, relation: steps[d].relation)
+                startedCount += 1
+                skipped.append((steps[d], finished[d]!, startedCount))
+            }
+            ready.removeAll()
+            // steps not yet ready are skipped too
+            for d in 0..<steps.count where finished[d] == nil && numbers[d] == nil && remainingUpstream[d] > 0 {
+                finished[d] = StepResult(id: steps[d].id, status: .skipped, message: "skipped: --fail-fast after an error", startedAt: nil,
+                                         completedAt: nil, executionTime: 0, rowsAffected: nil, diagnostic: nil, relation: steps[d].relation)
+                startedCount += 1
+                skipped.append((steps[d], finished[d]!, startedCount))
+            }
+        }
+        return skipped
+    }
+
+    func results(in plan: Plan) -> [StepResult] {
+        cond.lock()
+        defer { cond.unlock() }
+        return plan.steps.indices.compactMap { finished[$0] }
+    }
+}

@@ -1,0 +1,87 @@
+import Basics
+import Compilation
+import DependencyGraph
+import ProjectModel
+
+/// What to do for one node. Plain data: printable, testable without a database.
+public struct PlanStep: Sendable {
+    public enum Action: Sendable, Equatable {
+        case buildView
+        case buildTable
+        /// Load a CSV seed with COPY into a table swapped in like any other.
+        case loadSeed
+        /// A materialization Strata cannot build yet: the step fails with this message instead of silently doing nothing.
+        case unsupported(String)
+    }
+    public var id: NodeID
+    public var name: String
+    public var action: Action
+    public var relation: Relation
+    public var sql: String
+    /// Upstream steps in this plan (their failure skips this step).
+    public var upstream: [NodeID]
+}
+
+/// An ordered list of steps and the schemas they need.
+public struct Plan: Sendable {
+    public var steps: [PlanStep]
+    public var schemas: [String]
+
+    /// One line per step, for `--dry-run` and tests.
+    public var description: String {
+        steps.enumerated().map { i, s in
+            let what: String
+            switch s.action {
+            case .buildView: what = "view"
+            case .buildTable: what = "table"
+            case .loadSeed: what = "seed"
+            case .unsupported(let m): what = "unsupported (\(m))"
+            }
+            let deps = s.upstream.isEmpty ? "" : " after " + s.upstream.map { $0.rawValue.split(separator: ".").last.map(String.init) ?? $0.rawValue }.joined(separator: ", ")
+            return "\(i + 1). \(what) \(s.relation)\(deps)"
+        }.joined(separator: "\n")
+    }
+}
+
+/// Turns a compiled project and a selection into a plan. Pure: no I/O.
+public struct Planner: Sendable {
+    public init() {}
+
+    public func plan(_ project: CompiledProject, selected: Set<NodeID>) -> Plan {
+        var steps: [PlanStep] = []
+        var inPlan = Set<NodeID>()
+        for id in project.order where selected.contains(id) {
+            guard let node = project.nodes[id], node.kind == .model, node.materialization != .ephemeral,
+                  let relation = node.relation, let sql = node.compiledSQL else { continue }
+            let action: PlanStep.Action
+            switch node.materialization {
+            case .view: action = .buildView
+            case .table: action = .buildTable
+            case .incremental: action = .unsupported("materialized='incremental' is not supported yet")
+            default: action = .unsupported("materialized='\(node.materialization.rawValue)' cannot be run as a model")
+            }
+            // upstream steps, looking through ephemeral models (which have no step of their own)
+            var upstream = Set<NodeID>()
+            var stack = project.graph.parents[id] ?? []
+            var seen = Set<NodeID>()
+            while let p = stack.popLast() {
+                guard seen.insert(p).inserted else { continue }
+                if inPlan.contains(p) { upstream.insert(p) }
+                else if project.nodes[p]?.materialization == .ephemeral { stack += project.graph.parents[p] ?? [] }
+            }
+            steps.append(PlanStep(id: id, name: node.name, action: action, relation: relation, sql: sql, upstream: upstream.sorted()))
+            inPlan.insert(id)
+        }
+        let schemas = Array(Set(steps.map(\.relation.schema))).sorted()
+        return Plan(steps: steps, schemas: schemas)
+    }
+
+    /// Steps that load the selected seeds (seeds depend on nothing, so they all run in parallel).
+    public func planSeeds(_ project: CompiledProject, selected: Set<NodeID>) -> Plan {
+        let steps = project.order.compactMap { id -> PlanStep? in
+            guard selected.contains(id), let node = project.nodes[id], node.kind == .seed, let relation = node.relation else { return nil }
+            return PlanStep(id: id, name: node.name, action: .loadSeed, relation: relation, sql: "", upstream: [])
+        }
+        return Plan(steps: steps, schemas: Array(Set(steps.map(\.relation.schema))).sorted())
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import Basics
+import Compilation
+import Warehouse
+
+/// Builds a relation aside and swaps it in, in one transaction, keeping every view that depends on the old one.
+///
+/// dbt drops the old relation with CASCADE, which silently deletes dependent views (dbt-core#2185).
+/// Strata captures the dependent views (recursively, with owner, grants, comments and options), drops them and the
+/// old relation without CASCADE (so anything else that depends on it — a foreign key, say — fails the swap loudly),
+/// renames the new relation into place and recreates the views, all before COMMIT. Readers see the old or the new
+/// relation, never neither; a failure anywhere rolls back and leaves the old relation untouched.
+struct RelationSwap {
+    let connection: any WarehouseConnection
+    let dialect: SQLDialect
+
+    enum Kind: String { case table, view }
+
+    /// A statement that failed, and where the model's SQL begins in it (for mapping the error position).
+    struct StatementFailure: Error {
+        let error: WarehouseError
+        /// Characters before the model's SQL in the failed statement; nil when the model's SQL is not in it.
+        let bodyOffset: Int?
+    }
+
+    /// Replaces `relation` with the result of `sql`. Returns the rows the build reported (tables).
+    func build(_ kind: Kind, relation: Relation, sql: String) throws -> Int? {
+        try build(kind, relation: relation) { staging in
+            let prefix = kind == .table ? "CREATE TABLE \(staging) AS (\n" : "CREATE VIEW \(staging) AS (\n"
+            do {
+                let created = try connection.execute(prefix + sql + "\n)")
+                return kind == .table ? created.affectedRows : nil
+            } catch let e as WarehouseError {
+                throw StatementFailure(error: e, bodyOffset: prefix.unicodeScalars.count)
+            }
+        }
+    }
+
+    /// Replaces `relation` with what `create` builds under the staging name it is given (schema-qualified).
+    func build(_ kind: Kind, relation: Relation, create: (String) throws -> Int?) throws -> Int? {
+        let staging = Self.stagingName(relation.identifier)
+        let stagingQualified = dialect.qualified(relation.schema, staging)
+        return try connection.transaction {
+            // Names are reused across runs; a killed run rolled back, but a stray object may still hold the name.
+            try run("DROP VIEW IF EXISTS \(stagingQualified) CASCADE")
+            try run("DROP TABLE IF EXISTS \(stagingQualified) CASCADE")
+            let rows = try create(stagingQualified)
+            try swapIn(staging: staging, kind: kind, relation: relation)
+            return rows
+        }
+    }
+
+    private func run(_ sql: String, _ params: [String?] = []) throws {
+        do { try connection.execute(sql, parameters: params) } catch let e as WarehouseError {
+            throw StatementFailure(error: e, bodyOffset: nil)
+        }
+    }
+
+    private func query(_ sql: String, _ params: [String?] = []) throws -> QueryResult {
+        do { return try connection.execute(sql, parameters: params) } catch let e as WarehouseError {
+            throw StatementFailure(error: e, bodyOffset: nil)
+        }
+    }
+
+    struct Dependent {
+        var schema: String
+        var name: String
+        var kind: String   // v or m
+        var definition: String
+        var options: String?
+        var owner: String
+        var comment: String?
+        var acl: String?
+        var indexes: [String]
+    }
+
+    private func swapIn(staging: String, kind: Kind, relation: Relation) throws {
+        let existing = try query("""
+            SELECT c.oid::text, c.relkind::text, array_to_string(c.relacl, ' '), obj_description(c.oid, 'pg_class')
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = $2
+            """, [relation.schema, relation.identifier]).rows.first
+        let target = dialect.qualified(relation.schema, relation.identifier)
+        let renameKeyword = kind == .table ? "TABLE" : "VIEW"
+        guard let old = existing, let oid = old[0], let relkind = old[1] else {
+            try run("ALTER \(renameKeyword) \(dialect.qualified(relation.schema, staging)) RENAME TO \(dialect.quote(relation.identifier))")
+            return
+        }
+        // Fully qualified definitions: with only pg_catalog on the path, pg_get_viewdef qualifies every name.
+        try run("SET LOCAL search_path = pg_catalog")
+        let dependents = try captureDependents(of: oid)
+        for d in dependents.reversed() {
+            try run("DROP \(d.kind == "m" ? "MATERIALIZED VIEW" : "VIEW") \(dialect.qualified(d.schema, d.name))")
+        }
+        let dropKeyword: String
+        switch relkind {
+        case "v": dropKeyword = "VIEW"
+        case "m": dropKeyword = "MATERIALIZED VIEW"
+        case "r", "p": dropKeyword = "TABLE"
+        case "f": dropKeyword = "FOREIGN TABLE"
+        default:
+            throw StatementFailure(error: WarehouseError(kind: .statement, message: "\(relation) exists and is not a table or view (relkind '\(relkind)'); Strata will not replace it"), bodyOffset: nil)
+        }
+        try run("DROP \(dropKeyword) \(target)")
+        try run("ALTER \(renameKeyword) \(dialect.qualified(relation.schema, staging)) RENAME TO \(dialect.quote(relation.identifier))")
+        // The relation keeps the grants and comment it had.
+        for g in Self.grants(fromACL: old[2], on: target, dialect: dialect) { try run(g) }
+        if let comment = old[3] { try run("COMMENT ON \(renameKeyword) \(target) IS \(dialect.literal(comment))") }
+        for d in dependents { try recreate(d) }
+    }
+
+    private func captureDependents(of oid: String) throws -> [Dependent] {
+        let rows = try query("""
+            WITH RECURSIVE dependents(oid, depth) AS (
+                SELECT DISTINCT r.ev_class, 1
+                FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+                WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
+                  AND d.refobjid = $1::oid AND r.ev_class <> $1::oid
+                UNION ALL
+                SELECT r.ev_class, dep.depth + 1
+                FROM dependents dep
+                JOIN pg_catalog.pg_depend d ON d.refobjid = dep.oid AND d.classid = 'pg_catalog.pg_rewrite'::regclass
+                     AND d.refclassid = 'pg_catalog.pg_class'::regclass
+                JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+                WHERE r.ev_class <> dep.oid AND dep.depth < 1000
+            )
+            SELECT n.nspname, c.relname, c.relkind::text, pg_catalog.pg_get_viewdef(c.oid), max(dep.depth) AS depth,
+                   array_to_string(c.reloptions, ','), pg_catalog.pg_get_userbyid(c.relowner),
+                   obj_description(c.oid, 'pg_class'), array_to_string(c.relacl, ' '),
+                   (SELECT string_agg(pg_catalog.pg_get_indexdef(i.indexrelid), E'\\n') FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid)
+            FROM dependents dep
+            JOIN pg_catalog.pg_class c ON c.oid = dep.oid
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            GROUP BY c.oid, n.nspname, c.relname, c.relkind, c.reloptions, c.relowner, c.relacl
+            ORDER BY depth, n.nspname, c.relname
+            """, [oid]).rows
+        return rows.map { r in
+            Dependent(schema: r[0]!, name: r[1]!, kind: r[2]!, definition: r[3] ?? "", options: r[5].flatMap { $0.isEmpty ? nil : $0 },
+                      owner: r[6] ?? "", comment: r[7], acl: r[8], indexes: (r[9] ?? "").split(separator: "\n").map(String.init))
+        }
+    }
+
+    private func recreate(_ d: Dependent) throws {
+        let name = dialect.qualified(d.schema, d.name)
+        var definition = d.definition.trimmingCharacters(in: .whitespacesAndNewlines)
+        if definition.hasSuffix(";") { definition.removeLast() }
+        let with = d.options.map { " WITH (\($0))" } ?? ""
+        let keyword = d.kind == "m" ? "MATERIALIZED VIEW" : "VIEW"
+        do {
+            try connection.execute("CREATE \(keyword) \(name)\(with) AS \(definition)")
+        } catch let e as WarehouseError {
+            var err = e
+            err.message = "dependent view \(d.schema).\(d.name) no longer fits the rebuilt relation: \(e.message)"
+            err.hint = "change or drop \(d.schema).\(d.name) so it matches the new columns; the old relation was kept"
+            throw StatementFailure(error: err, bodyOffset: nil)
+        }
+        for idx in d.indexes { try run(idx) }
+        let currentUser = try query("SELECT current_user").scalar ?? ""
+        if d.owner != currentUser, !d.owner.isEmpty { try run("ALTER \(keyword) \(name) OWNER TO \(dialect.quote(d.owner))") }
+        for g in Self.grants(fromACL: d.acl, on: name, dialect: dialect) { try run(g) }
+        if let c = d.comment { try run("COMMENT ON \(keyword) \(name) IS \(dialect.literal(c))") }
+    }
+
+    /// GRANT statements reproducing an `aclitem[]` rendered as text (`grantee=arwdDxt/grantor …`).
+    static func grants(fromACL acl: String?, on relation: String, dialect: SQLDialect) -> [String] {
+        guard let acl, !acl.isEmpty else { return [] }
+        let names: [Character: String] = ["r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "D": "TRUNCATE", "x": "REFERENCES", "t": "TRIGGER"]
+        var out: [String] = []
+        for item in acl.split(separator: " ") {
+            guard let eq = item.lastIndex(of: "=") else { continue }
+            var grantee = String(item[..<eq])
+            if grantee.hasPrefix("\""), grantee.hasSuffix("\""), grantee.count >= 2 {
+                grantee = String(grantee.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"")
+            }
+            let privsAndGrantor = item[item.index(after: eq)...]
+            let privs = privsAndGrantor.split(separator: "/").first.map(String.init) ?? ""
+            var plain: [String] = [], withOption: [String] = []
+            var chars = Array(privs)
+            var i = 0
+            while i < chars.count {
+                if let p = names[chars[i]] {
+                    if i + 1 < chars.count, chars[i + 1] == "*" { withOption.append(p); i += 1 } else { plain.append(p) }
+                }
+                i += 1
+            }
+            chars.removeAll()
+            let to = grantee.isEmpty ? "PUBLIC" : dialect.quote(grantee)
+            if !plain.isEmpty { out.append("GRANT \(plain.joined(separator: ", ")) ON \(relation) TO \(to)") }
+            if !withOption.isEmpty { out.append("GRANT \(withOption.joined(separator: ", ")) ON \(relation) TO \(to) WITH GRANT OPTION") }
+        }
+        return out
+    }
+
+    /// `<name>__strata_new`, shortened with a hash when it would pass PostgreSQL's 63-byte limit.
+    static func stagingName(_ identifier: String) -> String {
+        let suffix = "__strata_new"
+        if identifier.utf8.count + suffix.utf8.count <= 63 { return identifier + suffix }
+        let hash = String(SHA256.hex(identifier).prefix(8))
+        var base = ""
+        for ch in identifier {
+            if (base + String(ch)).utf8.count + suffix.utf8.count + 9 > 63 { break }
+            base.append(ch)
+        }
+        return base + "_" + hash + suffix
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Basics
+import Compilation
+import ProjectModel
+import Warehouse
+
+/// Loads a CSV seed into a table with COPY FROM STDIN, built aside and swapped in like any table.
+public struct SeedLoader: Sendable {
+    public let adapter: any WarehouseAdapter
+    public let projectRoot: String
+
+    public init(adapter: any WarehouseAdapter, projectRoot: String) {
+        self.adapter = adapter
+        self.projectRoot = projectRoot
+    }
+
+    /// Reads and checks a seed without touching the database.
+    public func read(_ node: CompiledNode) throws -> (CSVTable, [String], [UInt8]) {
+        let path = projectRoot + "/" + node.path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Diagnostic(code: "R5005", "cannot read seed file \(node.path)")
+        }
+        var bytes = [UInt8](data)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) } // byte-order mark
+        let table = try CSVTable.parse(bytes, path: node.path)
+        var types = table.inferredTypes()
+        if case .dict(let overrides)? = node.config["column_types"] {
+            for o in overrides {
+                guard let i = table.header.firstIndex(of: o.key), let t = o.value.asString else {
+                    throw Diagnostic(code: "R5006", "column_types names column '\(o.key)', which \(node.path) does not have", at: o.location)
+                }
+                types[i] = t
+            }
+        }
+        return (table, types, bytes)
+    }
+
+    /// Loads one seed on `connection`; returns rows loaded.
+    public func load(_ node: CompiledNode, on connection: any WarehouseConnection) throws -> Int {
+        guard let relation = node.relation else { return 0 }
+        let (table, types, bytes) = try read(node)
+        let dialect = adapter.dialect
+        let swap = RelationSwap(connection: connection, dialect: dialect)
+        let columns = zip(table.header, types).map { "\(dialect.quote($0)) \($1)" }.joined(separator: ", ")
+        let data = Array(bytes[table.dataOffset...])
+        let rows = try swap.build(.table, relation: relation) { staging in
+            do {
+                try connection.execute("CREATE TABLE \(staging) (\(columns))")
+                let names = table.header.map(dialect.quote).joined(separator: ", ")
+                // Unquoted empty fields are NULL in CSV format, as in dbt's seeds.
+                let chunkSize = 1 << 20
+                let chunks = stride(from: 0, to: data.count, by: chunkSize).lazy.map { Array(data[$0..<min($0 + chunkSize, data.count)]) }
+                return try connection.copyIn("COPY \(staging) (\(names)) FROM STDIN WITH (FORMAT csv)", chunks: AnySequence(chunks))
+            } catch let e as WarehouseError {
+                throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)
+            }
+        }
+        return rows ?? table.rows.count
+    }
+
+    /// A diagnostic for a failed seed, pointing at the CSV line when COPY names one.
+    public func diagnostic(for error: Error, node: CompiledNode, table: CSVTable?) -> Diagnostic {
+        let fileStart = SourceLocation(file: node.path, line: 1, column: 1)
+        switch error {
+        case let d as Diagnostic: return d
+        case let d as DiagnosticError: return d.diagnostics.first ?? Diagnostic(code: "R5000", "seed '\(node.name)' failed", at: fileStart)
+        case let f as RelationSwap.StatementFailure:
+            var location = fileStart
+            // COPY context reads: COPY x, line 3, column amount: "abc"
+            if let ctx = f.error.context, let r = ctx.range(of: "line ") {
+                let digits = ctx[r.upperBound...].prefix { $0.isNumber }
+                if let n = Int(digits), let table, n >= 1, n <= table.rowLines.count {
+                    location = SourceLocation(file: node.path, line: table.rowLines[n - 1], column: 1)
+                }
+            }
+            var notes: [Diagnostic.Note] = []
+            if let ctx = f.error.context { notes.append(.init("context: \(ctx)")) }
+            notes.append(.init("\(node.relation?.description ?? node.name) was left as it was"))
+            return Diagnostic(code: "R5007", "seed '\(node.name)' failed: \(f.error.message)", at: location, notes: notes)
+        default:
+            return Diagnostic(code: "R5000", "seed '\(node.name)' failed: \(error)", at: fileStart)
+        }
+    }
+}

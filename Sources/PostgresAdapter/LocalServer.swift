@@ -1,0 +1,214 @@
+import Foundation
+import Basics
+import Warehouse
+
+/// A private PostgreSQL cluster that Strata starts itself under a folder (default `<project>/.strata/postgres`).
+/// It listens only on a Unix socket in that folder, trusts local connections, and stays up between commands.
+public struct LocalServer: Sendable {
+    public let directory: URL
+    /// Tests trade durability for speed (fsync off); a user's server keeps fsync on.
+    public let durable: Bool
+    public static let superuser = "postgres"
+    public static let port = 5432
+
+    public init(directory: URL, durable: Bool = true) {
+        self.directory = directory.standardizedFileURL
+        self.durable = durable
+    }
+
+    public var dataDirectory: URL { directory.appendingPathComponent("data") }
+    public var logFile: URL { directory.appendingPathComponent("server.log") }
+
+    /// Unix socket paths are limited to 107 bytes; long project paths get a socket folder under /tmp.
+    public var socketDirectory: URL {
+        let candidate = directory.appendingPathComponent("run")
+        if candidate.path.utf8.count + 16 < 100 { return candidate }
+        return URL(fileURLWithPath: "/tmp/strata-\(SHA256.hex(directory.path).prefix(16))")
+    }
+
+    public enum Status: Sendable, Equatable {
+        case notInitialized
+        case stopped
+        case running(pid: Int32)
+    }
+
+    public func conninfo(database: String) -> String {
+        PostgresAdapter.keywordString([("host", socketDirectory.path), ("port", String(Self.port)),
+                                       ("user", Self.superuser), ("dbname", database)])
+    }
+
+    public var status: Status {
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: dataDirectory.appendingPathComponent("PG_VERSION").path) else { return .notInitialized }
+        guard let pidText = try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
+              let pid = pidText.split(separator: "\n").first.flatMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }),
+              kill(pid, 0) == 0 || errno == EPERM
+        else { return .stopped }
+        return .running(pid: pid)
+    }
+
+    /// Initializes and starts the cluster if needed, creates `database` if missing, and returns its connection string.
+    public func ensureRunning(database: String, log: (String) -> Void = { _ in }) throws -> String {
+        try withDirectoryLock {
+            switch status {
+            case .running: break
+            case .notInitialized:
+                log("Initializing a private PostgreSQL in \(directory.path)")
+                try initialize()
+                try start()
+            case .stopped:
+                try start()
+            }
+        }
+        try ensureDatabase(database)
+        return conninfo(database: database)
+    }
+
+    public func stop() throws {
+        guard case .running = status else { return }
+        let pgCtl = try Self.binary("pg_ctl")
+        try runAsServerUser(pgCtl, ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"], what: "stop the private PostgreSQL")
+    }
+
+    // MARK: internals
+
+    private func ensureDatabase(_ name: String) throws {
+        let conn = try PostgresConnection(conninfo: conninfo(database: "postgres"))
+        defer { conn.close() }
+        let exists = try conn.execute("SELECT 1 FROM pg_database WHERE datname = $1", parameters: [name]).rows.count > 0
+        if !exists {
+            do {
+                try conn.execute("CREATE DATABASE \(SQLDialect.postgres.quote(name))")
+            } catch let e as WarehouseError where e.sqlState == "42P04" {
+                // created concurrently by another process: fine
+            }
+        }
+    }
+
+    private func initialize() throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        try fm.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
+        if fm.fileExists(atPath: dataDirectory.path) { try fm.removeItem(at: dataDirectory) }
+        try prepareOwnership()
+        let initdb = try Self.binary("initdb")
+        try runAsServerUser(initdb, ["-D", dataDirectory.path, "-U", Self.superuser, "-A", "trust", "-E", "UTF8",
+                                     "--locale=C", "--no-sync", "--no-instructions"], what: "initialize the private PostgreSQL")
+        var conf = """
+
+        # --- written by Strata: a private, socket-only development server ---
+        listen_addresses = ''
+        unix_socket_directories = '\(socketDirectory.path)'
+        port = \(Self.port)
+        max_connections = 100
+        shared_buffers = 128MB
+        synchronous_commit = off
+
+        """
+        if !durable { conf += "fsync = off\nfull_page_writes = off\n" }
+        let confURL = dataDirectory.appendingPathComponent("postgresql.conf")
+        let handle = try FileHandle(forWritingTo: confURL)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(conf.utf8))
+        try handle.close()
+    }
+
+    private func start() throws {
+        try FileManager.default.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
+        try prepareOwnership()
+        let pgCtl = try Self.binary("pg_ctl")
+        // A stale pid file from a crash is handled by pg_ctl itself.
+        try runAsServerUser(pgCtl, ["-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60", "start"], what: "start the private PostgreSQL")
+    }
+
+    private var isRoot: Bool { geteuid() == 0 }
+
+    /// PostgreSQL refuses to run as root: as root, hand the folders to the `postgres` user.
+    private func prepareOwnership() throws {
+        guard isRoot else { return }
+        guard let pw = getpwnam(Self.superuser) else {
+            throw ServerError("running as root, but there is no 'postgres' user to run the server as (apt-get install -y postgresql creates it)")
+        }
+        let uid = pw.pointee.pw_uid, gid = pw.pointee.pw_gid
+        for url in [directory, socketDirectory] {
+            chown(url.path, uid, gid)
+        }
+        if !FileManager.default.fileExists(atPath: logFile.path) { _ = FileManager.default.createFile(atPath: logFile.path, contents: nil) }
+        chown(logFile.path, uid, gid)
+        if FileManager.default.fileExists(atPath: dataDirectory.path) { chown(dataDirectory.path, uid, gid) }
+        // The server user must be able to reach the folder through every parent.
+        var p = directory.deletingLastPathComponent()
+        while p.path != "/" {
+            var st = stat()
+            if stat(p.path, &st) == 0, st.st_mode & 0o001 == 0, st.st_uid != uid {
+                throw ServerError("the 'postgres' user cannot reach \(directory.path): \(p.path) is not searchable by others; move the project, run `chmod o+x \(p.path)`, or set STRATA_DATABASE_URL")
+            }
+            p = p.deletingLastPathComponent()
+        }
+    }
+
+    private func runAsServerUser(_ binary: String, _ args: [String], what: String) throws {
+        let process = Process()
+        if isRoot {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser") { process.executableURL = URL(fileURLWithPath: "/sbin/runuser") }
+            process.arguments = ["-u", Self.superuser, "--", binary] + args
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = args
+        }
+        // Output goes to a file, not a pipe: the server inherits the descriptor and would hold a pipe open forever.
+        let outputURL = directory.appendingPathComponent("ctl.log")
+        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outputURL)
+        defer { try? out.close() }
+        process.standardOutput = out
+        process.standardError = out
+        process.standardInput = FileHandle.nullDevice
+        process.currentDirectoryURL = URL(fileURLWithPath: "/")
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            var text = ((try? String(contentsOf: outputURL, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            if let logText = try? String(contentsOf: logFile, encoding: .utf8) {
+                text += "\n" + logText.split(separator: "\n").suffix(5).joined(separator: "\n")
+            }
+            throw ServerError("could not \(what) (exit \(process.terminationStatus)):\n\(text)")
+        }
+    }
+
+    /// Serializes setup between concurrent Strata processes with an exclusive file lock.
+    private func withDirectoryLock<T>(_ body: () throws -> T) throws -> T {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let lockPath = directory.appendingPathComponent(".lock").path
+        let fd = open(lockPath, O_CREAT | O_RDWR, 0o644)
+        guard fd >= 0 else { throw ServerError("cannot open \(lockPath)") }
+        defer { close(fd) }
+        flock(fd, LOCK_EX)
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+
+    /// Finds a server binary on PATH, then in Debian's /usr/lib/postgresql/<version>/bin (newest first).
+    public static func binary(_ name: String) throws -> String {
+        let fm = FileManager.default
+        let root = "/usr/lib/postgresql"
+        if let versions = try? fm.contentsOfDirectory(atPath: root) {
+            for v in versions.sorted(by: { (Int($0) ?? 0) > (Int($1) ?? 0) }) {
+                let p = "\(root)/\(v)/bin/\(name)"
+                if fm.isExecutableFile(atPath: p) { return p }
+            }
+        }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let p = "\(dir)/\(name)"
+            if fm.isExecutableFile(atPath: p) { return p }
+        }
+        throw ServerError("PostgreSQL server binaries not found (\(name)); install them with `apt-get install -y postgresql`, or point Strata at a server with --database-url")
+    }
+}
+
+/// A failure managing the private server.
+public struct ServerError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ message: String) { description = message }
+}

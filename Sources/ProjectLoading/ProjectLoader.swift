@@ -1,0 +1,201 @@
+import Foundation
+import Basics
+import ProjectModel
+import Yams
+
+/// Loads a project folder (native `strata.yml`, or a dbt project's `dbt_project.yml`) into a `Project`.
+/// Deals only with files: no templating, no graph, no database.
+public struct ProjectLoader: Sendable {
+    public init() {}
+
+    static let projectKeys = [
+        "name", "version", "config-version", "profile", "model-paths", "seed-paths", "test-paths", "analysis-paths",
+        "macro-paths", "template-paths", "contract-paths", "snapshot-paths", "docs-paths", "asset-paths", "target-path",
+        "log-path", "packages-install-path", "clean-targets", "query-comment", "require-dbt-version", "quoting", "models",
+        "seeds", "snapshots", "sources", "tests", "data_tests", "metrics", "vars", "on-run-start", "on-run-end", "dispatch",
+        "flags", "dbt-cloud", "semantic-models", "saved-queries", "exposures", "restrict-access", "analyses",
+    ]
+
+    /// Loads the project in `directory`, reporting every problem found at once.
+    public func load(directory: String) throws -> Project { try loadWithWarnings(directory: directory).0 }
+
+    /// Loads and also returns warnings (unknown keys in a dbt project, properties of missing models).
+    public func loadWithWarnings(directory: String) throws -> (Project, [Diagnostic]) {
+        let root = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let fm = FileManager.default
+        let strataFile = root + "/strata.yml"
+        let dbtFile = root + "/dbt_project.yml"
+        let (file, kind): (String, Project.Kind)
+        if fm.fileExists(atPath: strataFile) { (file, kind) = (strataFile, .strata) }
+        else if fm.fileExists(atPath: dbtFile) { (file, kind) = (dbtFile, .dbt) }
+        else {
+            throw Diagnostic(code: "S1001", "no project found in \(root): expected strata.yml or dbt_project.yml (create one with `strata init NAME`)")
+        }
+        let relFile = (file as NSString).lastPathComponent
+        let text = try readText(file, display: relFile)
+        var bag = DiagnosticBag()
+        let reader = YAMLReader(path: displayPath(file, root: root))
+        guard let doc = try reader.parse(text) else {
+            throw Diagnostic(code: "S1003", "\(relFile) is empty: it needs at least `name:`", at: SourceLocation(file: reader.path, line: 1, column: 1))
+        }
+        var project = Project(name: "", kind: kind, root: root, projectFile: relFile)
+        var nameSeen = false
+        for (key, node, loc) in try reader.mapping(doc, what: relFile) {
+            bag.capture {
+                switch key {
+                case "name":
+                    project.name = try reader.string(node, what: "name")
+                    nameSeen = true
+                    if project.name.isEmpty || project.name.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_") }) {
+                        throw Diagnostic(code: "S1005", "project name '\(project.name)' must be letters, digits and underscores", at: reader.location(node))
+                    }
+                case "profile": project.profileName = try reader.string(node, what: "profile")
+                case "model-paths": project.paths.models = try reader.stringList(node, what: key)
+                case "seed-paths": project.paths.seeds = try reader.stringList(node, what: key)
+                case "macro-paths", "template-paths": project.paths.templates = try reader.stringList(node, what: key)
+                case "contract-paths": project.paths.contracts = try reader.stringList(node, what: key)
+                case "test-paths": project.paths.tests = try reader.stringList(node, what: key)
+                case "snapshot-paths": project.paths.snapshots = try reader.stringList(node, what: key)
+                case "target-path": project.paths.target = try reader.string(node, what: key)
+                case "clean-targets": project.paths.cleanTargets = try reader.stringList(node, what: key)
+                case "vars":
+                    if case .dict(let entries) = reader.value(node) {
+                        for e in entries { project.vars[e.key] = e.value }
+                    }
+                case "models": project.modelConfigs = try folderConfig(node, reader: reader)
+                case "seeds": project.seedConfigs = try folderConfig(node, reader: reader)
+                default:
+                    if !Self.projectKeys.contains(key) {
+                        throw reader.unknownKey(key, at: loc, known: Self.projectKeys, in: relFile, severity: kind == .strata ? .error : .warning)
+                    }
+                }
+            }
+        }
+        if !nameSeen {
+            bag.append(Diagnostic(code: "S1003", "\(relFile) has no `name:`", at: SourceLocation(file: reader.path, line: 1, column: 1)))
+        }
+        // Templates
+        for path in files(under: project.paths.templates, root: root, extensions: ["sql", "jinja", "j2"]) {
+            if let t = bag.capture({ try readText(root + "/" + path, display: path) }) {
+                project.templateFiles.append(TextFile(path: path, text: t))
+            }
+        }
+        // Properties YAML under model and seed folders
+        var modelProps: [String: ModelProperties] = [:]
+        var seedProps: [String: ModelProperties] = [:]
+        for path in files(under: project.paths.models + project.paths.seeds, root: root, extensions: ["yml", "yaml"]) {
+            let parsed = bag.capture { () throws -> PropertiesParser.Result in
+                let yamlText = try readText(root + "/" + path, display: path)
+                return try PropertiesParser(reader: YAMLReader(path: path)).parse(yamlText)
+            }
+            if let props = parsed {
+                bag.append(contentsOf: props.diagnostics)
+                project.sources += props.sources
+                for (name, p) in props.models {
+                    if let existing = modelProps[name] {
+                        bag.append(Diagnostic(code: "S1006", "model '\(name)' has properties in two places", at: p.location,
+                                              notes: [.init("also described here", at: existing.location)]))
+                    }
+                    modelProps[name] = p
+                }
+                for (name, p) in props.seeds { seedProps[name] = p }
+            }
+        }
+        // Models
+        var modelLocations: [String: String] = [:]
+        for folder in project.paths.models {
+            for path in files(under: [folder], root: root, extensions: ["sql"]) {
+                guard let sql = bag.capture({ try readText(root + "/" + path, display: path) }) else { continue }
+                let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+                if let other = modelLocations[name] {
+                    bag.append(Diagnostic(code: "S1007", "two models are named '\(name)': model names must be unique",
+                                          at: SourceLocation(file: path, line: 1, column: 1), notes: [.init("the other one", at: SourceLocation(file: other, line: 1, column: 1))]))
+                    continue
+                }
+                modelLocations[name] = path
+                let inFolder = String(path.dropFirst(folder.count + 1))
+                project.models.append(ModelFile(name: name, path: path, pathInModels: inFolder, rawSQL: sql, properties: modelProps[name]))
+            }
+        }
+        for (name, p) in modelProps where modelLocations[name] == nil {
+            var msg = "properties describe model '\(name)', but there is no models/**/\(name).sql"
+            if let s = Suggestion.closest(to: name, in: modelLocations.keys) { msg += "; did you mean '\(s)'?" }
+            bag.append(Diagnostic(.warning, code: "S1008", msg, at: p.location))
+        }
+        // Seeds
+        for folder in project.paths.seeds {
+            for path in files(under: [folder], root: root, extensions: ["csv"]) {
+                let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+                project.seeds.append(SeedFile(name: name, path: path, pathInSeeds: String(path.dropFirst(folder.count + 1)), properties: seedProps[name]))
+            }
+        }
+        try bag.throwIfErrors()
+        return (project, bag.diagnostics)
+    }
+
+    func readText(_ absolute: String, display: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: absolute) else {
+            throw Diagnostic(code: "S1009", "cannot read \(display)")
+        }
+        guard let s = String(data: data, encoding: .utf8) else {
+            throw Diagnostic(code: "S1009", "\(display) is not valid UTF-8", at: SourceLocation(file: display, line: 1, column: 1))
+        }
+        return s
+    }
+
+    func displayPath(_ absolute: String, root: String) -> String {
+        absolute.hasPrefix(root + "/") ? String(absolute.dropFirst(root.count + 1)) : absolute
+    }
+
+    /// Files under the given folders (relative to root) with one of the extensions, sorted, as relative paths.
+    func files(under folders: [String], root: String, extensions: Set<String>) -> [String] {
+        var out: [String] = []
+        let fm = FileManager.default
+        for folder in folders {
+            let base = root + "/" + folder
+            guard let e = fm.enumerator(atPath: base) else { continue }
+            while let rel = e.nextObject() as? String {
+                let ext = (rel as NSString).pathExtension.lowercased()
+                guard extensions.contains(ext) else { continue }
+                if rel.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
+                out.append(folder + "/" + rel)
+            }
+        }
+        return out.sorted()
+    }
+
+    /// `models:`/`seeds:` trees: `+key` entries are configs, mappings under other keys are subfolders.
+    func folderConfig(_ node: Node, reader: YAMLReader) throws -> FolderConfig {
+        var fc = FolderConfig()
+        for (key, child, loc) in try reader.mapping(node, what: "folder configuration") {
+            if key.hasPrefix("+") {
+                fc.entries.append(ConfigEntry(String(key.dropFirst()), reader.value(child), at: loc))
+            } else if case .mapping = child, !NodeConfigKeys.dictValued.contains(key) {
+                fc.children[key] = try folderConfig(child, reader: reader)
+            } else {
+                fc.entries.append(ConfigEntry(key, reader.value(child), at: loc))
+            }
+        }
+        return fc
+    }
+}
+
+/// Config keys whose values are themselves mappings (so they are not mistaken for folders).
+enum NodeConfigKeys {
+    static let dictValued: Set<String> = ["meta", "column_types", "persist_docs", "grants", "contract", "docs", "quoting", "labels", "surrogate_key"]
+}
+
+
+extension ProjectLoader {
+    /// Parses `--vars '{key: value}'` (YAML or JSON).
+    public static func parseVars(_ text: String) throws -> [String: ConfigValue] {
+        let reader = YAMLReader(path: "--vars")
+        guard let node = try reader.parse(text) else { return [:] }
+        guard case .dict(let entries) = reader.value(node) else {
+            throw Diagnostic(code: "S1010", "--vars must be a YAML or JSON mapping, like '{key: value}'")
+        }
+        var out: [String: ConfigValue] = [:]
+        for e in entries { out[e.key] = e.value }
+        return out
+    }
+}

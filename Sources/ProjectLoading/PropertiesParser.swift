@@ -1,0 +1,119 @@
+import Basics
+import ProjectModel
+import Yams
+
+/// Parses a properties YAML file (`version: 2` with `models:`, `sources:`, `seeds:` …).
+struct PropertiesParser {
+    let reader: YAMLReader
+
+    struct Result {
+        var models: [(String, ModelProperties)] = []
+        var seeds: [(String, ModelProperties)] = []
+        var sources: [SourceTable] = []
+        var diagnostics: [Diagnostic] = []
+    }
+
+    static let topKeys = ["version", "models", "sources", "seeds", "snapshots", "macros", "exposures", "metrics", "groups",
+                          "semantic_models", "saved_queries", "analyses", "unit_tests", "data_tests", "tests"]
+    static let modelKeys = ["name", "description", "config", "columns", "tests", "data_tests", "docs", "meta", "access", "group",
+                            "latest_version", "versions", "constraints", "deprecation_date", "tags", "time_spine"]
+    static let columnKeys = ["name", "description", "data_type", "tests", "data_tests", "constraints", "meta", "quote", "tags", "policy_tags", "granularity", "config"]
+
+    func parse(_ text: String) throws -> Result {
+        var result = Result()
+        guard let doc = try reader.parse(text) else { return result }
+        guard case .mapping = doc else { return result }
+        for (key, node, loc) in try reader.mapping(doc, what: "properties file") {
+            switch key {
+            case "models":
+                for item in try reader.sequence(node, what: "models") {
+                    let (name, p) = try modelProperties(item, what: "model")
+                    result.models.append((name, p))
+                }
+            case "seeds":
+                for item in try reader.sequence(node, what: "seeds") {
+                    let (name, p) = try modelProperties(item, what: "seed")
+                    result.seeds.append((name, p))
+                }
+            case "sources":
+                for item in try reader.sequence(node, what: "sources") {
+                    result.sources += try sources(item)
+                }
+            default:
+                if !Self.topKeys.contains(key) {
+                    result.diagnostics.append(reader.unknownKey(key, at: loc, known: Self.topKeys, in: "properties file", severity: .warning))
+                }
+            }
+        }
+        return result
+    }
+
+    private func modelProperties(_ node: Node, what: String) throws -> (String, ModelProperties) {
+        var name: String?
+        var p = ModelProperties(location: reader.location(node))
+        for (key, value, loc) in try reader.mapping(node, what: what) {
+            switch key {
+            case "name": name = try reader.string(value, what: "\(what) name")
+            case "description": p.description = try reader.string(value, what: "description")
+            case "config": p.config = reader.value(value).asDict ?? []
+            case "columns":
+                for c in try reader.sequence(value, what: "columns") {
+                    var col = ColumnProperties(name: "")
+                    for (ck, cv, cloc) in try reader.mapping(c, what: "column") {
+                        switch ck {
+                        case "name": col.name = try reader.string(cv, what: "column name")
+                        case "description": col.description = try reader.string(cv, what: "description")
+                        case "data_type": col.dataType = try reader.string(cv, what: "data_type")
+                        default:
+                            if !Self.columnKeys.contains(ck) { throw reader.unknownKey(ck, at: cloc, known: Self.columnKeys, in: "column") }
+                        }
+                    }
+                    if col.name.isEmpty { throw Diagnostic(code: "S1003", "a column needs a name", at: reader.location(c)) }
+                    p.columns.append(col)
+                }
+            case "tags":
+                p.config.append(ConfigEntry("tags", reader.value(value), at: loc))
+            default:
+                if !Self.modelKeys.contains(key) { throw reader.unknownKey(key, at: loc, known: Self.modelKeys, in: what) }
+            }
+        }
+        guard let name else { throw Diagnostic(code: "S1003", "a \(what) entry needs a name", at: reader.location(node)) }
+        return (name, p)
+    }
+
+    static let sourceKeys = ["name", "description", "schema", "database", "tables", "loader", "loaded_at_field", "freshness", "meta", "tags", "config", "quoting", "overrides"]
+    static let tableKeys = ["name", "description", "identifier", "columns", "tests", "data_tests", "loaded_at_field", "freshness", "meta", "tags", "config", "quoting", "external"]
+
+    private func sources(_ node: Node) throws -> [SourceTable] {
+        var name: String?
+        var schema: String?, database: String?, description = ""
+        var tables: [Node] = []
+        for (key, value, loc) in try reader.mapping(node, what: "source") {
+            switch key {
+            case "name": name = try reader.string(value, what: "source name")
+            case "schema": schema = try reader.string(value, what: "schema")
+            case "database": database = try reader.string(value, what: "database")
+            case "description": description = try reader.string(value, what: "description")
+            case "tables": tables = try reader.sequence(value, what: "tables")
+            default:
+                if !Self.sourceKeys.contains(key) { throw reader.unknownKey(key, at: loc, known: Self.sourceKeys, in: "source") }
+            }
+        }
+        guard let name else { throw Diagnostic(code: "S1003", "a source needs a name", at: reader.location(node)) }
+        _ = description
+        return try tables.map { t in
+            var table = SourceTable(sourceName: name, tableName: "", schema: schema, database: database, location: reader.location(t))
+            for (key, value, loc) in try reader.mapping(t, what: "source table") {
+                switch key {
+                case "name": table.tableName = try reader.string(value, what: "table name")
+                case "identifier": table.identifier = try reader.string(value, what: "identifier")
+                case "description": table.description = try reader.string(value, what: "description")
+                default:
+                    if !Self.tableKeys.contains(key) { throw reader.unknownKey(key, at: loc, known: Self.tableKeys, in: "source table") }
+                }
+            }
+            if table.tableName.isEmpty { throw Diagnostic(code: "S1003", "a source table needs a name", at: reader.location(t)) }
+            return table
+        }
+    }
+}

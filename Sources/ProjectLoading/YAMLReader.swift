@@ -1,0 +1,96 @@
+import Basics
+import ProjectModel
+import Yams
+
+/// Reads YAML into located values: every mapping key keeps its file, line and column.
+struct YAMLReader {
+    let path: String
+
+    /// Parses `text`; a syntax error becomes a located diagnostic.
+    func parse(_ text: String) throws -> Node? {
+        do {
+            return try Yams.compose(yaml: text)
+        } catch let e as YamlError {
+            throw DiagnosticError(diagnostic(for: e))
+        }
+    }
+
+    func location(_ node: Node) -> SourceLocation? {
+        node.mark.map { SourceLocation(file: path, line: $0.line, column: $0.column) }
+    }
+
+    func location(_ mark: Mark?) -> SourceLocation? {
+        mark.map { SourceLocation(file: path, line: $0.line, column: $0.column) }
+    }
+
+    private func diagnostic(for e: YamlError) -> Diagnostic {
+        switch e {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
+            var msg = "invalid YAML: \(problem)"
+            if let context { msg += " (\(context.text))" }
+            return Diagnostic(code: "S1002", msg, at: SourceLocation(file: path, line: mark.line, column: mark.column))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return Diagnostic(code: "S1002", "invalid YAML: duplicate keys \(duplicates.joined(separator: ", ")) (\(context.text))",
+                              at: SourceLocation(file: path, line: context.mark.line, column: context.mark.column))
+        case .reader(let problem, _, _, _):
+            return Diagnostic(code: "S1002", "invalid YAML: \(problem)", at: SourceLocation(file: path, line: 1, column: 1))
+        default:
+            return Diagnostic(code: "S1002", "invalid YAML: \(e)", at: SourceLocation(file: path, line: 1, column: 1))
+        }
+    }
+
+    /// Converts a node to a config value, resolving plain scalars as YAML 1.1 core types.
+    func value(_ node: Node) -> ConfigValue {
+        switch node {
+        case .scalar(let s):
+            if s.style == .plain {
+                if node.null != nil || s.string.isEmpty { return .null }
+                if let b = node.bool { return .bool(b) }
+                if let i = node.int { return .int(i) }
+                if let d = node.float { return .double(d) }
+            }
+            return .string(s.string)
+        case .sequence(let seq):
+            return .list(seq.map { value($0) })
+        case .mapping(let m):
+            return .dict(m.map { k, v in ConfigEntry(k.string ?? "\(k)", value(v), at: location(k)) })
+        case .alias:
+            return .null
+        }
+    }
+
+    /// The entries of a mapping node with key locations, or a diagnostic if it is not a mapping.
+    func mapping(_ node: Node, what: String) throws -> [(key: String, node: Node, location: SourceLocation?)] {
+        guard case .mapping(let m) = node else {
+            throw Diagnostic(code: "S1003", "\(what) must be a mapping", at: location(node))
+        }
+        return m.map { (k, v) in (k.string ?? "\(k)", v, location(k)) }
+    }
+
+    func sequence(_ node: Node, what: String) throws -> [Node] {
+        if case .scalar(let s) = node, s.style == .plain, node.null != nil || s.string.isEmpty { return [] }
+        guard case .sequence(let seq) = node else {
+            throw Diagnostic(code: "S1003", "\(what) must be a list", at: location(node))
+        }
+        return Array(seq)
+    }
+
+    func string(_ node: Node, what: String) throws -> String {
+        guard case .scalar(let s) = node else {
+            throw Diagnostic(code: "S1003", "\(what) must be a string", at: location(node))
+        }
+        return s.string
+    }
+
+    func stringList(_ node: Node, what: String) throws -> [String] {
+        if case .scalar(let s) = node { return [s.string] }
+        return try sequence(node, what: what).map { try string($0, what: what) }
+    }
+
+    /// An unknown key: a diagnostic with a did-you-mean suggestion.
+    func unknownKey(_ key: String, at location: SourceLocation?, known: [String], in what: String, severity: Severity = .error) -> Diagnostic {
+        var msg = "unknown key '\(key)' in \(what)"
+        if let s = Suggestion.closest(to: key, in: known) { msg += "; did you mean '\(s)'?" }
+        return Diagnostic(severity, code: "S1004", msg, at: location)
+    }
+}

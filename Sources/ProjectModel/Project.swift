@@ -1,0 +1,186 @@
+import Basics
+
+/// A loaded project: its settings and every file that defines a node. Pure data, no I/O.
+public struct Project: Sendable {
+    public enum Kind: String, Sendable { case strata, dbt }
+
+    public var name: String
+    public var kind: Kind
+    /// Absolute path of the project folder.
+    public var root: String
+    /// `strata.yml` or `dbt_project.yml`.
+    public var projectFile: String
+    public var profileName: String?
+    public var paths: Paths
+    public var vars: [String: ConfigValue]
+    /// Per-folder model configs (`models:` in the project file), keyed from the project name down.
+    public var modelConfigs: FolderConfig
+    public var seedConfigs: FolderConfig
+    public var models: [ModelFile]
+    public var seeds: [SeedFile]
+    public var sources: [SourceTable]
+    public var templateFiles: [TextFile]
+
+    public init(name: String, kind: Kind, root: String, projectFile: String, profileName: String? = nil, paths: Paths = Paths(),
+                vars: [String: ConfigValue] = [:], modelConfigs: FolderConfig = FolderConfig(), seedConfigs: FolderConfig = FolderConfig(),
+                models: [ModelFile] = [], seeds: [SeedFile] = [], sources: [SourceTable] = [], templateFiles: [TextFile] = []) {
+        self.name = name
+        self.kind = kind
+        self.root = root
+        self.projectFile = projectFile
+        self.profileName = profileName
+        self.paths = paths
+        self.vars = vars
+        self.modelConfigs = modelConfigs
+        self.seedConfigs = seedConfigs
+        self.models = models
+        self.seeds = seeds
+        self.sources = sources
+        self.templateFiles = templateFiles
+    }
+
+    /// Folder names, relative to the project root.
+    public struct Paths: Sendable {
+        public var models = ["models"]
+        public var seeds = ["seeds"]
+        public var templates = ["templates"]
+        public var contracts = ["contracts"]
+        public var tests = ["tests"]
+        public var snapshots = ["snapshots"]
+        public var target = "target"
+        public var cleanTargets = ["target"]
+        public init() {}
+    }
+}
+
+/// A file's path relative to the project root and its text.
+public struct TextFile: Sendable {
+    public var path: String
+    public var text: String
+    public init(path: String, text: String) {
+        self.path = path
+        self.text = text
+    }
+}
+
+/// A model's SQL file, with what properties YAML says about it.
+public struct ModelFile: Sendable {
+    public var name: String
+    /// Relative to the project root, e.g. `models/staging/stg_orders.sql`.
+    public var path: String
+    /// Path below its model folder, e.g. `staging/stg_orders.sql` (for per-folder configs and `target/compiled`).
+    public var pathInModels: String
+    public var rawSQL: String
+    public var properties: ModelProperties?
+
+    public init(name: String, path: String, pathInModels: String, rawSQL: String, properties: ModelProperties? = nil) {
+        self.name = name
+        self.path = path
+        self.pathInModels = pathInModels
+        self.rawSQL = rawSQL
+        self.properties = properties
+    }
+}
+
+/// What a properties YAML file (`models: - name: …`) declares for a model or seed.
+public struct ModelProperties: Sendable {
+    public var description: String
+    public var config: [ConfigEntry]
+    public var columns: [ColumnProperties]
+    public var location: SourceLocation?
+
+    public init(description: String = "", config: [ConfigEntry] = [], columns: [ColumnProperties] = [], location: SourceLocation? = nil) {
+        self.description = description
+        self.config = config
+        self.columns = columns
+        self.location = location
+    }
+}
+
+public struct ColumnProperties: Sendable, Codable, Hashable {
+    public var name: String
+    public var description: String
+    public var dataType: String?
+    public init(name: String, description: String = "", dataType: String? = nil) {
+        self.name = name
+        self.description = description
+        self.dataType = dataType
+    }
+}
+
+/// A CSV seed file.
+public struct SeedFile: Sendable {
+    public var name: String
+    public var path: String
+    public var pathInSeeds: String
+    public var properties: ModelProperties?
+    public init(name: String, path: String, pathInSeeds: String, properties: ModelProperties? = nil) {
+        self.name = name
+        self.path = path
+        self.pathInSeeds = pathInSeeds
+        self.properties = properties
+    }
+}
+
+/// One table of a declared source (`sources:` in properties YAML).
+public struct SourceTable: Sendable {
+    public var sourceName: String
+    public var tableName: String
+    /// May contain templating (`{{ target.schema }}_raw`); rendered by compilation. nil means the source name.
+    public var schema: String?
+    public var database: String?
+    public var identifier: String?
+    public var description: String
+    public var location: SourceLocation?
+
+    public init(sourceName: String, tableName: String, schema: String? = nil, database: String? = nil, identifier: String? = nil, description: String = "", location: SourceLocation? = nil) {
+        self.sourceName = sourceName
+        self.tableName = tableName
+        self.schema = schema
+        self.database = database
+        self.identifier = identifier
+        self.description = description
+        self.location = location
+    }
+}
+
+/// Nested per-folder configuration: `+key: value` entries and subfolders.
+public struct FolderConfig: Sendable {
+    public var entries: [ConfigEntry] = []
+    public var children: [String: FolderConfig] = [:]
+    public init(entries: [ConfigEntry] = [], children: [String: FolderConfig] = [:]) {
+        self.entries = entries
+        self.children = children
+    }
+
+    /// The entries that apply along `path` (folder names, then the file's base name), outermost first.
+    public func resolve(along path: [String]) -> [ConfigEntry] {
+        var out = entries
+        var node = self
+        for part in path {
+            guard let next = node.children[part] else { break }
+            out += next.entries
+            node = next
+        }
+        return out
+    }
+}
+
+/// What templates see as `target`: the connection target's names, never its secrets.
+public struct TargetInfo: Sendable, Codable {
+    public var name: String
+    public var type: String
+    public var schema: String
+    public var database: String
+    public var user: String
+    public var threads: Int
+
+    public init(name: String = "dev", type: String = "postgres", schema: String = "public", database: String = "strata", user: String = "postgres", threads: Int = 4) {
+        self.name = name
+        self.type = type
+        self.schema = schema
+        self.database = database
+        self.user = user
+        self.threads = threads
+    }
+}

@@ -1,0 +1,79 @@
+import Basics
+
+/// What every render shares: globals and macros. Immutable once built, so renders may run in parallel.
+public struct Environment: Sendable {
+    public var globals: [String: Value]
+    /// Macros callable by bare name.
+    public var macros: [String: MacroDefinition]
+    /// Macros callable as `namespace.name` (e.g. a package's macros).
+    public var namespacedMacros: [String: [String: MacroDefinition]]
+
+    public init(globals: [String: Value] = [:], macros: [String: MacroDefinition] = [:], namespacedMacros: [String: [String: MacroDefinition]] = [:]) {
+        self.globals = globals
+        self.macros = macros
+        self.namespacedMacros = namespacedMacros
+    }
+
+    /// Adds the macros of `templates`; a name defined twice is an error naming both places.
+    public mutating func addMacros(from templates: [Template]) throws {
+        var bag = DiagnosticBag()
+        for t in templates {
+            for m in t.macros {
+                if let existing = macros[m.name] {
+                    bag.append(Diagnostic(code: "T1010", "macro '\(m.name)' is defined more than once",
+                                          at: m.source.location(ofUTF8Offset: m.offset),
+                                          notes: [.init("first defined here", at: existing.source.location(ofUTF8Offset: existing.offset))]))
+                    continue
+                }
+                macros[m.name] = m
+            }
+        }
+        try bag.throwIfErrors()
+    }
+}
+
+/// The text a render produced, with a map from output offsets back to template positions.
+public struct RenderedText: Sendable {
+    public var text: String
+    public var sourceMap: SourceMap
+}
+
+/// Maps UTF-8 offsets in rendered output back to offsets in the template source.
+public struct SourceMap: Sendable {
+    /// Sorted by output offset. `exact` segments (literal text) map byte for byte.
+    public struct Segment: Sendable {
+        public var outputOffset: Int
+        public var sourceOffset: Int
+        public var exact: Bool
+    }
+    public var segments: [Segment] = []
+    public init() {}
+
+    /// The template offset that produced the output byte at `outputOffset`.
+    public func sourceOffset(forOutputOffset outputOffset: Int) -> Int? {
+        var lo = 0, hi = segments.count - 1
+        var found: Segment?
+        while lo <= hi {
+            let mid = (lo + hi) / 2
+            if segments[mid].outputOffset <= outputOffset { found = segments[mid]; lo = mid + 1 } else { hi = mid - 1 }
+        }
+        guard let seg = found else { return nil }
+        return seg.exact ? seg.sourceOffset + (outputOffset - seg.outputOffset) : seg.sourceOffset
+    }
+
+    /// The map after `length` bytes were inserted into the output at `offset`.
+    public func inserting(length: Int, at offset: Int) -> SourceMap {
+        var m = SourceMap()
+        m.segments = segments.map { s in
+            s.outputOffset >= offset ? Segment(outputOffset: s.outputOffset + length, sourceOffset: s.sourceOffset, exact: s.exact) : s
+        }
+        return m
+    }
+
+    /// Shifts every output offset by `delta` (after text was inserted in front of the output).
+    public func shifted(by delta: Int) -> SourceMap {
+        var m = SourceMap()
+        m.segments = segments.map { Segment(outputOffset: $0.outputOffset + delta, sourceOffset: $0.sourceOffset, exact: $0.exact) }
+        return m
+    }
+}

@@ -1,0 +1,306 @@
+import Basics
+
+/// Renders a parsed template against an environment. One renderer per render; not shared across threads.
+public final class Renderer {
+    let environment: Environment
+    /// Per-render variables (e.g. a model's `ref`, `config`, `this`), seen by macros too.
+    let renderGlobals: [String: Value]
+    /// Innermost scope last.
+    var scopes: [[String: Value]] = []
+    var output = ""
+    var sourceMap = SourceMap()
+    /// Output captured while rendering a macro or set-block doesn't go into the source map.
+    var mapping = true
+    /// Active macro calls, for error notes: (macro name, where it was called).
+    var callStack: [(String, SourceLocation)] = []
+    var currentSource: TemplateSource
+    let maxCallDepth = 200
+
+    enum Flow { case normal, breakLoop, continueLoop }
+
+    init(environment: Environment, renderGlobals: [String: Value], source: TemplateSource) {
+        self.environment = environment
+        self.renderGlobals = renderGlobals
+        self.currentSource = source
+    }
+
+    /// Renders `template` with `globals` layered over the environment's.
+    public static func render(_ template: Template, environment: Environment, globals: [String: Value] = [:]) throws -> RenderedText {
+        let r = Renderer(environment: environment, renderGlobals: globals, source: template.source)
+        r.scopes = [[:]]
+        do {
+            _ = try r.renderNodes(template.nodes)
+        } catch let ret as MacroReturn {
+            // dbt allows return() at the top level of a rendered field: the value becomes the result.
+            return RenderedText(text: ret.value.stringValue, sourceMap: SourceMap())
+        }
+        return RenderedText(text: r.output, sourceMap: r.sourceMap)
+    }
+
+    /// Evaluates a single expression source like `"{{ x }}"`'s inside, for configuration values.
+    public static func evaluate(_ template: Template, environment: Environment, globals: [String: Value] = [:]) throws -> Value {
+        // A template that is exactly one `{{ expr }}` yields the expression's value (dbt's native rendering).
+        if template.nodes.count == 1, case .output(let e) = template.nodes[0] {
+            let r = Renderer(environment: environment, renderGlobals: globals, source: template.source)
+            r.scopes = [[:]]
+            return try r.evaluate(e)
+        }
+        return .string(try render(template, environment: environment, globals: globals).text)
+    }
+
+    // MARK: errors
+
+    func error(_ message: String, code: String = "T2001", at offset: Int, in source: TemplateSource? = nil) -> Diagnostic {
+        let loc = (source ?? currentSource).location(ofUTF8Offset: offset)
+        let notes = callStack.reversed().map { Diagnostic.Note("in macro '\($0.0)' called from here", at: $0.1) }
+        return Diagnostic(code: code, message, at: loc, notes: notes)
+    }
+
+    // MARK: variables
+
+    func lookup(_ name: String) -> Value? {
+        for scope in scopes.reversed() {
+            if let v = scope[name] { return v }
+        }
+        if let v = renderGlobals[name] { return v }
+        if let v = environment.globals[name] { return v }
+        if let m = environment.macros[name] { return .macro(MacroValue(definition: m, closure: nil)) }
+        if let ns = environment.namespacedMacros[name] {
+            return .dict(ns.map { ($0.key, Value.macro(MacroValue(definition: $0.value, closure: nil))) }.sorted { $0.0 < $1.0 })
+        }
+        return Builtins.global(name)
+    }
+
+    func assign(_ name: String, _ value: Value) {
+        scopes[scopes.count - 1][name] = value
+    }
+
+    func assign(_ target: AssignTarget, _ value: Value, at offset: Int) throws {
+        switch target {
+        case .name(let n):
+            assign(n, value)
+        case .tuple(let names):
+            guard let items = value.iterated, items.count == names.count else {
+                throw error("cannot unpack \(value.typeName) into \(names.count) names", at: offset)
+            }
+            for (n, v) in zip(names, items) { assign(n, v) }
+        case .attribute(let ns, let attr):
+            guard let target = lookup(ns), case .dict(let d) = target else {
+                throw error("'\(ns)' is not a namespace; only namespace() objects accept attribute assignment", at: offset)
+            }
+            d[attr] = value
+        }
+    }
+
+    // MARK: output
+
+    func emit(_ s: String, sourceOffset: Int, exact: Bool) {
+        if s.isEmpty { return }
+        if mapping {
+            sourceMap.segments.append(.init(outputOffset: output.utf8.count, sourceOffset: sourceOffset, exact: exact))
+        }
+        output += s
+    }
+
+    /// Renders nodes into a fresh buffer and returns it (for macros, set blocks and filter blocks).
+    func capture(_ body: () throws -> Void) rethrows -> String {
+        let savedOutput = output, savedMapping = mapping
+        output = ""
+        mapping = false
+        defer { output = savedOutput; mapping = savedMapping }
+        try body()
+        return output
+    }
+
+    // MARK: statements
+
+    func renderNodes(_ nodes: [Node]) throws -> Flow {
+        for node in nodes {
+            let flow = try renderNode(node)
+            if flow != .normal { return flow }
+        }
+        return .normal
+    }
+
+    func renderNode(_ node: Node) throws -> Flow {
+        switch node {
+        case .text(let s, let offset):
+            emit(s, sourceOffset: offset, exact: true)
+        case .output(let e):
+            let v = try evaluate(e)
+            emit(v.stringValue, sourceOffset: e.offset, exact: false)
+        case .ifBlock(let branches, let elseBody):
+            for b in branches where try evaluate(b.condition).isTrue {
+                return try renderNodes(b.body)
+            }
+            if let elseBody { return try renderNodes(elseBody) }
+        case .forLoop(let target, let iterable, let condition, let body, let elseBody, let offset):
+            return try renderFor(target: target, iterable: iterable, condition: condition, body: body, elseBody: elseBody, offset: offset)
+        case .set(let target, let e, let offset):
+            try assign(target, try evaluate(e), at: offset)
+        case .setBlock(let name, let body, _):
+            var flow = Flow.normal
+            let text = try capture { flow = try renderNodes(body) }
+            assign(name, .string(text))
+            return flow
+        case .macro(let m):
+            assign(m.name, .macro(MacroValue(definition: m, closure: nil)))
+        case .callBlock(let callExpr, let params, let body, let offset):
+            guard case .call(let calleeExpr, let args, let kwargs, let star, let starStar) = callExpr.kind else { return .normal }
+            let closure = scopes.reduce(into: [String: Value]()) { acc, s in acc.merge(s) { $1 } }
+            let callerDef = MacroDefinition(name: "caller", parameters: params, body: body, source: currentSource, offset: offset, kind: "macro", usesVarargs: false, usesKwargs: false)
+            var arguments = try evaluateArguments(args, kwargs, star, starStar)
+            arguments.keyword.append(("caller", .macro(MacroValue(definition: callerDef, closure: closure))))
+            let v = try call(try evaluate(calleeExpr), arguments, at: callExpr.offset, in: currentSource)
+            emit(v.stringValue, sourceOffset: callExpr.offset, exact: false)
+        case .filterBlock(let name, let args, let body, let offset):
+            let text = try capture { _ = try renderNodes(body) }
+            let argValues = try args.map { try evaluate($0) }
+            let v = try Builtins.filter(name, .string(text), Arguments(argValues), site: CallSite(renderer: self, offset: offset, source: currentSource))
+            emit(v.stringValue, sourceOffset: offset, exact: false)
+        case .doExpr(let e):
+            _ = try evaluate(e)
+        case .breakLoop(let offset):
+            guard scopes.last?["loop"] != nil else { throw error("'break' outside a for loop", at: offset) }
+            return .breakLoop
+        case .continueLoop(let offset):
+            guard scopes.last?["loop"] != nil else { throw error("'continue' outside a for loop", at: offset) }
+            return .continueLoop
+        }
+        return .normal
+    }
+
+    func renderFor(target: AssignTarget, iterable: Expr, condition: Expr?, body: [Node], elseBody: [Node]?, offset: Int) throws -> Flow {
+        let value = try evaluate(iterable)
+        guard var items = value.iterated else {
+            throw error("cannot loop over a \(value.typeName)", code: "T2003", at: iterable.offset)
+        }
+        if case .dict(let d) = value { items = d.keys.map { .string($0) } }
+        scopes.append([:])
+        defer { scopes.removeLast() }
+        if let condition {
+            items = try items.filter { item in
+                try assign(target, item, at: offset)
+                return try evaluate(condition).isTrue
+            }
+        }
+        if items.isEmpty {
+            if let elseBody { return try renderNodes(elseBody) == .breakLoop ? .normal : .normal }
+            return .normal
+        }
+        let loop = DictBox()
+        let n = items.count
+        loop["length"] = .int(n)
+        for (i, item) in items.enumerated() {
+            loop["index"] = .int(i + 1)
+            loop["index0"] = .int(i)
+            loop["revindex"] = .int(n - i)
+            loop["revindex0"] = .int(n - i - 1)
+            loop["first"] = .bool(i == 0)
+            loop["last"] = .bool(i == n - 1)
+            loop["previtem"] = i > 0 ? items[i - 1] : nil
+            loop["nextitem"] = i < n - 1 ? items[i + 1] : nil
+            assign("loop", .dict(loop))
+            try assign(target, item, at: offset)
+            let flow = try renderNodes(body)
+            if flow == .breakLoop { break }
+        }
+        return .normal
+    }
+
+    // MARK: calls
+
+    func evaluateArguments(_ args: [Expr], _ kwargs: [(String, Expr)], _ star: Expr?, _ starStar: Expr?) throws -> Arguments {
+        var positional = try args.map { try evaluate($0) }
+        var keyword = try kwargs.map { ($0.0, try evaluate($0.1)) }
+        if let star {
+            let v = try evaluate(star)
+            guard let items = v.iterated else { throw error("*args must be a list, not \(v.typeName)", at: star.offset) }
+            positional += items
+        }
+        if let starStar {
+            let v = try evaluate(starStar)
+            guard case .dict(let d) = v else { throw error("**kwargs must be a dict, not \(v.typeName)", at: starStar.offset) }
+            keyword += d.pairs
+        }
+        return Arguments(positional, keyword: keyword)
+    }
+
+    func call(_ callee: Value, _ arguments: Arguments, at offset: Int, in source: TemplateSource) throws -> Value {
+        switch callee {
+        case .function(let f):
+            let site = CallSite(renderer: self, offset: offset, source: source)
+            do {
+                return try f.body(arguments, site)
+            } catch var d as Diagnostic where d.location == nil {
+                let located = site.error(d.message, code: d.code)
+                d.location = located.location
+                d.notes = located.notes + d.notes
+                throw d
+            }
+        case .macro(let m):
+            return try callMacro(m, arguments, at: offset, in: source)
+        case .object(let o):
+            if case .function(let f)? = o.attribute("__call__") { return try call(.function(f), arguments, at: offset, in: source) }
+            throw error("'\(o.typeName)' object is not callable", code: "T2004", at: offset, in: source)
+        default:
+            throw error("'\(callee.typeName)' object is not callable", code: "T2004", at: offset, in: source)
+        }
+    }
+
+    func callMacro(_ m: MacroValue, _ arguments: Arguments, at offset: Int, in source: TemplateSource) throws -> Value {
+        let def = m.definition
+        guard callStack.count < maxCallDepth else {
+            throw error("macro '\(def.name)' recursed more than \(maxCallDepth) levels deep", code: "T2006", at: offset, in: source)
+        }
+        var scope = m.closure ?? [:]
+        var bound = Set<String>()
+        var extra: [Value] = []
+        for (i, v) in arguments.positional.enumerated() {
+            if i < def.parameters.count {
+                scope[def.parameters[i].name] = v
+                bound.insert(def.parameters[i].name)
+            } else { extra.append(v) }
+        }
+        if !extra.isEmpty && !def.usesVarargs {
+            throw error("macro '\(def.name)' takes \(def.parameters.count) positional argument\(def.parameters.count == 1 ? "" : "s") but \(arguments.positional.count) were given", code: "T2005", at: offset, in: source)
+        }
+        let kwargsBox = DictBox()
+        for (k, v) in arguments.keyword {
+            if def.parameters.contains(where: { $0.name == k }) {
+                if bound.contains(k) {
+                    throw error("macro '\(def.name)' got multiple values for argument '\(k)'", code: "T2005", at: offset, in: source)
+                }
+                scope[k] = v
+                bound.insert(k)
+            } else if k == "caller" {
+                scope["caller"] = v
+            } else if def.usesKwargs {
+                kwargsBox[k] = v
+            } else {
+                throw error("macro '\(def.name)' has no parameter named '\(k)'", code: "T2005", at: offset, in: source)
+            }
+        }
+        let savedScopes = scopes, savedSource = currentSource
+        callStack.append((def.name, source.location(ofUTF8Offset: offset)))
+        currentSource = def.source
+        scopes = [scope]
+        defer { scopes = savedScopes; currentSource = savedSource; callStack.removeLast() }
+        // defaults are evaluated in the macro's own scope, after earlier parameters are bound
+        for p in def.parameters where !bound.contains(p.name) {
+            if let d = p.defaultValue {
+                assign(p.name, try evaluate(d))
+            } else {
+                throw error("macro '\(def.name)' is missing required argument '\(p.name)'", code: "T2005", at: offset, in: source)
+            }
+        }
+        assign("varargs", .list(extra))
+        assign("kwargs", .dict(kwargsBox))
+        do {
+            let text = try capture { _ = try renderNodes(def.body) }
+            return .string(text)
+        } catch let r as MacroReturn {
+            return r.value
+        }
+    }
+}

@@ -1,0 +1,90 @@
+/// Rows returned by a statement, as text (the wire's text format), with column names.
+public struct QueryResult: Sendable {
+    public var columns: [String]
+    public var rows: [[String?]]
+    /// Rows affected by INSERT/UPDATE/DELETE/CREATE TABLE AS/COPY…, when the command reports it.
+    public var affectedRows: Int?
+    public var commandTag: String
+
+    public init(columns: [String] = [], rows: [[String?]] = [], affectedRows: Int? = nil, commandTag: String = "") {
+        self.columns = columns
+        self.rows = rows
+        self.affectedRows = affectedRows
+        self.commandTag = commandTag
+    }
+
+    /// The first column of the first row.
+    public var scalar: String? { rows.first?.first ?? nil }
+}
+
+/// A database error with the fields PostgreSQL reports.
+public struct WarehouseError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case connection, statement, copy, protocolViolation }
+    public var kind: Kind
+    public var sqlState: String?
+    public var message: String
+    public var detail: String?
+    public var hint: String?
+    /// 1-based character position of the error in the statement, as the server reports it.
+    public var position: Int?
+    public var context: String?
+
+    public init(kind: Kind, sqlState: String? = nil, message: String, detail: String? = nil, hint: String? = nil, position: Int? = nil, context: String? = nil) {
+        self.kind = kind
+        self.sqlState = sqlState
+        self.message = message
+        self.detail = detail
+        self.hint = hint
+        self.position = position
+        self.context = context
+    }
+
+    public var description: String {
+        var s = message
+        if let sqlState { s += " (SQLSTATE \(sqlState))" }
+        if let detail { s += "\nDETAIL: \(detail)" }
+        if let hint { s += "\nHINT: \(hint)" }
+        return s
+    }
+
+    /// True for errors caused by a lost connection rather than by the statement.
+    public var isConnectionFailure: Bool {
+        kind == .connection || (sqlState?.hasPrefix("08") ?? false) || sqlState == "57P01"
+    }
+}
+
+/// One session with a warehouse. Used by one task at a time; parallel work opens one per worker.
+public protocol WarehouseConnection: AnyObject, Sendable {
+    /// Executes one statement, binding `parameters` ($1, $2…) as text values; nil is SQL NULL.
+    @discardableResult
+    func execute(_ sql: String, parameters: [String?]) throws -> QueryResult
+    /// Runs `COPY … FROM STDIN` and streams `chunks` to it; returns rows copied.
+    func copyIn(_ sql: String, chunks: AnySequence<[UInt8]>) throws -> Int
+    /// Asks the server to cancel the statement running on this connection (safe from another thread).
+    func cancel()
+    func close()
+}
+
+extension WarehouseConnection {
+    @discardableResult
+    public func execute(_ sql: String) throws -> QueryResult { try execute(sql, parameters: []) }
+
+    /// Runs `body` in a transaction: COMMIT on success, ROLLBACK on any error.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            _ = try? execute("ROLLBACK")
+            throw error
+        }
+    }
+}
+
+/// Opens connections to one warehouse and knows its SQL dialect.
+public protocol WarehouseAdapter: Sendable {
+    var dialect: SQLDialect { get }
+    func connect() throws -> any WarehouseConnection
+}
