@@ -40,17 +40,21 @@ let package = Package(
         ),
         .executableTarget(name: "strata", dependencies: ["Commands"]),
 
+        // Shared by the test targets: temporary projects and a private test PostgreSQL.
+        .target(name: "StrataTestSupport", dependencies: ["Basics", "PostgresAdapter", "Warehouse"], path: "Tests/StrataTestSupport"),
+
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "TemplatingTests", dependencies: ["Templating", "Basics"]),
-        .testTarget(name: "ProjectLoadingTests", dependencies: ["ProjectLoading", "ProjectModel", "Basics"]),
+        .testTarget(name: "ProjectLoadingTests", dependencies: ["ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"]),
         .testTarget(name: "DependencyGraphTests", dependencies: ["DependencyGraph", "ProjectModel", "Basics"]),
         .testTarget(
             name: "CompilationTests",
-            dependencies: ["Compilation", "ProjectLoading", "ProjectModel", "Basics"],
+            dependencies: ["Compilation", "ProjectLoading", "ProjectModel", "Basics", "DependencyGraph", "StrataTestSupport"],
             resources: [.copy("Golden")]
         ),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "PostgresAdapter", "Warehouse", "Materialization", "Compilation", "ProjectLoading", "Basics", "Artifacts", "Commands",
+            "PostgresAdapter", "Warehouse", "Materialization", "Compilation", "ProjectLoading", "Basics", "Artifacts",
+            "DependencyGraph", "ProjectModel", "StrataTestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

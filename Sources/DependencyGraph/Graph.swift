@@ -100,6 +100,9 @@ public struct Graph: Sendable {
         }
         // path[i]'s parent is path[i+1]; the cycle is path[seen[cur]...]
         var cycle = Array(path[seen[cur]!...]).reversed() as [NodeID]
+        // Start at the smallest id so the same cycle is always reported the same way.
+        let start = cycle.firstIndex(of: cycle.min()!)!
+        cycle = Array(cycle[start...] + cycle[..<start])
         cycle.append(cycle[0])
         let names = cycle.map { nodes[$0]?.name ?? $0.rawValue }
         var notes: [Diagnostic.Note] = []

@@ -148,32 +148,20 @@ public struct LocalServer: Sendable {
     }
 
     private func runAsServerUser(_ binary: String, _ args: [String], what: String) throws {
-        let process = Process()
+        var executable = binary, arguments = args
         if isRoot {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser") { process.executableURL = URL(fileURLWithPath: "/sbin/runuser") }
-            process.arguments = ["-u", Self.superuser, "--", binary] + args
-        } else {
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = args
+            executable = FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser") ? "/usr/sbin/runuser" : "/sbin/runuser"
+            arguments = ["-u", Self.superuser, "--", binary] + args
         }
-        // Output goes to a file, not a pipe: the server inherits the descriptor and would hold a pipe open forever.
         let outputURL = directory.appendingPathComponent("ctl.log")
-        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outputURL)
-        defer { try? out.close() }
-        process.standardOutput = out
-        process.standardError = out
-        process.standardInput = FileHandle.nullDevice
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        try? FileManager.default.removeItem(at: outputURL)
+        let status = try ChildProcess.run(executable, arguments, outputPath: outputURL.path)
+        guard status == 0 else {
             var text = ((try? String(contentsOf: outputURL, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             if let logText = try? String(contentsOf: logFile, encoding: .utf8) {
                 text += "\n" + logText.split(separator: "\n").suffix(5).joined(separator: "\n")
             }
-            throw ServerError("could not \(what) (exit \(process.terminationStatus)):\n\(text)")
+            throw ServerError("could not \(what) (exit \(status)):\n\(text)")
         }
     }
 

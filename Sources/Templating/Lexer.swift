@@ -132,6 +132,8 @@ struct Lexer {
     }
 
     private mutating func lexInside(close: UInt8, openedAt: Int) throws {
+        // Like Jinja2, a closing delimiter only counts outside brackets: `{{ {'a': {'b': 1}} }}`.
+        var depth = 0
         while true {
             while pos < bytes.count, Lexer.isSpace(bytes[pos]) { pos += 1 }
             guard pos < bytes.count else {
@@ -140,17 +142,19 @@ struct Lexer {
             }
             let b = bytes[pos]
             // closing delimiter, optionally with '-'
-            if b == UInt8(ascii: "-"), at(pos + 1) == close, at(pos + 2) == UInt8(ascii: "}") {
+            if depth == 0, b == UInt8(ascii: "-"), at(pos + 1) == close, at(pos + 2) == UInt8(ascii: "}") {
                 tokens.append(Token(kind: close == UInt8(ascii: "}") ? .exprClose : .stmtClose, offset: pos, text: ""))
                 pos += 3
                 stripNextText = true
                 return
             }
-            if b == close, at(pos + 1) == UInt8(ascii: "}") {
+            if depth == 0, b == close, at(pos + 1) == UInt8(ascii: "}") {
                 tokens.append(Token(kind: close == UInt8(ascii: "}") ? .exprClose : .stmtClose, offset: pos, text: ""))
                 pos += 2
                 return
             }
+            if b == UInt8(ascii: "(") || b == UInt8(ascii: "[") || b == UInt8(ascii: "{") { depth += 1 }
+            if b == UInt8(ascii: ")") || b == UInt8(ascii: "]") || b == UInt8(ascii: "}") { depth = max(0, depth - 1) }
             try lexToken()
         }
     }

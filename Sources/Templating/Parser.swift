@@ -398,13 +398,17 @@ struct Parser {
         return left
     }
 
-    mutating func parseUnary() throws -> Expr {
+    /// As in Jinja2, `-x | f` is `(-x) | f`: the operand of a sign takes no filters of its own.
+    mutating func parseUnary(withFilters: Bool = true) throws -> Expr {
+        var e: Expr
         if current.kind == .op, current.text == "-" || current.text == "+" {
             let t = advance()
-            let operand = try parseUnary()
-            return try parseFilters(Expr(kind: .unary(t.text, operand), offset: t.offset))
+            let operand = try parseUnary(withFilters: false)
+            e = Expr(kind: .unary(t.text, operand), offset: t.offset)
+        } else {
+            e = try parsePostfix(try parsePrimary())
         }
-        return try parseFilters(try parsePostfix(try parsePrimary()))
+        return withFilters ? try parseFilters(e) : e
     }
 
     mutating func parsePrimary() throws -> Expr {
@@ -557,7 +561,7 @@ struct Parser {
                 } else if current.kind == .string || current.kind == .integer || current.kind == .float || (current.kind == .name && !["and", "or", "else", "if", "in", "not", "is"].contains(current.text)) {
                     args = [try parsePostfix(try parsePrimary())]
                 }
-                e = Expr(kind: .test(e, name, args, negated: negated), offset: e.offset)
+                e = Expr(kind: .test(e, name, args, negated: negated), offset: nameTok.offset)
             } else {
                 return e
             }

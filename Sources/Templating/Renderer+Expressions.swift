@@ -71,7 +71,8 @@ extension Renderer {
             return lv.isTrue ? lv : try evaluate(r)
         case .conditional(let value, let condition, let otherwise):
             if try evaluate(condition).isTrue { return try evaluate(value) }
-            return try otherwise.map(evaluate) ?? .none
+            // Jinja's missing else yields Undefined, which prints as nothing.
+            return try otherwise.map(evaluate) ?? .string("")
         }
     }
 

@@ -1,0 +1,72 @@
+import Testing
+@testable import Basics
+
+@Suite struct SourceFileTests {
+    @Test func mapsOffsetsToLineAndColumn() {
+        let f = SourceFile(path: "m.sql", text: "select 1\nfrom x\n  where é = 1")
+        #expect(f.location(ofUTF8Offset: 0) == SourceLocation(file: "m.sql", line: 1, column: 1))
+        #expect(f.location(ofUTF8Offset: 9) == SourceLocation(file: "m.sql", line: 2, column: 1))
+        // 'é' is two bytes but one column
+        let offsetOfEquals = Array("select 1\nfrom x\n  where é ".utf8).count
+        #expect(f.location(ofUTF8Offset: offsetOfEquals) == SourceLocation(file: "m.sql", line: 3, column: 11))
+        #expect(f.line(2) == "from x")
+        #expect(f.line(4) == nil)
+    }
+}
+
+@Suite struct DiagnosticRendererTests {
+    @Test func printsLocationCodeSourceLineAndCaret() {
+        let r = DiagnosticRenderer(readFile: { _ in "select *\nfrom {{ ref('x') }}\n" })
+        let d = Diagnostic(code: "C2003", "ref('x') does not match any model", at: SourceLocation(file: "models/a.sql", line: 2, column: 9),
+                           notes: [.init("a note")])
+        #expect(r.render(d) == """
+        models/a.sql:2:9: error[C2003]: ref('x') does not match any model
+          |
+        2 | from {{ ref('x') }}
+          |         ^
+        note: a note
+        """)
+    }
+
+    @Test func bagCollectsEveryError() {
+        var bag = DiagnosticBag()
+        _ = bag.capture { throw Diagnostic(code: "A", "one") }
+        _ = bag.capture { throw DiagnosticError([Diagnostic(code: "B", "two"), Diagnostic(code: "C", "three")]) }
+        #expect(bag.diagnostics.map(\.code) == ["A", "B", "C"])
+        #expect(throws: DiagnosticError.self) { try bag.throwIfErrors() }
+    }
+}
+
+@Suite struct RedactionTests {
+    @Test(arguments: [
+        ("postgresql://alice:s3cret@db:5432/x", "postgresql://alice:****@db:5432/x"),
+        ("host=db user=alice password=s3cret dbname=x", "host=db user=alice password=**** dbname=x"),
+        ("host='db' password='s3 cret' dbname=x", "host='db' password=**** dbname=x"),
+        ("postgresql://db/x?user=a&password=s3cret", "postgresql://db/x?user=a&password=****"),
+        ("host=db dbname=x", "host=db dbname=x"),
+    ])
+    func redactsPasswords(input: String, expected: String) {
+        #expect(Redaction.connectionString(input) == expected)
+        #expect(!Redaction.connectionString(input).contains("s3cret"))
+    }
+}
+
+@Suite struct SHA256Tests {
+    @Test func knownVectors() {
+        #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex(String(repeating: "a", count: 1000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+}
+
+@Suite struct SuggestionTests {
+    @Test func suggestsCloseNamesOnly() {
+        #expect(Suggestion.closest(to: "stg_ordrs", in: ["stg_orders", "stg_customers"]) == "stg_orders")
+        #expect(Suggestion.closest(to: "zzz", in: ["stg_orders"]) == nil)
+    }
+
+    @Test func concurrentMapKeepsOrder() {
+        let xs = Array(0..<1000)
+        #expect(xs.concurrentMap { $0 * 2 } == xs.map { $0 * 2 })
+    }
+}

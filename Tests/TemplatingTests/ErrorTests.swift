@@ -1,0 +1,93 @@
+import Testing
+import Basics
+@testable import Templating
+
+/// Each fixture marks the expected error position with `⟨` (removed before parsing).
+@Suite struct TemplateErrorTests {
+    func expectError(_ marked: String, code: String, contains fragment: String, macros: String? = nil) throws {
+        let marker = marked.range(of: "⟨")!
+        let text = marked.replacingCharacters(in: marker, with: "")
+        let offset = marked.utf8.distance(from: marked.utf8.startIndex, to: marker.lowerBound)
+        let expected = SourceFile(path: "t.sql", text: text).location(ofUTF8Offset: offset)
+        do {
+            _ = try render(text, macros: macros)
+            Issue.record("expected an error for: \(text)")
+        } catch let d as Diagnostic {
+            #expect(d.code == code)
+            #expect(d.location == expected, "at \(String(describing: d.location)), expected \(expected)")
+            #expect(d.message.contains(fragment), "message: \(d.message)")
+        }
+    }
+
+    @Test func unknownVariableIsAnErrorNotEmptyText() throws {
+        try expectError("select {{ ⟨colum }}", code: "T2002", contains: "'colum' is undefined")
+    }
+
+    @Test func unknownFilterAndTest() throws {
+        try expectError("{{ 1 | ⟨nofilter }}", code: "T2011", contains: "unknown filter 'nofilter'")
+        try expectError("{{ 1 is ⟨weird }}", code: "T2010", contains: "unknown test 'weird'")
+    }
+
+    @Test func syntaxErrors() throws {
+        try expectError("a\n{{ 1 + ⟨}}", code: "T1002", contains: "expected an expression")
+        try expectError("{% ⟨if x %}never closed", code: "T1003", contains: "never closed")
+        try expectError("x ⟨{{ unterminated", code: "T1001", contains: "unterminated")
+        try expectError("{% ⟨frobnicate %}", code: "T1004", contains: "unknown statement")
+        try expectError("{% if 1 %}{% ⟨endfor %}", code: "T1002", contains: "endfor")
+    }
+
+    @Test func wrongArgumentCountsAndTypes() throws {
+        let macros = "{% macro two(a, b) %}{{ a }}{{ b }}{% endmacro %}"
+        try expectError("{{ ⟨two(1) }}", code: "T2005", contains: "missing required argument 'b'", macros: macros)
+        try expectError("{{ ⟨two(1, 2, 3) }}", code: "T2005", contains: "takes 2 positional arguments", macros: macros)
+        try expectError("{{ ⟨two(1, c=2) }}", code: "T2005", contains: "no parameter named 'c'", macros: macros)
+        try expectError("{{ ⟨1 + 'a' }}", code: "T2008", contains: "unsupported operand")
+        try expectError("{% for x in ⟨3 %}{% endfor %}", code: "T2003", contains: "cannot loop")
+    }
+
+    @Test func errorsInsideMacrosReportTheCallChain() throws {
+        var env = Environment()
+        let macros = "{% macro inner() %}{{ missing }}{% endmacro %}\n{% macro outer() %}{{ inner() }}{% endmacro %}"
+        try env.addMacros(from: [Template(path: "templates/m.sql", text: macros)])
+        do {
+            _ = try Renderer.render(Template(path: "models/x.sql", text: "select\n{{ outer() }}"), environment: env)
+            Issue.record("expected an error")
+        } catch let d as Diagnostic {
+            #expect(d.location == SourceLocation(file: "templates/m.sql", line: 1, column: 23))
+            #expect(d.notes.map(\.message) == ["in macro 'inner' called from here", "in macro 'outer' called from here"])
+            #expect(d.notes.last?.location == SourceLocation(file: "models/x.sql", line: 2, column: 4))
+        }
+    }
+
+    @Test func duplicateMacroNamesBothPlaces() throws {
+        var env = Environment()
+        #expect(throws: DiagnosticError.self) {
+            try env.addMacros(from: [Template(path: "a.sql", text: "{% macro m() %}{% endmacro %}"),
+                                     Template(path: "b.sql", text: "{% macro m() %}{% endmacro %}")])
+        }
+    }
+
+    @Test func arbitraryInputNeverCrashesOrHangs() {
+        // A deterministic generator of template-ish noise: every input either renders or errors.
+        var rng = SplitMix(seed: 42)
+        let pieces = ["{{", "}}", "{%", "%}", "{#", "#}", "if", "for", "x", "in", "endif", "endfor", "(", ")", "'", "\"", "[", "]",
+                      "|", "upper", "-", "+", ",", ".", "macro", "endmacro", "set", "=", " ", "\n", "1", "none", "raw", "endraw", "~", "é"]
+        for _ in 0..<3000 {
+            let n = Int(rng.next() % 24)
+            let text = (0..<n).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
+            _ = try? render(text, ["x": .list([.int(1)])])
+        }
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+}
