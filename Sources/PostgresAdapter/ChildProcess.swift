@@ -11,6 +11,11 @@ enum ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // The server daemon outlives us: it must not inherit our descriptors (pipes of whoever ran Strata, say).
+        for fd in 3..<Int32(min(Int(sysconf(Int32(_SC_OPEN_MAX))), 4096)) {
+            let flags = fcntl(fd, F_GETFD)
+            if flags != -1 && flags & FD_CLOEXEC == 0 { posix_spawn_file_actions_addclose(&actions, fd) }
+        }
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0

@@ -132,8 +132,10 @@ struct Lexer {
     }
 
     private mutating func lexInside(close: UInt8, openedAt: Int) throws {
-        // Like Jinja2, a closing delimiter only counts outside brackets: `{{ {'a': {'b': 1}} }}`.
-        var depth = 0
+        // Like Jinja2, `}}` inside an open `{` closes the dict, not the tag: `{{ {'a': {'b': 1}} }}`.
+        // Inside `(` or `[` it still ends the tag, so `{{ f( }}` reports the missing argument there.
+        var open: [UInt8] = []
+        var depth: Int { open.last == UInt8(ascii: "{") ? 1 : 0 }
         while true {
             while pos < bytes.count, Lexer.isSpace(bytes[pos]) { pos += 1 }
             guard pos < bytes.count else {
@@ -153,8 +155,8 @@ struct Lexer {
                 pos += 2
                 return
             }
-            if b == UInt8(ascii: "(") || b == UInt8(ascii: "[") || b == UInt8(ascii: "{") { depth += 1 }
-            if b == UInt8(ascii: ")") || b == UInt8(ascii: "]") || b == UInt8(ascii: "}") { depth = max(0, depth - 1) }
+            if b == UInt8(ascii: "(") || b == UInt8(ascii: "[") || b == UInt8(ascii: "{") { open.append(b) }
+            if b == UInt8(ascii: ")") || b == UInt8(ascii: "]") || b == UInt8(ascii: "}") { _ = open.popLast() }
             try lexToken()
         }
     }

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import StrataTestSupport
+
+/// Runs the built binary on copies of the example project, as a user would.
+@Suite struct EndToEndTests {
+    static let exampleItems = ["strata.yml", "models", "seeds", "templates", "contracts"]
+
+    @Test func exampleProjectOnTheDefaultPrivateServer() throws {
+        let p = try TempProject.copying(repositoryRoot, only: Self.exampleItems)
+        defer {
+            _ = try? StrataBinary.run(["server", "stop", "--project-dir", p.root])
+            p.remove()
+        }
+        let seed = try StrataBinary.run(["seed", "--project-dir", p.root])
+        #expect(seed.status == 0, "\(seed.all)")
+        #expect(seed.stdout.contains("Initializing a private PostgreSQL"))
+        #expect(seed.stdout.contains("OK loaded seed public_raw.raw_orders"))
+        let compile = try StrataBinary.run(["compile", "--project-dir", p.root])
+        #expect(compile.status == 0, "\(compile.all)")
+        #expect(FileManager.default.fileExists(atPath: p.root + "/target/manifest.json"))
+        #expect(FileManager.default.fileExists(atPath: p.root + "/target/compiled/shop/models/marts/orders.sql"))
+        let run = try StrataBinary.run(["run", "--project-dir", p.root])
+        #expect(run.status == 0, "\(run.all)")
+        #expect(run.stdout.contains("of 5 OK created table public.customers"))
+        #expect(run.stdout.contains("Finished 5 models"))
+        let results = try p.read("target/run_results.json")
+        #expect(results.contains("\"unique_id\": \"model.shop.customers\""))
+        #expect(results.contains("\"status\": \"success\""))
+        let status = try StrataBinary.run(["server", "status", "--project-dir", p.root])
+        #expect(status.stdout.hasPrefix("running"))
+        let ls = try StrataBinary.run(["ls", "--project-dir", p.root, "--select", "+customers", "--resource-type", "model"])
+        #expect(ls.stdout.split(separator: "\n") == ["shop.staging.stg_customers", "shop.staging.stg_orders", "shop.staging.stg_payments",
+                                                     "shop.intermediate.int_order_payments", "shop.marts.orders", "shop.marts.customers"])
+    }
+
+    @Test func exitCodesAndLocatedMessages() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let p = try TempProject([
+            "strata.yml": "name: e\n",
+            "models/good.sql": "select 1 as id",
+            "models/bad.sql": "{{ config(materialized='table') }}\nselect\n  nope as x",
+            "models/after_bad.sql": "select * from {{ ref('bad') }}",
+        ])
+        defer { p.remove() }
+        let url = ["--database-url", db.conninfo]
+        let run = try StrataBinary.run(["run", "--project-dir", p.root] + url)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("/models/bad.sql:3:3: error[R4001]: model 'bad' failed: column \"nope\" does not exist"))
+        #expect(run.stdout.contains("SKIP view public.after_bad"))
+        #expect(run.stdout.contains("1 OK, 1 error, 1 skipped"))
+
+        try p.write("models/bad.sql", "select {{ oops( }}")
+        let compile = try StrataBinary.run(["compile", "--project-dir", p.root] + url)
+        #expect(compile.status == 2)
+        #expect(compile.stderr.contains("models/bad.sql:1:17: error[T1002]"))
+        #expect(compile.stderr.contains("^"))
+
+        let usage = try StrataBinary.run(["run", "--threads", "0", "--project-dir", p.root])
+        #expect(usage.status != 0)
+    }
+
+    @Test func deadDatabaseAndSecretsAreHandled() throws {
+        let p = try TempProject(["strata.yml": "name: s\n", "models/m.sql": "select 1"])
+        defer { p.remove() }
+        let secret = "pl4nted-s3cret-\(UUID().uuidString.prefix(6))"
+        let out = try StrataBinary.run(["run", "--project-dir", p.root], environment: ["STRATA_DATABASE_URL": "postgresql://ada:\(secret)@127.0.0.1:1/x?connect_timeout=2"])
+        #expect(out.status == 2)
+        #expect(out.stderr.contains("error[S1302]: cannot run: connection to server at \"127.0.0.1\", port 1 failed"))
+        #expect(!out.all.contains(secret))
+        let debug = try StrataBinary.run(["debug", "--project-dir", p.root], environment: ["STRATA_DATABASE_URL": "postgresql://ada:\(secret)@127.0.0.1:1/x?connect_timeout=2"])
+        #expect(debug.status == 2)
+        #expect(debug.stdout.contains("postgresql://ada:****@127.0.0.1:1/x"))
+        #expect(!debug.all.contains(secret))
+        let artifacts = (try? FileManager.default.subpathsOfDirectory(atPath: p.root + "/target")) ?? []
+        for f in artifacts {
+            let text = (try? String(contentsOfFile: p.root + "/target/" + f, encoding: .utf8)) ?? ""
+            #expect(!text.contains(secret), "\(f) contains the secret")
+        }
+    }
+
+    @Test func initScaffoldsARunnableProject() throws {
+        let dir = try TempProject([:])
+        try FileManager.default.createDirectory(atPath: dir.root, withIntermediateDirectories: true)
+        defer { dir.remove() }
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        // init writes into the working directory; run it there through --project-dir of the new folder afterwards
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(dir.root)
+        let initOut = try StrataBinary.run(["init", "demo"])
+        FileManager.default.changeCurrentDirectoryPath(cwd)
+        #expect(initOut.status == 0, "\(initOut.all)")
+        let run = try StrataBinary.run(["run", "--project-dir", dir.root + "/demo", "--database-url", db.conninfo])
+        #expect(run.status == 0, "\(run.all)")
+        #expect(run.stdout.contains("OK created table public.number_summary"))
+    }
+}

@@ -1,0 +1,251 @@
+import Foundation
+import Testing
+import Basics
+import Compilation
+import Materialization
+import PostgresAdapter
+import ProjectLoading
+import ProjectModel
+import StrataTestSupport
+import Warehouse
+
+/// Compiles a temp project against a fresh database and runs it through the real executor.
+struct Harness {
+    let project: TempProject
+    let db: TestDatabase
+
+    init(_ files: [String: String]) throws {
+        project = try TempProject(files)
+        db = try TestPostgres.freshDatabase()
+    }
+
+    func cleanup() {
+        project.remove()
+        db.drop()
+    }
+
+    func compile() throws -> CompiledProject {
+        let p = try ProjectLoader().load(directory: project.root)
+        return try Compiler(project: p, options: CompileOptions(target: TargetInfo(schema: "analytics", database: db.name), environment: [:])).compile()
+    }
+
+    @discardableResult
+    func run(select: [String] = [], seeds: Bool = false, threads: Int = 2, failFast: Bool = false) throws -> [StepResult] {
+        let compiled = try compile()
+        let selected = try compiled.graph.select(select, exclude: [], projectName: compiled.projectName)
+        let plan = seeds ? Planner().planSeeds(compiled, selected: selected) : Planner().plan(compiled, selected: selected)
+        return try Executor(adapter: PostgresAdapter(conninfo: db.conninfo), project: compiled, projectRoot: project.root)
+            .run(plan, options: ExecutionOptions(threads: threads, failFast: failFast, lockSchema: "analytics"), observer: SilentObserver())
+    }
+
+    func query(_ sql: String) throws -> [[String?]] {
+        let c = try db.connect()
+        defer { c.close() }
+        return try c.execute(sql).rows
+    }
+}
+
+struct SilentObserver: ExecutionObserver {
+    func stepStarted(_ step: PlanStep, index: Int, total: Int) {}
+    func stepFinished(_ step: PlanStep, result: StepResult, index: Int, total: Int) {}
+    func waitingForLock(schema: String) {}
+}
+
+@Suite struct MaterializationTests {
+    @Test func buildsViewsAndTablesInDependencyOrder() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/a.sql": "select generate_series(1, 5) as id",
+            "models/b.sql": "{{ config(materialized='table') }}select id * 2 as twice from {{ ref('a') }}",
+            "models/c.sql": "select sum(twice) as total from {{ ref('b') }}",
+        ])
+        defer { h.cleanup() }
+        let results = try h.run()
+        #expect(results.map(\.status) == [.success, .success, .success])
+        #expect(results.first { $0.id == .model("p", "b") }?.rowsAffected == 5)
+        #expect(try h.query("select total from analytics.c") == [["30"]])
+        #expect(try h.query("select relkind::text from pg_class where relname in ('a', 'b', 'c') order by relname") == [["v"], ["r"], ["v"]])
+    }
+
+    @Test func rebuildKeepsDependentViewsWithTheirGrantsAndComments() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/orders.sql": "{{ config(materialized='table') }}select generate_series(1, 3) as id",
+        ])
+        defer { h.cleanup() }
+        try h.run()
+        let c = try h.db.connect()
+        defer { c.close() }
+        try c.execute("CREATE ROLE reader_\(h.db.name)")
+        try c.execute("CREATE VIEW public.outside AS SELECT id FROM analytics.orders WHERE id > 1")
+        try c.execute("CREATE VIEW public.outside2 AS SELECT count(*) AS n FROM public.outside")
+        try c.execute("CREATE MATERIALIZED VIEW public.mv AS SELECT max(id) AS m FROM analytics.orders")
+        try c.execute("GRANT SELECT ON public.outside TO reader_\(h.db.name)")
+        try c.execute("COMMENT ON VIEW public.outside IS 'owned by another team'")
+        try c.execute("GRANT SELECT ON analytics.orders TO reader_\(h.db.name)")
+        // new data: the rebuild must keep every dependent, now reading the new table
+        try h.project.write("models/orders.sql", "{{ config(materialized='table') }}select generate_series(1, 10) as id")
+        let results = try h.run()
+        #expect(results.map(\.status) == [.success])
+        #expect(try h.query("select n from public.outside2") == [["9"]])
+        #expect(try h.query("select m from public.mv") == [["10"]])
+        #expect(try h.query("select has_table_privilege('reader_\(h.db.name)', 'public.outside', 'SELECT')") == [["t"]])
+        #expect(try h.query("select has_table_privilege('reader_\(h.db.name)', 'analytics.orders', 'SELECT')") == [["t"]])
+        #expect(try h.query("select obj_description('public.outside'::regclass)") == [["owned by another team"]])
+        #expect(try h.query("select count(*) from pg_class where relname like '%strata_new%'") == [["0"]])
+    }
+
+    @Test func failedBuildLeavesThePreviousRelationIntactAndSkipsDescendants() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/t.sql": "{{ config(materialized='table') }}select 1 as id",
+            "models/v.sql": "select id from {{ ref('t') }}",
+            "models/other.sql": "select 42 as answer",
+        ])
+        defer { h.cleanup() }
+        try h.run()
+        try h.project.write("models/t.sql", "{{ config(materialized='table') }}\nselect 1 as id,\n  1 / 0 as boom")
+        let results = try h.run()
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.id.rawValue, $0) })
+        #expect(byName["model.p.t"]?.status == .error)
+        #expect(byName["model.p.v"]?.status == .skipped)
+        #expect(byName["model.p.other"]?.status == .success)
+        let d = try #require(byName["model.p.t"]?.diagnostic)
+        #expect(d.message.contains("division by zero"))
+        #expect(d.location?.file == "models/t.sql")
+        #expect(try h.query("select id from analytics.t") == [["1"]])
+        #expect(try h.query("select count(*) from pg_class where relname like '%strata_new%'") == [["0"]])
+    }
+
+    @Test func sqlErrorPositionMapsToTheModelLine() throws {
+        let h = try Harness(["strata.yml": "name: p\n", "models/m.sql": "{{ config(materialized='table') }}\nselect\n  1 as id,\n  missing_column as x"])
+        defer { h.cleanup() }
+        let d = try #require(try h.run().first?.diagnostic)
+        #expect(d.location == SourceLocation(file: "models/m.sql", line: 4, column: 3))
+        #expect(d.code == "R4001")
+    }
+
+    @Test func aDependentViewThatNoLongerFitsFailsTheSwapAndKeepsEverything() throws {
+        let h = try Harness(["strata.yml": "name: p\n", "models/t.sql": "{{ config(materialized='table') }}select 1 as id, 'x' as name"])
+        defer { h.cleanup() }
+        try h.run()
+        let c = try h.db.connect()
+        defer { c.close() }
+        try c.execute("CREATE VIEW public.uses_name AS SELECT name FROM analytics.t")
+        try h.project.write("models/t.sql", "{{ config(materialized='table') }}select 2 as id")
+        let r = try #require(try h.run().first)
+        #expect(r.status == .error)
+        #expect(r.diagnostic?.message.contains("dependent view public.uses_name") == true)
+        #expect(try h.query("select id, name from analytics.t") == [["1", "x"]])
+        #expect(try h.query("select name from public.uses_name") == [["x"]])
+    }
+
+    @Test func viewToTableAndBackChangesTheRelationKind() throws {
+        let h = try Harness(["strata.yml": "name: p\n", "models/m.sql": "select 1 as id"])
+        defer { h.cleanup() }
+        try h.run()
+        try h.project.write("models/m.sql", "{{ config(materialized='table') }}select 1 as id")
+        try h.run()
+        #expect(try h.query("select relkind::text from pg_class where relname = 'm'") == [["r"]])
+        try h.project.write("models/m.sql", "select 2 as id")
+        try h.run()
+        #expect(try h.query("select relkind::text, (select id from analytics.m) from pg_class where relname = 'm'") == [["v", "2"]])
+    }
+
+    @Test func unsupportedMaterializationFailsLoudly() throws {
+        let h = try Harness(["strata.yml": "name: p\n", "models/inc.sql": "{{ config(materialized='incremental') }}select 1 as id"])
+        defer { h.cleanup() }
+        let r = try #require(try h.run().first)
+        #expect(r.status == .error)
+        #expect(r.diagnostic?.message.contains("not supported yet") == true)
+    }
+
+    @Test func failFastSkipsTheRest() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/a_bad.sql": "select 1/0 as x",
+            "models/b.sql": "{{ config(materialized='table') }}select pg_sleep(0) as y",
+        ])
+        defer { h.cleanup() }
+        // views are validated at build; the table then may or may not run depending on timing, but never both run with one failing
+        let results = try h.run(threads: 1, failFast: true)
+        #expect(results.contains { $0.status == .error })
+        #expect(results.count == 2)
+    }
+
+    @Test func secondRunWaitsForTheSchemaLockOrTimesOut() throws {
+        let h = try Harness(["strata.yml": "name: p\n", "models/m.sql": "select 1 as id"])
+        defer { h.cleanup() }
+        let holder = try h.db.connect()
+        defer { holder.close() }
+        try holder.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", parameters: ["strata:analytics"])
+        let compiled = try h.compile()
+        let plan = Planner().plan(compiled, selected: Set(compiled.nodes.keys))
+        let executor = Executor(adapter: PostgresAdapter(conninfo: h.db.conninfo), project: compiled, projectRoot: h.project.root)
+        do {
+            _ = try executor.run(plan, options: ExecutionOptions(threads: 1, lockTimeout: 0.2, lockSchema: "analytics"), observer: SilentObserver())
+            Issue.record("expected a lock timeout")
+        } catch let e as ExecutionError {
+            #expect(e.description.contains("holds the lock on schema 'analytics'"))
+        }
+        #expect(try h.query("select count(*) from pg_class where relname = 'm'") == [["0"]])
+        try holder.execute("SELECT pg_advisory_unlock_all()")
+        let results = try executor.run(plan, options: ExecutionOptions(threads: 1, lockTimeout: 5, lockSchema: "analytics"), observer: SilentObserver())
+        #expect(results.map(\.status) == [.success])
+    }
+
+    @Test func hostileNamesAreQuoted() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\nmodels:\n  p:\n    +schema: 'we\"ird sch; drop'\n",
+            "models/select.sql": "{{ config(alias='Order Items \"v2\"', materialized='table') }}select 1 as id",
+        ])
+        defer { h.cleanup() }
+        let r = try h.run()
+        #expect(r.map(\.status) == [.success])
+        #expect(try h.query("select count(*) from \"analytics_we\"\"ird sch; drop\".\"Order Items \"\"v2\"\"\"") == [["1"]])
+    }
+}
+
+@Suite struct SeedTests {
+    @Test func loadsCSVWithInferredTypesAndNulls() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\nseeds:\n  p:\n    +schema: raw\n    people:\n      +column_types:\n        score: 'numeric(6,2)'\n",
+            "seeds/people.csv": "id,name,born,active,score,note\n1,Ada,1815-12-10,true,99.5,\"says \"\"hi\"\"\"\n2,Alan,1912-06-23,false,88,\n3000000000,\"Multi\nline\",2000-01-01,TRUE,1.25,x\n",
+        ])
+        defer { h.cleanup() }
+        let r = try h.run(seeds: true)
+        #expect(r.map(\.status) == [.success])
+        #expect(r.first?.rowsAffected == 3)
+        let types = try h.query("select column_name, data_type from information_schema.columns where table_schema = 'analytics_raw' and table_name = 'people' order by ordinal_position")
+        #expect(types.map { $0[1]! } == ["bigint", "text", "date", "boolean", "numeric", "text"])
+        #expect(try h.query("select note from analytics_raw.people where id = 1") == [["says \"hi\""]])
+        #expect(try h.query("select note is null from analytics_raw.people where id = 2") == [["t"]])
+        // reloading replaces the contents atomically
+        try h.project.write("seeds/people.csv", "id,name,born,active,score,note\n7,Grace,1906-12-09,true,100,y\n")
+        try h.run(seeds: true)
+        #expect(try h.query("select id, name from analytics_raw.people") == [["7", "Grace"]])
+    }
+
+    @Test func raggedRowIsALocatedErrorAndChangesNothing() throws {
+        let h = try Harness(["strata.yml": "name: p\n", "seeds/s.csv": "a,b\n1,2\n"])
+        defer { h.cleanup() }
+        try h.run(seeds: true)
+        try h.project.write("seeds/s.csv", "a,b\n1,2\n3\n")
+        let r = try #require(try h.run(seeds: true).first)
+        #expect(r.status == .error)
+        #expect(r.diagnostic?.location == SourceLocation(file: "seeds/s.csv", line: 3, column: 1))
+        #expect(try h.query("select a, b from analytics.s") == [["1", "2"]])
+    }
+
+    @Test func valueThatDoesNotFitItsDeclaredTypeNamesTheLine() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\nseeds:\n  p:\n    s:\n      +column_types:\n        a: integer\n",
+            "seeds/s.csv": "a\n1\n2\nthree\n",
+        ])
+        defer { h.cleanup() }
+        let r = try #require(try h.run(seeds: true).first)
+        #expect(r.status == .error)
+        #expect(r.diagnostic?.location == SourceLocation(file: "seeds/s.csv", line: 4, column: 1))
+        #expect(try h.query("select count(*) from pg_class where relname = 's'") == [["0"]])
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// Output of one run of the built `strata` binary.
+public struct CommandOutput {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+    public var all: String { stdout + stderr }
+}
+
+/// Runs `.build/debug/strata` (built by `swift build` before `swift test`) with posix_spawn and waitpid.
+public enum StrataBinary {
+    public static var path: String { repositoryRoot + "/.build/debug/strata" }
+
+    public static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> CommandOutput {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw NSError(domain: "strata-tests", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(path) is missing: run `swift build` before `swift test`"])
+        }
+        let dir = NSTemporaryDirectory() + "strata-out-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, dir + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, dir + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var env = ProcessInfo.processInfo.environment
+        // Tests decide the connection explicitly.
+        for k in ["STRATA_DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "DBT_PROFILES_DIR"] { env[k] = nil }
+        env.merge(extra) { $1 }
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0)=\($1)") } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        guard rc == 0 else { throw NSError(domain: "strata-tests", code: Int(rc)) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return CommandOutput(status: code,
+                             stdout: (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "",
+                             stderr: (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? "")
+    }
+}
