@@ -47,6 +47,7 @@ let package = Package(
         .testTarget(name: "TemplatingTests", dependencies: ["Templating", "Basics"]),
         .testTarget(name: "ProjectLoadingTests", dependencies: ["ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"]),
         .testTarget(name: "DependencyGraphTests", dependencies: ["DependencyGraph", "ProjectModel", "Basics"]),
+        .testTarget(name: "MaterializationTests", dependencies: ["Materialization", "Compilation", "ProjectLoading", "ProjectModel", "StrataTestSupport"]),
         .testTarget(
             name: "CompilationTests",
             dependencies: ["Compilation", "ProjectLoading", "ProjectModel", "Basics", "DependencyGraph", "StrataTestSupport"],

@@ -1,66 +1,77 @@
 import Foundation
 import ProjectModel
 
-/// Writes ConfigValue trees as JSON, keys in the order given: deterministic and fast for large manifests.
+/// Writes ConfigValue trees as JSON, keys in the order given: deterministic, and fast for 40 MB manifests
+/// (it appends bytes and copies runs of characters that need no escaping in one go).
 public enum JSONWriter {
     public static func write(_ v: ConfigValue, pretty: Bool = true) -> String {
-        var out = ""
-        out.reserveCapacity(1 << 16)
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 20)
         emit(v, &out, pretty ? 0 : nil)
-        out += "\n"
-        return out
+        out.append(0x0A)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    static func emit(_ v: ConfigValue, _ out: inout String, _ level: Int?) {
-        let nl = level.map { "\n" + String(repeating: "  ", count: $0 + 1) } ?? ""
-        let close = level.map { "\n" + String(repeating: "  ", count: $0) } ?? ""
-        let next = level.map { $0 + 1 }
+    static func newline(_ out: inout [UInt8], _ level: Int) {
+        out.append(0x0A)
+        out.append(contentsOf: repeatElement(0x20, count: level * 2))
+    }
+
+    static func emit(_ v: ConfigValue, _ out: inout [UInt8], _ level: Int?) {
         switch v {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .double(let d): out += d.isFinite ? String(d) : "null"
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d): out.append(contentsOf: (d.isFinite ? String(d) : "null").utf8)
         case .string(let s): quote(s, &out)
         case .list(let l):
-            if l.isEmpty { out += "[]"; return }
-            out += "["
+            if l.isEmpty { out.append(contentsOf: "[]".utf8); return }
+            out.append(UInt8(ascii: "["))
             for (i, x) in l.enumerated() {
-                if i > 0 { out += "," }
-                out += nl
-                emit(x, &out, next)
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if let level { newline(&out, level + 1) }
+                emit(x, &out, level.map { $0 + 1 })
             }
-            out += close + "]"
+            if let level { newline(&out, level) }
+            out.append(UInt8(ascii: "]"))
         case .dict(let d):
-            if d.isEmpty { out += "{}"; return }
-            out += "{"
+            if d.isEmpty { out.append(contentsOf: "{}".utf8); return }
+            out.append(UInt8(ascii: "{"))
             for (i, e) in d.enumerated() {
-                if i > 0 { out += "," }
-                out += nl
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if let level { newline(&out, level + 1) }
                 quote(e.key, &out)
-                out += level == nil ? ":" : ": "
-                emit(e.value, &out, next)
+                out.append(UInt8(ascii: ":"))
+                if level != nil { out.append(0x20) }
+                emit(e.value, &out, level.map { $0 + 1 })
             }
-            out += close + "}"
+            if let level { newline(&out, level) }
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    static func quote(_ s: String, _ out: inout String) {
-        out += "\""
-        var needsEscape = false
-        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C { needsEscape = true; break }
-        if !needsEscape { out += s; out += "\""; return }
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+    static func quote(_ s: String, _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { buf in
+            var runStart = 0
+            for i in 0..<buf.count {
+                let b = buf[i]
+                guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[runStart..<i])) }
+                switch b {
+                case 0x22: out.append(contentsOf: "\\\"".utf8)
+                case 0x5C: out.append(contentsOf: "\\\\".utf8)
+                case 0x0A: out.append(contentsOf: "\\n".utf8)
+                case 0x0D: out.append(contentsOf: "\\r".utf8)
+                case 0x09: out.append(contentsOf: "\\t".utf8)
+                default: out.append(contentsOf: String(format: "\\u%04x", b).utf8)
+                }
+                runStart = i + 1
             }
+            if runStart < buf.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[runStart..<buf.count])) }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }
 

@@ -9,9 +9,9 @@ struct ServerCommand: ParsableCommand {
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Is the private server running?")
-        @Option(name: .customLong("project-dir")) var projectDir = "."
+        @OptionGroup var location: ServerLocation
         func run() throws {
-            let server = LocalServer(directory: URL(fileURLWithPath: projectDir).appendingPathComponent(".strata/postgres"))
+            let server = location.server
             switch server.status {
             case .notInitialized: print("not initialized (\(server.directory.path))")
             case .stopped: print("stopped (\(server.directory.path))")
@@ -22,9 +22,9 @@ struct ServerCommand: ParsableCommand {
 
     struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Start the private server (initializing it if needed).")
-        @Option(name: .customLong("project-dir")) var projectDir = "."
+        @OptionGroup var location: ServerLocation
         func run() throws {
-            let server = LocalServer(directory: URL(fileURLWithPath: projectDir).appendingPathComponent(".strata/postgres"))
+            let server = location.server
             do {
                 _ = try server.ensureRunning(database: "strata") { print($0) }
                 print("running: \(server.conninfo(database: "strata"))")
@@ -37,13 +37,26 @@ struct ServerCommand: ParsableCommand {
 
     struct Stop: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop the private server.")
-        @Option(name: .customLong("project-dir")) var projectDir = "."
+        @OptionGroup var location: ServerLocation
         func run() throws {
-            let server = LocalServer(directory: URL(fileURLWithPath: projectDir).appendingPathComponent(".strata/postgres"))
+            let server = location.server
             do { try server.stop(); print("stopped") } catch {
                 FileHandle.standardError.write(Data("error[S1301]: \(error)\n".utf8))
                 throw ExitCode(2)
             }
         }
+    }
+}
+
+/// Where the private server lives: `<project>/.strata/postgres`, or an explicit folder.
+struct ServerLocation: ParsableArguments {
+    @Option(name: .customLong("project-dir"), help: "The project folder (default: the current folder).")
+    var projectDir = "."
+
+    @Option(name: .customLong("server-dir"), help: "The server folder itself (overrides --project-dir).")
+    var serverDir: String?
+
+    var server: LocalServer {
+        LocalServer(directory: serverDir.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: projectDir).appendingPathComponent(".strata/postgres"))
     }
 }

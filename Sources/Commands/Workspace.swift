@@ -6,6 +6,7 @@ import DependencyGraph
 import PostgresAdapter
 import ProjectLoading
 import ProjectModel
+import Warehouse
 
 /// Exit codes: 0 ok, 1 a node failed, 2 usage, configuration or connection errors.
 enum ExitStatus: Int32 {
@@ -23,6 +24,8 @@ struct Workspace {
     let console: Console
     let project: Project
     let environment: [String: String]
+    /// How long loading the project took (reported with STRATA_TIMINGS=1).
+    var loadTime: Duration = .zero
     let invocationID = UUID().uuidString.lowercased()
     let startedAt = Date()
 
@@ -31,9 +34,12 @@ struct Workspace {
         let prefix = options.projectDir == "." ? "" : (options.projectDir.hasSuffix("/") ? options.projectDir : options.projectDir + "/")
         let console = Console(sink: sink, displayPrefix: prefix)
         do {
+            let start = ContinuousClock.now
             let (project, warnings) = try ProjectLoader().loadWithWarnings(directory: options.projectDir)
             console.report(warnings)
-            return Workspace(options: options, console: console, project: project, environment: ProcessInfo.processInfo.environment)
+            var ws = Workspace(options: options, console: console, project: project, environment: ProcessInfo.processInfo.environment)
+            ws.loadTime = ContinuousClock.now - start
+            return ws
         } catch {
             throw console.fail(error)
         }
@@ -59,10 +65,15 @@ struct Workspace {
         do {
             let compileOptions = CompileOptions(target: connection.target, profileName: project.profileName ?? project.name, vars: try cliVars(),
                                                 environment: environment, existingTables: existingTables, fullRefresh: fullRefresh)
+            let t0 = ContinuousClock.now
             let compiled = try Compiler(project: project, options: compileOptions).compile()
+            let t1 = ContinuousClock.now
             console.report(compiled.warnings.filter { $0.severity != .error })
             let selected = try compiled.graph.select(selection.select, exclude: selection.exclude, projectName: project.name)
             try writeArtifacts(compiled, selected: selected)
+            if environment["STRATA_TIMINGS"] != nil {
+                console.sink.error("timings: load \(format(loadTime)), compile \(format(t1 - t0)), write \(format(ContinuousClock.now - t1))")
+            }
             return (compiled, selected)
         } catch let e as ReportedFailure {
             throw e
@@ -85,11 +96,13 @@ struct Workspace {
         // Writing thousands of small files is I/O bound; spread it over the cores.
         let failures = nodes.concurrentMap { n -> String? in
             let url = compiledRoot.appendingPathComponent(n.compiledPath!)
-            do { try Data(n.compiledSQL!.utf8).write(to: url); return nil } catch { return "\(url.path): \(error.localizedDescription)" }
+            return FileWriter.write(n.compiledSQL!, to: url.path)
         }.compactMap { $0 }
         if let f = failures.first { throw Diagnostic(code: "S1201", "cannot write compiled SQL: \(f)") }
         let manifest = Manifest.json(compiled, generatedAt: startedAt, invocationID: invocationID)
-        try Data(manifest.utf8).write(to: targetDirectory.appendingPathComponent("manifest.json"))
+        if let f = FileWriter.write(manifest, to: targetDirectory.appendingPathComponent("manifest.json").path) {
+            throw Diagnostic(code: "S1201", "cannot write the manifest: \(f)")
+        }
     }
 }
 
@@ -101,6 +114,7 @@ extension Console {
         case let d as DiagnosticError: report(d.diagnostics)
         case let d as Diagnostic: report([d])
         case let e as ServerError: report([Diagnostic(code: "S1301", e.description)])
+        case let e as WarehouseError: report([Diagnostic(code: "S1302", "cannot connect: \(e.description)")])
         default: report([Diagnostic(code: "S0000", String(describing: error))])
         }
         return ReportedFailure(status: status)

@@ -76,7 +76,7 @@ struct RelationSwap {
 
     private func swapIn(staging: String, kind: Kind, relation: Relation) throws {
         let existing = try query("""
-            SELECT c.oid::text, c.relkind::text, array_to_string(c.relacl, ' '), obj_description(c.oid, 'pg_class')
+            SELECT c.oid::text, c.relkind::text, array_to_string(c.relacl, E'\\n'), obj_description(c.oid, 'pg_class')
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = $1 AND c.relname = $2
             """, [relation.schema, relation.identifier]).rows.first
@@ -126,7 +126,7 @@ struct RelationSwap {
             )
             SELECT n.nspname, c.relname, c.relkind::text, pg_catalog.pg_get_viewdef(c.oid), max(dep.depth) AS depth,
                    array_to_string(c.reloptions, ','), pg_catalog.pg_get_userbyid(c.relowner),
-                   obj_description(c.oid, 'pg_class'), array_to_string(c.relacl, ' '),
+                   obj_description(c.oid, 'pg_class'), array_to_string(c.relacl, E'\\n'),
                    (SELECT string_agg(pg_catalog.pg_get_indexdef(i.indexrelid), E'\\n') FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid)
             FROM dependents dep
             JOIN pg_catalog.pg_class c ON c.oid = dep.oid
@@ -161,12 +161,12 @@ struct RelationSwap {
         if let c = d.comment { try run("COMMENT ON \(keyword) \(name) IS \(dialect.literal(c))") }
     }
 
-    /// GRANT statements reproducing an `aclitem[]` rendered as text (`grantee=arwdDxt/grantor …`).
+    /// GRANT statements reproducing an `aclitem[]` rendered as text, one item per line (`grantee=arwdDxt/grantor`).
     static func grants(fromACL acl: String?, on relation: String, dialect: SQLDialect) -> [String] {
         guard let acl, !acl.isEmpty else { return [] }
         let names: [Character: String] = ["r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "D": "TRUNCATE", "x": "REFERENCES", "t": "TRIGGER"]
         var out: [String] = []
-        for item in acl.split(separator: " ") {
+        for item in acl.split(separator: "\n") {
             guard let eq = item.lastIndex(of: "=") else { continue }
             var grantee = String(item[..<eq])
             if grantee.hasPrefix("\""), grantee.hasSuffix("\""), grantee.count >= 2 {

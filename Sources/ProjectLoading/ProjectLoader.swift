@@ -83,11 +83,16 @@ public struct ProjectLoader: Sendable {
         // Properties YAML under model and seed folders
         var modelProps: [String: ModelProperties] = [:]
         var seedProps: [String: ModelProperties] = [:]
-        for path in files(under: project.paths.models + project.paths.seeds, root: root, extensions: ["yml", "yaml"]) {
-            let parsed = bag.capture { () throws -> PropertiesParser.Result in
+        // Properties files are independent: parse them on all cores.
+        let propertyFiles = files(under: project.paths.models + project.paths.seeds, root: root, extensions: ["yml", "yaml"])
+        let parsedFiles = propertyFiles.concurrentMap { path in
+            Result { () throws -> PropertiesParser.Result in
                 let yamlText = try readText(root + "/" + path, display: path)
                 return try PropertiesParser(reader: YAMLReader(path: path)).parse(yamlText)
             }
+        }
+        for result in parsedFiles {
+            let parsed = bag.capture { try result.get() }
             if let props = parsed {
                 bag.append(contentsOf: props.diagnostics)
                 project.sources += props.sources
@@ -104,8 +109,10 @@ public struct ProjectLoader: Sendable {
         // Models
         var modelLocations: [String: String] = [:]
         for folder in project.paths.models {
-            for path in files(under: [folder], root: root, extensions: ["sql"]) {
-                guard let sql = bag.capture({ try readText(root + "/" + path, display: path) }) else { continue }
+            let paths = files(under: [folder], root: root, extensions: ["sql"])
+            let texts = paths.concurrentMap { path in Result { try readText(root + "/" + path, display: path) } }
+            for (path, text) in zip(paths, texts) {
+                guard let sql = bag.capture({ try text.get() }) else { continue }
                 let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
                 if let other = modelLocations[name] {
                     bag.append(Diagnostic(code: "S1007", "two models are named '\(name)': model names must be unique",

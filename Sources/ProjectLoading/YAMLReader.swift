@@ -9,7 +9,8 @@ struct YAMLReader {
     /// Parses `text`; a syntax error becomes a located diagnostic.
     func parse(_ text: String) throws -> Node? {
         do {
-            return try Yams.compose(yaml: text)
+            // No implicit tag resolution in the parser (Yams does it with a regex per scalar); see `scalar(_:)`.
+            return try Yams.compose(yaml: text, .basic)
         } catch let e as YamlError {
             throw DiagnosticError(diagnostic(for: e))
         }
@@ -43,13 +44,7 @@ struct YAMLReader {
     func value(_ node: Node) -> ConfigValue {
         switch node {
         case .scalar(let s):
-            if s.style == .plain {
-                if node.null != nil || s.string.isEmpty { return .null }
-                if let b = node.bool { return .bool(b) }
-                if let i = node.int { return .int(i) }
-                if let d = node.float { return .double(d) }
-            }
-            return .string(s.string)
+            return s.style == .plain ? Self.resolvePlain(s.string) : .string(s.string)
         case .sequence(let seq):
             return .list(seq.map { value($0) })
         case .mapping(let m):
@@ -57,6 +52,27 @@ struct YAMLReader {
         case .alias:
             return .null
         }
+    }
+
+    /// YAML 1.1 resolution of a plain scalar (null, bool, int, float), as PyYAML does for dbt.
+    static func resolvePlain(_ s: String) -> ConfigValue {
+        switch s {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON": return .bool(true)
+        case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF": return .bool(false)
+        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .double(.infinity)
+        case "-.inf", "-.Inf", "-.INF": return .double(-.infinity)
+        case ".nan", ".NaN", ".NAN": return .double(.nan)
+        default: break
+        }
+        guard let first = s.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".") || (first >= 0x30 && first <= 0x39) else {
+            return .string(s)
+        }
+        let digits = s.replacingOccurrences(of: "_", with: "")
+        if let i = Int(digits) { return .int(i) }
+        if digits.hasPrefix("0x"), let i = Int(digits.dropFirst(2), radix: 16) { return .int(i) }
+        if digits.contains("."), digits.allSatisfy({ $0.isNumber || "+-.eE".contains($0) }), let d = Double(digits) { return .double(d) }
+        return .string(s)
     }
 
     /// The entries of a mapping node with key locations, or a diagnostic if it is not a mapping.
@@ -68,7 +84,7 @@ struct YAMLReader {
     }
 
     func sequence(_ node: Node, what: String) throws -> [Node] {
-        if case .scalar(let s) = node, s.style == .plain, node.null != nil || s.string.isEmpty { return [] }
+        if case .scalar(let s) = node, s.style == .plain, Self.resolvePlain(s.string) == .null { return [] }
         guard case .sequence(let seq) = node else {
             throw Diagnostic(code: "S1003", "\(what) must be a list", at: location(node))
         }

@@ -10,7 +10,8 @@ public struct SQLDialect: Sendable {
 
     /// `"name"` with embedded quotes doubled; always quoted, so reserved words and odd names are safe.
     public func quote(_ identifier: String) -> String {
-        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        guard identifier.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + identifier + "\"" }
+        return "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// `'text'` with embedded quotes doubled (for DDL that cannot take bound parameters).

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Times `strata compile` on generated dbt-style projects (../shared/bench/gen_project.py).
+
+Each size is generated once into .build/bench/<N>. Two modes are timed: "cold" runs start with target/
+removed, so every compiled file is created anew; "warm" runs find target/ from the previous compile
+(unchanged files are not rewritten). Prints the median and spread of wall time and peak memory (GNU
+time's maximum resident set size) for each size and mode.
+
+Usage: Benchmarks/compile_bench.py [--sizes 1000 10000] [--runs 5] [--strata .build/release/strata]
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def find_generator():
+    for candidate in (os.path.join(ROOT, "..", "shared", "bench", "gen_project.py"),
+                      os.environ.get("STRATA_GEN_PROJECT", "")):
+        if candidate and os.path.exists(candidate):
+            return os.path.abspath(candidate)
+    sys.exit("gen_project.py not found: expected ../shared/bench/gen_project.py or STRATA_GEN_PROJECT")
+
+
+def run_once(strata, project, cold):
+    if cold:
+        shutil.rmtree(os.path.join(project, "target"), ignore_errors=True)
+    start = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", strata, "compile", "--project-dir", project],
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"strata compile failed on {project}:\n{proc.stdout}\n{proc.stderr}")
+    peak_kb = int(proc.stderr.strip().splitlines()[-1])
+    return wall, peak_kb / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--strata", default=os.path.join(ROOT, ".build", "release", "strata"))
+    args = ap.parse_args()
+    if not os.path.exists(args.strata):
+        sys.exit(f"{args.strata} missing: run `swift build -c release --product strata` first")
+    gen = find_generator()
+    print(f"machine: {os.cpu_count()} cores; strata: {args.strata}")
+    print(f"{'models':>7} {'mode':>5} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MiB':>9}")
+    for n in args.sizes:
+        project = os.path.join(ROOT, ".build", "bench", str(n))
+        if not os.path.exists(os.path.join(project, "dbt_project.yml")):
+            subprocess.run([sys.executable, gen, "--models", str(n), "--out", project], check=True, capture_output=True)
+        run_once(args.strata, project, cold=True)  # fill the page cache with the project's files
+        for mode in ("cold", "warm"):
+            results = [run_once(args.strata, project, cold=(mode == "cold")) for _ in range(args.runs)]
+            walls = [w for w, _ in results]
+            peaks = [m for _, m in results]
+            print(f"{n:>7} {mode:>5} {statistics.median(walls):>9.3f} {min(walls):>7.3f} {max(walls):>7.3f} {statistics.median(peaks):>9.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+import Testing
+import Compilation
+import ProjectLoading
+import ProjectModel
+import StrataTestSupport
+@testable import Materialization
+
+/// The planner is pure: these tests need no database.
+@Suite struct PlannerTests {
+    func compiled(_ files: [String: String]) throws -> CompiledProject {
+        let tp = try TempProject(files)
+        defer { tp.remove() }
+        let p = try ProjectLoader().load(directory: tp.root)
+        return try Compiler(project: p, options: CompileOptions(target: TargetInfo(schema: "s", database: "d"), environment: [:])).compile()
+    }
+
+    static let files = [
+        "strata.yml": "name: p\nmodels:\n  p:\n    marts:\n      +materialized: table\n",
+        "models/stg.sql": "select 1 as id",
+        "models/eph.sql": "{{ config(materialized='ephemeral') }}select * from {{ ref('stg') }}",
+        "models/marts/fct.sql": "select * from {{ ref('eph') }}",
+        "models/marts/inc.sql": "{{ config(materialized='incremental') }}select 1 as id",
+        "seeds/raw.csv": "a\n1\n",
+    ]
+
+    @Test func plansModelsInOrderLookingThroughEphemerals() throws {
+        let c = try compiled(Self.files)
+        let plan = Planner().plan(c, selected: Set(c.nodes.keys))
+        #expect(plan.description == """
+        1. unsupported (materialized='incremental' is not supported yet) s.inc
+        2. view s.stg
+        3. table s.fct after stg
+        """)
+        #expect(plan.schemas == ["s"])
+    }
+
+    @Test func selectionLimitsThePlanAndSeedsHaveTheirOwn() throws {
+        let c = try compiled(Self.files)
+        let onlyFct = Planner().plan(c, selected: try c.graph.select(["fct"], exclude: [], projectName: "p"))
+        #expect(onlyFct.steps.map(\.name) == ["fct"])
+        #expect(onlyFct.steps[0].upstream.isEmpty)
+        let seeds = Planner().planSeeds(c, selected: Set(c.nodes.keys))
+        #expect(seeds.steps.map(\.name) == ["raw"])
+        #expect(seeds.steps[0].action == .loadSeed)
+    }
+
+    @Test func stagingNamesStayWithinPostgresLimits() {
+        #expect(RelationSwap.stagingName("orders") == "orders__strata_new")
+        let long = String(repeating: "x", count: 60)
+        let a = RelationSwap.stagingName(long), b = RelationSwap.stagingName(long + "y")
+        #expect(a.utf8.count <= 63)
+        #expect(a != b)
+    }
+
+    @Test func aclItemsBecomeGrants() {
+        let grants = RelationSwap.grants(fromACL: "owner=arwdDxt/owner\n\"odd \"\"role\"=r*/owner\n=r/owner", on: "\"s\".\"v\"", dialect: .postgres)
+        #expect(grants == [
+            "GRANT INSERT, SELECT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON \"s\".\"v\" TO \"owner\"",
+            "GRANT SELECT ON \"s\".\"v\" TO \"odd \"\"role\" WITH GRANT OPTION",
+            "GRANT SELECT ON \"s\".\"v\" TO PUBLIC",
+        ])
+    }
+
+    @Test func csvParsingAndTypeInference() throws {
+        let t = try CSVTable.parse(Array("id,amount,day,flag,name\r\n1,2.5,2024-01-02,true,\"a,b\"\r\n2,,2024-02-03,false,\r\n".utf8), path: "s.csv")
+        #expect(t.header == ["id", "amount", "day", "flag", "name"])
+        #expect(t.rows == [["1", "2.5", "2024-01-02", "true", "a,b"], ["2", nil, "2024-02-03", "false", nil]])
+        #expect(t.inferredTypes() == ["integer", "numeric", "date", "boolean", "text"])
+        #expect(throws: (any Error).self) { try CSVTable.parse(Array("a,b\n\"open\n".utf8), path: "s.csv") }
+        #expect(throws: (any Error).self) { try CSVTable.parse([0x61, 0x0A, 0xFF, 0x0A], path: "s.csv") }
+    }
+}
