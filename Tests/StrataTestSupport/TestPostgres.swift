@@ -5,7 +5,22 @@ import Warehouse
 /// One private PostgreSQL for the whole test process (fsync off), started through Strata's own LocalServer,
 /// and a fresh database per test made with CREATE DATABASE … TEMPLATE (about 0.1 s).
 public enum TestPostgres {
-    public static let server = LocalServer(directory: URL(fileURLWithPath: repositoryRoot).appendingPathComponent(".build/test-postgres"), durable: false)
+    public static let server = LocalServer(directory: serverDirectory, durable: false)
+
+    /// `.build/test-postgres`, unless the server user could not reach it (a clone under /root, say): then /tmp.
+    static var serverDirectory: URL {
+        let preferred = URL(fileURLWithPath: repositoryRoot).appendingPathComponent(".build/test-postgres")
+        guard geteuid() == 0 else { return preferred }
+        var dir = URL(fileURLWithPath: repositoryRoot)
+        while dir.path != "/" {
+            var st = stat()
+            if stat(dir.path, &st) == 0, st.st_mode & 0o001 == 0 {
+                return URL(fileURLWithPath: "/tmp/strata-test-postgres-\(getuid())")
+            }
+            dir.deleteLastPathComponent()
+        }
+        return preferred
+    }
 
     /// The server's admin connection string, starting the server on first use.
     static let admin: Result<String, Error> = Result {
