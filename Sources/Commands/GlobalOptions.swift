@@ -22,6 +22,10 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(name: .customLong("threads"), help: "Parallel workers, each with its own connection.")
     var threads: Int?
+
+    func validate() throws {
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+    }
 }
 
 /// `--select` / `--exclude`, shared by commands that pick nodes.

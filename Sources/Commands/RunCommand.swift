@@ -34,10 +34,6 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
 
-    func validate() throws {
-        if let t = global.threads, t < 1 { throw ValidationError("--threads must be at least 1") }
-    }
-
     func run() throws {
         try runReporting {
             try PlanRunner(global: global, selection: selection, build: build, command: "run", noun: "model") { compiled, selected in
@@ -53,10 +49,6 @@ struct SeedCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
-
-    func validate() throws {
-        if let t = global.threads, t < 1 { throw ValidationError("--threads must be at least 1") }
-    }
 
     func run() throws {
         try runReporting {

@@ -18,12 +18,7 @@ extension Compiler {
             if let d = args.argument(1, "default") { return d }
             throw site.error("required var '\(name)' is not set: add it under `vars:` in the project file or pass --vars '{\(name): …}'", code: "C2001")
         })
-        env.globals["env_var"] = .function(Function("env_var") { args, site in
-            guard let name = args.argument(0, "var")?.asString else { throw site.error("env_var() needs a variable name", code: "C2002") }
-            if let v = environ[name] { return .string(v) }
-            if let d = args.argument(1, "default") { return d }
-            throw site.error("environment variable '\(name)' is not set and no default was given", code: "C2002")
-        })
+        env.globals["env_var"] = .function(.envVar(environ))
         env.globals["exceptions"] = .dict([
             ("raise_compiler_error", .function(Function("raise_compiler_error") { args, site in
                 throw site.error(args.positional.first?.stringValue ?? "compiler error", code: "C2100")

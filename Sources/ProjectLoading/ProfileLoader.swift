@@ -110,14 +110,8 @@ public struct ProfileLoader: Sendable {
     /// Renders `{{ env_var('X') }}` (and `env_var('X', 'default')`) in a profile value.
     func render(_ text: String, _ location: SourceLocation?) throws -> String {
         guard text.contains("{{") || text.contains("{%") else { return text }
-        let env = environment
         var environment = Environment()
-        environment.globals["env_var"] = .function(Function("env_var") { args, site in
-            guard let name = args.argument(0, "var")?.asString else { throw site.error("env_var() needs a name", code: "C2002") }
-            if let v = env[name] { return .string(v) }
-            if let d = args.argument(1, "default") { return d }
-            throw site.error("environment variable '\(name)' is not set and no default was given", code: "C2002")
-        })
+        environment.globals["env_var"] = .function(.envVar(self.environment))
         // Locations inside the value: offset the template's line by the YAML line.
         do {
             let t = try Template(path: location?.file ?? "profiles.yml", text: text)

@@ -1,6 +1,18 @@
 import Foundation
 import Basics
 
+extension Function {
+    /// dbt's `env_var('NAME', default)`: reads `environment`; a missing variable without a default is an error.
+    public static func envVar(_ environment: [String: String]) -> Function {
+        Function("env_var") { args, site in
+            guard let name = args.argument(0, "var")?.asString else { throw site.error("env_var() needs a variable name", code: "C2002") }
+            if let v = environment[name] { return .string(v) }
+            if let d = args.argument(1, "default") { return d }
+            throw site.error("environment variable '\(name)' is not set and no default was given", code: "C2002")
+        }
+    }
+}
+
 /// Jinja's built-in globals, filters, tests and methods of strings, lists and dicts.
 enum Builtins {
     static func global(_ name: String) -> Value? {
