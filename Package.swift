@@ -47,6 +47,8 @@ let package = Package(
         .testTarget(name: "TemplatingTests", dependencies: ["Templating", "Basics"]),
         .testTarget(name: "ProjectLoadingTests", dependencies: ["ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"]),
         .testTarget(name: "DependencyGraphTests", dependencies: ["DependencyGraph", "ProjectModel", "Basics"]),
+        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Compilation", "ProjectLoading", "ProjectModel", "Warehouse", "StrataTestSupport"],
+                    resources: [.copy("Golden")]),
         .testTarget(name: "MaterializationTests", dependencies: ["Materialization", "Compilation", "ProjectLoading", "ProjectModel", "StrataTestSupport"]),
         .testTarget(
             name: "CompilationTests",

@@ -124,6 +124,46 @@ struct SilentObserver: ExecutionObserver {
         #expect(try h.query("select count(*) from pg_class where relname like '%strata_new%'") == [["0"]])
     }
 
+    @Test func concurrentReadersAlwaysSeeTheOldOrTheNewRelation() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/t.sql": "{{ config(materialized='table') }}select generate_series(1, 1000) as id",
+            "models/v.sql": "select count(*) as n from {{ ref('t') }}",
+        ])
+        defer { h.cleanup() }
+        try h.run()
+        let reader = try h.db.connect()
+        defer { reader.close() }
+        final class Outcome: @unchecked Sendable {
+            let lock = NSLock()
+            var reads = 0
+            var failures: [String] = []
+            var done = false
+        }
+        let outcome = Outcome()
+        let finished = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            // Bounded: stops when the rebuilds are done, or after 20,000 reads.
+            for _ in 0..<20_000 {
+                if outcome.lock.withLock({ outcome.done }) { break }
+                do {
+                    let n = try reader.execute("select n from analytics.v").scalar
+                    if n != "1000" { outcome.lock.withLock { outcome.failures.append("saw \(n ?? "null") rows") } }
+                } catch {
+                    outcome.lock.withLock { outcome.failures.append("\(error)") }
+                }
+                outcome.lock.withLock { outcome.reads += 1 }
+            }
+            finished.signal()
+        }
+        thread.start()
+        for _ in 0..<5 { #expect(try h.run().allSatisfy { $0.status == .success }) }
+        outcome.lock.withLock { outcome.done = true }
+        finished.wait()
+        #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")
+        #expect(outcome.reads > 0)
+    }
+
     @Test func sqlErrorPositionMapsToTheModelLine() throws {
         let h = try Harness(["strata.yml": "name: p\n", "models/m.sql": "{{ config(materialized='table') }}\nselect\n  1 as id,\n  missing_column as x"])
         defer { h.cleanup() }

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+import Compilation
+import ProjectLoading
+import ProjectModel
+import StrataTestSupport
+import Warehouse
+@testable import Artifacts
+
+@Suite struct ManifestTests {
+    @Test func manifestOfTheExampleProjectMatchesItsGoldenFile() throws {
+        let project = try ProjectLoader().load(directory: repositoryRoot)
+        let compiled = try Compiler(project: project, options: CompileOptions(target: TargetInfo(schema: "public", database: "strata"), environment: [:])).compile()
+        let json = Manifest.json(compiled, generatedAt: Date(timeIntervalSince1970: 1_790_000_000), invocationID: "00000000-test")
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/manifest.json")
+        if ProcessInfo.processInfo.environment["STRATA_RECORD_GOLDEN"] == "1" {
+            try Data(json.utf8).write(to: golden)
+        }
+        let expected = try String(contentsOf: golden, encoding: .utf8)
+        #expect(json == expected, "manifest differs from Golden/manifest.json (re-record with STRATA_RECORD_GOLDEN=1)")
+        // and it is valid JSON with the versioned metadata
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        let meta = parsed?["metadata"] as? [String: Any]
+        #expect(meta?["strata_schema_version"] as? String == Manifest.schemaVersion)
+        let nodes = parsed?["nodes"] as? [String: Any]
+        let customers = nodes?["model.shop.customers"] as? [String: Any]
+        let dependsOn = (customers?["depends_on"] as? [String: Any])?["nodes"] as? [String]
+        #expect(dependsOn == ["model.shop.orders", "model.shop.stg_customers"])
+    }
+
+    @Test func jsonWriterEscapesEverythingItMust() {
+        let v = ConfigValue.dict([ConfigEntry("k\"", .string("line\nbreak\ttab \\ \u{1} é")), ConfigEntry("n", .list([.int(1), .null, .bool(false)]))])
+        #expect(JSONWriter.write(v, pretty: false) == "{\"k\\\"\":\"line\\nbreak\\ttab \\\\ \\u0001 é\",\"n\":[1,null,false]}\n")
+    }
+
+    @Test func dialectQuotesIdentifiersAndLiterals() {
+        let d = SQLDialect.postgres
+        #expect(d.quote("Order \"Items\"") == "\"Order \"\"Items\"\"\"")
+        #expect(d.literal("it's") == "'it''s'")
+        #expect(d.literal("a\\b") == "E'a\\\\b'")
+        #expect(d.qualified("db", "s", "t") == "\"db\".\"s\".\"t\"")
+    }
+}
