@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "ProjectLoading", dependencies: ["Basics", "ProjectModel", "Templating", "Yams"]),
         .target(name: "Templating", dependencies: ["Basics"]),
         .target(name: "DependencyGraph", dependencies: ["Basics", "ProjectModel"]),
-        .target(name: "Compilation", dependencies: ["Basics", "ProjectModel", "Templating", "DependencyGraph", "Warehouse"]),
+        .target(name: "Compilation", dependencies: ["Basics", "ProjectModel", "ProjectLoading", "Templating", "DependencyGraph", "Warehouse"]),
         .target(name: "Warehouse", dependencies: ["Basics"]),
         .systemLibrary(
             name: "CLibPQ",

@@ -82,10 +82,10 @@ struct PlanRunner {
         let clock = ContinuousClock.now
         let ws = try Workspace.load(global)
         var connection = try ws.resolveConnection()
-        let (compiled, selected) = try ws.compile(connection: connection, selection: selection, fullRefresh: build.fullRefresh)
-        let plan = makePlan(compiled, selected)
         if build.dryRun {
-            ws.console.print(plan.description)
+            // offline: nothing is started or connected
+            let (compiled, selected) = try ws.compile(connection: connection, selection: selection, fullRefresh: build.fullRefresh)
+            ws.console.print(makePlan(compiled, selected).description)
             return
         }
         let conninfo: String
@@ -94,6 +94,8 @@ struct PlanRunner {
         } catch {
             throw ws.console.fail(error)
         }
+        let (compiled, selected) = try ws.compile(connection: connection, selection: selection, fullRefresh: build.fullRefresh, conninfo: conninfo)
+        let plan = makePlan(compiled, selected)
         let threads = connection.target.threads
         let plural = plan.steps.count == 1 ? noun : noun + "s"
         ws.console.print("Running \(plan.steps.count) \(plural) on \(connection.target.database)/\(connection.target.schema) with \(threads) thread\(threads == 1 ? "" : "s")")

@@ -61,10 +61,15 @@ struct Workspace {
     }
 
     /// Compiles every model; writes `target/compiled/**` for the selected ones and `target/manifest.json`.
-    func compile(connection: ResolvedConnection, selection: SelectionOptions, existingTables: Set<Relation>? = nil, fullRefresh: Bool = false) throws -> (CompiledProject, Set<NodeID>) {
+    /// `conninfo` enables `run_query()` (a connection is opened on first use); nil compiles offline.
+    func compile(connection: ResolvedConnection, selection: SelectionOptions, existingTables: Set<Relation>? = nil, fullRefresh: Bool = false,
+                 conninfo: String? = nil) throws -> (CompiledProject, Set<NodeID>) {
         do {
+            let sink = console.sink
             let compileOptions = CompileOptions(target: connection.target, profileName: project.profileName ?? project.name, vars: try cliVars(),
-                                                environment: environment, existingTables: existingTables, fullRefresh: fullRefresh)
+                                                environment: environment, existingTables: existingTables, fullRefresh: fullRefresh,
+                                                runStartedAt: startedAt, invocationID: invocationID, log: { sink.info($0) },
+                                                queryRunner: conninfo.map { SharedQueryConnection(conninfo: $0).run })
             let t0 = ContinuousClock.now
             let compiled = try Compiler(project: project, options: compileOptions).compile()
             let t1 = ContinuousClock.now
@@ -118,5 +123,24 @@ extension Console {
         default: report([Diagnostic(code: "S0000", String(describing: error))])
         }
         return ReportedFailure(status: status)
+    }
+}
+
+/// One connection for `run_query()` during rendering, opened on first use and shared under a lock
+/// (renders run in parallel; queries at render time are rare).
+final class SharedQueryConnection: @unchecked Sendable {
+    let conninfo: String
+    private let lock = NSLock()
+    private var connection: PostgresConnection?
+
+    init(conninfo: String) { self.conninfo = conninfo }
+
+    deinit { connection?.close() }
+
+    @Sendable func run(_ sql: String) throws -> QueryResult {
+        try lock.withLock {
+            if connection == nil { connection = try PostgresConnection(conninfo: conninfo) }
+            return try connection!.execute(sql)
+        }
     }
 }

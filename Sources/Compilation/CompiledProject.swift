@@ -50,6 +50,8 @@ public struct CompiledNode: Sendable {
     public var compiledPath: String?
     /// Source name and table, for `.source` nodes.
     public var sourceName: String?
+    /// PostgreSQL extensions the compiled SQL needs (e.g. uuid-ossp for uuid5 surrogate keys).
+    public var extensions: Set<String> = []
 
     /// Maps a 1-based character position in `compiledSQL` back to the model file.
     public func location(forCompiledPosition position: Int) -> SourceLocation? {

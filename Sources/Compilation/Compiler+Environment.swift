@@ -25,15 +25,14 @@ extension Compiler {
             })),
             ("warn", .function(Function("warn") { _, _ in .string("") })),
         ])
-        env.globals["log"] = .function(Function("log") { _, _ in .string("") })
-        env.globals["run_query"] = .function(Function("run_query") { _, site in
-            throw site.error("run_query() is not supported yet: Strata renders models without querying the database", code: "C2101")
-        })
         let sources = project.templateFiles.map { SourceFile(path: $0.path, text: $0.text) }
         var bag = DiagnosticBag()
         let templates = sources.compactMap { s in bag.capture { try Template(source: s) } }
         try bag.throwIfErrors()
         try env.addMacros(from: templates)
+        // adapter.dispatch looks macros up by name; it sees the macros, not the globals added below
+        let macroEnvironment = env
+        for (k, v) in DbtContext(options: options, vars: vars).globals(macros: { macroEnvironment }) { env.globals[k] = v }
         return env
     }
 

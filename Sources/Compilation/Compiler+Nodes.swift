@@ -30,11 +30,27 @@ extension Compiler {
         [project.name] + pathInFolder.split(separator: "/").dropLast().map(String.init) + [name]
     }
 
+    /// Renders `{{ … }}` in YAML config values (dbt renders them with var, env_var, target and macros).
+    func rendered(_ entries: [ConfigEntry], environment: Environment) throws -> [ConfigEntry] {
+        try entries.map { e in
+            guard case .string(let text) = e.value, text.contains("{{") || text.contains("{%") else { return e }
+            do {
+                let t = try Template(path: e.location?.file ?? "config", text: text)
+                return ConfigEntry(e.key, try Renderer.evaluate(t, environment: environment).configValue, at: e.location)
+            } catch var d as Diagnostic {
+                // positions inside the value are relative to it; point at the YAML key instead
+                d.location = e.location ?? d.location
+                d.message = "in config '\(e.key)': \(d.message)"
+                throw d
+            }
+        }
+    }
+
     func modelNode(_ pm: ParsedModel, environment: Environment) throws -> CompiledNode {
         let file = pm.file
         let (config, locations) = merge([
-            project.modelConfigs.resolve(along: folderPath(file.pathInModels, name: file.name)),
-            file.properties?.config ?? [],
+            try rendered(project.modelConfigs.resolve(along: folderPath(file.pathInModels, name: file.name)), environment: environment),
+            try rendered(file.properties?.config ?? [], environment: environment),
             pm.config,
         ])
         let materializedText = config["materialized"]?.asString ?? "view"
@@ -62,8 +78,8 @@ extension Compiler {
 
     func seedNode(_ seed: SeedFile, environment: Environment) throws -> CompiledNode {
         let (config, locations) = merge([
-            project.seedConfigs.resolve(along: folderPath(seed.pathInSeeds, name: seed.name)),
-            seed.properties?.config ?? [],
+            try rendered(project.seedConfigs.resolve(along: folderPath(seed.pathInSeeds, name: seed.name)), environment: environment),
+            try rendered(seed.properties?.config ?? [], environment: environment),
         ])
         var values = config
         values["materialized"] = .string("seed")

@@ -8,6 +8,7 @@ extension Compiler {
     struct RenderOutput {
         var text: RenderedText
         var dynamicEdges: [(NodeID, SourceLocation)]
+        var extensions: Set<String>
     }
 
     func render(_ models: [ParsedModel], nodes: [NodeID: CompiledNode], resolver: NameResolver, environment: Environment) -> [Result<RenderOutput, Error>] {
@@ -64,6 +65,8 @@ extension Compiler {
         globals["is_incremental"] = .function(Function("is_incremental") { _, _ in .bool(incremental) })
         globals["execute"] = .bool(true)
         globals["model"] = nodeValue(name: me.name, kind: .model, path: me.path, config: nodeConfig)
+        globals.merge(DbtContext(options: options, vars: project.vars.merging(options.vars) { $1 })
+            .surrogateKeyGlobals(onUUID: { recorder.extensions.insert("uuid-ossp") })) { $1 }
 
         let text = try Renderer.render(pm.template, environment: environment, globals: globals)
         var edges: [(NodeID, SourceLocation)] = []
@@ -75,6 +78,6 @@ extension Compiler {
             let loc = source.location(ofUTF8Offset: offset)
             edges.append((try resolver.source(s, t, at: loc), loc))
         }
-        return RenderOutput(text: text, dynamicEdges: edges)
+        return RenderOutput(text: text, dynamicEdges: edges, extensions: recorder.extensions)
     }
 }

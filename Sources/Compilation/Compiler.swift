@@ -4,6 +4,7 @@ import DependencyGraph
 import ProjectModel
 import Templating
 import Warehouse
+import Warehouse
 
 /// Options that change what compilation produces.
 public struct CompileOptions: Sendable {
@@ -15,15 +16,28 @@ public struct CompileOptions: Sendable {
     /// Relations that exist in the warehouse (for `is_incremental()`); nil when compiling offline.
     public var existingTables: Set<Relation>?
     public var fullRefresh: Bool
+    /// `run_started_at` and `modules.datetime.datetime.now()`: fixed for the whole invocation.
+    public var runStartedAt: Date
+    public var invocationID: String
+    /// Where `log(msg, info=True)` and `print()` write.
+    public var log: @Sendable (String) -> Void
+    /// Runs `run_query()` SQL; nil when compiling offline (then `run_query` is a clear error). Must be thread-safe.
+    public var queryRunner: (@Sendable (String) throws -> QueryResult)?
 
     public init(target: TargetInfo = TargetInfo(), profileName: String = "default", vars: [String: ConfigValue] = [:],
-                environment: [String: String] = ProcessInfo.processInfo.environment, existingTables: Set<Relation>? = nil, fullRefresh: Bool = false) {
+                environment: [String: String] = ProcessInfo.processInfo.environment, existingTables: Set<Relation>? = nil, fullRefresh: Bool = false,
+                runStartedAt: Date = Date(), invocationID: String = UUID().uuidString.lowercased(),
+                log: @escaping @Sendable (String) -> Void = { _ in }, queryRunner: (@Sendable (String) throws -> QueryResult)? = nil) {
         self.target = target
         self.profileName = profileName
         self.vars = vars
         self.environment = environment
         self.existingTables = existingTables
         self.fullRefresh = fullRefresh
+        self.runStartedAt = runStartedAt
+        self.invocationID = invocationID
+        self.log = log
+        self.queryRunner = queryRunner
     }
 }
 
@@ -116,6 +130,7 @@ public struct Compiler: Sendable {
             case .success(let r):
                 nodes[pm.id]!.compiledSQL = r.text.text
                 nodes[pm.id]!.sourceMap = r.text.sourceMap
+                nodes[pm.id]!.extensions = r.extensions
                 // refs only known at render time (non-literal arguments) join the graph
                 for (up, loc) in r.dynamicEdges { graph.add(Edge(from: up, to: pm.id, location: loc)) }
             }

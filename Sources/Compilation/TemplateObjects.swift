@@ -66,4 +66,5 @@ final class RenderRecorder: @unchecked Sendable {
     var refs: [(name: String, offset: Int)] = []
     var sources: [(source: String, table: String, offset: Int)] = []
     var config: [ConfigEntry] = []
+    var extensions: Set<String> = []
 }

@@ -65,6 +65,13 @@ public struct Executor: Sendable {
         for schema in plan.schemas {
             try lockConnection.execute("CREATE SCHEMA IF NOT EXISTS \(adapter.dialect.quote(schema))")
         }
+        for ext in plan.extensions {
+            do {
+                try lockConnection.execute("CREATE EXTENSION IF NOT EXISTS \(adapter.dialect.quote(ext))")
+            } catch let e as WarehouseError {
+                throw ExecutionError("models need the PostgreSQL extension '\(ext)', which could not be created: \(e.message)")
+            }
+        }
         let scheduler = Scheduler(plan: plan, failFast: options.failFast)
         let workers = max(1, min(options.threads, plan.steps.count))
         // Open every worker's connection up front, so a dead database fails before anything is built.

@@ -26,6 +26,8 @@ public struct PlanStep: Sendable {
 public struct Plan: Sendable {
     public var steps: [PlanStep]
     public var schemas: [String]
+    /// PostgreSQL extensions the steps' SQL needs, created before the first step.
+    public var extensions: [String] = []
 
     /// One line per step, for `--dry-run` and tests.
     public var description: String {
@@ -73,7 +75,8 @@ public struct Planner: Sendable {
             inPlan.insert(id)
         }
         let schemas = Array(Set(steps.map(\.relation.schema))).sorted()
-        return Plan(steps: steps, schemas: schemas)
+        let extensions = Set(steps.flatMap { project.nodes[$0.id]?.extensions ?? [] }).sorted()
+        return Plan(steps: steps, schemas: schemas, extensions: extensions)
     }
 
     /// Steps that load the selected seeds (seeds depend on nothing, so they all run in parallel).

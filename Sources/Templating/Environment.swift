@@ -19,13 +19,15 @@ public struct Environment: Sendable {
         var bag = DiagnosticBag()
         for t in templates {
             for m in t.macros {
-                if let existing = macros[m.name] {
+                // dbt exposes `{% test name() %}` blocks as the macro `test_name`
+                let name = m.kind == "test" ? "test_\(m.name)" : m.name
+                if let existing = macros[name] {
                     bag.append(Diagnostic(code: "T1010", "macro '\(m.name)' is defined more than once",
                                           at: m.source.location(ofUTF8Offset: m.offset),
                                           notes: [.init("first defined here", at: existing.source.location(ofUTF8Offset: existing.offset))]))
                     continue
                 }
-                macros[m.name] = m
+                macros[name] = m
             }
         }
         try bag.throwIfErrors()

@@ -157,6 +157,13 @@ extension Renderer {
         func typeError() -> Diagnostic {
             error("unsupported operand types for \(op): '\(l.typeName)' and '\(r.typeName)'", code: "T2008", at: offset)
         }
+        if case .object(let o as any OperandObject) = l {
+            if let v = o.binary(op, r, reversed: false) { return v }
+            if ["<", ">", "<=", ">="].contains(op), let c = o.compare(to: r) {
+                return .bool(op == "<" ? c < 0 : op == ">" ? c > 0 : op == "<=" ? c <= 0 : c >= 0)
+            }
+        }
+        if case .object(let o as any OperandObject) = r, let v = o.binary(op, l, reversed: true) { return v }
         switch op {
         case "~":
             return .string(l.stringValue + r.stringValue)

@@ -204,6 +204,16 @@ public struct MacroValue: Sendable {
     public let definition: MacroDefinition
     /// For `caller()`: the variables visible where the call block was written.
     let closure: [String: Value]?
+
+    public init(definition: MacroDefinition) {
+        self.definition = definition
+        self.closure = nil
+    }
+
+    init(definition: MacroDefinition, closure: [String: Value]?) {
+        self.definition = definition
+        self.closure = closure
+    }
 }
 
 /// Host objects exposed to templates (relations, `target`, `this`).
@@ -218,4 +228,14 @@ public protocol TemplateObject: AnyObject, Sendable {
 extension TemplateObject {
     public var isTrue: Bool { true }
     public var iterated: [Value]? { nil }
+    public func binary(_ op: String, _ other: Value, reversed: Bool) -> Value? { nil }
+    public func compare(to other: Value) -> Int? { nil }
+}
+
+/// Host objects that take part in arithmetic and ordering (datetimes, timedeltas).
+public protocol OperandObject: TemplateObject {
+    /// `self op other` (or `other op self` when `reversed`); nil when unsupported.
+    func binary(_ op: String, _ other: Value, reversed: Bool) -> Value?
+    /// Ordering against another value; nil when not comparable.
+    func compare(to other: Value) -> Int?
 }

@@ -1,0 +1,223 @@
+import Foundation
+import Basics
+import ProjectLoading
+import ProjectModel
+import Templating
+import Warehouse
+
+/// The parts of dbt's Jinja context that do not depend on the model being rendered:
+/// `run_started_at`, `invocation_id`, `modules`, JSON/YAML helpers, `adapter`, the `dbt` cross-database
+/// macros as dbt-postgres renders them, `surrogate_key` and `run_query`.
+struct DbtContext {
+    let options: CompileOptions
+    let vars: [String: ConfigValue]
+
+    func globals(macros: @escaping @Sendable () -> Environment) -> [String: Value] {
+        var g: [String: Value] = [:]
+        g["run_started_at"] = .object(PyDateTime(options.runStartedAt, aware: true))
+        g["invocation_id"] = .string(options.invocationID)
+        g["modules"] = .dict([("datetime", PyDateTimeModule.module(now: options.runStartedAt))])
+        g["fromjson"] = .function(Function("fromjson") { args, site in
+            guard let s = args.positional.first?.asString else { throw site.error("fromjson() needs a string", code: "C2201") }
+            do { return try JSON.decode(s) } catch {
+                if let d = args.argument(1, "default") { return d }
+                throw site.error("fromjson(): not valid JSON", code: "C2201")
+            }
+        })
+        g["tojson"] = .function(Function("tojson") { args, _ in
+            .string(JSON.encode(args.positional.first ?? .none, sortKeys: args.value("sort_keys")?.isTrue ?? false))
+        })
+        g["fromyaml"] = .function(Function("fromyaml") { args, site in
+            guard let s = args.positional.first?.asString else { throw site.error("fromyaml() needs a string", code: "C2201") }
+            do { return try YAMLCodec.parse(s).map(Value.init) ?? .none } catch {
+                if let d = args.argument(1, "default") { return d }
+                throw site.error("fromyaml(): not valid YAML", code: "C2201")
+            }
+        })
+        g["toyaml"] = .function(Function("toyaml") { args, _ in
+            .string(YAMLCodec.dump((args.positional.first ?? .none).configValue, sortKeys: args.value("sort_keys")?.isTrue ?? false))
+        })
+        let log = options.log
+        g["log"] = .function(Function("log") { args, _ in
+            if args.argument(1, "info")?.isTrue == true { log(args.positional.first?.stringValue ?? "") }
+            return .string("")
+        })
+        g["print"] = .function(Function("print") { args, _ in
+            log(args.positional.map(\.stringValue).joined(separator: " "))
+            return .string("")
+        })
+        g["adapter"] = adapter(macros: macros)
+        g["dbt"] = .dict(Self.crossDatabaseMacros.map { ($0.key, .function($0.value)) }.sorted { $0.0 < $1.0 })
+        g.merge(surrogateKeyGlobals(onUUID: {})) { $1 }
+        g["run_query"] = runQuery()
+        g["statement"] = .function(Function("statement") { _, site in
+            throw site.error("{% call statement() %} is not supported yet; use run_query()", code: "C2101")
+        })
+        return g
+    }
+
+    // MARK: adapter
+
+    func adapter(macros: @escaping @Sendable () -> Environment) -> Value {
+        let dialect = SQLDialect.postgres
+        let unsupported = ["get_relation", "get_columns_in_relation", "get_missing_columns", "expand_target_column_types",
+                           "create_schema", "drop_schema", "drop_relation", "rename_relation", "list_relations_without_caching",
+                           "execute", "already_exists", "get_relation_or_none"]
+        var entries: [(String, Value)] = [
+            ("type", .function(Function("type") { _, _ in .string("postgres") })),
+            ("quote", .function(Function("quote") { args, site in
+                guard let s = args.positional.first?.asString else { throw site.error("adapter.quote() needs a name", code: "C2202") }
+                return .string(dialect.quote(s))
+            })),
+            ("dispatch", .function(Function("dispatch") { args, site in
+                guard let name = args.argument(0, "macro_name")?.asString else { throw site.error("adapter.dispatch() needs a macro name", code: "C2202") }
+                let namespace = args.argument(1, "macro_namespace")?.asString
+                let env = macros()
+                for candidate in ["postgres__\(name)", "default__\(name)"] {
+                    if let m = env.macros[candidate] { return .macro(MacroValue(definition: m)) }
+                    if let ns = namespace, let m = env.namespacedMacros[ns]?[candidate] { return .macro(MacroValue(definition: m)) }
+                }
+                if namespace == nil || namespace == "dbt", let f = Self.crossDatabaseMacros[name] { return .function(f) }
+                var msg = "adapter.dispatch('\(name)'): no macro named postgres__\(name) or default__\(name)"
+                if let ns = namespace { msg += " in the project or namespace '\(ns)'" }
+                throw site.error(msg, code: "C2203")
+            })),
+        ]
+        for name in unsupported {
+            entries.append((name, .function(Function(name) { _, site in
+                throw site.error("adapter.\(name)() is not supported yet", code: "C2101")
+            })))
+        }
+        return .dict(entries)
+    }
+
+    // MARK: cross-database macros, as dbt-postgres renders them
+
+    static let crossDatabaseMacros: [String: Function] = {
+        func constant(_ name: String, _ text: String) -> (String, Function) { (name, Function(name) { _, _ in .string(text) }) }
+        @Sendable func args(_ a: Arguments, _ names: [String], _ site: CallSite) throws -> [String] {
+            try names.enumerated().map { i, n in
+                guard let v = a.argument(i, n) else { throw site.error("missing argument '\(n)'", code: "T2005") }
+                return v.stringValue
+            }
+        }
+        let list: [(String, Function)] = [
+            constant("type_string", "TEXT"), constant("type_timestamp", "TIMESTAMP"), constant("type_float", "FLOAT"),
+            constant("type_int", "INT"), constant("type_bigint", "bigint"), constant("type_numeric", "numeric(28,6)"),
+            constant("type_boolean", "BOOLEAN"), constant("current_timestamp", "now()"),
+            ("concat", Function("concat") { a, site in
+                guard let fields = a.argument(0, "fields")?.iterated else { throw site.error("concat() needs a list of fields", code: "T2005") }
+                return .string(fields.map(\.stringValue).joined(separator: " || "))
+            }),
+            ("hash", Function("hash") { a, site in .string("md5(cast(\(try args(a, ["field"], site)[0]) as TEXT))") }),
+            ("safe_cast", Function("safe_cast") { a, site in
+                let x = try args(a, ["field", "type"], site)
+                return .string("cast(\(x[0]) as \(x[1]))")
+            }),
+            ("date_trunc", Function("date_trunc") { a, site in
+                let x = try args(a, ["datepart", "date"], site)
+                return .string("date_trunc('\(x[0])', \(x[1]))")
+            }),
+            ("dateadd", Function("dateadd") { a, site in
+                let x = try args(a, ["datepart", "interval", "from_date_or_timestamp"], site)
+                return .string("\(x[2]) + ((interval '1 \(x[0])') * (\(x[1])))")
+            }),
+            ("any_value", Function("any_value") { a, site in .string("min(\(try args(a, ["expression"], site)[0]))") }),
+            ("cast_bool_to_text", Function("cast_bool_to_text") { a, site in .string("cast(\(try args(a, ["field"], site)[0]) as TEXT)") }),
+            ("string_literal", Function("string_literal") { a, site in .string("'\(try args(a, ["value"], site)[0])'") }),
+        ]
+        return Dictionary(uniqueKeysWithValues: list)
+    }()
+
+    // MARK: surrogate keys
+
+    /// `surrogate_key` and `dbt_utils.generate_surrogate_key`; `onUUID` is told when a render needs uuid-ossp.
+    func surrogateKeyGlobals(onUUID: @escaping @Sendable () -> Void) -> [String: Value] {
+        let f = surrogateKey(onUUID: onUUID)
+        return ["surrogate_key": .function(f), "dbt_utils": .dict([("generate_surrogate_key", .function(f)), ("surrogate_key", .function(f))])]
+    }
+
+    /// `surrogate_key(['a', 'b'])`: byte-for-byte dbt_utils.generate_surrogate_key on PostgreSQL;
+    /// `kind='uuid5'` hashes the same text with `uuid_generate_v5(uuid_ns_url(), …)`.
+    func surrogateKey(onUUID: @escaping @Sendable () -> Void) -> Function {
+        let treatNullsAsEmpty = vars["surrogate_key_treat_nulls_as_empty_strings"]?.asBool ?? false
+        return Function("surrogate_key") { args, site in
+            guard let list = args.argument(0, "field_list"), case .list(let box) = list else {
+                throw site.error("surrogate_key() takes a list of column names, e.g. surrogate_key(['order_id', 'line'])", code: "C2204")
+            }
+            guard !box.items.isEmpty else { throw site.error("surrogate_key() needs at least one column", code: "C2204") }
+            let nullValue = treatNullsAsEmpty ? "" : "_dbt_utils_surrogate_key_null_"
+            var fields: [String] = []
+            for (i, f) in box.items.enumerated() {
+                fields.append("coalesce(cast(\(f.stringValue) as TEXT), '\(nullValue)')")
+                if i < box.items.count - 1 { fields.append("'-'") }
+            }
+            let concatenated = fields.joined(separator: " || ")
+            switch args.value("kind")?.asString ?? "md5" {
+            case "md5": return .string("md5(cast(\(concatenated) as TEXT))")
+            case "uuid5":
+                onUUID()
+                return .string("uuid_generate_v5(uuid_ns_url(), \(concatenated))")
+            case let other:
+                throw site.error("surrogate_key kind '\(other)' is not one of md5, uuid5", code: "C2204")
+            }
+        }
+    }
+
+    // MARK: run_query
+
+    func runQuery() -> Value {
+        guard let runner = options.queryRunner else {
+            return .function(Function("run_query") { _, site in
+                throw site.error("run_query() needs a database: it runs with `strata run`, not while compiling offline", code: "C2101")
+            })
+        }
+        return .function(Function("run_query") { args, site in
+            guard let sql = args.argument(0, "sql")?.stringValue else { throw site.error("run_query() needs SQL", code: "C2205") }
+            do {
+                return .object(QueryTable(try runner(sql)))
+            } catch let e as WarehouseError {
+                throw site.error("run_query() failed: \(e.message)", code: "C2205")
+            }
+        })
+    }
+}
+
+/// A query result as dbt's agate table: `.rows`, `.columns[i].values()`, `.column_names`, `[i]`, iteration.
+final class QueryTable: TemplateObject {
+    let columns: [String]
+    let rows: [[Value]]
+
+    init(_ r: QueryResult) {
+        columns = r.columns
+        rows = r.rows.map { $0.map(QueryTable.value) }
+    }
+
+    /// Numbers come back as numbers (agate's Number), NULL as none, everything else as text.
+    static func value(_ s: String?) -> Value {
+        guard let s else { return .none }
+        if let i = Int(s) { return .int(i) }
+        if s.contains("."), let d = Double(s), s.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) { return .double(d) }
+        return .string(s)
+    }
+
+    var typeName: String { "Table" }
+    var stringValue: String { "<Table \(rows.count) rows>" }
+    var iterated: [Value]? { rows.map { .list($0) } }
+
+    func attribute(_ name: String) -> Value? {
+        switch name {
+        case "rows": return .list(rows.map { .list($0) })
+        case "column_names": return .list(columns.map { .string($0) })
+        case "columns":
+            return .list(columns.enumerated().map { i, name in
+                let values = rows.map { $0[i] }
+                return .dict([("name", .string(name)), ("values", .function(Function("values") { _, _ in .list(values) }))])
+            })
+        case "print_table": return .function(Function("print_table") { _, _ in .string("") })
+        default:
+            if let i = Int(name), i >= 0, i < rows.count { return .list(rows[i]) }
+            return nil
+        }
+    }
+}
