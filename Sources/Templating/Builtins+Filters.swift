@@ -10,9 +10,8 @@ extension Builtins {
         }
         switch name {
         case "default", "d":
-            // An undefined name never reaches here (it is an error); `default` replaces none, and falsy values when asked.
+            // Undefined operands are handled before evaluation (Renderer); here only `boolean=true` replaces falsy values.
             let fallback = arg(0, "default_value") ?? .string("")
-            if case .none = v { return fallback }
             if arg(1, "boolean")?.isTrue == true, !v.isTrue { return fallback }
             return v
         case "join":
@@ -61,8 +60,11 @@ extension Builtins {
             let precision = arg(0, "precision")?.asInt ?? 0
             let method = arg(1, "method")?.stringValue ?? "common"
             let m = pow(10.0, Double(precision))
-            let rule: FloatingPointRoundingRule = method == "ceil" ? .up : method == "floor" ? .down : .toNearestOrAwayFromZero
-            return .double((d * m).rounded(rule) / m)
+            let scaled = d * m
+            // Python's round(): exact ties go to the even neighbour
+            let tie = abs(scaled - scaled.rounded(.towardZero)) == 0.5
+            let rule: FloatingPointRoundingRule = method == "ceil" ? .up : method == "floor" ? .down : (tie ? .toNearestOrEven : .toNearestOrAwayFromZero)
+            return .double(scaled.rounded(rule) / m)
         case "first":
             let xs = try items()
             guard let f = xs.first else { throw site.error("first of an empty sequence", code: "T2009") }
@@ -140,7 +142,7 @@ extension Builtins {
             return v
         case "dictsort":
             guard case .dict(let d) = v else { throw site.error("dictsort expects a dict", code: "T2008") }
-            return .list(d.pairs.sorted { $0.0 < $1.0 }.map { .list([.string($0.0), $0.1]) })
+            return .list(d.pairs.sorted { $0.0 < $1.0 }.map { .tuple([.string($0.0), $0.1]) })
         case "batch":
             let size = max(1, arg(0, "linecount")?.asInt ?? 1)
             let xs = try items()
@@ -160,7 +162,7 @@ extension Builtins {
         case "wordcount": return .int(v.stringValue.split(whereSeparator: \.isWhitespace).count)
         case "items":
             guard case .dict(let d) = v else { throw site.error("items expects a dict", code: "T2008") }
-            return .list(d.pairs.map { .list([.string($0.0), $0.1]) })
+            return .list(d.pairs.map { .tuple([.string($0.0), $0.1]) })
         case "e", "escape", "safe", "striptags":
             return v
         case "format":

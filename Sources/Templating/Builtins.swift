@@ -48,7 +48,7 @@ enum Builtins {
             return .function(Function("zip") { args, _ in
                 let lists = args.positional.map { $0.iterated ?? [] }
                 let n = lists.map(\.count).min() ?? 0
-                return .list((0..<n).map { i in .list(lists.map { $0[i] }) })
+                return .list((0..<n).map { i in .tuple(lists.map { $0[i] }) })
             })
         case "caller":
             return nil
@@ -184,7 +184,7 @@ enum Builtins {
             }
         case .dict(let d):
             switch name {
-            case "items": return bound { _, _ in .list(d.pairs.map { .list([.string($0.0), $0.1]) }) }
+            case "items": return bound { _, _ in .list(d.pairs.map { .tuple([.string($0.0), $0.1]) }) }
             case "keys": return bound { _, _ in .list(d.keys.map { .string($0) }) }
             case "values": return bound { _, _ in .list(d.pairs.map(\.1)) }
             case "get": return bound { a, _ in d[a.positional.first?.stringValue ?? ""] ?? (a.positional.count > 1 ? a.positional[1] : .none) }

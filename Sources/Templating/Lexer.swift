@@ -52,13 +52,22 @@ struct Lexer {
         if stripNextText { while s < e, Lexer.isSpace(bytes[s]) { s += 1 } }
         if stripTrailing { while e > s, Lexer.isSpace(bytes[e - 1]) { e -= 1 } }
         stripNextText = false
-        if e > s { tokens.append(Token(kind: .text, offset: s, text: string(s, e))) }
+        if e > s {
+            var text = string(s, e)
+            // Jinja2 writes every line ending as "\n"
+            if text.utf8.contains(0x0D) { text = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n") }
+            tokens.append(Token(kind: .text, offset: s, text: text))
+        }
     }
 
     mutating func run() throws {
+        // Like Jinja2 (keep_trailing_newline=False, which dbt keeps): a single trailing newline is not output.
+        var end = bytes.count
+        if end > 0, bytes[end - 1] == 0x0A { end -= 1; if end > 0, bytes[end - 1] == 0x0D { end -= 1 } }
+        else if end > 0, bytes[end - 1] == 0x0D { end -= 1 }
         var textStart = 0
-        while pos < bytes.count {
-            guard bytes[pos] == UInt8(ascii: "{"), pos + 1 < bytes.count else { pos += 1; continue }
+        while pos < end {
+            guard bytes[pos] == UInt8(ascii: "{"), pos + 1 < end else { pos += 1; continue }
             let next = bytes[pos + 1]
             guard next == UInt8(ascii: "{") || next == UInt8(ascii: "%") || next == UInt8(ascii: "#") else { pos += 1; continue }
             let tagStart = pos
@@ -78,7 +87,7 @@ struct Lexer {
             }
             textStart = pos
         }
-        emitText(textStart, bytes.count, stripTrailing: false)
+        emitText(textStart, max(textStart, end), stripTrailing: false)
         tokens.append(Token(kind: .eof, offset: bytes.count, text: ""))
     }
 

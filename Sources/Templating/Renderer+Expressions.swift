@@ -15,7 +15,7 @@ extension Renderer {
         case .list(let items):
             return .list(try items.map { try evaluate($0) })
         case .tuple(let items):
-            return .list(try items.map { try evaluate($0) })
+            return .tuple(try items.map { try evaluate($0) })
         case .dict(let pairs):
             let d = DictBox()
             for (k, v) in pairs { d[try evaluate(k).stringValue] = try evaluate(v) }
@@ -35,6 +35,10 @@ extension Renderer {
             let arguments = try evaluateArguments(args, kwargs, star, starStar)
             return try call(callee, arguments, at: calleeExpr.offset, in: currentSource)
         case .filter(let base, let name, let args, let kwargs):
+            // `undefined | default(x)` is the one place an undefined name is not an error.
+            if name == "default" || name == "d", try !isDefined(base) {
+                return try args.first.map(evaluate) ?? kwargs.first { $0.0 == "default_value" }.map { try evaluate($0.1) } ?? .string("")
+            }
             let v = try evaluate(base)
             let arguments = Arguments(try args.map { try evaluate($0) }, keyword: try kwargs.map { ($0.0, try evaluate($0.1)) })
             return try Builtins.filter(name, v, arguments, site: CallSite(renderer: self, offset: e.offset, source: currentSource))

@@ -15,6 +15,8 @@ public enum Value: Sendable {
     case object(any TemplateObject)
 
     public static func list(_ items: [Value]) -> Value { .list(ListBox(items)) }
+    /// A Python tuple: a list that prints with parentheses.
+    public static func tuple(_ items: [Value]) -> Value { .list(ListBox(items, isTuple: true)) }
     public static func dict(_ pairs: [(String, Value)]) -> Value { .dict(DictBox(pairs)) }
 
     public var isTrue: Bool {
@@ -64,7 +66,9 @@ public enum Value: Sendable {
             }
             out.append(quote)
             return out
-        case .list(let l): return "[" + l.items.map(\.repr).joined(separator: ", ") + "]"
+        case .list(let l):
+            if l.isTuple { return "(" + l.items.map(\.repr).joined(separator: ", ") + (l.items.count == 1 ? ",)" : ")") }
+            return "[" + l.items.map(\.repr).joined(separator: ", ") + "]"
         case .dict(let d): return "{" + d.keys.map { "\(Value.string($0).repr): \(d.values[$0]!.repr)" }.joined(separator: ", ") + "}"
         default: return stringValue
         }
@@ -144,7 +148,11 @@ public enum Value: Sendable {
 /// A mutable list shared by reference, as Python lists are.
 public final class ListBox: @unchecked Sendable {
     public var items: [Value]
-    public init(_ items: [Value]) { self.items = items }
+    public let isTuple: Bool
+    public init(_ items: [Value], isTuple: Bool = false) {
+        self.items = items
+        self.isTuple = isTuple
+    }
 }
 
 /// A mutable, insertion-ordered dict with string keys, shared by reference.

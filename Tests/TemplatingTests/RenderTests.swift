@@ -36,7 +36,7 @@ func render(_ text: String, _ globals: [String: Value] = [:], macros: String? = 
         ("{{ 'Hello'.upper() }} {{ ' x '.strip() }} {{ 'a,b'.split(',') }} {{ 'abc'.replace('b', 'B') }} {{ 'abc'.startswith('a') }}", "HELLO x ['a', 'b'] aBc True"),
         ("{{ ', '.join(['a', 'b']) }} {{ {'a': 1}.get('b', 2) }} {{ {'a': 1}.keys() | list }}", "a, b 2 ['a']"),
         ("{{ 'abcdef'[1:3] }} {{ [1, 2, 3][-1] }} {{ [1, 2, 3][::-1] }}", "bc 3 [3, 2, 1]"),
-        ("{{ 'x' | upper }} {{ none | default('d') }} {{ '' | default('d', true) }} {{ [3, 1, 2] | sort | join('-') }}", "X d d 1-2-3"),
+        ("{{ 'x' | upper }} {{ none | default('d') }} {{ nothing | default('d') }} {{ '' | default('d', true) }} {{ [3, 1, 2] | sort | join('-') }}", "X None d d 1-2-3"),
         ("{{ [1, 2, 2] | unique | list }} {{ [1, 2] | length }} {{ 'ab' | length }} {{ [1, 2] | first }} {{ [1, 2] | last }}", "[1, 2] 2 2 1 2"),
         ("{{ '3' | int + 1 }} {{ '2.5' | float }} {{ 2.567 | round(2) }} {{ -3 | abs }} {{ 3 | string ~ 'x' }}", "4 2.5 2.57 3 3x"),
         ("{{ [{'n': 'a'}, {'n': 'b'}] | map(attribute='n') | join }} {{ ['a', 'B'] | map('lower') | join }}", "ab ab"),

@@ -10,7 +10,6 @@ select
     sum(amount) as total_amount
 from "strata"."public"."stg_payments"
 group by order_id
-
 ), orders as (
     select * from "strata"."public"."stg_orders"
 ),

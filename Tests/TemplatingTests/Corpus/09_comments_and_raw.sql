@@ -1,0 +1,3 @@
+a{# comment #}b {# multi
+line #}c
+{% raw %}{{ kept }} {% if %}{% endraw %}
