@@ -26,7 +26,14 @@ struct Harness {
 
     func compile() throws -> CompiledProject {
         let p = try ProjectLoader().load(directory: project.root)
-        return try Compiler(project: p, options: CompileOptions(target: TargetInfo(schema: "analytics", database: db.name), environment: [:])).compile()
+        let conninfo = db.conninfo
+        let runner: @Sendable (String) throws -> QueryResult = { sql in
+            let c = try PostgresConnection(conninfo: conninfo)
+            defer { c.close() }
+            return try c.execute(sql)
+        }
+        return try Compiler(project: p, options: CompileOptions(target: TargetInfo(schema: "analytics", database: db.name), environment: [:],
+                                                                queryRunner: runner)).compile()
     }
 
     @discardableResult
@@ -250,6 +257,41 @@ struct SilentObserver: ExecutionObserver {
         let r = try h.run()
         #expect(r.map(\.status) == [.success])
         #expect(try h.query("select count(*) from \"analytics_we\"\"ird sch; drop\".\"Order Items \"\"v2\"\"\"") == [["1"]])
+    }
+}
+
+@Suite struct ContextIntegrationTests {
+    @Test func surrogateKeysEqualWhatPostgresComputesIncludingNullsAndNonText() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/keys.sql": """
+            {{ config(materialized='table') }}
+            select id, {{ surrogate_key(['id', 'name', 'amount', 'day']) }} as md5_key,
+                   {{ surrogate_key(['id', 'name', 'amount', 'day'], kind='uuid5') }} as uuid_key
+            from (values (1, 'a', 1.50::numeric, date '2024-01-02'), (2, null, null, null)) as t(id, name, amount, day)
+            """,
+        ])
+        defer { h.cleanup() }
+        #expect(try h.run().map(\.status) == [.success])
+        let n = "_dbt_utils_surrogate_key_null_"
+        let rows = try h.query("""
+            select id,
+                   md5_key = md5('1-a-1.50-2024-01-02') or md5_key = md5('2-\(n)-\(n)-\(n)'),
+                   uuid_key = uuid_generate_v5(uuid_ns_url(), '1-a-1.50-2024-01-02') or uuid_key = uuid_generate_v5(uuid_ns_url(), '2-\(n)-\(n)-\(n)')
+            from analytics.keys order by id
+            """)
+        #expect(rows == [["1", "t", "t"], ["2", "t", "t"]])
+        #expect(try h.query("select extname from pg_extension where extname = 'uuid-ossp'") == [["uuid-ossp"]])
+    }
+
+    @Test func runQueryReadsTheDatabaseWhileRendering() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/m.sql": "{% set r = run_query('select 41 + 1 as answer') %}select {{ r.columns[0].values()[0] }} as answer",
+        ])
+        defer { h.cleanup() }
+        #expect(try h.run().map(\.status) == [.success])
+        #expect(try h.query("select answer from analytics.m") == [["42"]])
     }
 }
 

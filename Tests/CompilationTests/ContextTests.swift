@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import Basics
+import ProjectLoading
+import ProjectModel
+import StrataTestSupport
+import Warehouse
+@testable import Compilation
+
+/// dbt's context as models see it. Expected strings are dbt's own output on PostgreSQL.
+@Suite struct ContextTests {
+    func render(_ model: String, files: [String: String] = [:], options: (inout CompileOptions) -> Void = { _ in }) throws -> CompiledNode {
+        let tp = try TempProject(["strata.yml": "name: p\nvars:\n  flag: true\n", "models/m.sql": model].merging(files) { $1 })
+        defer { tp.remove() }
+        var o = CompileOptions(target: TargetInfo(name: "dev", schema: "analytics", database: "wh", user: "ada", threads: 3), environment: ["HOME_REGION": "eu"],
+                               runStartedAt: Date(timeIntervalSince1970: 1_700_000_000.25), invocationID: "inv-1")
+        options(&o)
+        let c = try Compiler(project: try ProjectLoader().load(directory: tp.root), options: o).compile()
+        return try #require(c.nodes[.model("p", "m")])
+    }
+
+    @Test func surrogateKeyIsByteForByteDbtUtils() throws {
+        let n = try render("select {{ dbt_utils.generate_surrogate_key(['order_id', 'line_no']) }} as sk, {{ surrogate_key(['a']) }} as k1")
+        #expect(n.compiledSQL == "select md5(cast(coalesce(cast(order_id as TEXT), '_dbt_utils_surrogate_key_null_') || '-' || coalesce(cast(line_no as TEXT), '_dbt_utils_surrogate_key_null_') as TEXT)) as sk, md5(cast(coalesce(cast(a as TEXT), '_dbt_utils_surrogate_key_null_') as TEXT)) as k1")
+        #expect(n.extensions.isEmpty)
+    }
+
+    @Test func uuid5SurrogateKeyNeedsTheExtension() throws {
+        let n = try render("select {{ surrogate_key(['a', 'b'], kind='uuid5') }}")
+        #expect(n.compiledSQL == "select uuid_generate_v5(uuid_ns_url(), coalesce(cast(a as TEXT), '_dbt_utils_surrogate_key_null_') || '-' || coalesce(cast(b as TEXT), '_dbt_utils_surrogate_key_null_'))")
+        #expect(n.extensions == ["uuid-ossp"])
+    }
+
+    @Test func surrogateKeyRejectsAString() {
+        #expect(throws: DiagnosticError.self) { try render("select {{ surrogate_key('a') }}") }
+    }
+
+    @Test func crossDatabaseMacrosRenderAsDbtPostgres() throws {
+        let n = try render("""
+        {{ dbt.type_string() }}|{{ dbt.type_timestamp() }}|{{ dbt.concat(['a', "'-'", 'b']) }}|{{ dbt.hash('x') }}|{{ dbt.safe_cast('x', 'int') }}|{{ dbt.date_trunc('month', 'd') }}|{{ dbt.dateadd('day', 3, 'd') }}|{{ dbt.current_timestamp() }}
+        """)
+        #expect(n.compiledSQL == "TEXT|TIMESTAMP|a || '-' || b|md5(cast(x as TEXT))|cast(x as int)|date_trunc('month', d)|d + ((interval '1 day') * (3))|now()")
+    }
+
+    @Test func adapterDispatchPrefersPostgresThenDefault() throws {
+        let macros = """
+        {% macro my_cast(x) %}{{ return(adapter.dispatch('my_cast')(x)) }}{% endmacro %}
+        {% macro default__my_cast(x) %}cast({{ x }} as text){% endmacro %}
+        {% macro other(x) %}{{ return(adapter.dispatch('other')(x)) }}{% endmacro %}
+        {% macro default__other(x) %}default {{ x }}{% endmacro %}
+        {% macro postgres__other(x) %}postgres {{ x }}{% endmacro %}
+        """
+        let n = try render("{{ my_cast('a') }} / {{ other('b') }} / {{ adapter.quote('Mixed Case') }} / {{ adapter.dispatch('hash', 'dbt')('z') }}",
+                           files: ["templates/m.sql": macros])
+        #expect(n.compiledSQL == "cast(a as text) / postgres b / \"Mixed Case\" / md5(cast(z as TEXT))")
+        #expect(throws: DiagnosticError.self) { try render("{{ adapter.dispatch('nothing')() }}") }
+        #expect(throws: DiagnosticError.self) { try render("{{ adapter.get_relation(this) }}") }
+    }
+
+    @Test func runStartedAtInvocationIdAndDatetime() throws {
+        let n = try render("""
+        {{ run_started_at }}|{{ run_started_at.strftime('%Y-%m-%d %H:%M') }}|{{ invocation_id }}|{{ (modules.datetime.datetime(2024, 1, 31) + modules.datetime.timedelta(days=1)).strftime('%Y-%m-%d') }}|{{ modules.datetime.date(2024, 2, 1) }}|{{ run_started_at > modules.datetime.datetime(2020, 1, 1) }}
+        """)
+        #expect(n.compiledSQL == "2023-11-14 22:13:20.250000+00:00|2023-11-14 22:13|inv-1|2024-02-01|2024-02-01|True")
+    }
+
+    @Test func jsonAndYamlHelpers() throws {
+        let n = try render("""
+        {%- set d = fromyaml('a: 1\\nb: [x, y]\\nc: {d: true}') -%}
+        {{ d.b[1] }}|{{ d.c.d }}|{{ tojson(d) }}|{{ fromjson('{"k": [1, 2]}').k | length }}|{{ toyaml({'name': 'x', 'cols': ['a', 'b'], 'n': none}) }}
+        """)
+        #expect(n.compiledSQL == "y|True|{\"a\": 1, \"b\": [\"x\", \"y\"], \"c\": {\"d\": true}}|2|name: x\ncols:\n- a\n- b\nn: null\n")
+    }
+
+    @Test func targetVarsEnvThisConfigAndModel() throws {
+        let n = try render("""
+        {{ config(materialized='table', tags=['x']) }}{{ target.name }} {{ target.schema }} {{ target.database }} {{ target.user }} {{ target.threads }} {{ target.type }} {{ var('flag') }} {{ var('absent', 'dflt') }} {{ env_var('HOME_REGION') }} {{ this.identifier }} {{ config.get('materialized') }} {{ config.get('nope', 'dflt') }} {{ model.name }} {{ is_incremental() }} {{ execute }}
+        """)
+        #expect(n.compiledSQL == "dev analytics wh ada 3 postgres True dflt eu m table dflt m False True")
+    }
+
+    @Test func logPrintsOnlyWithInfo() throws {
+        let lines = CapturingOutputSink()
+        _ = try render("{{ log('quiet') }}{{ log('loud', info=true) }}select 1") { $0.log = { lines.info($0) } }
+        #expect(lines.lines == ["loud"])
+    }
+
+    @Test func runQueryNeedsADatabaseOfflineAndUsesTheRunnerOtherwise() throws {
+        do {
+            _ = try render("{% set r = run_query('select 1') %}")
+            Issue.record("expected an error")
+        } catch let e as DiagnosticError {
+            #expect(e.diagnostics.first?.message.contains("run_query() needs a database") == true)
+        }
+        let n = try render("{% set r = run_query('select 1') %}{{ r.columns[0].values() }} {{ r.rows }} {{ r[1][1] }} {{ r.column_names }}") {
+            $0.queryRunner = { sql in QueryResult(columns: ["a", "b"], rows: [["1", "x"], ["2", nil]]) }
+        }
+        #expect(n.compiledSQL == "[1, 2] [[1, 'x'], [2, None]] None ['a', 'b']")
+    }
+
+    @Test func testBlocksAreMacrosNamedTestName() throws {
+        let n = try render("{{ test_positive('t', 'c') }}", files: ["templates/tests.sql": "{% test positive(model, column_name) %}select * from {{ model }} where {{ column_name }} <= 0{% endtest %}"])
+        #expect(n.compiledSQL == "select * from t where c <= 0")
+    }
+
+    @Test func yamlConfigValuesAreRendered() throws {
+        let tp = try TempProject([
+            "strata.yml": "name: p\nvars:\n  env_schema: staging\nmodels:\n  p:\n    +schema: \"{{ var('env_schema') }}\"\n",
+            "models/m.sql": "select 1",
+        ])
+        defer { tp.remove() }
+        let c = try Compiler(project: try ProjectLoader().load(directory: tp.root), options: CompileOptions(target: TargetInfo(schema: "a", database: "d"), environment: [:])).compile()
+        #expect(c.nodes[.model("p", "m")]?.relation?.schema == "a_staging")
+    }
+}
