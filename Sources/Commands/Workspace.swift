@@ -77,7 +77,8 @@ struct Workspace {
             let selected = try compiled.graph.select(selection.select, exclude: selection.exclude, projectName: project.name)
             try writeArtifacts(compiled, selected: selected)
             if environment["STRATA_TIMINGS"] != nil {
-                console.sink.error("timings: load \(format(loadTime)), compile \(format(t1 - t0)), write \(format(ContinuousClock.now - t1))")
+                let phases = compiled.timings.map { "\($0.phase) \(String(format: "%.3f", $0.seconds))" }.joined(separator: ", ")
+                console.sink.error(String(format: "timings: load %.3f, compile %.3f (%@), write %.3f", loadTime.seconds, (t1 - t0).seconds, phases, (ContinuousClock.now - t1).seconds))
             }
             return (compiled, selected)
         } catch let e as ReportedFailure {

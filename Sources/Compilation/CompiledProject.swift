@@ -72,4 +72,10 @@ public struct CompiledProject: Sendable {
     public var graph: Graph
     public var order: [NodeID]
     public var warnings: [Diagnostic]
+    /// Seconds spent in each compilation phase, in order (for STRATA_TIMINGS and the benchmark).
+    public var timings: [(phase: String, seconds: Double)] = []
+}
+
+extension Duration {
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -62,7 +62,8 @@ extension Compiler {
         }
         var values = config
         values["materialized"] = .string(materializedText)
-        let node = nodeValue(name: file.name, kind: .model, path: file.path, config: values)
+        let node = environment.macros["generate_schema_name"] != nil || environment.macros["generate_alias_name"] != nil
+            ? nodeValue(name: file.name, kind: .model, path: file.path, config: values) : .none
         var relation: Relation?
         if mat != .ephemeral {
             let schema = try schemaName(custom: config["schema"]?.asString, node: node, environment: environment, location: locations["schema"])

@@ -63,18 +63,29 @@ public struct Compiler: Sendable {
 
     public func compile() throws -> CompiledProject {
         var bag = DiagnosticBag()
+        var timings: [(String, Double)] = []
+        var mark = ContinuousClock.now
+        func lap(_ phase: String) {
+            let now = ContinuousClock.now
+            timings.append((phase, (now - mark).seconds))
+            mark = now
+        }
         let environment = try makeEnvironment()
+        lap("macros")
 
         // 1. Parse every model (in parallel) and find its static refs, sources and config.
         let parsed = parseModels(environment: environment, bag: &bag)
+        lap("parse")
 
         // 2. Nodes: models, seeds, sources with relations.
         var nodes: [NodeID: CompiledNode] = [:]
         var graph = Graph()
         var modelsByName: [String: NodeID] = [:]
         var disabled: Set<String> = []
-        for pm in parsed {
-            guard let node = bag.capture({ try modelNode(pm, environment: environment) }) else { continue }
+        // Config resolution, naming and checksums are independent per model: on all cores.
+        let modelNodes = parsed.concurrentMap { pm in Result { try modelNode(pm, environment: environment) } }
+        for result in modelNodes {
+            guard let node = bag.capture({ try result.get() }) else { continue }
             if node.config["enabled"]?.asBool == false { disabled.insert(node.name); continue }
             nodes[node.id] = node
             modelsByName[node.name] = node.id
@@ -118,6 +129,7 @@ public struct Compiler: Sendable {
         }
         try bag.throwIfErrors()
         _ = try graph.topologicalOrder()
+        lap("graph")
 
         // 4. Render every model with real relations (in parallel).
         let rendered = render(parsed.filter { nodes[$0.id] != nil }, nodes: nodes, resolver: resolver, environment: environment)
@@ -136,12 +148,15 @@ public struct Compiler: Sendable {
             }
         }
         try bag.throwIfErrors()
+        lap("render")
         let order = try graph.topologicalOrder()
         for id in order { nodes[id]!.dependsOn = (graph.parents[id] ?? []).sorted() }
 
         // 5. Ephemeral models become CTEs in their dependents.
         try injectEphemeralCTEs(into: &nodes, order: order, graph: graph)
-        return CompiledProject(projectName: project.name, target: options.target, nodes: nodes, graph: graph, order: order, warnings: bag.diagnostics)
+        lap("link")
+        return CompiledProject(projectName: project.name, target: options.target, nodes: nodes, graph: graph, order: order, warnings: bag.diagnostics,
+                               timings: timings)
     }
 
     // MARK: parsing

@@ -62,23 +62,20 @@ public struct Graph: Sendable {
         return l
     }
 
-    /// Kahn's algorithm; ties broken by id so the order is deterministic. Throws on a cycle, naming its edges.
+    /// Kahn's algorithm; ties broken by id (a min-heap) so the order is deterministic. Throws on a cycle, naming its edges.
     public func topologicalOrder() throws -> [NodeID] {
         var indegree: [NodeID: Int] = [:]
+        indegree.reserveCapacity(parents.count)
         for (id, ps) in parents { indegree[id] = ps.count }
-        var ready = indegree.filter { $0.value == 0 }.map(\.key).sorted(by: >)
+        var ready = MinHeap<NodeID>()
+        for (id, d) in indegree where d == 0 { ready.push(id) }
         var order: [NodeID] = []
         order.reserveCapacity(nodes.count)
-        while let id = ready.popLast() {
+        while let id = ready.pop() {
             order.append(id)
-            var newlyReady: [NodeID] = []
             for c in children[id] ?? [] {
                 indegree[c]! -= 1
-                if indegree[c] == 0 { newlyReady.append(c) }
-            }
-            if !newlyReady.isEmpty {
-                ready.append(contentsOf: newlyReady)
-                ready.sort(by: >)
+                if indegree[c] == 0 { ready.push(c) }
             }
         }
         if order.count < nodes.count {
@@ -131,5 +128,38 @@ public struct Graph: Sendable {
             level += 1
         }
         return seen
+    }
+}
+
+/// A binary min-heap.
+struct MinHeap<T: Comparable> {
+    private var items: [T] = []
+
+    mutating func push(_ x: T) {
+        items.append(x)
+        var i = items.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            guard items[i] < items[p] else { break }
+            items.swapAt(i, p)
+            i = p
+        }
+    }
+
+    mutating func pop() -> T? {
+        guard !items.isEmpty else { return nil }
+        items.swapAt(0, items.count - 1)
+        let top = items.removeLast()
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < items.count, items[l] < items[m] { m = l }
+            if r < items.count, items[r] < items[m] { m = r }
+            if m == i { break }
+            items.swapAt(i, m)
+            i = m
+        }
+        return top
     }
 }

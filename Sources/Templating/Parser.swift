@@ -5,6 +5,9 @@ struct Parser {
     let tokens: [Token]
     let source: TemplateSource
     var index = 0
+    /// Nesting of expressions and blocks; bounded so hostile input errors instead of overflowing the stack.
+    var depth = 0
+    static let maxDepth = 200
 
     init(tokens: [Token], source: TemplateSource) {
         self.tokens = tokens
@@ -107,6 +110,8 @@ struct Parser {
     }
 
     mutating func parseStatement() throws -> Node {
+        try nest()
+        defer { depth -= 1 }
         let kw = advance()
         switch kw.text {
         case "if": return try parseIf(at: kw.offset)
@@ -298,7 +303,14 @@ struct Parser {
         return Expr(kind: .tuple(items), offset: start)
     }
 
+    mutating func nest() throws {
+        depth += 1
+        if depth > Self.maxDepth { throw error("nested more than \(Self.maxDepth) levels deep") }
+    }
+
     mutating func parseExpression() throws -> Expr {
+        try nest()
+        defer { depth -= 1 }
         let value = try parseOr()
         if isName("if") {
             _ = advance()
@@ -400,6 +412,8 @@ struct Parser {
 
     /// As in Jinja2, `-x | f` is `(-x) | f`: the operand of a sign takes no filters of its own.
     mutating func parseUnary(withFilters: Bool = true) throws -> Expr {
+        try nest()
+        defer { depth -= 1 }
         var e: Expr
         if current.kind == .op, current.text == "-" || current.text == "+" {
             let t = advance()

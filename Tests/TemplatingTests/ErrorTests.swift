@@ -67,6 +67,28 @@ import Basics
         }
     }
 
+    @Test func randomBytesNeverCrash() {
+        var rng = SplitMix(seed: 7)
+        for _ in 0..<2000 {
+            let n = Int(rng.next() % 64)
+            let bytes = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            _ = try? render(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    @Test func deeplyNestedInputIsAnErrorNotAStackOverflow() throws {
+        #expect(throws: Diagnostic.self) { try render("{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}") }
+        #expect(throws: Diagnostic.self) { try render("{{ " + String(repeating: "-", count: 5000) + "1 }}") }
+        #expect(throws: Diagnostic.self) { try render(String(repeating: "{% if 1 %}", count: 5000)) }
+        #expect(try render(String(repeating: "{% if 1 %}", count: 50) + "deep" + String(repeating: "{% endif %}", count: 50)) == "deep")
+    }
+
+    @Test func deepNestingIsAnErrorNotAStackOverflow() {
+        // 200 nested macro calls exceed the limit and fail cleanly
+        let macros = "{% macro r(n) %}{{ r(n + 1) }}{% endmacro %}"
+        #expect(throws: Diagnostic.self) { try render("{{ r(0) }}", macros: macros) }
+    }
+
     @Test func arbitraryInputNeverCrashesOrHangs() {
         // A deterministic generator of template-ish noise: every input either renders or errors.
         var rng = SplitMix(seed: 42)
