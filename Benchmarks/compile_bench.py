@@ -32,12 +32,21 @@ def run_once(strata, project, cold):
         shutil.rmtree(os.path.join(project, "target"), ignore_errors=True)
     start = time.perf_counter()
     proc = subprocess.run(["/usr/bin/time", "-f", "%M", strata, "compile", "--project-dir", project],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env={**os.environ, "STRATA_TIMINGS": "1"})
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"strata compile failed on {project}:\n{proc.stdout}\n{proc.stderr}")
-    peak_kb = int(proc.stderr.strip().splitlines()[-1])
-    return wall, peak_kb / 1024
+    lines = proc.stderr.strip().splitlines()
+    peak_kb = int(lines[-1])
+    # "timings: load 0.5, compile 0.5 (macros 0.0, parse 0.1, graph 0.2, render 0.2, link 0.05), write 0.8"
+    phases = {}
+    for line in lines:
+        if line.startswith("timings:"):
+            for part in line[len("timings:"):].replace("(", ",").replace(")", "").split(","):
+                name, _, value = part.strip().rpartition(" ")
+                if name:
+                    phases[name] = float(value)
+    return wall, peak_kb / 1024, phases
 
 
 def main():
@@ -50,7 +59,7 @@ def main():
         sys.exit(f"{args.strata} missing: run `swift build -c release --product strata` first")
     gen = find_generator()
     print(f"machine: {os.cpu_count()} cores; strata: {args.strata}")
-    print(f"{'models':>7} {'mode':>5} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MiB':>9}")
+    print(f"{'models':>7} {'mode':>5} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MiB':>9}   median phases (s)")
     for n in args.sizes:
         project = os.path.join(ROOT, ".build", "bench", str(n))
         if not os.path.exists(os.path.join(project, "dbt_project.yml")):
@@ -58,9 +67,11 @@ def main():
         run_once(args.strata, project, cold=True)  # fill the page cache with the project's files
         for mode in ("cold", "warm"):
             results = [run_once(args.strata, project, cold=(mode == "cold")) for _ in range(args.runs)]
-            walls = [w for w, _ in results]
-            peaks = [m for _, m in results]
-            print(f"{n:>7} {mode:>5} {statistics.median(walls):>9.3f} {min(walls):>7.3f} {max(walls):>7.3f} {statistics.median(peaks):>9.1f}")
+            walls = [w for w, _, _ in results]
+            peaks = [m for _, m, _ in results]
+            names = list(results[0][2].keys())
+            phases = "  ".join(f"{k} {statistics.median(r[2].get(k, 0) for r in results):.3f}" for k in names)
+            print(f"{n:>7} {mode:>5} {statistics.median(walls):>9.3f} {min(walls):>7.3f} {max(walls):>7.3f} {statistics.median(peaks):>9.1f}   {phases}")
 
 
 if __name__ == "__main__":
