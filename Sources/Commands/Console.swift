@@ -43,8 +43,13 @@ struct ProgressPrinter: ExecutionObserver {
         let time = String(format: "%.2fs", result.executionTime)
         switch result.status {
         case .success:
-            let rows = result.rowsAffected.map { ", \($0) rows" } ?? ""
-            let verb = step.action == .loadSeed ? "loaded" : "created"
+            var rows = result.rowsAffected.map { ", \($0) rows" } ?? ""
+            if case .loadIncremental = step.action { rows = ", " + result.message }
+            var verb = "created"
+            switch step.action {
+            case .loadSeed, .loadIncremental: verb = "loaded"
+            default: break
+            }
             sink.info("\(index) of \(total) OK \(verb) \(kind) \(step.relation) ... [\(time)\(rows)]")
         case .error:
             sink.info("\(index) of \(total) ERROR \(step.action == .loadSeed ? "loading" : "creating") \(kind) \(step.relation) ... [\(time)]")
@@ -62,6 +67,7 @@ struct ProgressPrinter: ExecutionObserver {
         case .buildView: return "view"
         case .buildTable: return "table"
         case .loadSeed: return "seed"
+        case .loadIncremental: return "incremental"
         case .unsupported: return "model"
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Basics
 import Artifacts
 import Compilation
+import Materialization
 import DependencyGraph
 import PostgresAdapter
 import ProjectLoading
@@ -66,6 +67,12 @@ struct Workspace {
                  conninfo: String? = nil) throws -> (CompiledProject, Set<NodeID>) {
         do {
             let sink = console.sink
+            var existingTables = existingTables
+            if existingTables == nil, let conninfo {
+                let conn = try PostgresConnection(conninfo: conninfo)
+                defer { conn.close() }
+                existingTables = try Catalog.existingTables(on: conn, database: connection.target.database)
+            }
             let compileOptions = CompileOptions(target: connection.target, profileName: project.profileName ?? project.name, vars: try cliVars(),
                                                 environment: environment, existingTables: existingTables, fullRefresh: fullRefresh,
                                                 runStartedAt: startedAt, invocationID: invocationID, log: { sink.info($0) },

@@ -52,6 +52,8 @@ public struct CompiledNode: Sendable {
     public var sourceName: String?
     /// PostgreSQL extensions the compiled SQL needs (e.g. uuid-ossp for uuid5 surrogate keys).
     public var extensions: Set<String> = []
+    /// For incremental models: whether this run loads into the existing table (what `is_incremental()` said).
+    public var loadsIncrementally = false
 
     /// Maps a 1-based character position in `compiledSQL` back to the model file.
     public func location(forCompiledPosition position: Int) -> SourceLocation? {

@@ -62,6 +62,18 @@ extension Compiler {
         }
         var values = config
         values["materialized"] = .string(materializedText)
+        if mat == .incremental {
+            let allowed: [(String, [String])] = [("incremental_strategy", ["append", "merge", "delete+insert", "microbatch"]),
+                                                 ("on_schema_change", ["ignore", "fail", "append_new_columns", "sync_all_columns"])]
+            for (key, options) in allowed {
+                guard let v = config[key] else { continue }
+                guard let text = v.asString, options.contains(text) else {
+                    var msg = "\(key) '\(v.asString ?? "\(v)")' for model '\(file.name)' is not one of \(options.joined(separator: ", "))"
+                    if let s = v.asString.flatMap({ Suggestion.closest(to: $0, in: options) }) { msg += "; did you mean '\(s)'?" }
+                    throw Diagnostic(code: "C3002", msg, at: locations[key] ?? SourceLocation(file: file.path, line: 1, column: 1))
+                }
+            }
+        }
         let node = environment.macros["generate_schema_name"] != nil || environment.macros["generate_alias_name"] != nil
             ? nodeValue(name: file.name, kind: .model, path: file.path, config: values) : .none
         var relation: Relation?

@@ -9,6 +9,7 @@ extension Compiler {
         var text: RenderedText
         var dynamicEdges: [(NodeID, SourceLocation)]
         var extensions: Set<String>
+        var incremental: Bool
     }
 
     func render(_ models: [ParsedModel], nodes: [NodeID: CompiledNode], resolver: NameResolver, environment: Environment) -> [Result<RenderOutput, Error>] {
@@ -60,7 +61,9 @@ extension Compiler {
         }
         globals["config"] = .function(Function("config", attributes: ["get": .function(get), "require": .function(require)]) { _, _ in .string("") })
         globals["this"] = .object(relationObject(me))
-        let incremental = me.materialization == .incremental && !options.fullRefresh && !(nodeConfig["full_refresh"]?.asBool ?? false)
+        // dbt: a model's `full_refresh` config, when set, wins over --full-refresh
+        let fullRefresh = nodeConfig["full_refresh"]?.asBool ?? options.fullRefresh
+        let incremental = me.materialization == .incremental && !fullRefresh
             && (me.relation.map { options.existingTables?.contains($0) ?? false } ?? false)
         globals["is_incremental"] = .function(Function("is_incremental") { _, _ in .bool(incremental) })
         globals["execute"] = .bool(true)
@@ -78,6 +81,6 @@ extension Compiler {
             let loc = source.location(ofUTF8Offset: offset)
             edges.append((try resolver.source(s, t, at: loc), loc))
         }
-        return RenderOutput(text: text, dynamicEdges: edges, extensions: recorder.extensions)
+        return RenderOutput(text: text, dynamicEdges: edges, extensions: recorder.extensions, incremental: incremental)
     }
 }

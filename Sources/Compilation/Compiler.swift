@@ -143,6 +143,7 @@ public struct Compiler: Sendable {
                 nodes[pm.id]!.compiledSQL = r.text.text
                 nodes[pm.id]!.sourceMap = r.text.sourceMap
                 nodes[pm.id]!.extensions = r.extensions
+                nodes[pm.id]!.loadsIncrementally = r.incremental
                 // refs only known at render time (non-literal arguments) join the graph
                 for (up, loc) in r.dynamicEdges { graph.add(Edge(from: up, to: pm.id, location: loc)) }
             }

@@ -111,7 +111,22 @@ public struct Executor: Sendable {
         try conn.execute("SET lock_timeout = 0")
     }
 
+    /// Runs a step; a transaction that lost a deadlock (or raced a concurrent drop) rolled back whole, so it is retried.
     func execute(_ step: PlanStep, on conn: any WarehouseConnection) -> StepResult {
+        var attempt = 1
+        while true {
+            let result = executeOnce(step, on: conn)
+            guard result.status == .error, attempt < 4, Self.isTransient(result.diagnostic) else { return result }
+            attempt += 1
+        }
+    }
+
+    static func isTransient(_ d: Diagnostic?) -> Bool {
+        guard let m = d?.message else { return false }
+        return m.contains("[SQLSTATE 40P01]") || m.contains("[SQLSTATE 40001]") || (m.contains("[SQLSTATE XX000]") && m.contains("could not open relation"))
+    }
+
+    func executeOnce(_ step: PlanStep, on conn: any WarehouseConnection) -> StepResult {
         let started = Date()
         let clock = ContinuousClock.now
         var result = StepResult(id: step.id, status: .success, message: "", startedAt: started, completedAt: nil, executionTime: 0,
@@ -134,6 +149,10 @@ public struct Executor: Sendable {
                     throw loader.diagnostic(for: error, node: project.nodes[step.id]!, table: table)
                 }
                 result.message = "INSERT \(result.rowsAffected ?? 0)"
+            case .loadIncremental(let spec):
+                let (rows, message) = try IncrementalLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec)
+                result.rowsAffected = rows
+                result.message = message
             case .unsupported(let why):
                 throw ExecutionError(why)
             }

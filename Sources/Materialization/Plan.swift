@@ -10,6 +10,8 @@ public struct PlanStep: Sendable {
         case buildTable
         /// Load a CSV seed with COPY into a table swapped in like any other.
         case loadSeed
+        /// Load new rows into the existing table of an incremental model.
+        case loadIncremental(IncrementalSpec)
         /// A materialization Strata cannot build yet: the step fails with this message instead of silently doing nothing.
         case unsupported(String)
     }
@@ -37,6 +39,7 @@ public struct Plan: Sendable {
             case .buildView: what = "view"
             case .buildTable: what = "table"
             case .loadSeed: what = "seed"
+            case .loadIncremental(let spec): what = "incremental \(spec.strategy.rawValue)" + (spec.uniqueKey.isEmpty ? "" : " on \(spec.uniqueKey.joined(separator: ", "))")
             case .unsupported(let m): what = "unsupported (\(m))"
             }
             let deps = s.upstream.isEmpty ? "" : " after " + s.upstream.map { $0.rawValue.split(separator: ".").last.map(String.init) ?? $0.rawValue }.joined(separator: ", ")
@@ -59,7 +62,11 @@ public struct Planner: Sendable {
             switch node.materialization {
             case .view: action = .buildView
             case .table: action = .buildTable
-            case .incremental: action = .unsupported("materialized='incremental' is not supported yet")
+            case .incremental:
+                // first run, a view in the way, or a full refresh: build the table like any other
+                guard node.loadsIncrementally else { action = .buildTable; break }
+                let (spec, problem) = IncrementalSpec.from(node.config)
+                action = spec.map { .loadIncremental($0) } ?? .unsupported(problem ?? "unsupported incremental configuration")
             default: action = .unsupported("materialized='\(node.materialization.rawValue)' cannot be run as a model")
             }
             // upstream steps, looking through ephemeral models (which have no step of their own)

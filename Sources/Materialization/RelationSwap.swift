@@ -25,11 +25,35 @@ struct RelationSwap {
 
     /// Replaces `relation` with the result of `sql`. Returns the rows the build reported (tables).
     func build(_ kind: Kind, relation: Relation, sql: String) throws -> Int? {
-        try build(kind, relation: relation) { staging in
+        if kind == .view, try replaceViewInPlace(relation: relation, sql: sql) { return nil }
+        return try build(kind, relation: relation) { staging in
             let prefix = kind == .table ? "CREATE TABLE \(staging) AS (\n" : "CREATE VIEW \(staging) AS (\n"
             do {
                 let created = try connection.execute(prefix + sql + "\n)")
                 return kind == .table ? created.affectedRows : nil
+            } catch let e as WarehouseError {
+                throw StatementFailure(error: e, bodyOffset: prefix.unicodeScalars.count)
+            }
+        }
+    }
+
+    /// When the old relation is a view and the new one keeps its columns (PostgreSQL allows appending some), a plain
+    /// CREATE OR REPLACE VIEW keeps every dependent by itself: no capture, no drop. Returns false when the shape
+    /// changed (or there is no view), leaving the full swap to do the work.
+    private func replaceViewInPlace(relation: Relation, sql: String) throws -> Bool {
+        let kind = try query("SELECT c.relkind::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+                             [relation.schema, relation.identifier]).scalar
+        guard kind == "v" else { return false }
+        let prefix = "CREATE OR REPLACE VIEW \(dialect.qualified(relation.schema, relation.identifier)) AS (\n"
+        return try connection.transaction {
+            try run("SAVEPOINT strata_replace_view")
+            do {
+                try connection.execute(prefix + sql + "\n)")
+                return true
+            } catch let e as WarehouseError where ["42P16", "42804", "0A000"].contains(e.sqlState ?? "") {
+                // the columns changed shape: not the model's error, the full swap's job
+                try run("ROLLBACK TO SAVEPOINT strata_replace_view")
+                return false
             } catch let e as WarehouseError {
                 throw StatementFailure(error: e, bodyOffset: prefix.unicodeScalars.count)
             }
@@ -74,7 +98,12 @@ struct RelationSwap {
         var indexes: [String]
     }
 
+    /// Swaps are serialized per database: two swaps may share dependent views, and each drops and recreates them.
+    /// A transaction-scoped advisory lock (not an in-process mutex) so PostgreSQL's deadlock detector sees it.
+    static let swapLockKey = "strata:swap"
+
     private func swapIn(staging: String, kind: Kind, relation: Relation) throws {
+        try run("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [Self.swapLockKey])
         let existing = try query("""
             SELECT c.oid::text, c.relkind::text, array_to_string(c.relacl, E'\\n'), obj_description(c.oid, 'pg_class')
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace

@@ -67,7 +67,7 @@ import StrataTestSupport
         let secret = "pl4nted-s3cret-\(UUID().uuidString.prefix(6))"
         let out = try StrataBinary.run(["run", "--project-dir", p.root], environment: ["STRATA_DATABASE_URL": "postgresql://ada:\(secret)@127.0.0.1:1/x?connect_timeout=2"])
         #expect(out.status == 2)
-        #expect(out.stderr.contains("error[S1302]: cannot run: connection to server at \"127.0.0.1\", port 1 failed"))
+        #expect(out.stderr.contains("error[S1302]: cannot connect: connection to server at \"127.0.0.1\", port 1 failed"))
         #expect(!out.all.contains(secret))
         let debug = try StrataBinary.run(["debug", "--project-dir", p.root], environment: ["STRATA_DATABASE_URL": "postgresql://ada:\(secret)@127.0.0.1:1/x?connect_timeout=2"])
         #expect(debug.status == 2)

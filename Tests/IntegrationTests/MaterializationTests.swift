@@ -13,6 +13,7 @@ import Warehouse
 struct Harness {
     let project: TempProject
     let db: TestDatabase
+    var fullRefresh = false
 
     init(_ files: [String: String]) throws {
         project = try TempProject(files)
@@ -32,8 +33,11 @@ struct Harness {
             defer { c.close() }
             return try c.execute(sql)
         }
+        let catalog = try db.connect()
+        defer { catalog.close() }
+        let existing = try Catalog.existingTables(on: catalog, database: db.name)
         return try Compiler(project: p, options: CompileOptions(target: TargetInfo(schema: "analytics", database: db.name), environment: [:],
-                                                                queryRunner: runner)).compile()
+                                                                existingTables: existing, fullRefresh: fullRefresh, queryRunner: runner)).compile()
     }
 
     @discardableResult
@@ -206,9 +210,10 @@ struct SilentObserver: ExecutionObserver {
         #expect(try h.query("select relkind::text, (select id from analytics.m) from pg_class where relname = 'm'") == [["v", "2"]])
     }
 
-    @Test func unsupportedMaterializationFailsLoudly() throws {
-        let h = try Harness(["strata.yml": "name: p\n", "models/inc.sql": "{{ config(materialized='incremental') }}select 1 as id"])
+    @Test func unsupportedIncrementalStrategyFailsLoudly() throws {
+        let h = try Harness(["strata.yml": "name: p\n", "models/inc.sql": "{{ config(materialized='incremental', incremental_strategy='microbatch') }}select 1 as id"])
         defer { h.cleanup() }
+        #expect(try h.run().map(\.status) == [.success]) // the first run builds the table
         let r = try #require(try h.run().first)
         #expect(r.status == .error)
         #expect(r.diagnostic?.message.contains("not supported yet") == true)

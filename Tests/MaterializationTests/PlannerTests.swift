@@ -27,11 +27,25 @@ import StrataTestSupport
         let c = try compiled(Self.files)
         let plan = Planner().plan(c, selected: Set(c.nodes.keys))
         #expect(plan.description == """
-        1. unsupported (materialized='incremental' is not supported yet) s.inc
+        1. table s.inc
         2. view s.stg
         3. table s.fct after stg
         """)
         #expect(plan.schemas == ["s"])
+    }
+
+    @Test func incrementalLoadsOnlyWhenTheTableExists() throws {
+        var c = try compiled([
+            "strata.yml": "name: p\n",
+            "models/inc.sql": "{{ config(materialized='incremental', unique_key=['id', 'day'], incremental_strategy='delete+insert') }}select 1 as id",
+            "models/mb.sql": "{{ config(materialized='incremental', incremental_strategy='microbatch') }}select 1 as id",
+        ])
+        #expect(Planner().plan(c, selected: Set(c.nodes.keys)).description == "1. table s.inc\n2. table s.mb")
+        for id in c.nodes.keys { c.nodes[id]!.loadsIncrementally = true }
+        #expect(Planner().plan(c, selected: Set(c.nodes.keys)).description == """
+        1. incremental delete+insert on id, day s.inc
+        2. unsupported (incremental_strategy='microbatch' is not supported yet) s.mb
+        """)
     }
 
     @Test func selectionLimitsThePlanAndSeedsHaveTheirOwn() throws {
