@@ -118,8 +118,10 @@ struct RelationSwap {
         // Fully qualified definitions: with only pg_catalog on the path, pg_get_viewdef qualifies every name.
         try run("SET LOCAL search_path = pg_catalog")
         let dependents = try captureDependents(of: oid)
-        for d in dependents.reversed() {
-            try run("DROP \(d.kind == "m" ? "MATERIALIZED VIEW" : "VIEW") \(dialect.qualified(d.schema, d.name))")
+        // one statement per kind drops every dependent (no CASCADE: anything else that depends fails the swap)
+        for kind in ["v", "m"] {
+            let names = dependents.filter { $0.kind == kind }.map { dialect.qualified($0.schema, $0.name) }
+            if !names.isEmpty { try run("DROP \(kind == "m" ? "MATERIALIZED VIEW" : "VIEW") \(names.joined(separator: ", "))") }
         }
         let dropKeyword: String
         switch relkind {
@@ -135,7 +137,7 @@ struct RelationSwap {
         // The relation keeps the grants and comment it had.
         for g in Self.grants(fromACL: old[2], on: target, dialect: dialect) { try run(g) }
         if let comment = old[3] { try run("COMMENT ON \(renameKeyword) \(target) IS \(dialect.literal(comment))") }
-        for d in dependents { try recreate(d) }
+        try recreate(dependents)
     }
 
     private func captureDependents(of oid: String) throws -> [Dependent] {
@@ -169,25 +171,48 @@ struct RelationSwap {
         }
     }
 
-    private func recreate(_ d: Dependent) throws {
+    /// The statements that recreate one dependent view as it was.
+    private func statements(recreating d: Dependent, currentUser: String) -> [String] {
         let name = dialect.qualified(d.schema, d.name)
         var definition = d.definition.trimmingCharacters(in: .whitespacesAndNewlines)
         if definition.hasSuffix(";") { definition.removeLast() }
         let with = d.options.map { " WITH (\($0))" } ?? ""
         let keyword = d.kind == "m" ? "MATERIALIZED VIEW" : "VIEW"
-        do {
-            try connection.execute("CREATE \(keyword) \(name)\(with) AS \(definition)")
-        } catch let e as WarehouseError {
-            var err = e
-            err.message = "dependent view \(d.schema).\(d.name) no longer fits the rebuilt relation: \(e.message)"
-            err.hint = "change or drop \(d.schema).\(d.name) so it matches the new columns; the old relation was kept"
-            throw StatementFailure(error: err, bodyOffset: nil)
-        }
-        for idx in d.indexes { try run(idx) }
+        var out = ["CREATE \(keyword) \(name)\(with) AS \(definition)"]
+        out += d.indexes
+        if d.owner != currentUser, !d.owner.isEmpty { out.append("ALTER \(keyword) \(name) OWNER TO \(dialect.quote(d.owner))") }
+        out += Self.grants(fromACL: d.acl, on: name, dialect: dialect)
+        if let c = d.comment { out.append("COMMENT ON \(keyword) \(name) IS \(dialect.literal(c))") }
+        return out
+    }
+
+    /// Recreates the dependents in order, in one round trip. If that fails, the batch is rolled back to a savepoint
+    /// and replayed view by view, so the error names the view that no longer fits.
+    private func recreate(_ dependents: [Dependent]) throws {
+        guard !dependents.isEmpty else { return }
         let currentUser = try query("SELECT current_user").scalar ?? ""
-        if d.owner != currentUser, !d.owner.isEmpty { try run("ALTER \(keyword) \(name) OWNER TO \(dialect.quote(d.owner))") }
-        for g in Self.grants(fromACL: d.acl, on: name, dialect: dialect) { try run(g) }
-        if let c = d.comment { try run("COMMENT ON \(keyword) \(name) IS \(dialect.literal(c))") }
+        let batch = dependents.flatMap { statements(recreating: $0, currentUser: currentUser) }.joined(separator: ";\n")
+        try run("SAVEPOINT strata_recreate")
+        do {
+            try connection.execute(batch)
+            return
+        } catch is WarehouseError {
+            try run("ROLLBACK TO SAVEPOINT strata_recreate")
+        }
+        for d in dependents {
+            for (i, statement) in statements(recreating: d, currentUser: currentUser).enumerated() {
+                do {
+                    try connection.execute(statement)
+                } catch let e as WarehouseError {
+                    var err = e
+                    if i == 0 {
+                        err.message = "dependent view \(d.schema).\(d.name) no longer fits the rebuilt relation: \(e.message)"
+                        err.hint = "change or drop \(d.schema).\(d.name) so it matches the new columns; the old relation was kept"
+                    }
+                    throw StatementFailure(error: err, bodyOffset: nil)
+                }
+            }
+        }
     }
 
     /// GRANT statements reproducing an `aclitem[]` rendered as text, one item per line (`grantee=arwdDxt/grantor`).
