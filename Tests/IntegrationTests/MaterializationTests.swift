@@ -343,3 +343,94 @@ struct SilentObserver: ExecutionObserver {
         #expect(try h.query("select count(*) from pg_class where relname = 's'") == [["0"]])
     }
 }
+
+@Suite struct IncrementalTests {
+    static let source = "{{ config(materialized='table') }}select * from (values (1, 'a', 10), (2, 'b', 20), (3, 'c', 30)) as t(id, name, amount)"
+
+    func harness(_ model: String) throws -> Harness {
+        try Harness(["strata.yml": "name: p\n", "models/src.sql": Self.source, "models/inc.sql": model])
+    }
+
+    /// Changes the source rows: id 2 updated, id 4 new.
+    func changeSource(_ h: Harness) throws {
+        try h.project.write("models/src.sql", "{{ config(materialized='table') }}select * from (values (1, 'a', 10), (2, 'B', 21), (3, 'c', 30), (4, 'd', 40)) as t(id, name, amount)")
+    }
+
+    @Test(arguments: [("merge", [["1", "a", "10"], ["2", "B", "21"], ["3", "c", "30"], ["4", "d", "40"]]),
+                      ("delete+insert", [["1", "a", "10"], ["2", "B", "21"], ["3", "c", "30"], ["4", "d", "40"]])])
+    func uniqueKeyStrategiesUpsert(strategy: String, expected: [[String?]]) throws {
+        let h = try harness("""
+        {{ config(materialized='incremental', unique_key='id', incremental_strategy='\(strategy)') }}
+        select * from {{ ref('src') }}
+        {% if is_incremental() %}where id >= 2{% endif %}
+        """)
+        defer { h.cleanup() }
+        #expect(try h.run().map(\.status) == [.success, .success])
+        try changeSource(h)
+        let results = try h.run()
+        #expect(results.map(\.status) == [.success, .success])
+        #expect(try h.query("select id, name, amount from analytics.inc order by id") == expected)
+        // unchanged data: running again changes nothing
+        try h.run()
+        #expect(try h.query("select count(*) from analytics.inc") == [["4"]])
+    }
+
+    @Test func appendAddsOnlyWhatTheFilterLetsThrough() throws {
+        let h = try harness("""
+        {{ config(materialized='incremental') }}
+        select * from {{ ref('src') }}
+        {% if is_incremental() %}where id > (select max(id) from {{ this }}){% endif %}
+        """)
+        defer { h.cleanup() }
+        try h.run()
+        try changeSource(h)
+        try h.run()
+        #expect(try h.query("select id, name from analytics.inc order by id") == [["1", "a"], ["2", "b"], ["3", "c"], ["4", "d"]])
+    }
+
+    @Test func duplicateKeysInTheNewBatchFailAndLeaveTheTable() throws {
+        let h = try harness("{{ config(materialized='incremental', unique_key='id', incremental_strategy='merge') }}select * from {{ ref('src') }}")
+        defer { h.cleanup() }
+        try h.run()
+        try h.project.write("models/src.sql", "{{ config(materialized='table') }}select * from (values (1, 'x', 1), (1, 'y', 2)) as t(id, name, amount)")
+        let r = try h.run()
+        #expect(r.last?.status == .error)
+        #expect(try h.query("select id, name from analytics.inc order by id") == [["1", "a"], ["2", "b"], ["3", "c"]])
+    }
+
+    @Test func onSchemaChangeFailNamesTheDifference() throws {
+        let h = try harness("{{ config(materialized='incremental', unique_key='id', on_schema_change='fail') }}select id, name from {{ ref('src') }}")
+        defer { h.cleanup() }
+        try h.run()
+        try h.project.write("models/inc.sql", "{{ config(materialized='incremental', unique_key='id', on_schema_change='fail') }}select id, name, amount from {{ ref('src') }}")
+        let r = try #require(try h.run().last)
+        #expect(r.status == .error)
+        #expect(r.diagnostic?.message.contains("new columns amount integer") == true)
+        #expect(try h.query("select count(*) from information_schema.columns where table_name = 'inc'") == [["2"]])
+    }
+
+    @Test func appendNewColumnsAndSyncAllColumns() throws {
+        let h = try harness("{{ config(materialized='incremental', unique_key='id', on_schema_change='append_new_columns') }}select id, name from {{ ref('src') }}")
+        defer { h.cleanup() }
+        try h.run()
+        try h.project.write("models/inc.sql", "{{ config(materialized='incremental', unique_key='id', on_schema_change='append_new_columns') }}select id, amount from {{ ref('src') }}")
+        try h.run()
+        #expect(try h.query("select column_name from information_schema.columns where table_name = 'inc' order by ordinal_position") == [["id"], ["name"], ["amount"]])
+        #expect(try h.query("select name, amount from analytics.inc where id = 1") == [["a", "10"]])
+        try h.project.write("models/inc.sql", "{{ config(materialized='incremental', unique_key='id', on_schema_change='sync_all_columns') }}select id, cast(amount as bigint) as amount from {{ ref('src') }}")
+        try h.run()
+        #expect(try h.query("select column_name, data_type from information_schema.columns where table_name = 'inc' order by ordinal_position") == [["id", "integer"], ["amount", "bigint"]])
+    }
+
+    @Test func fullRefreshRebuildsTheTable() throws {
+        var h = try harness("{{ config(materialized='incremental', unique_key='id') }}select * from {{ ref('src') }}{% if is_incremental() %} where false{% endif %}")
+        defer { h.cleanup() }
+        try h.run()
+        try changeSource(h)
+        try h.run()
+        #expect(try h.query("select count(*) from analytics.inc") == [["3"]])
+        h.fullRefresh = true
+        try h.run()
+        #expect(try h.query("select count(*) from analytics.inc") == [["4"]])
+    }
+}
