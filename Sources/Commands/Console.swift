@@ -44,10 +44,13 @@ struct ProgressPrinter: ExecutionObserver {
         switch result.status {
         case .success:
             var rows = result.rowsAffected.map { ", \($0) rows" } ?? ""
-            if case .loadIncremental = step.action { rows = ", " + result.message }
+            switch step.action {
+            case .loadIncremental, .snapshot: rows = ", " + result.message
+            default: break
+            }
             var verb = "created"
             switch step.action {
-            case .loadSeed, .loadIncremental: verb = "loaded"
+            case .loadSeed, .loadIncremental, .snapshot: verb = "loaded"
             default: break
             }
             sink.info("\(index) of \(total) OK \(verb) \(kind) \(step.relation) ... [\(time)\(rows)]")
@@ -68,6 +71,7 @@ struct ProgressPrinter: ExecutionObserver {
         case .buildTable: return "table"
         case .loadSeed: return "seed"
         case .loadIncremental: return "incremental"
+        case .snapshot: return "snapshot"
         case .unsupported: return "model"
         }
     }

@@ -59,6 +59,23 @@ struct SeedCommand: ParsableCommand {
     }
 }
 
+struct SnapshotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "snapshot", abstract: "Record changes of the selected snapshots (SCD type 2).")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var selection: SelectionOptions
+    @OptionGroup var build: BuildOptions
+
+    func run() throws {
+        try runReporting {
+            try PlanRunner(global: global, selection: selection, build: build, command: "snapshot", noun: "snapshot") { compiled, selected in
+                // dbt projects keep dbt's dbt_-prefixed snapshot columns, so existing snapshot tables keep working
+                Planner().planSnapshots(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
+            }.run()
+        }
+    }
+}
+
 /// Load → resolve connection → compile → plan → execute → report, for any command that builds a plan.
 struct PlanRunner {
     let global: GlobalOptions
@@ -99,7 +116,7 @@ struct PlanRunner {
         let threads = connection.target.threads
         let plural = plan.steps.count == 1 ? noun : noun + "s"
         ws.console.print("Running \(plan.steps.count) \(plural) on \(connection.target.database)/\(connection.target.schema) with \(threads) thread\(threads == 1 ? "" : "s")")
-        let executor = Executor(adapter: PostgresAdapter(conninfo: conninfo), project: compiled, projectRoot: ws.project.root)
+        let executor = Executor(adapter: PostgresAdapter(conninfo: conninfo), project: compiled, projectRoot: ws.project.root, runStartedAt: ws.startedAt)
         let results: [StepResult]
         do {
             results = try executor.run(plan, options: ExecutionOptions(threads: threads, failFast: build.failFast, lockTimeout: build.lockTimeout,

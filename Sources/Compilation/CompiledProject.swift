@@ -23,7 +23,7 @@ public struct Relation: Sendable, Hashable, Codable, CustomStringConvertible {
 
 /// How a model is built.
 public enum Materialization: String, Sendable, Codable, CaseIterable {
-    case view, table, ephemeral, incremental, seed, source
+    case view, table, ephemeral, incremental, seed, source, snapshot
 }
 
 /// A node after compilation: resolved config, relation, dependencies and (for models) compiled SQL.
@@ -69,6 +69,8 @@ public struct CompiledNode: Sendable {
 /// Everything `compile` produces: the nodes, the graph, and a topological order.
 public struct CompiledProject: Sendable {
     public var projectName: String
+    /// Native (`strata.yml`) or dbt (`dbt_project.yml`): dbt projects keep dbt's spellings where they differ.
+    public var projectKind: Project.Kind = .strata
     public var target: TargetInfo
     public var nodes: [NodeID: CompiledNode]
     public var graph: Graph

@@ -47,6 +47,7 @@ extension Compiler {
     }
 
     func modelNode(_ pm: ParsedModel, environment: Environment) throws -> CompiledNode {
+        if pm.kind == .snapshot { return try snapshotNode(pm, environment: environment) }
         let file = pm.file
         let (config, locations) = merge([
             try rendered(project.modelConfigs.resolve(along: folderPath(file.pathInModels, name: file.name)), environment: environment),
@@ -87,6 +88,38 @@ extension Compiler {
                             tags: values["tags"]?.stringList ?? [], relation: relation, dependsOn: [], rawSQL: file.rawSQL,
                             compiledSQL: nil, sourceMap: nil, description: file.properties?.description ?? "",
                             columns: file.properties?.columns ?? [], checksum: SHA256.hex(file.rawSQL), compiledPath: compiledPath, sourceName: nil)
+    }
+
+    /// A snapshot: dbt's `target_schema` is used as written; otherwise `schema` goes through schema naming.
+    func snapshotNode(_ pm: ParsedModel, environment: Environment) throws -> CompiledNode {
+        let file = pm.file
+        let (config, locations) = merge([
+            try rendered(project.snapshotConfigs.resolve(along: folderPath(file.pathInModels, name: file.name)), environment: environment),
+            pm.config,
+        ])
+        let at = { (key: String) in locations[key] ?? SourceLocation(file: file.path, line: 1, column: 1) }
+        let strategy = config["strategy"]?.asString
+        guard let strategy, ["timestamp", "check"].contains(strategy) else {
+            throw Diagnostic(code: "C3006", "snapshot '\(file.name)' needs strategy='timestamp' or strategy='check'\(strategy.map { " (got '\($0)')" } ?? "")", at: at("strategy"))
+        }
+        guard config["unique_key"] != nil else { throw Diagnostic(code: "C3006", "snapshot '\(file.name)' needs a unique_key", at: at("strategy")) }
+        if strategy == "timestamp", config["updated_at"]?.asString == nil {
+            throw Diagnostic(code: "C3006", "snapshot '\(file.name)' uses strategy='timestamp' and needs updated_at='<column>'", at: at("strategy"))
+        }
+        if strategy == "check", config["check_cols"] == nil {
+            throw Diagnostic(code: "C3006", "snapshot '\(file.name)' uses strategy='check' and needs check_cols (a list, or 'all')", at: at("strategy"))
+        }
+        var values = config
+        values["materialized"] = .string("snapshot")
+        let schema: String
+        if let target = config["target_schema"]?.asString { schema = target }
+        else { schema = try schemaName(custom: config["schema"]?.asString, node: .none, environment: environment, location: locations["schema"]) }
+        let relation = Relation(database: config["target_database"]?.asString ?? config["database"]?.asString ?? options.target.database,
+                                schema: schema, identifier: config["alias"]?.asString ?? file.name)
+        return CompiledNode(id: pm.id, kind: .snapshot, name: file.name, path: file.path, config: values, materialization: .snapshot,
+                            tags: values["tags"]?.stringList ?? [], relation: relation, dependsOn: [], rawSQL: file.rawSQL, compiledSQL: nil,
+                            sourceMap: nil, description: "", columns: [], checksum: SHA256.hex(file.rawSQL),
+                            compiledPath: "\(project.name)/\(file.path)", sourceName: nil)
     }
 
     func seedNode(_ seed: SeedFile, environment: Environment) throws -> CompiledNode {

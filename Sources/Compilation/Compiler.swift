@@ -53,6 +53,7 @@ public struct Compiler: Sendable {
 
     /// A model after parsing and config resolution, before rendering.
     struct ParsedModel {
+        var kind: NodeKind = .model
         var file: ModelFile
         var template: Template
         var id: NodeID
@@ -74,7 +75,7 @@ public struct Compiler: Sendable {
         lap("macros")
 
         // 1. Parse every model (in parallel) and find its static refs, sources and config.
-        let parsed = parseModels(environment: environment, bag: &bag)
+        let parsed = parseModels(environment: environment, bag: &bag) + parseSnapshots(environment: environment, bag: &bag)
         lap("parse")
 
         // 2. Nodes: models, seeds, sources with relations.
@@ -87,6 +88,11 @@ public struct Compiler: Sendable {
         for result in modelNodes {
             guard let node = bag.capture({ try result.get() }) else { continue }
             if node.config["enabled"]?.asBool == false { disabled.insert(node.name); continue }
+            if let other = modelsByName[node.name] {
+                bag.append(Diagnostic(code: "C3004", "'\(node.name)' names both \(other.rawValue.hasPrefix("snapshot") ? "a snapshot" : "a model") and \(node.kind == .snapshot ? "a snapshot" : "a model"); ref('\(node.name)') would be ambiguous",
+                                      at: SourceLocation(file: node.path, line: 1, column: 1)))
+                continue
+            }
             nodes[node.id] = node
             modelsByName[node.name] = node.id
         }
@@ -156,7 +162,7 @@ public struct Compiler: Sendable {
         // 5. Ephemeral models become CTEs in their dependents.
         try injectEphemeralCTEs(into: &nodes, order: order, graph: graph)
         lap("link")
-        return CompiledProject(projectName: project.name, target: options.target, nodes: nodes, graph: graph, order: order, warnings: bag.diagnostics,
+        return CompiledProject(projectName: project.name, projectKind: project.kind, target: options.target, nodes: nodes, graph: graph, order: order, warnings: bag.diagnostics,
                                timings: timings)
     }
 
@@ -175,8 +181,28 @@ public struct Compiler: Sendable {
         return out
     }
 
-    func parseModel(_ file: ModelFile, environment: Environment) throws -> ParsedModel {
-        let template = try Template(path: file.path, text: file.rawSQL)
+    /// Snapshot files: each holds one `{% snapshot name %}` block, rendered like a model.
+    func parseSnapshots(environment: Environment, bag: inout DiagnosticBag) -> [ParsedModel] {
+        project.snapshotFiles.compactMap { f in
+            bag.capture {
+                let template = try Template(path: f.path, text: f.text)
+                let blocks = template.snapshotBlocks
+                guard blocks.count == 1 else {
+                    throw Diagnostic(code: "C3005", blocks.isEmpty ? "\(f.path) has no {% snapshot name %} block" : "\(f.path) defines \(blocks.count) snapshots; put each in its own file",
+                                     at: template.source.location(ofUTF8Offset: blocks.dropFirst().first?.offset ?? 0))
+                }
+                let folder = project.paths.snapshots.first { f.path.hasPrefix($0 + "/") } ?? ""
+                let file = ModelFile(name: blocks[0].name, path: f.path, pathInModels: String(f.path.dropFirst(folder.isEmpty ? 0 : folder.count + 1)), rawSQL: f.text)
+                var pm = try parseModel(file, environment: environment, template: template)
+                pm.kind = .snapshot
+                pm.id = NodeID("snapshot.\(project.name).\(file.name)")
+                return pm
+            }
+        }
+    }
+
+    func parseModel(_ file: ModelFile, environment: Environment, template parsed: Template? = nil) throws -> ParsedModel {
+        let template = try parsed ?? Template(path: file.path, text: file.rawSQL)
         var refs: [(String, Int)] = [], sources: [(String, String, Int)] = [], config: [ConfigEntry] = []
         let source = template.source
         for call in template.calls(named: ["ref", "source", "config"]) {

@@ -49,11 +49,14 @@ public struct Executor: Sendable {
     public let project: CompiledProject
     /// The project folder, for reading seed files.
     public let projectRoot: String
+    /// The run's start: snapshots stamp versions and deletions with it.
+    public let runStartedAt: Date
 
-    public init(adapter: any WarehouseAdapter, project: CompiledProject, projectRoot: String) {
+    public init(adapter: any WarehouseAdapter, project: CompiledProject, projectRoot: String, runStartedAt: Date = Date()) {
         self.adapter = adapter
         self.project = project
         self.projectRoot = projectRoot
+        self.runStartedAt = runStartedAt
     }
 
     public func run(_ plan: Plan, options: ExecutionOptions, observer: any ExecutionObserver) throws -> [StepResult] {
@@ -151,6 +154,10 @@ public struct Executor: Sendable {
                 result.message = "INSERT \(result.rowsAffected ?? 0)"
             case .loadIncremental(let spec):
                 let (rows, message) = try IncrementalLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec)
+                result.rowsAffected = rows
+                result.message = message
+            case .snapshot(let spec):
+                let (rows, message) = try SnapshotLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec, now: runStartedAt)
                 result.rowsAffected = rows
                 result.message = message
             case .unsupported(let why):

@@ -12,6 +12,8 @@ public struct PlanStep: Sendable {
         case loadSeed
         /// Load new rows into the existing table of an incremental model.
         case loadIncremental(IncrementalSpec)
+        /// Record changes in a snapshot table (SCD type 2).
+        case snapshot(SnapshotSpec)
         /// A materialization Strata cannot build yet: the step fails with this message instead of silently doing nothing.
         case unsupported(String)
     }
@@ -39,6 +41,7 @@ public struct Plan: Sendable {
             case .buildView: what = "view"
             case .buildTable: what = "table"
             case .loadSeed: what = "seed"
+            case .snapshot(let spec): what = "snapshot \(spec.strategy.rawValue) on \(spec.uniqueKey.joined(separator: ", "))"
             case .loadIncremental(let spec): what = "incremental \(spec.strategy.rawValue)" + (spec.uniqueKey.isEmpty ? "" : " on \(spec.uniqueKey.joined(separator: ", "))")
             case .unsupported(let m): what = "unsupported (\(m))"
             }
@@ -84,6 +87,16 @@ public struct Planner: Sendable {
         let schemas = Array(Set(steps.map(\.relation.schema))).sorted()
         let extensions = Set(steps.flatMap { project.nodes[$0.id]?.extensions ?? [] }).sorted()
         return Plan(steps: steps, schemas: schemas, extensions: extensions)
+    }
+
+    /// Steps for the selected snapshots, in dependency order. `dbtNames` picks dbt's `dbt_`-prefixed columns.
+    public func planSnapshots(_ project: CompiledProject, selected: Set<NodeID>, dbtNames: Bool) -> Plan {
+        let steps = project.order.compactMap { id -> PlanStep? in
+            guard selected.contains(id), let node = project.nodes[id], node.kind == .snapshot, let relation = node.relation, let sql = node.compiledSQL else { return nil }
+            return PlanStep(id: id, name: node.name, action: .snapshot(SnapshotSpec.from(node.config, dbtNames: dbtNames)), relation: relation, sql: sql, upstream: [])
+        }
+        return Plan(steps: steps, schemas: Array(Set(steps.map(\.relation.schema))).sorted(),
+                    extensions: Set(steps.flatMap { project.nodes[$0.id]?.extensions ?? [] }).sorted())
     }
 
     /// Steps that load the selected seeds (seeds depend on nothing, so they all run in parallel).

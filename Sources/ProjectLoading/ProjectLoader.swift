@@ -64,6 +64,7 @@ public struct ProjectLoader: Sendable {
                     }
                 case "models": project.modelConfigs = try folderConfig(node, reader: reader)
                 case "seeds": project.seedConfigs = try folderConfig(node, reader: reader)
+                case "snapshots": project.snapshotConfigs = try folderConfig(node, reader: reader)
                 default:
                     if !Self.projectKeys.contains(key) {
                         throw reader.unknownKey(key, at: loc, known: Self.projectKeys, in: relFile, severity: kind == .strata ? .error : .warning)
@@ -128,6 +129,12 @@ public struct ProjectLoader: Sendable {
             var msg = "properties describe model '\(name)', but there is no models/**/\(name).sql"
             if let s = Suggestion.closest(to: name, in: modelLocations.keys) { msg += "; did you mean '\(s)'?" }
             bag.append(Diagnostic(.warning, code: "S1008", msg, at: p.location))
+        }
+        // Snapshots
+        for path in files(under: project.paths.snapshots, root: root, extensions: ["sql"]) {
+            if let t = bag.capture({ try readText(root + "/" + path, display: path) }) {
+                project.snapshotFiles.append(TextFile(path: path, text: t))
+            }
         }
         // Seeds
         for folder in project.paths.seeds {

@@ -16,7 +16,10 @@ public struct Project: Sendable {
     /// Per-folder model configs (`models:` in the project file), keyed from the project name down.
     public var modelConfigs: FolderConfig
     public var seedConfigs: FolderConfig
+    public var snapshotConfigs: FolderConfig = FolderConfig()
     public var models: [ModelFile]
+    /// SQL files under the snapshot paths (each holds a `{% snapshot name %}` block).
+    public var snapshotFiles: [TextFile] = []
     public var seeds: [SeedFile]
     public var sources: [SourceTable]
     public var templateFiles: [TextFile]

@@ -74,4 +74,6 @@ public indirect enum Node: Sendable {
     case doExpr(Expr)
     case breakLoop(offset: Int)
     case continueLoop(offset: Int)
+    /// dbt's `{% snapshot name %}…{% endsnapshot %}`: renders its body; the name says which snapshot it defines.
+    case snapshotBlock(name: String, body: [Node], offset: Int)
 }

@@ -128,9 +128,16 @@ struct Parser {
             try expectStmtClose(); return .breakLoop(offset: kw.offset)
         case "continue":
             try expectStmtClose(); return .continueLoop(offset: kw.offset)
-        case "endif", "endfor", "endmacro", "endset", "endcall", "endfilter", "endtest", "else", "elif":
+        case "endif", "endfor", "endmacro", "endset", "endcall", "endfilter", "endtest", "endsnapshot", "else", "elif":
             throw error("unexpected '{% \(kw.text) %}' with no matching open block", at: kw.offset)
-        case "materialization", "snapshot", "docs", "block", "extends", "include", "import", "from", "with", "autoescape":
+        case "snapshot":
+            let name = try expectName()
+            try expectStmtClose()
+            let (body, _) = try parseBlock("snapshot", at: kw.offset, ends: ["endsnapshot"])
+            _ = advance()
+            try expectStmtClose()
+            return .snapshotBlock(name: name, body: body, offset: kw.offset)
+        case "materialization", "docs", "block", "extends", "include", "import", "from", "with", "autoescape":
             throw Diagnostic(code: "T1004", "the '{% \(kw.text) %}' statement is not supported yet", at: source.location(ofUTF8Offset: kw.offset))
         default:
             throw Diagnostic(code: "T1004", "unknown statement '{% \(kw.text) %}'", at: source.location(ofUTF8Offset: kw.offset))

@@ -160,6 +160,8 @@ public final class Renderer {
             emit(v.stringValue, sourceOffset: offset, exact: false)
         case .doExpr(let e):
             _ = try evaluate(e)
+        case .snapshotBlock(_, let body, _):
+            return try renderNodes(body)
         case .breakLoop(let offset):
             guard scopes.last?["loop"] != nil else { throw error("'break' outside a for loop", at: offset) }
             return .breakLoop

@@ -62,11 +62,19 @@ extension Template {
                 case .setBlock(_, let body, _): visit(body)
                 case .callBlock(let c, _, let body, _): visit(c); visit(body)
                 case .filterBlock(_, let args, let body, _): args.forEach(visit); visit(body)
+                case .snapshotBlock(_, let body, _): visit(body)
                 }
             }
         }
         visit(nodes)
         return out
+    }
+}
+
+extension Template {
+    /// The `{% snapshot name %}` blocks at the top level: (name, offset of the block).
+    public var snapshotBlocks: [(name: String, offset: Int)] {
+        nodes.compactMap { if case .snapshotBlock(let n, _, let o) = $0 { return (n, o) } else { return nil } }
     }
 }
 

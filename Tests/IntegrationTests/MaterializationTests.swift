@@ -41,11 +41,14 @@ struct Harness {
     }
 
     @discardableResult
-    func run(select: [String] = [], seeds: Bool = false, threads: Int = 2, failFast: Bool = false) throws -> [StepResult] {
+    func run(select: [String] = [], seeds: Bool = false, snapshots: Bool = false, threads: Int = 2, failFast: Bool = false,
+             at time: Date = Date()) throws -> [StepResult] {
         let compiled = try compile()
         let selected = try compiled.graph.select(select, exclude: [], projectName: compiled.projectName)
-        let plan = seeds ? Planner().planSeeds(compiled, selected: selected) : Planner().plan(compiled, selected: selected)
-        return try Executor(adapter: PostgresAdapter(conninfo: db.conninfo), project: compiled, projectRoot: project.root)
+        let plan = seeds ? Planner().planSeeds(compiled, selected: selected)
+            : snapshots ? Planner().planSnapshots(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
+            : Planner().plan(compiled, selected: selected)
+        return try Executor(adapter: PostgresAdapter(conninfo: db.conninfo), project: compiled, projectRoot: project.root, runStartedAt: time)
             .run(plan, options: ExecutionOptions(threads: threads, failFast: failFast, lockSchema: "analytics"), observer: SilentObserver())
     }
 
@@ -432,5 +435,100 @@ struct SilentObserver: ExecutionObserver {
         h.fullRefresh = true
         try h.run()
         #expect(try h.query("select count(*) from analytics.inc") == [["4"]])
+    }
+}
+
+@Suite struct SnapshotTests {
+    static func source(_ rows: String) -> String {
+        "{{ config(materialized='table') }}select * from (values \(rows)) as t(id, status, updated_at)"
+    }
+
+    @Test func timestampStrategyKeepsHistoryAndIsIdempotent() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/orders.sql": Self.source("(1, 'placed', timestamp '2024-01-01'), (2, 'placed', timestamp '2024-01-01')"),
+            "snapshots/orders_snapshot.sql": """
+            {% snapshot orders_snapshot %}
+            {{ config(target_schema='snapshots', unique_key='id', strategy='timestamp', updated_at='updated_at',
+                      snapshot_meta_column_names={'dbt_updated_at': 'snapshot_updated_at'}) }}
+            select * from {{ ref('orders') }}
+            {% endsnapshot %}
+            """,
+        ])
+        defer { h.cleanup() }
+        try h.run()
+        let first = try h.run(snapshots: true)
+        #expect(first.map(\.status) == [.success], "\(first.map { $0.diagnostic?.description ?? "" })")
+        #expect(try h.query("select count(*), count(valid_to) from snapshots.orders_snapshot") == [["2", "0"]])
+        // order 1 ships, order 3 appears
+        try h.project.write("models/orders.sql", Self.source("(1, 'shipped', timestamp '2024-01-05'), (2, 'placed', timestamp '2024-01-01'), (3, 'placed', timestamp '2024-01-06')"))
+        try h.run()
+        try h.run(snapshots: true)
+        #expect(try h.query("select id, status, valid_from::date::text, valid_to::date::text from snapshots.orders_snapshot order by id, valid_from") == [
+            ["1", "placed", "2024-01-01", "2024-01-05"], ["1", "shipped", "2024-01-05", nil], ["2", "placed", "2024-01-01", nil], ["3", "placed", "2024-01-06", nil],
+        ])
+        // unchanged data: nothing is added
+        try h.run(snapshots: true)
+        #expect(try h.query("select count(*) from snapshots.orders_snapshot") == [["4"]])
+        #expect(try h.query("select count(distinct scd_id) from snapshots.orders_snapshot") == [["4"]])
+    }
+
+    @Test func checkStrategyWithHardDeletes() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/src.sql": Self.source("(1, 'a', timestamp '2024-01-01'), (2, 'b', timestamp '2024-01-01')"),
+            "snapshots/s.sql": """
+            {% snapshot s %}{{ config(unique_key='id', strategy='check', check_cols=['status'], hard_deletes='invalidate') }}select id, status from {{ ref('src') }}{% endsnapshot %}
+            """,
+            "snapshots/clash.sql": """
+            {% snapshot clash %}{{ config(unique_key='id', strategy='timestamp', updated_at='updated_at') }}select * from {{ ref('src') }}{% endsnapshot %}
+            """,
+        ])
+        defer { h.cleanup() }
+        try h.run()
+        let t0 = Date(timeIntervalSince1970: 1_704_067_200) // 2024-01-01
+        try h.run(select: ["s"], snapshots: true, at: t0)
+        try h.project.write("models/src.sql", Self.source("(1, 'a2', timestamp '2024-01-01')"))
+        try h.run()
+        let clash = try h.run(select: ["clash"], snapshots: true, at: t0)
+        #expect(clash.first?.diagnostic?.message.contains("also the name of a snapshot meta column") == true)
+        let t1 = t0.addingTimeInterval(86_400)
+        let r = try h.run(select: ["s"], snapshots: true, at: t1)
+        #expect(r.first?.message == "INSERT 1, CLOSED 1, DELETED 1")
+        #expect(try h.query("select id, status, valid_to is null from analytics.s order by id, valid_from") == [["1", "a", "f"], ["1", "a2", "t"], ["2", "b", "f"]])
+        #expect(try h.query("select valid_to::date::text from analytics.s where id = 2") == [["2024-01-02"]])
+        try h.run(select: ["s"], snapshots: true, at: t1.addingTimeInterval(60))
+        #expect(try h.query("select count(*) from analytics.s") == [["3"]])
+    }
+
+    @Test func dbtProjectsKeepDbtColumnNamesAndNewRecordDeletes() throws {
+        let h = try Harness([
+            "dbt_project.yml": "name: p\nprofile: p\n",
+            "models/src.sql": Self.source("(1, 'a', timestamp '2024-01-01'), (2, 'b', timestamp '2024-01-01')"),
+            "snapshots/s.sql": "{% snapshot s %}{{ config(target_schema='snaps', unique_key='id', strategy='timestamp', updated_at='updated_at', hard_deletes='new_record') }}select * from {{ ref('src') }}{% endsnapshot %}",
+        ])
+        defer { h.cleanup() }
+        try h.run()
+        try h.run(snapshots: true)
+        #expect(try h.query("select column_name from information_schema.columns where table_schema = 'snaps' order by ordinal_position").map { $0[0]! }
+            == ["id", "status", "updated_at", "dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to", "dbt_is_deleted"])
+        try h.project.write("models/src.sql", Self.source("(1, 'a', timestamp '2024-01-01')"))
+        try h.run()
+        try h.run(snapshots: true)
+        #expect(try h.query("select id, dbt_is_deleted, dbt_valid_to is null from snaps.s order by id, dbt_valid_from") == [["1", "False", "t"], ["2", "False", "f"], ["2", "True", "t"]])
+        try h.run(snapshots: true)
+        #expect(try h.query("select count(*) from snaps.s") == [["3"]])
+    }
+
+    @Test func configErrorsAreLocated() throws {
+        let h = try Harness(["strata.yml": "name: p\n", "snapshots/s.sql": "{% snapshot s %}\n{{ config(unique_key='id', strategy='timestmp') }}select 1 as id{% endsnapshot %}"])
+        defer { h.cleanup() }
+        do {
+            _ = try h.compile()
+            Issue.record("expected an error")
+        } catch let e as DiagnosticError {
+            #expect(e.diagnostics.first?.code == "C3006")
+            #expect(e.diagnostics.first?.location?.line == 2)
+        }
     }
 }
