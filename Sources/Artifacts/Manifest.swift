@@ -62,7 +62,8 @@ public enum Manifest {
         }
         if n.kind == .model {
             o.set("language", .string("sql"))
-            o.set("raw_code", .string(n.rawSQL))
+            // as dbt stores it: the file without leading and trailing whitespace
+            o.set("raw_code", .string(n.rawSQL.trimmingCharacters(in: .whitespacesAndNewlines)))
             o.set("compiled", .bool(n.compiledSQL != nil))
             o.set("compiled_code", .str(n.compiledSQL))
             o.set("compiled_checksum", n.compiledSQL.map { .dict([ConfigEntry("name", .string("sha256")), ConfigEntry("checksum", .string(SHA256.hex($0)))]) } ?? .null)

@@ -8,12 +8,20 @@ struct CompileCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions
 
+    @Flag(name: .customLong("offline"), help: "Do not connect, even when a database is reachable (is_incremental() is false, run_query() fails).")
+    var offline = false
+
     func run() throws {
         try runReporting {
             let clock = ContinuousClock.now
             let ws = try Workspace.load(global)
             let connection = try ws.resolveConnection()
-            let (compiled, selected) = try ws.compile(connection: connection, selection: selection)
+            // Like dbt, use the database when there is one (is_incremental(), run_query()), but never start one to compile.
+            var conninfo = connection.conninfo
+            if conninfo == nil, let server = connection.localServer, case .running = server.status {
+                conninfo = server.conninfo(database: connection.target.database)
+            }
+            let (compiled, selected) = try ws.compile(connection: connection, selection: selection, conninfo: offline ? nil : conninfo, offlineIfUnreachable: true)
             let models = compiled.nodes.values.filter { $0.kind == .model && selected.contains($0.id) }.count
             let elapsed = ContinuousClock.now - clock
             ws.console.print("Compiled \(models) model\(models == 1 ? "" : "s") (\(compiled.nodes.count) nodes in the graph) in \(format(elapsed)) → \(ws.project.paths.target)/compiled, \(ws.project.paths.target)/manifest.json")

@@ -63,15 +63,22 @@ struct Workspace {
 
     /// Compiles every model; writes `target/compiled/**` for the selected ones and `target/manifest.json`.
     /// `conninfo` enables `run_query()` (a connection is opened on first use); nil compiles offline.
+    /// With `offlineIfUnreachable`, a database that cannot be reached only makes the compile offline (with a note).
     func compile(connection: ResolvedConnection, selection: SelectionOptions, existingTables: Set<Relation>? = nil, fullRefresh: Bool = false,
-                 conninfo: String? = nil) throws -> (CompiledProject, Set<NodeID>) {
+                 conninfo: String? = nil, offlineIfUnreachable: Bool = false) throws -> (CompiledProject, Set<NodeID>) {
         do {
             let sink = console.sink
             var existingTables = existingTables
-            if existingTables == nil, let conninfo {
-                let conn = try PostgresConnection(conninfo: conninfo)
-                defer { conn.close() }
-                existingTables = try Catalog.existingTables(on: conn, database: connection.target.database)
+            var conninfo = conninfo
+            if existingTables == nil, let info = conninfo {
+                do {
+                    let conn = try PostgresConnection(conninfo: info)
+                    defer { conn.close() }
+                    existingTables = try Catalog.existingTables(on: conn, database: connection.target.database)
+                } catch let e as WarehouseError where offlineIfUnreachable {
+                    console.sink.error("note: compiling offline (the database is not reachable: \(e.message)); is_incremental() is false and run_query() is unavailable")
+                    conninfo = nil
+                }
             }
             let compileOptions = CompileOptions(target: connection.target, profileName: project.profileName ?? project.name, vars: try cliVars(),
                                                 environment: environment, existingTables: existingTables, fullRefresh: fullRefresh,

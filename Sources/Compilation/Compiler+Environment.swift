@@ -27,7 +27,7 @@ extension Compiler {
         ])
         let sources = project.templateFiles.map { SourceFile(path: $0.path, text: $0.text) }
         var bag = DiagnosticBag()
-        let templates = sources.compactMap { s in bag.capture { try Template(source: s) } }
+        let templates = sources.compactMap { s in bag.capture { try Template(source: s, stripFile: true) } }
         try bag.throwIfErrors()
         try env.addMacros(from: templates)
         // adapter.dispatch looks macros up by name; it sees the macros, not the globals added below

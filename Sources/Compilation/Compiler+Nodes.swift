@@ -87,7 +87,8 @@ extension Compiler {
         return CompiledNode(id: pm.id, kind: .model, name: file.name, path: file.path, config: values, materialization: mat,
                             tags: values["tags"]?.stringList ?? [], relation: relation, dependsOn: [], rawSQL: file.rawSQL,
                             compiledSQL: nil, sourceMap: nil, description: file.properties?.description ?? "",
-                            columns: file.properties?.columns ?? [], checksum: SHA256.hex(file.rawSQL), compiledPath: compiledPath, sourceName: nil)
+                            columns: file.properties?.columns ?? [], checksum: SHA256.hex(file.rawSQL.trimmingCharacters(in: .whitespacesAndNewlines)),
+                            compiledPath: compiledPath, sourceName: nil)
     }
 
     /// A snapshot: dbt's `target_schema` is used as written; otherwise `schema` goes through schema naming.
@@ -118,7 +119,7 @@ extension Compiler {
                                 schema: schema, identifier: config["alias"]?.asString ?? file.name)
         return CompiledNode(id: pm.id, kind: .snapshot, name: file.name, path: file.path, config: values, materialization: .snapshot,
                             tags: values["tags"]?.stringList ?? [], relation: relation, dependsOn: [], rawSQL: file.rawSQL, compiledSQL: nil,
-                            sourceMap: nil, description: "", columns: [], checksum: SHA256.hex(file.rawSQL),
+                            sourceMap: nil, description: "", columns: [], checksum: SHA256.hex(file.rawSQL.trimmingCharacters(in: .whitespacesAndNewlines)),
                             compiledPath: "\(project.name)/\(file.path)", sourceName: nil)
     }
 

@@ -185,7 +185,7 @@ public struct Compiler: Sendable {
     func parseSnapshots(environment: Environment, bag: inout DiagnosticBag) -> [ParsedModel] {
         project.snapshotFiles.compactMap { f in
             bag.capture {
-                let template = try Template(path: f.path, text: f.text)
+                let template = try Template(path: f.path, text: f.text, stripFile: true)
                 let blocks = template.snapshotBlocks
                 guard blocks.count == 1 else {
                     throw Diagnostic(code: "C3005", blocks.isEmpty ? "\(f.path) has no {% snapshot name %} block" : "\(f.path) defines \(blocks.count) snapshots; put each in its own file",
@@ -202,7 +202,7 @@ public struct Compiler: Sendable {
     }
 
     func parseModel(_ file: ModelFile, environment: Environment, template parsed: Template? = nil) throws -> ParsedModel {
-        let template = try parsed ?? Template(path: file.path, text: file.rawSQL)
+        let template = try parsed ?? Template(path: file.path, text: file.rawSQL, stripFile: true)
         var refs: [(String, Int)] = [], sources: [(String, String, Int)] = [], config: [ConfigEntry] = []
         let source = template.source
         for call in template.calls(named: ["ref", "source", "config"]) {

@@ -24,13 +24,17 @@ struct Lexer {
     /// Set by a `-%}`/`-}}`/`-#}`: strip leading whitespace of the next text.
     var stripNextText = false
 
-    init(source: SourceFile) {
+    /// dbt reads project files with Python's str.strip(): leading and trailing whitespace is not part of the template.
+    let stripFile: Bool
+
+    init(source: SourceFile, stripFile: Bool = false) {
         self.source = source
         self.bytes = Array(source.text.utf8)
+        self.stripFile = stripFile
     }
 
-    static func tokenize(_ source: SourceFile) throws -> [Token] {
-        var lexer = Lexer(source: source)
+    static func tokenize(_ source: SourceFile, stripFile: Bool = false) throws -> [Token] {
+        var lexer = Lexer(source: source, stripFile: stripFile)
         try lexer.run()
         return lexer.tokens
     }
@@ -46,6 +50,8 @@ struct Lexer {
     @inline(__always) private func at(_ i: Int) -> UInt8 { i < bytes.count ? bytes[i] : 0 }
 
     private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+    /// Python's str.strip() set, for ASCII.
+    private static func isFileSpace(_ b: UInt8) -> Bool { isSpace(b) || b == 0x0B || b == 0x0C }
 
     mutating func emitText(_ start: Int, _ end: Int, stripTrailing: Bool) {
         var s = start, e = end
@@ -66,6 +72,12 @@ struct Lexer {
         if end > 0, bytes[end - 1] == 0x0A { end -= 1; if end > 0, bytes[end - 1] == 0x0D { end -= 1 } }
         else if end > 0, bytes[end - 1] == 0x0D { end -= 1 }
         var textStart = 0
+        if stripFile {
+            // offsets stay those of the file, so locations are exact
+            while end > 0, Lexer.isFileSpace(bytes[end - 1]) { end -= 1 }
+            while textStart < end, Lexer.isFileSpace(bytes[textStart]) { textStart += 1 }
+            pos = textStart
+        }
         while pos < end {
             guard bytes[pos] == UInt8(ascii: "{"), pos + 1 < end else { pos += 1; continue }
             let next = bytes[pos + 1]

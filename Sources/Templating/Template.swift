@@ -8,15 +8,16 @@ public final class Template: Sendable {
     public let source: TemplateSource
     public let nodes: [Node]
 
-    public init(source: TemplateSource) throws {
+    /// `stripFile`: treat the text as dbt treats a project file, without its leading and trailing whitespace.
+    public init(source: TemplateSource, stripFile: Bool = false) throws {
         self.source = source
-        let tokens = try Lexer.tokenize(source)
+        let tokens = try Lexer.tokenize(source, stripFile: stripFile)
         var parser = Parser(tokens: tokens, source: source)
         self.nodes = try parser.parseTemplate()
     }
 
-    public convenience init(path: String, text: String) throws {
-        try self.init(source: SourceFile(path: path, text: text))
+    public convenience init(path: String, text: String, stripFile: Bool = false) throws {
+        try self.init(source: SourceFile(path: path, text: text), stripFile: stripFile)
     }
 
     /// Top-level macro definitions (and dbt `{% test %}` blocks), in file order.

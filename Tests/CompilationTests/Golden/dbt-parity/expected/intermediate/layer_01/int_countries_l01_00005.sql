@@ -1,0 +1,33 @@
+with p as (
+
+    select * from "dbtparity"."public"."stg_countries_00000"
+
+),
+
+c as (
+
+    select * from "dbtparity"."public"."stg_customers_00001"
+
+),
+
+agg as (
+
+    select
+        country_code as k,
+        count(*) as n_rows,
+        sum(m_1) as total_m_1,
+        max(m_2) as max_m_2
+    from c
+    group by country_code
+
+)
+
+select
+    p.country_code,
+    p.region,
+    cast(p.m_1 + coalesce(agg.total_m_1, 0) as numeric) as m_1,
+    cast(coalesce(agg.n_rows, 0) as numeric) as m_2,
+    cast(greatest(p.m_3, coalesce(agg.max_m_2, 0)) as numeric) as m_3,
+    cast(p.label as text) as label
+from p
+left join agg on p.country_code = agg.k

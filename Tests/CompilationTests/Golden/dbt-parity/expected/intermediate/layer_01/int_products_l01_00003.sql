@@ -1,0 +1,15 @@
+with p as (
+
+    select * from "dbtparity"."public"."stg_products_00002"
+
+)
+
+select
+    p.product_id,
+    p.category,
+    p.list_price,
+    cast(p.m_1 as numeric) as m_1,
+    cast(p.m_2 as numeric) as m_2,
+    cast(p.m_3 as numeric) as m_3,
+    cast(p.label as text) as label
+from p

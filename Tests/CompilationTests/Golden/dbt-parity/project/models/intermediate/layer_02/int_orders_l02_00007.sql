@@ -1,0 +1,30 @@
+{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='merge', on_schema_change='fail') }}
+
+with p as (
+
+    select * from {{ ref('int_orders_l01_00013') }}
+    {% if is_incremental() %}
+    where updated_at > (select coalesce(max(updated_at), cast('1900-01-01' as timestamp)) from {{ this }})
+    {% endif %}
+
+),
+
+s1 as (
+
+    select * from {{ ref('stg_products_00002') }}
+
+)
+
+select
+    p.order_id,
+    p.customer_id,
+    p.product_id,
+    p.order_date,
+    p.status,
+    p.updated_at,
+    cast(greatest(p.m_1, coalesce(s1.m_3, 0)) as numeric) as m_1,
+    cast(p.m_2 + coalesce(s1.m_2, 0) as numeric) as m_2,
+    cast(case when s1.m_3 is null then p.m_3 else p.m_3 + s1.m_3 end as numeric) as m_3,
+    cast(left(p.label || '|' || coalesce(s1.label, ''), 64) as text) as label
+from p
+left join s1 on p.product_id = s1.product_id

@@ -1,0 +1,36 @@
+{{ config(materialized='table') }}
+
+with p as (
+
+    select * from {{ ref('int_products_l01_00004') }}
+
+),
+
+c as (
+
+    select * from {{ ref('stg_orders_00003') }}
+
+),
+
+agg as (
+
+    select
+        product_id as k,
+        count(*) as n_rows,
+        sum(m_1) as total_m_1,
+        max(m_2) as max_m_2
+    from c
+    group by product_id
+
+)
+
+select
+    p.product_id,
+    p.category,
+    p.list_price,
+    cast(p.m_1 + coalesce(agg.total_m_1, 0) as numeric) as m_1,
+    cast(coalesce(agg.n_rows, 0) as numeric) as m_2,
+    cast(greatest(p.m_3, coalesce(agg.max_m_2, 0)) as numeric) as m_3,
+    cast(p.label as text) as label
+from p
+left join agg on p.product_id = agg.k
