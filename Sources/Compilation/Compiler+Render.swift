@@ -3,6 +3,7 @@ import Basics
 import DependencyGraph
 import ProjectModel
 import Templating
+import Warehouse
 
 extension Compiler {
     struct RenderOutput {
@@ -71,7 +72,10 @@ extension Compiler {
         globals.merge(DbtContext(options: options, vars: project.vars.merging(options.vars) { $1 })
             .surrogateKeyGlobals(onUUID: { recorder.extensions.insert("uuid-ossp") })) { $1 }
 
-        let text = try Renderer.render(pm.template, environment: environment, globals: globals)
+        var text = try Renderer.render(pm.template, environment: environment, globals: globals)
+        if let spec = nodeConfig["surrogate_key"] {
+            text = try addSurrogateKey(spec, to: text, node: me, onUUID: { recorder.extensions.insert("uuid-ossp") })
+        }
         var edges: [(NodeID, SourceLocation)] = []
         for (name, offset) in recorder.refs {
             let loc = source.location(ofUTF8Offset: offset)
@@ -82,5 +86,36 @@ extension Compiler {
             edges.append((try resolver.source(s, t, at: loc), loc))
         }
         return RenderOutput(text: text, dynamicEdges: edges, extensions: recorder.extensions, incremental: incremental)
+    }
+}
+
+extension Compiler {
+    /// `surrogate_key: {name: customer_sk, columns: [...], kind: md5|uuid5}` on a table or incremental model:
+    /// the model's query is wrapped to add the key column, computed exactly as `surrogate_key([...])` renders it.
+    func addSurrogateKey(_ spec: ConfigValue, to rendered: RenderedText, node: CompiledNode, onUUID: @escaping @Sendable () -> Void) throws -> RenderedText {
+        let at = SourceLocation(file: node.path, line: 1, column: 1)
+        guard node.materialization == .table || node.materialization == .incremental else {
+            throw Diagnostic(code: "C3007", "the surrogate_key config adds a column to table and incremental models; '\(node.name)' is a \(node.materialization.rawValue)", at: at)
+        }
+        guard let name = spec["name"]?.asString, !name.isEmpty, let columns = spec["columns"]?.asList, !columns.isEmpty,
+              columns.allSatisfy({ $0.asString != nil }) else {
+            throw Diagnostic(code: "C3007", "surrogate_key for '\(node.name)' needs {name: <column>, columns: [<column>, …], kind: md5|uuid5}", at: at)
+        }
+        var arguments = Arguments([.list(columns.map { Value($0) })])
+        if let kind = spec["kind"]?.asString { arguments.keyword = [("kind", .string(kind))] }
+        let function = DbtContext(options: options, vars: project.vars.merging(options.vars) { $1 }).surrogateKey(onUUID: onUUID)
+        let template = try Template(path: node.path, text: "{{ key(*args, **kwargs) }}")
+        let expression: String
+        do {
+            expression = try Renderer.render(template, environment: Environment(), globals: [
+                "key": .function(function), "args": .list(arguments.positional), "kwargs": .dict(arguments.keyword),
+            ]).text
+        } catch var d as Diagnostic {
+            d.location = at
+            throw d
+        }
+        let prefix = "select *, \(expression) as \(SQLDialect.postgres.quote(name)) from (\n"
+        return RenderedText(text: prefix + rendered.text + "\n) as __strata_surrogate_key",
+                            sourceMap: rendered.sourceMap.inserting(length: prefix.utf8.count, at: 0))
     }
 }

@@ -38,6 +38,11 @@ public struct Environment: Sendable {
 public struct RenderedText: Sendable {
     public var text: String
     public var sourceMap: SourceMap
+
+    public init(text: String, sourceMap: SourceMap) {
+        self.text = text
+        self.sourceMap = sourceMap
+    }
 }
 
 /// Maps UTF-8 offsets in rendered output back to offsets in the template source.

@@ -25,6 +25,18 @@ import Warehouse
         #expect(n.extensions.isEmpty)
     }
 
+    @Test func surrogateKeyConfigAddsTheColumn() throws {
+        let n = try render("{{ config(materialized='table', surrogate_key={'name': 'order_sk', 'columns': ['id', 'line']}) }}\nselect 1 as id, 2 as line")
+        #expect(n.compiledSQL == "select *, md5(cast(coalesce(cast(id as TEXT), '_dbt_utils_surrogate_key_null_') || '-' || coalesce(cast(line as TEXT), '_dbt_utils_surrogate_key_null_') as TEXT)) as \"order_sk\" from (\n\nselect 1 as id, 2 as line\n) as __strata_surrogate_key")
+        // positions still map back to the file
+        let pos = n.compiledSQL!.distance(from: n.compiledSQL!.startIndex, to: n.compiledSQL!.range(of: "2 as line")!.lowerBound) + 1
+        #expect(n.location(forCompiledPosition: pos) == SourceLocation(file: "models/m.sql", line: 2, column: 17))
+        #expect(throws: DiagnosticError.self) { try render("{{ config(surrogate_key={'name': 'k', 'columns': ['id']}) }}select 1 as id") }
+        #expect(throws: DiagnosticError.self) { try render("{{ config(materialized='table', surrogate_key={'name': 'k'}) }}select 1 as id") }
+        let u = try render("{{ config(materialized='table', surrogate_key={'name': 'k', 'columns': ['id'], 'kind': 'uuid5'}) }}select 1 as id")
+        #expect(u.extensions == ["uuid-ossp"])
+    }
+
     @Test func uuid5SurrogateKeyNeedsTheExtension() throws {
         let n = try render("select {{ surrogate_key(['a', 'b'], kind='uuid5') }}")
         #expect(n.compiledSQL == "select uuid_generate_v5(uuid_ns_url(), coalesce(cast(a as TEXT), '_dbt_utils_surrogate_key_null_') || '-' || coalesce(cast(b as TEXT), '_dbt_utils_surrogate_key_null_'))")

@@ -292,6 +292,16 @@ struct SilentObserver: ExecutionObserver {
         #expect(try h.query("select extname from pg_extension where extname = 'uuid-ossp'") == [["uuid-ossp"]])
     }
 
+    @Test func surrogateKeyConfigAddsAColumnAContractCanRelyOn() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/lines.sql": "{{ config(materialized='table', surrogate_key={'name': 'line_sk', 'columns': ['order_id', 'line'], 'kind': 'uuid5'}) }}select * from (values (1, 1), (1, 2), (2, 1)) as t(order_id, line)",
+        ])
+        defer { h.cleanup() }
+        #expect(try h.run().map(\.status) == [.success])
+        #expect(try h.query("select count(distinct line_sk), bool_and(line_sk = uuid_generate_v5(uuid_ns_url(), order_id || '-' || line)) from analytics.lines") == [["3", "t"]])
+    }
+
     @Test func runQueryReadsTheDatabaseWhileRendering() throws {
         let h = try Harness([
             "strata.yml": "name: p\n",
