@@ -58,7 +58,9 @@ public enum Manifest {
             o.set("config", ConfigValue.dict(n.config.map { ConfigEntry($0.key, $0.value) }).sortedKeys)
             o.set("tags", .strings(n.tags))
             o.set("depends_on", .dict([ConfigEntry("macros", .list([])), ConfigEntry("nodes", .strings(n.dependsOn.map(\.rawValue)))]))
-            o.set("checksum", .dict([ConfigEntry("name", .string("sha256")), ConfigEntry("checksum", .string(n.checksum))]))
+            o.set("checksum", n.checksum.isEmpty
+                  ? .dict([ConfigEntry("name", .string("path")), ConfigEntry("checksum", .string(n.path))])
+                  : .dict([ConfigEntry("name", .string("sha256")), ConfigEntry("checksum", .string(n.checksum))]))
         }
         if n.kind == .model {
             o.set("language", .string("sql"))

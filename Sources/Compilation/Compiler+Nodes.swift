@@ -133,7 +133,9 @@ extension Compiler {
         let node = nodeValue(name: seed.name, kind: .seed, path: seed.path, config: values)
         let schema = try schemaName(custom: config["schema"]?.asString, node: node, environment: environment, location: locations["schema"])
         let alias = try aliasName(custom: config["alias"]?.asString, name: seed.name, node: node, environment: environment)
-        let checksum = (FileManager.default.contents(atPath: project.root + "/" + seed.path)).map { SHA256.hex(Array($0)) } ?? ""
+        // as dbt: seeds over 1 MiB are identified by path, not hashed
+        let size = (try? FileManager.default.attributesOfItem(atPath: project.root + "/" + seed.path)[.size] as? Int) ?? 0
+        let checksum = size > 1 << 20 ? "" : (FileManager.default.contents(atPath: project.root + "/" + seed.path)).map { SHA256.hex(Array($0)) } ?? ""
         return CompiledNode(id: .seed(project.name, seed.name), kind: .seed, name: seed.name, path: seed.path, config: values, materialization: .seed,
                             tags: values["tags"]?.stringList ?? [], relation: Relation(database: config["database"]?.asString ?? options.target.database, schema: schema, identifier: alias),
                             dependsOn: [], rawSQL: "", compiledSQL: nil, sourceMap: nil, description: seed.properties?.description ?? "",

@@ -1,161 +1,193 @@
 import Foundation
 import Basics
 
-/// A parsed CSV file: header, rows of fields (nil for an empty unquoted field), and where each row starts.
+/// A CSV file read in one pass over its bytes: header, row count, the line each row starts on, and the
+/// PostgreSQL type of each column inferred on the way (no per-field strings are made, so a million rows stay cheap).
+/// Rows themselves are kept only when asked (`keepRows`), for tests and small files.
 public struct CSVTable: Sendable {
     public var header: [String]
+    /// Rows as text (nil for an empty unquoted field), only with `keepRows`.
     public var rows: [[String?]]
+    public var rowCount: Int
     /// 1-based line of each row in the file.
     public var rowLines: [Int]
     /// Byte offset in the file where the first data row begins.
     public var dataOffset: Int
+    var candidates: [UInt8]
+    var sawValue: [Bool]
+
+    // candidate type bits
+    static let integer: UInt8 = 1, bigint: UInt8 = 2, numeric: UInt8 = 4, boolean: UInt8 = 8, date: UInt8 = 16, timestamp: UInt8 = 32
+    static let order: [(UInt8, String)] = [(integer, "integer"), (bigint, "bigint"), (numeric, "numeric"), (boolean, "boolean"), (date, "date"), (timestamp, "timestamp")]
 
     /// RFC 4180 parsing: quoted fields, doubled quotes, CRLF; ragged rows and bad quoting are located errors.
-    public static func parse(_ bytes: [UInt8], path: String, delimiter: UInt8 = UInt8(ascii: ",")) throws -> CSVTable {
-        guard String(validating: bytes[...], as: UTF8.self) != nil else {
-            var line = 1, col = 1, i = 0
-            // locate the first invalid byte
-            while i < bytes.count {
-                let b = bytes[i]
-                let len = b < 0x80 ? 1 : b >> 5 == 0x6 ? 2 : b >> 4 == 0xE ? 3 : b >> 3 == 0x1E ? 4 : 0
-                if len == 0 || i + len > bytes.count || String(validating: bytes[i..<i + len], as: UTF8.self) == nil { break }
-                if b == 0x0A { line += 1; col = 1 } else { col += 1 }
-                i += len
-            }
+    public static func parse(_ bytes: [UInt8], path: String, delimiter: UInt8 = UInt8(ascii: ","), keepRows: Bool = false) throws -> CSVTable {
+        try bytes.withUnsafeBufferPointer { try parse($0, path: path, delimiter: delimiter, keepRows: keepRows) }
+    }
+
+    static func parse(_ b: UnsafeBufferPointer<UInt8>, path: String, delimiter: UInt8, keepRows: Bool) throws -> CSVTable {
+        if let bad = firstInvalidUTF8(b) {
+            var line = 1, col = 1
+            for i in 0..<bad { if b[i] == 0x0A { line += 1; col = 1 } else if b[i] & 0xC0 != 0x80 { col += 1 } }
             throw Diagnostic(code: "R5001", "\(path) is not valid UTF-8 text", at: SourceLocation(file: path, line: line, column: col))
         }
-        var records: [[String?]] = []
-        var lines: [Int] = []
-        var field: [UInt8] = []
+        var table = CSVTable(header: [], rows: [], rowCount: 0, rowLines: [], dataOffset: b.count, candidates: [], sawValue: [])
+        var i = 0, line = 1
+        var fieldIndex = 0
         var record: [String?] = []
-        var quoted = false, inQuotes = false, wasQuoted = false
-        var line = 1, col = 1, recordLine = 1
-        var fieldStartCol = 1
-        var dataOffset = 0
-        var i = 0
-        func endField() {
-            record.append(field.isEmpty && !wasQuoted ? nil : String(decoding: field, as: UTF8.self))
-            field.removeAll(keepingCapacity: true)
-            wasQuoted = false
+        var headerDone = false
+        var recordLine = 1
+        let n = b.count
+        func error(_ code: String, _ message: String, _ line: Int, _ column: Int) -> Diagnostic {
+            Diagnostic(code: code, "\(path): \(message)", at: SourceLocation(file: path, line: line, column: column))
         }
-        while i < bytes.count {
-            let b = bytes[i]
-            if inQuotes {
-                if b == UInt8(ascii: "\"") {
-                    if i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "\"") { field.append(b); i += 2; col += 2; continue }
-                    inQuotes = false
-                    i += 1; col += 1
-                    if i < bytes.count, bytes[i] != delimiter, bytes[i] != 0x0A, bytes[i] != 0x0D {
-                        throw Diagnostic(code: "R5002", "\(path): unexpected character after a closing quote", at: SourceLocation(file: path, line: line, column: col))
+        while i < n {
+            // one field
+            let fieldStart = i
+            var start = i, end = i
+            var quoted = false, hasEscapedQuote = false
+            if b[i] == 0x22 {
+                quoted = true
+                i += 1
+                start = i
+                while true {
+                    guard i < n else { throw error("R5002", "a quoted field is never closed", recordLine, 1) }
+                    if b[i] == 0x22 {
+                        if i + 1 < n, b[i + 1] == 0x22 { hasEscapedQuote = true; i += 2; continue }
+                        break
                     }
-                    continue
+                    if b[i] == 0x0A { line += 1 }
+                    i += 1
                 }
-                if b == 0x0A { line += 1; col = 1 } else { col += 1 }
-                field.append(b)
+                end = i
                 i += 1
-                continue
-            }
-            switch b {
-            case UInt8(ascii: "\""):
-                guard field.isEmpty else {
-                    throw Diagnostic(code: "R5002", "\(path): a quote inside an unquoted field", at: SourceLocation(file: path, line: line, column: col))
+                if i < n, b[i] != delimiter, b[i] != 0x0A, b[i] != 0x0D {
+                    throw error("R5002", "unexpected character after a closing quote", line, i - fieldStart + 1)
                 }
-                inQuotes = true; quoted = true; wasQuoted = true
-                i += 1; col += 1
-            case delimiter:
-                endField()
-                i += 1; col += 1; fieldStartCol = col
-            case 0x0D, 0x0A:
-                endField()
-                if records.isEmpty || !(record.count == 1 && record[0] == nil) {
-                    records.append(record); lines.append(recordLine)
+            } else {
+                while i < n, b[i] != delimiter, b[i] != 0x0A, b[i] != 0x0D {
+                    if b[i] == 0x22 { throw error("R5002", "a quote inside an unquoted field", line, i - fieldStart + 1) }
+                    i += 1
                 }
-                record.removeAll(keepingCapacity: true)
-                if b == 0x0D, i + 1 < bytes.count, bytes[i + 1] == 0x0A { i += 1 }
-                i += 1
-                line += 1; col = 1; fieldStartCol = 1
-                recordLine = line
-                if records.count == 1 && dataOffset == 0 { dataOffset = i }
-            default:
-                field.append(b)
-                i += 1; col += 1
+                end = i
+            }
+            let empty = end == start && !quoted
+            if !headerDone || keepRows {
+                if empty { record.append(nil) } else {
+                    var s = String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
+                    if hasEscapedQuote { s = s.replacingOccurrences(of: "\"\"", with: "\"") }
+                    record.append(s)
+                }
+            }
+            if headerDone, !empty, fieldIndex < table.candidates.count, table.candidates[fieldIndex] != 0 {
+                table.sawValue[fieldIndex] = true
+                table.candidates[fieldIndex] &= hasEscapedQuote ? 0 : classify(UnsafeBufferPointer(rebasing: b[start..<end]), table.candidates[fieldIndex])
+            } else if headerDone, !empty, fieldIndex < table.sawValue.count {
+                table.sawValue[fieldIndex] = true
+            }
+            fieldIndex += 1
+            // what ends the field
+            if i < n, b[i] == delimiter { i += 1; if i == n { fieldIndex += 0 }; if i < n { continue } }
+            let atEnd = i >= n
+            if !atEnd, b[i] == 0x0D { i += 1 }
+            if i < n, b[i] == 0x0A { i += 1 }
+            // end of record
+            let blank = fieldIndex == 1 && end == start && !quoted
+            if !headerDone {
+                for (idx, h) in record.enumerated() {
+                    guard let name = h?.trimmingCharacters(in: .whitespaces), !name.isEmpty else {
+                        throw error("R5003", "column \(idx + 1) of the header has no name", 1, 1)
+                    }
+                    if table.header.contains(name) { throw error("R5003", "column '\(name)' appears twice in the header", 1, 1) }
+                    table.header.append(name)
+                }
+                table.candidates = Array(repeating: 0x3F, count: table.header.count)
+                table.sawValue = Array(repeating: false, count: table.header.count)
+                table.dataOffset = i
+                headerDone = true
+            } else if !blank {
+                if fieldIndex != table.header.count {
+                    throw error("R5004", "row has \(fieldIndex) field\(fieldIndex == 1 ? "" : "s") but the header has \(table.header.count)", recordLine, 1)
+                }
+                table.rowCount += 1
+                table.rowLines.append(recordLine)
+                if keepRows { table.rows.append(record) }
+            }
+            record.removeAll(keepingCapacity: true)
+            fieldIndex = 0
+            line += 1
+            recordLine = line
+        }
+        guard headerDone, !table.header.isEmpty else {
+            throw error("R5003", "the file is empty: a seed needs a header row", 1, 1)
+        }
+        return table
+    }
+
+    /// The types a field's bytes still allow, from `candidates`.
+    @inline(__always)
+    static func classify(_ f: UnsafeBufferPointer<UInt8>, _ candidates: UInt8) -> UInt8 {
+        var out: UInt8 = 0
+        let c = f.count
+        if candidates & (integer | bigint | numeric) != 0 {
+            var j = 0
+            if c > 0, f[0] == 0x2D || f[0] == 0x2B { j = 1 }
+            var digits = 0, dots = 0, ok = j < c
+            while j < c {
+                let x = f[j]
+                if x >= 0x30 && x <= 0x39 { digits += 1 } else if x == 0x2E { dots += 1 } else { ok = false; break }
+                j += 1
+            }
+            if ok && digits > 0 {
+                if dots == 0 {
+                    if digits <= 18 {
+                        var v: Int64 = 0
+                        for k in (f[0] == 0x2D || f[0] == 0x2B ? 1 : 0)..<c { v = v * 10 + Int64(f[k] - 0x30) }
+                        if f[0] == 0x2D { v = -v }
+                        if v >= Int64(Int32.min) && v <= Int64(Int32.max) { out |= integer }
+                        out |= bigint | numeric
+                    } else { out |= numeric }
+                } else if dots == 1 { out |= numeric }
             }
         }
-        _ = quoted; _ = fieldStartCol
-        if inQuotes {
-            throw Diagnostic(code: "R5002", "\(path): a quoted field is never closed", at: SourceLocation(file: path, line: recordLine, column: 1))
+        if candidates & boolean != 0, c == 4 || c == 5 {
+            let lower = f.map { $0 | 0x20 }
+            if lower.elementsEqual("true".utf8) || lower.elementsEqual("false".utf8) { out |= boolean }
         }
-        if !field.isEmpty || !record.isEmpty || wasQuoted {
-            endField()
-            records.append(record); lines.append(recordLine)
+        if candidates & (date | timestamp) != 0, c >= 10, isDate(f) {
+            if c == 10 { out |= date }
+            else if c >= 19, f[10] == 0x20 || f[10] == 0x54, f[13] == 0x3A, f[16] == 0x3A,
+                    [11, 12, 14, 15, 17, 18].allSatisfy({ f[$0] >= 0x30 && f[$0] <= 0x39 }) { out |= timestamp }
         }
-        guard let header = records.first else {
-            throw Diagnostic(code: "R5003", "\(path) is empty: a seed needs a header row", at: SourceLocation(file: path, line: 1, column: 1))
+        return out & candidates
+    }
+
+    static func isDate(_ f: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard f[4] == 0x2D, f[7] == 0x2D, [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy({ f[$0] >= 0x30 && f[$0] <= 0x39 }) else { return false }
+        let month = Int(f[5] - 0x30) * 10 + Int(f[6] - 0x30), day = Int(f[8] - 0x30) * 10 + Int(f[9] - 0x30)
+        return (1...12).contains(month) && (1...31).contains(day)
+    }
+
+    static func firstInvalidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+        // fast path: ASCII
+        var i = 0
+        while i < b.count, b[i] < 0x80 { i += 1 }
+        if i == b.count { return nil }
+        if String(validating: UnsafeBufferPointer(rebasing: b[i...]), as: UTF8.self) != nil { return nil }
+        while i < b.count {
+            let x = b[i]
+            let len = x < 0x80 ? 1 : x >> 5 == 0x6 ? 2 : x >> 4 == 0xE ? 3 : x >> 3 == 0x1E ? 4 : 0
+            if len == 0 || i + len > b.count || String(validating: UnsafeBufferPointer(rebasing: b[i..<i + len]), as: UTF8.self) == nil { return i }
+            i += len
         }
-        var names: [String] = []
-        for (idx, h) in header.enumerated() {
-            guard let name = h?.trimmingCharacters(in: .whitespaces), !name.isEmpty else {
-                throw Diagnostic(code: "R5003", "\(path): column \(idx + 1) of the header has no name", at: SourceLocation(file: path, line: 1, column: 1))
-            }
-            if names.contains(name) {
-                throw Diagnostic(code: "R5003", "\(path): column '\(name)' appears twice in the header", at: SourceLocation(file: path, line: 1, column: 1))
-            }
-            names.append(name)
-        }
-        let rows = Array(records.dropFirst())
-        let rowLines = Array(lines.dropFirst())
-        for (r, row) in rows.enumerated() where row.count != names.count {
-            throw Diagnostic(code: "R5004", "\(path): row has \(row.count) field\(row.count == 1 ? "" : "s") but the header has \(names.count)",
-                             at: SourceLocation(file: path, line: rowLines[r], column: 1))
-        }
-        return CSVTable(header: names, rows: rows, rowLines: rowLines, dataOffset: records.count > 1 ? dataOffset : bytes.count)
+        return nil
     }
 
     /// PostgreSQL types inferred from the values: integer, bigint, numeric, boolean, date, timestamp, else text.
     public func inferredTypes() -> [String] {
         header.indices.map { c in
-            var candidates: Set<String> = ["integer", "bigint", "numeric", "boolean", "date", "timestamp"]
-            var sawValue = false
-            for row in rows {
-                guard let v = row[c] else { continue }
-                sawValue = true
-                if candidates.contains("integer") || candidates.contains("bigint") {
-                    if let i = Int64(v) {
-                        if i < Int64(Int32.min) || i > Int64(Int32.max) { candidates.remove("integer") }
-                    } else { candidates.remove("integer"); candidates.remove("bigint") }
-                }
-                if candidates.contains("numeric"), !Self.isDecimal(v) { candidates.remove("numeric") }
-                if candidates.contains("boolean"), !["true", "false"].contains(v.lowercased()) { candidates.remove("boolean") }
-                if candidates.contains("date"), !Self.isDate(v) { candidates.remove("date") }
-                if candidates.contains("timestamp"), !Self.isTimestamp(v) { candidates.remove("timestamp") }
-                if candidates.isEmpty { break }
-            }
-            if !sawValue { return "text" }
-            for t in ["integer", "bigint", "numeric", "boolean", "date", "timestamp"] where candidates.contains(t) { return t }
-            return "text"
+            guard sawValue[c] else { return "text" }
+            return Self.order.first { candidates[c] & $0.0 != 0 }?.1 ?? "text"
         }
-    }
-
-    static func isDecimal(_ s: String) -> Bool {
-        var u = Substring(s)
-        if u.hasPrefix("-") || u.hasPrefix("+") { u = u.dropFirst() }
-        let parts = u.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), !(parts.count == 2 && parts[0].isEmpty && parts[1].isEmpty) else { return false }
-        return parts.allSatisfy { $0.allSatisfy { $0.isASCII && $0.isNumber } } && !u.isEmpty
-    }
-
-    static func isDate(_ s: String) -> Bool {
-        let b = Array(s.utf8)
-        guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D else { return false }
-        let digits = [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy { b[$0] >= 0x30 && b[$0] <= 0x39 }
-        guard digits, let m = Int(s.dropFirst(5).prefix(2)), let d = Int(s.suffix(2)) else { return false }
-        return (1...12).contains(m) && (1...31).contains(d)
-    }
-
-    static func isTimestamp(_ s: String) -> Bool {
-        guard s.utf8.count >= 19, isDate(String(s.prefix(10))) else { return false }
-        let rest = Array(s.utf8.dropFirst(10))
-        guard rest[0] == 0x20 || rest[0] == 0x54, rest[3] == 0x3A, rest[6] == 0x3A else { return false }
-        return [1, 2, 4, 5, 7, 8].allSatisfy { rest[$0] >= 0x30 && rest[$0] <= 0x39 }
     }
 }

@@ -42,20 +42,19 @@ public struct SeedLoader: Sendable {
         let dialect = adapter.dialect
         let swap = RelationSwap(connection: connection, dialect: dialect)
         let columns = zip(table.header, types).map { "\(dialect.quote($0)) \($1)" }.joined(separator: ", ")
-        let data = Array(bytes[table.dataOffset...])
         let rows = try swap.build(.table, relation: relation) { staging in
             do {
                 try connection.execute("CREATE TABLE \(staging) (\(columns))")
                 let names = table.header.map(dialect.quote).joined(separator: ", ")
                 // Unquoted empty fields are NULL in CSV format, as in dbt's seeds.
                 let chunkSize = 1 << 20
-                let chunks = stride(from: 0, to: data.count, by: chunkSize).lazy.map { Array(data[$0..<min($0 + chunkSize, data.count)]) }
+                let chunks = stride(from: table.dataOffset, to: bytes.count, by: chunkSize).lazy.map { Array(bytes[$0..<min($0 + chunkSize, bytes.count)]) }
                 return try connection.copyIn("COPY \(staging) (\(names)) FROM STDIN WITH (FORMAT csv)", chunks: AnySequence(chunks))
             } catch let e as WarehouseError {
                 throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)
             }
         }
-        return rows ?? table.rows.count
+        return rows ?? table.rowCount
     }
 
     /// A diagnostic for a failed seed, pointing at the CSV line when COPY names one.

@@ -76,11 +76,18 @@ import StrataTestSupport
     }
 
     @Test func csvParsingAndTypeInference() throws {
-        let t = try CSVTable.parse(Array("id,amount,day,flag,name\r\n1,2.5,2024-01-02,true,\"a,b\"\r\n2,,2024-02-03,false,\r\n".utf8), path: "s.csv")
+        let t = try CSVTable.parse(Array("id,amount,day,flag,name\r\n1,2.5,2024-01-02,true,\"a,b\"\r\n2,,2024-02-03,false,\r\n".utf8), path: "s.csv", keepRows: true)
         #expect(t.header == ["id", "amount", "day", "flag", "name"])
         #expect(t.rows == [["1", "2.5", "2024-01-02", "true", "a,b"], ["2", nil, "2024-02-03", "false", nil]])
         #expect(t.inferredTypes() == ["integer", "numeric", "date", "boolean", "text"])
         #expect(throws: (any Error).self) { try CSVTable.parse(Array("a,b\n\"open\n".utf8), path: "s.csv") }
         #expect(throws: (any Error).self) { try CSVTable.parse([0x61, 0x0A, 0xFF, 0x0A], path: "s.csv") }
+        let big = try CSVTable.parse(Array("a,b,c\n3000000000,x,2024-01-01 10:00:00\n\"q\"\"\",,2024-01-02T11:00:00\n".utf8), path: "s.csv", keepRows: true)
+        #expect(big.rowCount == 2 && big.rowLines == [2, 3])
+        #expect(big.inferredTypes() == ["text", "text", "timestamp"])
+        #expect(big.rows[1][0] == "q\"")
+        #expect(try CSVTable.parse(Array("a\n-5\n12345678901\n".utf8), path: "s.csv").inferredTypes() == ["bigint"])
+        #expect(try CSVTable.parse(Array("a\n1\n\n".utf8), path: "s.csv").rowCount == 1)
+        #expect(throws: (any Error).self) { try CSVTable.parse(Array("a,b\n1,2,3\n".utf8), path: "s.csv") }
     }
 }
