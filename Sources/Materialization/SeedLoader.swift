@@ -15,6 +15,22 @@ public struct SeedLoader: Sendable {
     }
 
     /// Reads and checks a seed without touching the database.
+    /// The `delimiter` config: one ASCII character (default comma).
+    func delimiter(_ node: CompiledNode) throws -> UInt8 {
+        guard let d = node.config["delimiter"] else { return UInt8(ascii: ",") }
+        guard let s = d.asString, s.utf8.count == 1, let b = s.utf8.first, b != 0x22, b != 0x0A, b != 0x0D else {
+            throw Diagnostic(code: "R5008", "seed '\(node.name)': delimiter must be a single character other than a quote or a newline",
+                             at: SourceLocation(file: node.path, line: 1, column: 1))
+        }
+        return b
+    }
+
+    /// Column names as they will be in the table: `quote_columns: false` folds them the way PostgreSQL folds
+    /// unquoted names (to lower case); either way they are quoted in SQL.
+    func columnNames(_ node: CompiledNode, _ header: [String]) -> [String] {
+        node.config["quote_columns"]?.asBool == false ? header.map { $0.lowercased() } : header
+    }
+
     public func read(_ node: CompiledNode) throws -> (CSVTable, [String], [UInt8]) {
         let path = projectRoot + "/" + node.path
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -22,7 +38,7 @@ public struct SeedLoader: Sendable {
         }
         var bytes = [UInt8](data)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) } // byte-order mark
-        let table = try CSVTable.parse(bytes, path: node.path)
+        let table = try CSVTable.parse(bytes, path: node.path, delimiter: try delimiter(node))
         var types = table.inferredTypes()
         if case .dict(let overrides)? = node.config["column_types"] {
             for o in overrides {
@@ -41,15 +57,18 @@ public struct SeedLoader: Sendable {
         let (table, types, bytes) = try read(node)
         let dialect = adapter.dialect
         let swap = RelationSwap(connection: connection, dialect: dialect)
-        let columns = zip(table.header, types).map { "\(dialect.quote($0)) \($1)" }.joined(separator: ", ")
+        let names = columnNames(node, table.header)
+        let columns = zip(names, types).map { "\(dialect.quote($0)) \($1)" }.joined(separator: ", ")
+        let delimiter = try delimiter(node)
         let rows = try swap.build(.table, relation: relation) { staging in
             do {
                 try connection.execute("CREATE TABLE \(staging) (\(columns))")
-                let names = table.header.map(dialect.quote).joined(separator: ", ")
+                let quotedNames = names.map(dialect.quote).joined(separator: ", ")
                 // Unquoted empty fields are NULL in CSV format, as in dbt's seeds.
                 let chunkSize = 1 << 20
                 let chunks = stride(from: table.dataOffset, to: bytes.count, by: chunkSize).lazy.map { Array(bytes[$0..<min($0 + chunkSize, bytes.count)]) }
-                return try connection.copyIn("COPY \(staging) (\(names)) FROM STDIN WITH (FORMAT csv)", chunks: AnySequence(chunks))
+                let delimiterOption = delimiter == UInt8(ascii: ",") ? "" : ", DELIMITER \(dialect.literal(String(UnicodeScalar(delimiter))))"
+                return try connection.copyIn("COPY \(staging) (\(quotedNames)) FROM STDIN WITH (FORMAT csv\(delimiterOption))", chunks: AnySequence(chunks))
             } catch let e as WarehouseError {
                 throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)
             }

@@ -333,6 +333,16 @@ struct SilentObserver: ExecutionObserver {
         #expect(try h.query("select id, name from analytics_raw.people") == [["7", "Grace"]])
     }
 
+    @Test func delimiterAndQuoteColumns() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\nseeds:\n  p:\n    +delimiter: ';'\n    +quote_columns: false\n",
+            "seeds/s.csv": "Id;Full Name\n1;\"Lovelace; Ada\"\n",
+        ])
+        defer { h.cleanup() }
+        #expect(try h.run(seeds: true).map(\.status) == [.success])
+        #expect(try h.query("select id, \"full name\" from analytics.s") == [["1", "Lovelace; Ada"]])
+    }
+
     @Test func raggedRowIsALocatedErrorAndChangesNothing() throws {
         let h = try Harness(["strata.yml": "name: p\n", "seeds/s.csv": "a,b\n1,2\n"])
         defer { h.cleanup() }
