@@ -45,12 +45,12 @@ struct ProgressPrinter: ExecutionObserver {
         case .success:
             var rows = result.rowsAffected.map { ", \($0) rows" } ?? ""
             switch step.action {
-            case .loadIncremental, .snapshot: rows = ", " + result.message
+            case .loadIncremental, .snapshot, .microbatch: rows = ", " + result.message
             default: break
             }
             var verb = "created"
             switch step.action {
-            case .loadSeed, .loadIncremental, .snapshot: verb = "loaded"
+            case .loadSeed, .loadIncremental, .snapshot, .microbatch: verb = "loaded"
             default: break
             }
             sink.info("\(index) of \(total) OK \(verb) \(kind) \(step.relation) ... [\(time)\(rows)]")
@@ -70,7 +70,7 @@ struct ProgressPrinter: ExecutionObserver {
         case .buildView: return "view"
         case .buildTable: return "table"
         case .loadSeed: return "seed"
-        case .loadIncremental: return "incremental"
+        case .loadIncremental, .microbatch: return "incremental"
         case .snapshot: return "snapshot"
         case .unsupported: return "model"
         }

@@ -22,8 +22,22 @@ struct BuildOptions: ParsableArguments {
     @Flag(name: .customLong("dry-run"), help: "Print the plan without touching the database.")
     var dryRun = false
 
+    @Option(name: .customLong("event-time-start"), help: "Microbatch models: first batch to (re)load, e.g. 2024-01-01 (UTC).")
+    var eventTimeStart: String?
+
+    @Option(name: .customLong("event-time-end"), help: "Microbatch models: end of the range (exclusive).")
+    var eventTimeEnd: String?
+
     func validate() throws {
         if let l = lockTimeout, l < 0 { throw ValidationError("--lock-timeout must not be negative") }
+        for (flag, value) in [("--event-time-start", eventTimeStart), ("--event-time-end", eventTimeEnd)] {
+            if let v = value, MicrobatchSpec.parseDate(v) == nil { throw ValidationError("\(flag) '\(v)' is not a date like 2024-01-01 or 2024-01-01T10:00:00") }
+        }
+        if eventTimeEnd != nil, eventTimeStart == nil { throw ValidationError("--event-time-end needs --event-time-start") }
+    }
+
+    var planner: Planner {
+        Planner(now: Date(), eventTimeStart: eventTimeStart.flatMap(MicrobatchSpec.parseDate), eventTimeEnd: eventTimeEnd.flatMap(MicrobatchSpec.parseDate))
     }
 }
 
@@ -36,8 +50,9 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
+            let planner = build.planner
             try PlanRunner(global: global, selection: selection, build: build, command: "run", noun: "model") { compiled, selected in
-                Planner().plan(compiled, selected: selected)
+                planner.plan(compiled, selected: selected)
             }.run()
         }
     }

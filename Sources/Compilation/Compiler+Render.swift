@@ -30,6 +30,15 @@ extension Compiler {
         let staticUpstream = Set(pm.staticRefs.map(\.0))
         let recorder = RenderRecorder()
         let nodeConfig = me.config
+        let isMicrobatch = me.materialization == .incremental && nodeConfig["incremental_strategy"]?.asString == "microbatch"
+        /// In a microbatch model, refs to nodes with an event_time are filtered to the batch (dbt 1.9).
+        @Sendable func related(_ id: NodeID) -> RelationObject {
+            let node = nodes[id]!
+            if isMicrobatch, let column = node.config["event_time"]?.asString {
+                return RelationObject(relation: node.relation, materialization: node.materialization, eventTimeFilter: column)
+            }
+            return relationObject(node)
+        }
         var globals: [String: Value] = [:]
         globals["ref"] = .function(Function("ref") { args, site in
             let names = args.positional.compactMap(\.asString)
@@ -40,7 +49,7 @@ extension Compiler {
             if !staticUpstream.contains(names.last!) {
                 recorder.refs.append((names.last!, site.offset))
             }
-            return .object(relationObject(nodes[id]!))
+            return .object(related(id))
         })
         globals["source"] = .function(Function("source") { args, site in
             guard let s = args.argument(0, "source_name")?.asString, let t = args.argument(1, "table_name")?.asString else {

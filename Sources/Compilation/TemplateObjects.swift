@@ -10,14 +10,23 @@ final class RelationObject: TemplateObject {
     let cteName: String?
     let materialization: Materialization
 
-    init(relation: Relation?, cteName: String? = nil, materialization: Materialization) {
+    /// For microbatch models: the upstream's event_time column; the relation then renders filtered to the batch.
+    let eventTimeFilter: String?
+
+    init(relation: Relation?, cteName: String? = nil, materialization: Materialization, eventTimeFilter: String? = nil) {
         self.relation = relation
         self.cteName = cteName
         self.materialization = materialization
+        self.eventTimeFilter = eventTimeFilter
     }
 
     var typeName: String { "Relation" }
-    var stringValue: String { cteName ?? relation?.rendered() ?? "" }
+    var stringValue: String {
+        let name = cteName ?? relation?.rendered() ?? ""
+        guard let column = eventTimeFilter else { return name }
+        // as dbt renders refs inside a microbatch model; the executor puts each batch's bounds in
+        return "(select * from \(name) where \(column) >= '\(Microbatch.startPlaceholder)' and \(column) < '\(Microbatch.endPlaceholder)') _dbt_et_filter_subq_\(relation?.identifier ?? "")"
+    }
 
     func attribute(_ name: String) -> Value? {
         switch name {
@@ -67,4 +76,10 @@ final class RenderRecorder: @unchecked Sendable {
     var sources: [(source: String, table: String, offset: Int)] = []
     var config: [ConfigEntry] = []
     var extensions: Set<String> = []
+}
+
+/// Placeholders for a microbatch window in compiled SQL; each batch's bounds replace them at execution.
+public enum Microbatch {
+    public static let startPlaceholder = "__strata_event_time_start__"
+    public static let endPlaceholder = "__strata_event_time_end__"
 }

@@ -156,6 +156,10 @@ public struct Executor: Sendable {
                 let (rows, message) = try IncrementalLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec)
                 result.rowsAffected = rows
                 result.message = message
+            case .microbatch(let spec):
+                let (rows, message) = try MicrobatchLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec)
+                result.rowsAffected = rows
+                result.message = message
             case .snapshot(let spec):
                 let (rows, message) = try SnapshotLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec, now: runStartedAt)
                 result.rowsAffected = rows

@@ -20,7 +20,7 @@ public struct IncrementalSpec: Sendable, Equatable {
     static func from(_ config: [String: ConfigValue]) -> (IncrementalSpec?, String?) {
         let strategyText = config["incremental_strategy"]?.asString ?? (config["unique_key"] == nil ? "append" : "merge")
         guard let strategy = Strategy(rawValue: strategyText) else {
-            return (nil, "incremental_strategy='\(strategyText)' is not supported yet")
+            return (nil, "incremental_strategy='\(strategyText)' is not supported")
         }
         let spec = IncrementalSpec(
             strategy: strategy,

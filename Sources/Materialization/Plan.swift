@@ -1,3 +1,4 @@
+import Foundation
 import Basics
 import Compilation
 import DependencyGraph
@@ -14,6 +15,8 @@ public struct PlanStep: Sendable {
         case loadIncremental(IncrementalSpec)
         /// Record changes in a snapshot table (SCD type 2).
         case snapshot(SnapshotSpec)
+        /// Build or replace a microbatch model batch by batch.
+        case microbatch(MicrobatchSpec)
         /// A materialization Strata cannot build yet: the step fails with this message instead of silently doing nothing.
         case unsupported(String)
     }
@@ -41,6 +44,7 @@ public struct Plan: Sendable {
             case .buildView: what = "view"
             case .buildTable: what = "table"
             case .loadSeed: what = "seed"
+            case .microbatch(let spec): what = "microbatch \(spec.batches.count) \(spec.batchSize.rawValue) batch\(spec.batches.count == 1 ? "" : "es")" + (spec.rebuild ? " (build)" : "")
             case .snapshot(let spec): what = "snapshot \(spec.strategy.rawValue) on \(spec.uniqueKey.joined(separator: ", "))"
             case .loadIncremental(let spec): what = "incremental \(spec.strategy.rawValue)" + (spec.uniqueKey.isEmpty ? "" : " on \(spec.uniqueKey.joined(separator: ", "))")
             case .unsupported(let m): what = "unsupported (\(m))"
@@ -53,7 +57,17 @@ public struct Plan: Sendable {
 
 /// Turns a compiled project and a selection into a plan. Pure: no I/O.
 public struct Planner: Sendable {
-    public init() {}
+    /// The run's time (microbatch windows end at the batch after it).
+    public var now: Date
+    /// `--event-time-start/--event-time-end`: an explicit microbatch range.
+    public var eventTimeStart: Date?
+    public var eventTimeEnd: Date?
+
+    public init(now: Date = Date(), eventTimeStart: Date? = nil, eventTimeEnd: Date? = nil) {
+        self.now = now
+        self.eventTimeStart = eventTimeStart
+        self.eventTimeEnd = eventTimeEnd
+    }
 
     public func plan(_ project: CompiledProject, selected: Set<NodeID>) -> Plan {
         var steps: [PlanStep] = []
@@ -65,6 +79,10 @@ public struct Planner: Sendable {
             switch node.materialization {
             case .view: action = .buildView
             case .table: action = .buildTable
+            case .incremental where node.config["incremental_strategy"]?.asString == "microbatch":
+                let (spec, problem) = MicrobatchSpec.plan(config: node.config, loadsIncrementally: node.loadsIncrementally, now: now,
+                                                          start: eventTimeStart, end: eventTimeEnd)
+                action = spec.map { .microbatch($0) } ?? .unsupported(problem ?? "bad microbatch configuration")
             case .incremental:
                 // first run, a view in the way, or a full refresh: build the table like any other
                 guard node.loadsIncrementally else { action = .buildTable; break }

@@ -42,12 +42,12 @@ struct Harness {
 
     @discardableResult
     func run(select: [String] = [], seeds: Bool = false, snapshots: Bool = false, threads: Int = 2, failFast: Bool = false,
-             at time: Date = Date()) throws -> [StepResult] {
+             at time: Date = Date(), planner: Planner = Planner()) throws -> [StepResult] {
         let compiled = try compile()
         let selected = try compiled.graph.select(select, exclude: [], projectName: compiled.projectName)
         let plan = seeds ? Planner().planSeeds(compiled, selected: selected)
             : snapshots ? Planner().planSnapshots(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
-            : Planner().plan(compiled, selected: selected)
+            : planner.plan(compiled, selected: selected)
         return try Executor(adapter: PostgresAdapter(conninfo: db.conninfo), project: compiled, projectRoot: project.root, runStartedAt: time)
             .run(plan, options: ExecutionOptions(threads: threads, failFast: failFast, lockSchema: "analytics"), observer: SilentObserver())
     }
@@ -213,13 +213,16 @@ struct SilentObserver: ExecutionObserver {
         #expect(try h.query("select relkind::text, (select id from analytics.m) from pg_class where relname = 'm'") == [["v", "2"]])
     }
 
-    @Test func unsupportedIncrementalStrategyFailsLoudly() throws {
-        let h = try Harness(["strata.yml": "name: p\n", "models/inc.sql": "{{ config(materialized='incremental', incremental_strategy='microbatch') }}select 1 as id"])
+    @Test func unknownIncrementalStrategyIsACompileError() throws {
+        let h = try Harness(["strata.yml": "name: p\n", "models/inc.sql": "{{ config(materialized='incremental', incremental_strategy='mrege') }}select 1 as id"])
         defer { h.cleanup() }
-        #expect(try h.run().map(\.status) == [.success]) // the first run builds the table
-        let r = try #require(try h.run().first)
-        #expect(r.status == .error)
-        #expect(r.diagnostic?.message.contains("not supported yet") == true)
+        do {
+            _ = try h.compile()
+            Issue.record("expected an error")
+        } catch let e as DiagnosticError {
+            #expect(e.diagnostics.first?.code == "C3002")
+            #expect(e.diagnostics.first?.message.contains("did you mean 'merge'?") == true)
+        }
     }
 
     @Test func failFastSkipsTheRest() throws {
@@ -550,5 +553,47 @@ struct SilentObserver: ExecutionObserver {
             #expect(e.diagnostics.first?.code == "C3006")
             #expect(e.diagnostics.first?.location?.line == 2)
         }
+    }
+}
+
+@Suite struct MicrobatchTests {
+    static func events(_ rows: String) -> String {
+        "{{ config(materialized='table', event_time='ts') }}select * from (values \(rows)) as t(id, ts, v)"
+    }
+
+    @Test func buildsFromBeginThenReloadsLookbackAndBackfillsARange() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/events.sql": Self.events("(1, timestamp '2024-01-01 10:00', 1), (2, timestamp '2024-01-02 10:00', 2), (3, timestamp '2024-01-03 10:00', 3)"),
+            "models/daily.sql": """
+            {{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', begin='2024-01-01', lookback=1) }}
+            select id, ts, v * 10 as v10 from {{ ref('events') }}
+            """,
+        ])
+        defer { h.cleanup() }
+        let now = MicrobatchSpec.parseDate("2024-01-03T12:00:00")!
+        let first = try h.run(planner: Planner(now: now))
+        #expect(first.map(\.status) == [.success, .success])
+        #expect(first.last?.message == "3 batches built")
+        #expect(try h.query("select id, v10 from analytics.daily order by id") == [["1", "10"], ["2", "20"], ["3", "30"]])
+        // the compiled model filters its ref to each batch, as dbt renders it
+        #expect(try h.compile().nodes[.model("p", "daily")]?.compiledSQL?.contains("where ts >= '\(Microbatch.startPlaceholder)' and ts < '\(Microbatch.endPlaceholder)'") == true)
+        // a change on the 3rd and a late row on the 1st: lookback=1 reloads the 2nd and 3rd only
+        try h.project.write("models/events.sql", Self.events("(1, timestamp '2024-01-01 10:00', 1), (4, timestamp '2024-01-01 11:00', 4), (2, timestamp '2024-01-02 10:00', 2), (3, timestamp '2024-01-03 10:00', 33)"))
+        let second = try h.run(planner: Planner(now: now))
+        #expect(second.last?.message == "2 batches, INSERT 2")
+        #expect(try h.query("select id, v10 from analytics.daily order by id") == [["1", "10"], ["2", "20"], ["3", "330"]])
+        // backfill the 1st explicitly
+        let start = MicrobatchSpec.parseDate("2024-01-01")!, end = MicrobatchSpec.parseDate("2024-01-02")!
+        try h.run(select: ["daily"], planner: Planner(now: now, eventTimeStart: start, eventTimeEnd: end))
+        #expect(try h.query("select id, v10 from analytics.daily order by id") == [["1", "10"], ["2", "20"], ["3", "330"], ["4", "40"]])
+    }
+
+    @Test func missingConfigIsAClearError() throws {
+        let h = try Harness(["strata.yml": "name: p\n", "models/m.sql": "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts') }}select now() as ts"])
+        defer { h.cleanup() }
+        let r = try #require(try h.run().first)
+        #expect(r.status == .error)
+        #expect(r.diagnostic?.message.contains("batch_size") == true)
     }
 }

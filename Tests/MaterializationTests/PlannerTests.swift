@@ -40,11 +40,11 @@ import StrataTestSupport
             "models/inc.sql": "{{ config(materialized='incremental', unique_key=['id', 'day'], incremental_strategy='delete+insert') }}select 1 as id",
             "models/mb.sql": "{{ config(materialized='incremental', incremental_strategy='microbatch') }}select 1 as id",
         ])
-        #expect(Planner().plan(c, selected: Set(c.nodes.keys)).description == "1. table s.inc\n2. table s.mb")
+        #expect(Planner().plan(c, selected: Set(c.nodes.keys)).description == "1. table s.inc\n2. unsupported (microbatch needs event_time='<column>') s.mb")
         for id in c.nodes.keys { c.nodes[id]!.loadsIncrementally = true }
         #expect(Planner().plan(c, selected: Set(c.nodes.keys)).description == """
         1. incremental delete+insert on id, day s.inc
-        2. unsupported (incremental_strategy='microbatch' is not supported yet) s.mb
+        2. unsupported (microbatch needs event_time='<column>') s.mb
         """)
     }
 
