@@ -120,7 +120,8 @@ extension Compiler {
         return CompiledNode(id: pm.id, kind: .snapshot, name: file.name, path: file.path, config: values, materialization: .snapshot,
                             tags: values["tags"]?.stringList ?? [], relation: relation, dependsOn: [], rawSQL: file.rawSQL, compiledSQL: nil,
                             sourceMap: nil, description: "", columns: [], checksum: SHA256.hex(file.rawSQL.trimmingCharacters(in: .whitespacesAndNewlines)),
-                            compiledPath: "\(project.name)/\(file.path)", sourceName: nil)
+                            compiledPath: file.path.hasSuffix(".sql") ? "\(project.name)/\(file.path)"
+                                : "\(project.name)/\((file.path as NSString).deletingLastPathComponent)/\(file.name).sql", sourceName: nil)
     }
 
     func seedNode(_ seed: SeedFile, environment: Environment) throws -> CompiledNode {

@@ -181,9 +181,28 @@ public struct Compiler: Sendable {
         return out
     }
 
-    /// Snapshot files: each holds one `{% snapshot name %}` block, rendered like a model.
+    /// Snapshot files: each holds one `{% snapshot name %}` block, rendered like a model. YAML snapshots become
+    /// `select * from <relation>`, with the relation placed at its YAML line and column (the padding sits in a
+    /// Jinja comment), so errors about it point into the YAML file.
     func parseSnapshots(environment: Environment, bag: inout DiagnosticBag) -> [ParsedModel] {
-        project.snapshotFiles.compactMap { f in
+        let fromYAML: [ParsedModel] = project.yamlSnapshots.compactMap { y in
+            bag.capture {
+                let l = y.relationLocation
+                var text = "select * from "
+                if l.column >= 6 {
+                    text += "{#" + String(repeating: "\n", count: max(0, l.line - 1)) + String(repeating: " ", count: l.column - 6) + "#}"
+                }
+                text += "{{ \(y.relation) }}"
+                let template = try Template(path: l.file, text: text)
+                let file = ModelFile(name: y.name, path: l.file, pathInModels: y.name + ".yml", rawSQL: text)
+                var pm = try parseModel(file, environment: environment, template: template)
+                pm.kind = .snapshot
+                pm.id = NodeID("snapshot.\(project.name).\(y.name)")
+                pm.config = y.config
+                return pm
+            }
+        }
+        return fromYAML + project.snapshotFiles.compactMap { f in
             bag.capture {
                 let template = try Template(path: f.path, text: f.text, stripFile: true)
                 let blocks = template.snapshotBlocks

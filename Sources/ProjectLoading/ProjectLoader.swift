@@ -85,7 +85,7 @@ public struct ProjectLoader: Sendable {
         var modelProps: [String: ModelProperties] = [:]
         var seedProps: [String: ModelProperties] = [:]
         // Properties files are independent: parse them on all cores.
-        let propertyFiles = files(under: project.paths.models + project.paths.seeds, root: root, extensions: ["yml", "yaml"])
+        let propertyFiles = files(under: project.paths.models + project.paths.seeds + project.paths.snapshots, root: root, extensions: ["yml", "yaml"])
         let parsedFiles = propertyFiles.concurrentMap { path in
             Result { () throws -> PropertiesParser.Result in
                 let yamlText = try readText(root + "/" + path, display: path)
@@ -97,6 +97,7 @@ public struct ProjectLoader: Sendable {
             if let props = parsed {
                 bag.append(contentsOf: props.diagnostics)
                 project.sources += props.sources
+                project.yamlSnapshots += props.snapshots
                 for (name, p) in props.models {
                     if let existing = modelProps[name] {
                         bag.append(Diagnostic(code: "S1006", "model '\(name)' has properties in two places", at: p.location,

@@ -10,6 +10,7 @@ struct PropertiesParser {
         var models: [(String, ModelProperties)] = []
         var seeds: [(String, ModelProperties)] = []
         var sources: [SourceTable] = []
+        var snapshots: [YAMLSnapshot] = []
         var diagnostics: [Diagnostic] = []
     }
 
@@ -38,6 +39,10 @@ struct PropertiesParser {
             case "sources":
                 for item in try reader.sequence(node, what: "sources") {
                     result.sources += try sources(item)
+                }
+            case "snapshots":
+                for item in try reader.sequence(node, what: "snapshots") {
+                    if let s = try snapshot(item) { result.snapshots.append(s) }
                 }
             default:
                 if !Self.topKeys.contains(key) {
@@ -79,6 +84,32 @@ struct PropertiesParser {
         }
         guard let name else { throw Diagnostic(code: "S1003", "a \(what) entry needs a name", at: reader.location(node)) }
         return (name, p)
+    }
+
+    static let snapshotKeys = ["name", "relation", "config", "description", "columns", "meta", "docs", "tests", "data_tests", "group"]
+
+    /// A dbt 1.9 snapshot; entries without `relation` only describe a snapshot defined in SQL (nil).
+    private func snapshot(_ node: Node) throws -> YAMLSnapshot? {
+        var name: String?, relation: String?, relationLocation: SourceLocation?, config: [ConfigEntry] = []
+        for (key, value, loc) in try reader.mapping(node, what: "snapshot") {
+            switch key {
+            case "name": name = try reader.string(value, what: "snapshot name")
+            case "relation":
+                relation = try reader.string(value, what: "relation")
+                relationLocation = reader.location(value)
+            case "config": config = reader.value(value).asDict ?? []
+            default:
+                if !Self.snapshotKeys.contains(key) { throw reader.unknownKey(key, at: loc, known: Self.snapshotKeys, in: "snapshot") }
+            }
+        }
+        guard let relation else { return nil }
+        guard let name else { throw Diagnostic(code: "S1003", "a snapshot needs a name", at: reader.location(node)) }
+        let trimmed = relation.trimmingCharacters(in: .whitespaces)
+        guard trimmed.hasPrefix("source(") || trimmed.hasPrefix("ref("), trimmed.hasSuffix(")") else {
+            throw Diagnostic(code: "S1011", "snapshot '\(name)': relation must be source('…', '…') or ref('…')", at: relationLocation)
+        }
+        return YAMLSnapshot(name: name, relation: trimmed, relationLocation: relationLocation ?? SourceLocation(file: reader.path, line: 1, column: 1),
+                            config: config, location: reader.location(node))
     }
 
     static let sourceKeys = ["name", "description", "schema", "database", "tables", "loader", "loaded_at_field", "freshness", "meta", "tags", "config", "quoting", "overrides"]

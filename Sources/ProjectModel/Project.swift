@@ -20,6 +20,8 @@ public struct Project: Sendable {
     public var models: [ModelFile]
     /// SQL files under the snapshot paths (each holds a `{% snapshot name %}` block).
     public var snapshotFiles: [TextFile] = []
+    /// Snapshots declared in YAML (dbt 1.9): `snapshots: - name, relation: source(…)|ref(…), config`.
+    public var yamlSnapshots: [YAMLSnapshot] = []
     public var seeds: [SeedFile]
     public var sources: [SourceTable]
     public var templateFiles: [TextFile]
@@ -185,5 +187,24 @@ public struct TargetInfo: Sendable, Codable {
         self.database = database
         self.user = user
         self.threads = threads
+    }
+}
+
+/// A snapshot declared in properties YAML.
+public struct YAMLSnapshot: Sendable {
+    public var name: String
+    /// `source('s', 't')` or `ref('m')`, as written.
+    public var relation: String
+    /// Where the relation expression is written.
+    public var relationLocation: SourceLocation
+    public var config: [ConfigEntry]
+    public var location: SourceLocation?
+
+    public init(name: String, relation: String, relationLocation: SourceLocation, config: [ConfigEntry], location: SourceLocation?) {
+        self.name = name
+        self.relation = relation
+        self.relationLocation = relationLocation
+        self.config = config
+        self.location = location
     }
 }

@@ -543,6 +543,46 @@ struct SilentObserver: ExecutionObserver {
         #expect(try h.query("select count(*) from snaps.s") == [["3"]])
     }
 
+    @Test func yamlDefinedSnapshotsWork() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/src.sql": Self.source("(1, 'a', timestamp '2024-01-01')"),
+            "snapshots/snapshots.yml": """
+            snapshots:
+              - name: src_history
+                relation: ref('src')
+                config:
+                  schema: history
+                  unique_key: id
+                  strategy: check
+                  check_cols: all
+                  snapshot_meta_column_names: {dbt_updated_at: snapshot_updated_at}
+            """,
+        ])
+        defer { h.cleanup() }
+        try h.run()
+        #expect(try h.run(snapshots: true).map(\.status) == [.success])
+        try h.project.write("models/src.sql", Self.source("(1, 'b', timestamp '2024-01-01')"))
+        try h.run()
+        try h.run(snapshots: true)
+        #expect(try h.query("select status, valid_to is null from analytics_history.src_history order by valid_from, status") == [["a", "f"], ["b", "t"]])
+        #expect(try h.compile().nodes[NodeID("snapshot.p.src_history")]?.compiledSQL == "select * from \"\(h.db.name)\".\"analytics\".\"src\"")
+    }
+
+    @Test func yamlSnapshotRelationErrorsPointIntoTheYAML() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "snapshots/s.yml": "snapshots:\n  - name: s\n    relation: ref('nope')\n    config: {unique_key: id, strategy: check, check_cols: all}\n",
+        ])
+        defer { h.cleanup() }
+        do {
+            _ = try h.compile()
+            Issue.record("expected an error")
+        } catch let e as DiagnosticError {
+            #expect(e.diagnostics.first?.location == SourceLocation(file: "snapshots/s.yml", line: 3, column: 15))
+        }
+    }
+
     @Test func configErrorsAreLocated() throws {
         let h = try Harness(["strata.yml": "name: p\n", "snapshots/s.sql": "{% snapshot s %}\n{{ config(unique_key='id', strategy='timestmp') }}select 1 as id{% endsnapshot %}"])
         defer { h.cleanup() }
