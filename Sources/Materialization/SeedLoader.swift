@@ -77,6 +77,20 @@ public struct SeedLoader: Sendable {
     }
 
     /// A diagnostic for a failed seed, pointing at the CSV line when COPY names one.
+    /// The 1-based character column where field `index` of the row starting at `line` begins.
+    static func column(ofField index: Int, line: Int, in bytes: [UInt8], delimiter: UInt8) -> Int {
+        var i = 0, l = 1
+        while l < line, i < bytes.count { if bytes[i] == 0x0A { l += 1 }; i += 1 }
+        let lineStart = i
+        var field = 0, quoted = false
+        while i < bytes.count, field < index {
+            let b = bytes[i]
+            if b == 0x22 { quoted.toggle() } else if b == delimiter && !quoted { field += 1 } else if b == 0x0A && !quoted { break }
+            i += 1
+        }
+        return String(decoding: bytes[lineStart..<i], as: UTF8.self).unicodeScalars.count + 1
+    }
+
     public func diagnostic(for error: Error, node: CompiledNode, table: CSVTable?) -> Diagnostic {
         let fileStart = SourceLocation(file: node.path, line: 1, column: 1)
         switch error {
@@ -88,7 +102,14 @@ public struct SeedLoader: Sendable {
             if let ctx = f.error.context, let r = ctx.range(of: "line ") {
                 let digits = ctx[r.upperBound...].prefix { $0.isNumber }
                 if let n = Int(digits), let table, n >= 1, n <= table.rowLines.count {
-                    location = SourceLocation(file: node.path, line: table.rowLines[n - 1], column: 1)
+                    var column = 1
+                    // "…, column amount: …" names the field; find where it starts on that line
+                    if let c = ctx.range(of: ", column "), let name = ctx[c.upperBound...].split(separator: ":").first,
+                       let index = columnNames(node, table.header).firstIndex(of: String(name)),
+                       let bytes = FileManager.default.contents(atPath: projectRoot + "/" + node.path) {
+                        column = Self.column(ofField: index, line: table.rowLines[n - 1], in: [UInt8](bytes), delimiter: (try? delimiter(node)) ?? 0x2C)
+                    }
+                    location = SourceLocation(file: node.path, line: table.rowLines[n - 1], column: column)
                 }
             }
             var notes: [Diagnostic.Note] = []

@@ -3,8 +3,17 @@ import Foundation
 /// Runs a program and waits for it with waitpid. Foundation's Process is not used here: it notices exit through a
 /// descriptor that a daemon started by the child (the PostgreSQL server) inherits, and then never sees the exit.
 enum ChildProcess {
-    /// Runs `path` with `arguments`, stdin from /dev/null and stdout+stderr appended to `outputPath`; returns the exit status.
+    /// Runs `path` with `arguments` from the root directory (server tools fail in a working directory that is gone
+    /// or unreadable by the server user), stdin from /dev/null and stdout+stderr appended to `outputPath`.
     static func run(_ path: String, _ arguments: [String], outputPath: String) throws -> Int32 {
+        // GNU env's -C changes directory before exec; posix_spawn has no portable chdir action here
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/env") {
+            return try spawn("/usr/bin/env", ["-C", "/", path] + arguments, outputPath: outputPath)
+        }
+        return try spawn(path, arguments, outputPath: outputPath)
+    }
+
+    private static func spawn(_ path: String, _ arguments: [String], outputPath: String) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -13,7 +13,8 @@ import StrataTestSupport
             p.remove()
         }
         let seed = try StrataBinary.run(["seed", "--project-dir", p.root])
-        #expect(seed.status == 0, "\(seed.all)")
+        let serverLogs = { ["server.log", "ctl.log"].map { (try? String(contentsOfFile: p.root + "/.strata/postgres/" + $0, encoding: .utf8)) ?? "" }.joined(separator: "\n") }
+        #expect(seed.status == 0, "\(seed.all)\n\(serverLogs())")
         #expect(seed.stdout.contains("Initializing a private PostgreSQL"))
         #expect(seed.stdout.contains("OK loaded seed public_raw.raw_orders"))
         let compile = try StrataBinary.run(["compile", "--project-dir", p.root])
@@ -86,11 +87,8 @@ import StrataTestSupport
         defer { dir.remove() }
         let db = try TestPostgres.freshDatabase()
         defer { db.drop() }
-        // init writes into the working directory; run it there through --project-dir of the new folder afterwards
-        let cwd = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(dir.root)
-        let initOut = try StrataBinary.run(["init", "demo"])
-        FileManager.default.changeCurrentDirectoryPath(cwd)
+        // init writes into its working directory (the child's: never change this process's, tests run in parallel)
+        let initOut = try StrataBinary.run(["init", "demo"], workingDirectory: dir.root)
         #expect(initOut.status == 0, "\(initOut.all)")
         let run = try StrataBinary.run(["run", "--project-dir", dir.root + "/demo", "--database-url", db.conninfo])
         #expect(run.status == 0, "\(run.all)")

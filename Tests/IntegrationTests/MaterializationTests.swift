@@ -360,12 +360,12 @@ struct SilentObserver: ExecutionObserver {
     @Test func valueThatDoesNotFitItsDeclaredTypeNamesTheLine() throws {
         let h = try Harness([
             "strata.yml": "name: p\nseeds:\n  p:\n    s:\n      +column_types:\n        a: integer\n",
-            "seeds/s.csv": "a\n1\n2\nthree\n",
+            "seeds/s.csv": "b,a\nx,1\ny,2\nz,three\n",
         ])
         defer { h.cleanup() }
         let r = try #require(try h.run(seeds: true).first)
         #expect(r.status == .error)
-        #expect(r.diagnostic?.location == SourceLocation(file: "seeds/s.csv", line: 4, column: 1))
+        #expect(r.diagnostic?.location == SourceLocation(file: "seeds/s.csv", line: 4, column: 3))
         #expect(try h.query("select count(*) from pg_class where relname = 's'") == [["0"]])
     }
 }
@@ -399,6 +399,29 @@ struct SilentObserver: ExecutionObserver {
         // unchanged data: running again changes nothing
         try h.run()
         #expect(try h.query("select count(*) from analytics.inc") == [["4"]])
+    }
+
+    @Test func mergeExcludeColumnsAndPredicates() throws {
+        let h = try harness("""
+        {{ config(materialized='incremental', unique_key='id', incremental_strategy='merge', merge_exclude_columns=['name'],
+                  incremental_predicates=["DBT_INTERNAL_DEST.id > 1"]) }}
+        select * from {{ ref('src') }}
+        """)
+        defer { h.cleanup() }
+        try h.run()
+        try h.project.write("models/src.sql", "{{ config(materialized='table') }}select * from (values (1, 'A', 11), (2, 'B', 21), (3, 'C', 31)) as t(id, name, amount)")
+        try h.run()
+        // names are excluded from updates; id 1 falls outside the predicate, so (as in dbt) it does not match and is inserted
+        #expect(try h.query("select id, name, amount from analytics.inc order by id, amount") == [["1", "a", "10"], ["1", "A", "11"], ["2", "b", "21"], ["3", "c", "31"]])
+    }
+
+    @Test func mergeUpdateColumns() throws {
+        let h = try harness("{{ config(materialized='incremental', unique_key='id', incremental_strategy='merge', merge_update_columns=['name']) }}select * from {{ ref('src') }}")
+        defer { h.cleanup() }
+        try h.run()
+        try h.project.write("models/src.sql", "{{ config(materialized='table') }}select * from (values (1, 'A', 11), (2, 'B', 21), (3, 'C', 31)) as t(id, name, amount)")
+        try h.run()
+        #expect(try h.query("select id, name, amount from analytics.inc order by id") == [["1", "A", "10"], ["2", "B", "20"], ["3", "C", "30"]])
     }
 
     @Test func appendAddsOnlyWhatTheFilterLetsThrough() throws {

@@ -12,7 +12,8 @@ public struct CommandOutput {
 public enum StrataBinary {
     public static var path: String { repositoryRoot + "/.build/debug/strata" }
 
-    public static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> CommandOutput {
+    /// `workingDirectory` applies to the child only (the test process's directory is shared by parallel tests).
+    public static func run(_ arguments: [String], environment extra: [String: String] = [:], workingDirectory: String? = nil) throws -> CommandOutput {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw NSError(domain: "strata-tests", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(path) is missing: run `swift build` before `swift test`"])
         }
@@ -29,11 +30,12 @@ public enum StrataBinary {
         // Tests decide the connection explicitly.
         for k in ["STRATA_DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "DBT_PROFILES_DIR"] { env[k] = nil }
         env.merge(extra) { $1 }
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        let command = workingDirectory.map { ["/usr/bin/env", "-C", $0, path] } ?? [path]
+        let argv: [UnsafeMutablePointer<CChar>?] = (command + arguments).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0)=\($1)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        let rc = posix_spawn(&pid, command[0], &actions, nil, argv, envp)
         guard rc == 0 else { throw NSError(domain: "strata-tests", code: Int(rc)) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
