@@ -61,17 +61,7 @@ public final class PyDateTime: OperandObject {
             return .function(Function("replace") { [self] args, _ in
                 var c = parts
                 for (k, v) in args.keyword {
-                    guard let i = v.asInt else { continue }
-                    switch k {
-                    case "year": c.year = i
-                    case "month": c.month = i
-                    case "day": c.day = i
-                    case "hour": c.hour = i
-                    case "minute": c.minute = i
-                    case "second": c.second = i
-                    case "microsecond": c.nanosecond = i * 1000
-                    default: break
-                    }
+                    if let i = v.asInt { c.setPythonField(k, i) }
                 }
                 c.weekday = nil
                 return .object(PyDateTime(Self.calendar.date(from: c) ?? date, dateOnly: isDateOnly, aware: isAware))
@@ -182,15 +172,7 @@ public enum PyDateTimeModule {
                 for (i, n) in names.enumerated() {
                     guard let v = args.argument(i, n) else { continue }
                     guard let x = v.asInt else { throw site.error("\(n) must be an integer", code: "T2008") }
-                    switch n {
-                    case "year": c.year = x
-                    case "month": c.month = x
-                    case "day": c.day = x
-                    case "hour": c.hour = x
-                    case "minute": c.minute = x
-                    case "second": c.second = x
-                    default: c.nanosecond = x * 1000
-                    }
+                    c.setPythonField(n, x)
                 }
                 guard c.year != nil, c.month != nil, c.day != nil, let d = cal.date(from: c) else {
                     throw site.error("\(dateOnly ? "date" : "datetime")() needs year, month and day", code: "T2005")
@@ -234,4 +216,20 @@ public enum PyDateTimeModule {
 extension Function {
     /// Calls the function's body directly (for host code composing functions).
     public func callBody(_ args: Arguments, _ site: CallSite) throws -> Value { try body(args, site) }
+}
+
+extension DateComponents {
+    /// Sets a field by its name in Python's datetime (`microsecond` becomes nanoseconds).
+    mutating func setPythonField(_ name: String, _ value: Int) {
+        switch name {
+        case "year": year = value
+        case "month": month = value
+        case "day": day = value
+        case "hour": hour = value
+        case "minute": minute = value
+        case "second": second = value
+        case "microsecond": nanosecond = value * 1000
+        default: break
+        }
+    }
 }
