@@ -30,7 +30,7 @@ public enum RunResults {
                                              ConfigEntry("rows_affected", r.rowsAffected.map { .int($0) } ?? .null)]))
             o.set("message", .string(r.diagnostic.map(\.description) ?? r.message))
             o.set("relation_name", .string(r.relation.rendered()))
-            o.set("failures", .null)
+            o.set("failures", r.failures.map { .int($0) } ?? .null)
             return o.value
         }
         var root = Obj()

@@ -41,8 +41,19 @@ struct ProgressPrinter: ExecutionObserver {
     func stepFinished(_ step: PlanStep, result: StepResult, index: Int, total: Int) {
         let kind = Self.kind(step)
         let time = String(format: "%.2fs", result.executionTime)
+        if case .test = step.action {
+            let failures = result.failures.map { " \($0)" } ?? ""
+            switch result.status {
+            case .pass: sink.info("\(index) of \(total) PASS \(step.name) ... [\(time)]")
+            case .warn: sink.info("\(index) of \(total) WARN\(failures) \(step.name) ... [\(time)]")
+            case .fail: sink.info("\(index) of \(total) FAIL\(failures) \(step.name) ... [\(time)]")
+            case .skipped: sink.info("\(index) of \(total) SKIP \(step.name) (\(result.message))")
+            default: sink.info("\(index) of \(total) ERROR \(step.name) ... [\(time)]")
+            }
+            return
+        }
         switch result.status {
-        case .success:
+        case .success, .pass, .warn, .fail:
             var rows = result.rowsAffected.map { ", \($0) rows" } ?? ""
             switch step.action {
             case .loadIncremental, .snapshot, .microbatch: rows = ", " + result.message
@@ -71,6 +82,7 @@ struct ProgressPrinter: ExecutionObserver {
         case .buildTable: return "table"
         case .loadSeed: return "seed"
         case .loadIncremental, .microbatch: return "incremental"
+        case .test: return "test"
         case .snapshot: return "snapshot"
         case .unsupported: return "model"
         }

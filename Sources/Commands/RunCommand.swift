@@ -74,6 +74,22 @@ struct SeedCommand: ParsableCommand {
     }
 }
 
+struct TestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "test", abstract: "Run the data tests of the selected nodes (generic tests from YAML, singular tests).")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var selection: SelectionOptions
+    @OptionGroup var build: BuildOptions
+
+    func run() throws {
+        try runReporting {
+            try PlanRunner(global: global, selection: selection, build: build, command: "test", noun: "test") { compiled, selected in
+                Planner().planTests(compiled, selected: selected)
+            }.run()
+        }
+    }
+}
+
 struct SnapshotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "snapshot", abstract: "Record changes of the selected snapshots (SCD type 2).")
 
@@ -146,13 +162,24 @@ struct PlanRunner {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let json = RunResults.json(results, generatedAt: ws.startedAt, invocationID: ws.invocationID, elapsed: seconds, command: command)
         try? Data(json.utf8).write(to: ws.targetDirectory.appendingPathComponent("run_results.json"))
-        let ok = results.filter { $0.status == .success }.count
+        let count = { (s: StepResult.Status) in results.filter { $0.status == s }.count }
         let errors = results.filter { $0.status == .error }
-        let skipped = results.filter { $0.status == .skipped }.count
+        let failed = results.filter { $0.status == .fail }
         ws.console.print("")
-        ws.console.print("Finished \(results.count) \(results.count == 1 ? noun : noun + "s") in \(format(elapsed)): \(ok) OK, \(errors.count) error\(errors.count == 1 ? "" : "s"), \(skipped) skipped.")
-        if !errors.isEmpty {
-            ws.console.report(errors.compactMap(\.diagnostic))
+        let what = "\(results.count) \(results.count == 1 ? noun : noun + "s")"
+        if command == "test" {
+            ws.console.print("Finished \(what) in \(format(elapsed)): \(count(.pass)) pass, \(count(.warn)) warn, \(failed.count) fail, \(errors.count) error\(errors.count == 1 ? "" : "s"), \(count(.skipped)) skipped.")
+        } else {
+            ws.console.print("Finished \(what) in \(format(elapsed)): \(count(.success)) OK, \(errors.count) error\(errors.count == 1 ? "" : "s"), \(count(.skipped)) skipped.")
+        }
+        let failures = failed.map { r -> Diagnostic in
+            let node = compiled.nodes[r.id]
+            let path = node?.compiledPath.map { "\(ws.project.paths.target)/compiled/\($0)" } ?? ""
+            return Diagnostic(code: "T5001", "test '\(node?.name ?? r.id.rawValue)' failed: \(r.failures ?? 0) failing row\(r.failures == 1 ? "" : "s") (compiled SQL: \(path))",
+                              at: node.flatMap { $0.path.isEmpty ? nil : SourceLocation(file: $0.path, line: 1, column: 1) })
+        }
+        if !errors.isEmpty || !failures.isEmpty {
+            ws.console.report(failures + errors.compactMap(\.diagnostic))
             throw ReportedFailure(status: .failures)
         }
     }

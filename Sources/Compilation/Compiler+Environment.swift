@@ -30,6 +30,10 @@ extension Compiler {
         let templates = sources.compactMap { s in bag.capture { try Template(source: s, stripFile: true) } }
         try bag.throwIfErrors()
         try env.addMacros(from: templates)
+        // dbt's generic tests, unless the project defines its own of the same name
+        for m in try Template(path: "<builtin tests>", text: BuiltinTests.source).macros where env.macros["test_\(m.name)"] == nil {
+            env.macros["test_\(m.name)"] = m
+        }
         // adapter.dispatch looks macros up by name; it sees the macros, not the globals added below
         let macroEnvironment = env
         for (k, v) in DbtContext(options: options, vars: vars).globals(macros: { macroEnvironment }) { env.globals[k] = v }

@@ -155,6 +155,8 @@ public struct Compiler: Sendable {
             }
         }
         try bag.throwIfErrors()
+        compileTests(nodes: &nodes, graph: &graph, resolver: resolver, environment: environment, bag: &bag)
+        try bag.throwIfErrors()
         lap("render")
         let order = try graph.topologicalOrder()
         for id in order { nodes[id]!.dependsOn = (graph.parents[id] ?? []).sorted() }

@@ -7,7 +7,15 @@ import Warehouse
 
 /// The outcome of one step.
 public struct StepResult: Sendable {
-    public enum Status: String, Sendable, Codable { case success, error, skipped }
+    public enum Status: String, Sendable, Codable {
+        case success, error, skipped
+        /// Test outcomes, as dbt names them.
+        case pass, warn, fail
+        /// Whether the step's dependents may run.
+        public var succeeded: Bool { self == .success || self == .pass || self == .warn }
+    }
+    /// For tests: how many rows the test query returned.
+    public var failures: Int? = nil
     public var id: NodeID
     public var status: Status
     public var message: String
@@ -156,6 +164,11 @@ public struct Executor: Sendable {
                 let (rows, message) = try IncrementalLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec)
                 result.rowsAffected = rows
                 result.message = message
+            case .test(let spec):
+                let (failures, status) = try spec.run(step.sql, on: conn)
+                result.failures = failures
+                result.status = status
+                result.message = status == .pass ? "PASS" : "\(status.rawValue.uppercased()) \(failures)"
             case .microbatch(let spec):
                 let (rows, message) = try MicrobatchLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec)
                 result.rowsAffected = rows
@@ -269,7 +282,7 @@ final class Scheduler: @unchecked Sendable {
         running -= 1
         finished[i] = result
         var skipped: [(PlanStep, StepResult, Int)] = []
-        if result.status == .success {
+        if result.status.succeeded {
             for d in downstream[i] {
                 remainingUpstream[d] -= 1
                 if remainingUpstream[d] == 0, finished[d] == nil { ready.append(d); ready.sort(by: >) }

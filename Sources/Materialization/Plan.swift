@@ -17,6 +17,8 @@ public struct PlanStep: Sendable {
         case snapshot(SnapshotSpec)
         /// Build or replace a microbatch model batch by batch.
         case microbatch(MicrobatchSpec)
+        /// Run a data test: count the rows its query returns and judge them by severity and thresholds.
+        case test(TestSpec)
         /// A materialization Strata cannot build yet: the step fails with this message instead of silently doing nothing.
         case unsupported(String)
     }
@@ -44,6 +46,7 @@ public struct Plan: Sendable {
             case .buildView: what = "view"
             case .buildTable: what = "table"
             case .loadSeed: what = "seed"
+            case .test(let spec): what = "test (\(spec.severity))"
             case .microbatch(let spec): what = "microbatch \(spec.batches.count) \(spec.batchSize.rawValue) batch\(spec.batches.count == 1 ? "" : "es")" + (spec.rebuild ? " (build)" : "")
             case .snapshot(let spec): what = "snapshot \(spec.strategy.rawValue) on \(spec.uniqueKey.joined(separator: ", "))"
             case .loadIncremental(let spec): what = "incremental \(spec.strategy.rawValue)" + (spec.uniqueKey.isEmpty ? "" : " on \(spec.uniqueKey.joined(separator: ", "))")
@@ -115,6 +118,20 @@ public struct Planner: Sendable {
         }
         return Plan(steps: steps, schemas: Array(Set(steps.map(\.relation.schema))).sorted(),
                     extensions: Set(steps.flatMap { project.nodes[$0.id]?.extensions ?? [] }).sorted())
+    }
+
+    /// The tests of the selected nodes (a test is selected with any node it reads, as dbt's eager selection does),
+    /// plus tests selected by name.
+    public func planTests(_ project: CompiledProject, selected: Set<NodeID>) -> Plan {
+        let steps = project.order.compactMap { id -> PlanStep? in
+            guard let node = project.nodes[id], node.kind == .test, let sql = node.compiledSQL else { return nil }
+            let parents = project.graph.parents[id] ?? []
+            guard selected.contains(id) || parents.contains(where: { selected.contains($0) }) else { return nil }
+            let spec = TestSpec(severity: node.config["severity"]?.asString ?? "error", warnIf: node.config["warn_if"]?.asString ?? "!=0",
+                                errorIf: node.config["error_if"]?.asString ?? "!=0", limit: node.config["limit"]?.asInt)
+            return PlanStep(id: id, name: node.name, action: .test(spec), relation: Relation(database: "", schema: "", identifier: node.name), sql: sql, upstream: [])
+        }
+        return Plan(steps: steps, schemas: [])
     }
 
     /// Steps that load the selected seeds (seeds depend on nothing, so they all run in parallel).

@@ -98,6 +98,7 @@ public struct ProjectLoader: Sendable {
                 bag.append(contentsOf: props.diagnostics)
                 project.sources += props.sources
                 project.yamlSnapshots += props.snapshots
+                project.testDeclarations += props.tests
                 for (name, p) in props.models {
                     if let existing = modelProps[name] {
                         bag.append(Diagnostic(code: "S1006", "model '\(name)' has properties in two places", at: p.location,
@@ -130,6 +131,18 @@ public struct ProjectLoader: Sendable {
             var msg = "properties describe model '\(name)', but there is no models/**/\(name).sql"
             if let s = Suggestion.closest(to: name, in: modelLocations.keys) { msg += "; did you mean '\(s)'?" }
             bag.append(Diagnostic(.warning, code: "S1008", msg, at: p.location))
+        }
+        // Singular tests: SQL files under the test paths (tests/generic holds generic test definitions)
+        for path in files(under: project.paths.tests, root: root, extensions: ["sql"]) where !path.contains("/generic/") {
+            if let t = bag.capture({ try readText(root + "/" + path, display: path) }) {
+                project.singularTests.append(TextFile(path: path, text: t))
+            }
+        }
+        // Generic test definitions under tests/generic are templates too
+        for path in files(under: project.paths.tests, root: root, extensions: ["sql"]) where path.contains("/generic/") {
+            if let t = bag.capture({ try readText(root + "/" + path, display: path) }) {
+                project.templateFiles.append(TextFile(path: path, text: t))
+            }
         }
         // Snapshots
         for path in files(under: project.paths.snapshots, root: root, extensions: ["sql"]) {

@@ -11,7 +11,44 @@ struct PropertiesParser {
         var seeds: [(String, ModelProperties)] = []
         var sources: [SourceTable] = []
         var snapshots: [YAMLSnapshot] = []
+        var tests: [TestDeclaration] = []
         var diagnostics: [Diagnostic] = []
+    }
+
+    /// Keys of a test entry that are test configs rather than arguments (dbt accepts both at the top level).
+    static let testConfigKeys: Set<String> = ["severity", "where", "warn_if", "error_if", "limit", "enabled", "tags", "store_failures", "store_failures_as", "meta", "alias", "schema", "database"]
+
+    /// `- unique`, `- accepted_values: {values: […]}`, `- relationships: {arguments: {to: …, field: …}, config: {severity: warn}}`.
+    func tests(_ node: Node, kind: NodeKind, target: String, column: String?) throws -> [TestDeclaration] {
+        try reader.sequence(node, what: "tests").map { item in
+            if case .scalar(let s) = item {
+                return TestDeclaration(testName: s.string, arguments: [], config: [], targetKind: kind, targetName: target, column: column, location: reader.location(item))
+            }
+            let entries = try reader.mapping(item, what: "test")
+            guard entries.count == 1 || entries.contains(where: { $0.key == "test_name" }) else {
+                throw Diagnostic(code: "S1012", "a test entry names one test, like `- unique` or `- accepted_values: {values: [a, b]}`", at: reader.location(item))
+            }
+            var name = entries[0].key
+            var body = reader.value(entries[0].node).asDict ?? []
+            if let testName = entries.first(where: { $0.key == "test_name" }) {
+                // the `- name: custom_name / test_name: unique / …` form
+                name = try reader.string(testName.node, what: "test_name")
+                body = entries.filter { $0.key != "test_name" }.map { ConfigEntry($0.key, reader.value($0.node), at: $0.location) }
+            }
+            var arguments: [ConfigEntry] = [], config: [ConfigEntry] = []
+            for e in body {
+                switch e.key {
+                case "arguments": arguments += e.value.asDict ?? []
+                case "config": config += e.value.asDict ?? []
+                case "name": config.append(ConfigEntry("alias", e.value, at: e.location))
+                case "column_name": arguments.append(e)
+                default:
+                    if Self.testConfigKeys.contains(e.key) { config.append(e) } else { arguments.append(e) }
+                }
+            }
+            return TestDeclaration(testName: name, arguments: arguments, config: config, targetKind: kind, targetName: target,
+                                   column: column ?? arguments.first { $0.key == "column_name" }?.value.asString, location: reader.location(item))
+        }
     }
 
     static let topKeys = ["version", "models", "sources", "seeds", "snapshots", "macros", "exposures", "metrics", "groups",
@@ -30,15 +67,18 @@ struct PropertiesParser {
                 for item in try reader.sequence(node, what: "models") {
                     let (name, p) = try modelProperties(item, what: "model")
                     result.models.append((name, p))
+                    result.tests += try declaredTests(item, kind: .model, target: name)
                 }
             case "seeds":
                 for item in try reader.sequence(node, what: "seeds") {
                     let (name, p) = try modelProperties(item, what: "seed")
                     result.seeds.append((name, p))
+                    result.tests += try declaredTests(item, kind: .seed, target: name)
                 }
             case "sources":
                 for item in try reader.sequence(node, what: "sources") {
                     result.sources += try sources(item)
+                    result.tests += try sourceTests(item)
                 }
             case "snapshots":
                 for item in try reader.sequence(node, what: "snapshots") {
@@ -84,6 +124,39 @@ struct PropertiesParser {
         }
         guard let name else { throw Diagnostic(code: "S1003", "a \(what) entry needs a name", at: reader.location(node)) }
         return (name, p)
+    }
+
+    /// Tests on a model or seed entry and on its columns.
+    func declaredTests(_ node: Node, kind: NodeKind, target: String) throws -> [TestDeclaration] {
+        var out: [TestDeclaration] = []
+        for (key, value, _) in try reader.mapping(node, what: "entry") {
+            switch key {
+            case "tests", "data_tests": out += try tests(value, kind: kind, target: target, column: nil)
+            case "columns":
+                for c in try reader.sequence(value, what: "columns") {
+                    let entries = try reader.mapping(c, what: "column")
+                    guard let nameNode = entries.first(where: { $0.key == "name" })?.node else { continue }
+                    let column = try reader.string(nameNode, what: "column name")
+                    for e in entries where e.key == "tests" || e.key == "data_tests" {
+                        out += try tests(e.node, kind: kind, target: target, column: column)
+                    }
+                }
+            default: break
+            }
+        }
+        return out
+    }
+
+    func sourceTests(_ node: Node) throws -> [TestDeclaration] {
+        let entries = try reader.mapping(node, what: "source")
+        guard let nameNode = entries.first(where: { $0.key == "name" })?.node, let tables = entries.first(where: { $0.key == "tables" })?.node else { return [] }
+        let source = try reader.string(nameNode, what: "source name")
+        var out: [TestDeclaration] = []
+        for t in try reader.sequence(tables, what: "tables") {
+            guard let tn = try reader.mapping(t, what: "table").first(where: { $0.key == "name" })?.node else { continue }
+            out += try declaredTests(t, kind: .source, target: "\(source).\(try reader.string(tn, what: "table name"))")
+        }
+        return out
     }
 
     static let snapshotKeys = ["name", "relation", "config", "description", "columns", "meta", "docs", "tests", "data_tests", "group"]

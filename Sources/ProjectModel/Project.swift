@@ -22,6 +22,9 @@ public struct Project: Sendable {
     public var snapshotFiles: [TextFile] = []
     /// Snapshots declared in YAML (dbt 1.9): `snapshots: - name, relation: source(…)|ref(…), config`.
     public var yamlSnapshots: [YAMLSnapshot] = []
+    /// Generic tests from properties YAML, and singular tests (SQL files under the test paths).
+    public var testDeclarations: [TestDeclaration] = []
+    public var singularTests: [TextFile] = []
     public var seeds: [SeedFile]
     public var sources: [SourceTable]
     public var templateFiles: [TextFile]
@@ -205,6 +208,29 @@ public struct YAMLSnapshot: Sendable {
         self.relation = relation
         self.relationLocation = relationLocation
         self.config = config
+        self.location = location
+    }
+}
+
+/// A generic data test declared in properties YAML (`tests:`/`data_tests:` on a model, seed, source or column).
+public struct TestDeclaration: Sendable {
+    /// `unique`, `not_null`, `accepted_values`, `relationships`, or a custom generic test's name.
+    public var testName: String
+    public var arguments: [ConfigEntry]
+    public var config: [ConfigEntry]
+    /// The node it tests: a model or seed name, or `source.table` for sources.
+    public var targetKind: NodeKind
+    public var targetName: String
+    public var column: String?
+    public var location: SourceLocation?
+
+    public init(testName: String, arguments: [ConfigEntry], config: [ConfigEntry], targetKind: NodeKind, targetName: String, column: String?, location: SourceLocation?) {
+        self.testName = testName
+        self.arguments = arguments
+        self.config = config
+        self.targetKind = targetKind
+        self.targetName = targetName
+        self.column = column
         self.location = location
     }
 }

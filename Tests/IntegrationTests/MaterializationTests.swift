@@ -41,12 +41,13 @@ struct Harness {
     }
 
     @discardableResult
-    func run(select: [String] = [], seeds: Bool = false, snapshots: Bool = false, threads: Int = 2, failFast: Bool = false,
+    func run(select: [String] = [], seeds: Bool = false, snapshots: Bool = false, tests: Bool = false, threads: Int = 2, failFast: Bool = false,
              at time: Date = Date(), planner: Planner = Planner()) throws -> [StepResult] {
         let compiled = try compile()
         let selected = try compiled.graph.select(select, exclude: [], projectName: compiled.projectName)
         let plan = seeds ? Planner().planSeeds(compiled, selected: selected)
             : snapshots ? Planner().planSnapshots(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
+            : tests ? Planner().planTests(compiled, selected: selected)
             : planner.plan(compiled, selected: selected)
         return try Executor(adapter: PostgresAdapter(conninfo: db.conninfo), project: compiled, projectRoot: project.root, runStartedAt: time)
             .run(plan, options: ExecutionOptions(threads: threads, failFast: failFast, lockSchema: "analytics"), observer: SilentObserver())
@@ -658,5 +659,93 @@ struct SilentObserver: ExecutionObserver {
         let r = try #require(try h.run().first)
         #expect(r.status == .error)
         #expect(r.diagnostic?.message.contains("batch_size") == true)
+    }
+}
+
+@Suite struct DataTestTests {
+    static let files: [String: String] = [
+        "strata.yml": "name: p\n",
+        "models/customers.sql": "{{ config(materialized='table') }}select * from (values (1, 'gold'), (2, 'silver'), (2, 'bronze'), (null, 'gold')) as t(id, tier)",
+        "models/orders.sql": "{{ config(materialized='table') }}select * from (values (10, 1), (11, 3)) as t(order_id, customer_id)",
+        "models/schema.yml": """
+        models:
+          - name: customers
+            columns:
+              - name: id
+                data_tests:
+                  - unique
+                  - not_null:
+                      config: {severity: warn}
+              - name: tier
+                tests:
+                  - accepted_values:
+                      arguments:
+                        values: [gold, silver]
+                  - accepted_values:
+                      values: [gold, silver, bronze]
+                      name: tiers_all_known
+          - name: orders
+            columns:
+              - name: customer_id
+                tests:
+                  - relationships:
+                      to: ref('customers')
+                      field: id
+                  - relationships:
+                      to: ref('customers')
+                      field: id
+                      config: {error_if: ">5", warn_if: ">0"}
+                      name: orders_have_customers_lenient
+                  - positive
+        """,
+        "templates/tests.sql": "{% test positive(model, column_name) %}select * from {{ model }} where {{ column_name }} <= 0{% endtest %}",
+        "tests/no_big_orders.sql": "select * from {{ ref('orders') }} where order_id > 100",
+        "tests/orders_without_11.sql": "{{ config(severity='warn') }}select * from {{ ref('orders') }} where order_id = 11",
+    ]
+
+    @Test func genericAndSingularTestsPassWarnAndFail() throws {
+        let h = try Harness(Self.files)
+        defer { h.cleanup() }
+        try h.run()
+        let results = try h.run(tests: true)
+        let byName = Dictionary(uniqueKeysWithValues: results.map { (String($0.id.rawValue.split(separator: ".").last!), $0) })
+        #expect(byName["unique_customers_id"]?.status == .fail)
+        #expect(byName["unique_customers_id"]?.failures == 1)
+        #expect(byName["not_null_customers_id"]?.status == .warn)
+        #expect(byName["accepted_values_customers_tier__gold__silver"]?.status == .fail)
+        #expect(byName["tiers_all_known"]?.status == .pass)
+        #expect(byName["relationships_orders_customer_id__id__ref__customers__"]?.status == .fail)
+        #expect(byName["orders_have_customers_lenient"]?.status == .warn)
+        #expect(byName["positive_orders_customer_id"]?.status == .pass)
+        #expect(byName["no_big_orders"]?.status == .pass)
+        #expect(byName["orders_without_11"]?.status == .warn)
+        #expect(results.count == 9)
+        // tests only read: the tables are unchanged
+        #expect(try h.query("select count(*) from analytics.customers") == [["4"]])
+    }
+
+    @Test func selectingAModelSelectsItsTests() throws {
+        let h = try Harness(Self.files)
+        defer { h.cleanup() }
+        try h.run()
+        let names = try h.run(select: ["orders"], tests: true).map { String($0.id.rawValue.split(separator: ".").last!) }.sorted()
+        #expect(names == ["no_big_orders", "orders_have_customers_lenient", "orders_without_11", "positive_orders_customer_id",
+                          "relationships_orders_customer_id__id__ref__customers__"])
+    }
+
+    @Test func badTestConfigurationIsLocated() throws {
+        for (yaml, fragment) in [("        - unique:\n            config: {warn_if: \"> 1; drop table x\"}\n", "warn_if must be a comparison"),
+                                 ("        - uniqe\n", "did you mean 'unique'?")] {
+            let h = try Harness(["strata.yml": "name: p\n", "models/m.sql": "select 1 as id",
+                                 "models/s.yml": "models:\n  - name: m\n    columns:\n    - name: id\n      tests:\n" + yaml])
+            defer { h.cleanup() }
+            do {
+                _ = try h.compile()
+                Issue.record("expected an error for \(yaml)")
+            } catch let e as DiagnosticError {
+                #expect(e.diagnostics.first?.message.contains(fragment) == true, "\(e)")
+                #expect(e.diagnostics.first?.location?.file == "models/s.yml")
+            }
+        }
     }
 }

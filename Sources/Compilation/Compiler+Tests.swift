@@ -1,0 +1,169 @@
+import Foundation
+import Basics
+import DependencyGraph
+import ProjectModel
+import Templating
+
+extension Compiler {
+    static let thresholdPattern = #"^\s*(==|!=|<>|>=|<=|>|<)\s*[0-9]+\s*$"#
+
+    /// Generic tests from YAML and singular tests from the test paths become `test.<project>.<name>` nodes whose SQL
+    /// returns the failing rows; each depends on the nodes it reads.
+    func compileTests(nodes: inout [NodeID: CompiledNode], graph: inout Graph, resolver: NameResolver, environment: Environment, bag: inout DiagnosticBag) {
+        var used = Set<String>()
+        func uniqueName(_ base: String) -> String {
+            var name = String(base.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
+            if name.count > 64 { name = String(name.prefix(55)) + "_" + String(SHA256.hex(base).prefix(8)) }
+            if used.contains(name) { name += "_" + String(SHA256.hex(base + String(used.count)).prefix(8)) }
+            used.insert(name)
+            return name
+        }
+        let snapshot = nodes
+        for decl in project.testDeclarations {
+            let loc = decl.location ?? SourceLocation(file: project.projectFile, line: 1, column: 1)
+            bag.capture {
+                // tests on nodes that do not exist are skipped: their properties already warned (S1008)
+                let target: NodeID
+                switch decl.targetKind {
+                case .source:
+                    let parts = decl.targetName.split(separator: ".", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, let id = try? resolver.source(parts[0], parts[1], at: loc) else { return }
+                    target = id
+                default:
+                    guard let id = try? resolver.ref(decl.targetName, at: loc) else { return }
+                    target = id
+                }
+                guard let targetNode = snapshot[target] else { return }
+                let (config, _) = merge([decl.config])
+                if config["enabled"]?.asBool == false { return }
+                try validate(config, at: loc)
+                guard let macro = environment.macros["test_\(decl.testName)"] else {
+                    var msg = "unknown test '\(decl.testName)': no built-in test and no {% test \(decl.testName)(model, …) %} in the template paths"
+                    if let s = Suggestion.closest(to: "test_" + decl.testName, in: environment.macros.keys.filter { $0.hasPrefix("test_") }) {
+                        msg += "; did you mean '\(s.dropFirst(5))'?"
+                    }
+                    throw Diagnostic(code: "C4001", msg, at: loc)
+                }
+                // arguments: model (filtered by `where`), column_name, and the declared ones; ref()/source() strings become relations
+                let recorder = RenderRecorder()
+                var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder)
+                var modelValue: Value = .object(relationObject(targetNode))
+                if let whereClause = config["where"]?.asString {
+                    modelValue = .string("(select * from \(relationObject(targetNode).stringValue) where \(whereClause)) dbt_subquery")
+                }
+                var kwargs: [(String, Value)] = [("model", modelValue)]
+                if let column = decl.column { kwargs.append(("column_name", .string(column))) }
+                for a in decl.arguments where a.key != "column_name" {
+                    if let text = a.value.asString, text.hasPrefix("ref(") || text.hasPrefix("source("), text.hasSuffix(")") {
+                        let t = try Template(path: loc.file, text: "{{ \(text) }}")
+                        kwargs.append((a.key, try Renderer.evaluate(t, environment: environment, globals: globals)))
+                    } else {
+                        kwargs.append((a.key, Value(a.value)))
+                    }
+                }
+                globals["__strata_kwargs"] = .dict(kwargs)
+                globals["__strata_test"] = .macro(MacroValue(definition: macro))
+                let t = try Template(path: loc.file, text: "{{ __strata_test(**__strata_kwargs) }}")
+                let sql: String
+                do {
+                    sql = try Renderer.render(t, environment: environment, globals: globals).text
+                } catch var d as Diagnostic {
+                    d.notes.insert(.init("while rendering test '\(decl.testName)' declared here", at: loc), at: 0)
+                    throw d
+                }
+                let base = config["alias"]?.asString
+                    ?? ([decl.testName, decl.targetName.replacingOccurrences(of: ".", with: "_"), decl.column].compactMap { $0 }.joined(separator: "_")
+                        + Self.argumentSuffix(decl))
+                let name = uniqueName(base)
+                var deps = [target]
+                for (s, tbl, _) in recorder.sources { if let id = try? resolver.source(s, tbl, at: loc) { deps.append(id) } }
+                for (r, _) in recorder.refs { if let id = try? resolver.ref(r, at: loc) { deps.append(id) } }
+                add(testNode(name: name, path: loc.file, sql: sql.trimmingCharacters(in: .whitespacesAndNewlines), config: config,
+                             column: decl.column, testName: decl.testName, tested: target), deps: deps, at: loc, nodes: &nodes, graph: &graph)
+            }
+        }
+        for file in project.singularTests {
+            bag.capture {
+                let template = try Template(path: file.path, text: file.text, stripFile: true)
+                let recorder = RenderRecorder()
+                var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder)
+                globals["config"] = .function(Function("config") { args, _ in
+                    for (k, v) in args.keyword { recorder.config.append(ConfigEntry(k, v.configValue)) }
+                    return .string("")
+                })
+                let out = try Renderer.render(template, environment: environment, globals: globals)
+                let (merged, _) = merge([recorder.config])
+                try validate(merged, at: SourceLocation(file: file.path, line: 1, column: 1))
+                let name = uniqueName(((file.path as NSString).lastPathComponent as NSString).deletingPathExtension)
+                var deps: [NodeID] = []
+                for (r, offset) in recorder.refs { deps.append(try resolver.ref(r, at: template.source.location(ofUTF8Offset: offset))) }
+                for (s, tbl, offset) in recorder.sources { deps.append(try resolver.source(s, tbl, at: template.source.location(ofUTF8Offset: offset))) }
+                var node = testNode(name: name, path: file.path, sql: out.text, config: merged, column: nil, testName: nil, tested: deps.first)
+                node.rawSQL = file.text
+                node.sourceMap = out.sourceMap
+                add(node, deps: deps, at: nil, nodes: &nodes, graph: &graph)
+            }
+        }
+    }
+
+    /// dbt's names for accepted_values/relationships carry their arguments.
+    static func argumentSuffix(_ decl: TestDeclaration) -> String {
+        switch decl.testName {
+        case "accepted_values": return "__" + (decl.arguments.first { $0.key == "values" }?.value.stringList.joined(separator: "__") ?? "")
+        case "relationships":
+            let field = decl.arguments.first { $0.key == "field" }?.value.asString ?? ""
+            let to = decl.arguments.first { $0.key == "to" }?.value.asString ?? ""
+            return "__\(field)__\(to)"
+        default: return ""
+        }
+    }
+
+    func validate(_ config: [String: ConfigValue], at loc: SourceLocation) throws {
+        if let sev = config["severity"], !["error", "warn"].contains(sev.asString?.lowercased() ?? "") {
+            throw Diagnostic(code: "C4002", "severity must be 'error' or 'warn'", at: loc)
+        }
+        for key in ["warn_if", "error_if"] {
+            if let v = config[key], v.asString?.range(of: Self.thresholdPattern, options: .regularExpression) == nil {
+                throw Diagnostic(code: "C4002", "\(key) must be a comparison with a number, like \">10\" or \"!=0\"", at: loc)
+            }
+        }
+        if let l = config["limit"], l.asInt == nil { throw Diagnostic(code: "C4002", "limit must be a number", at: loc) }
+    }
+
+    func testGlobals(nodes: [NodeID: CompiledNode], resolver: NameResolver, recorder: RenderRecorder) -> [String: Value] {
+        var g: [String: Value] = [:]
+        g["ref"] = .function(Function("ref") { args, site in
+            guard let name = args.positional.last?.asString else { throw site.error("ref() takes a model name", code: "C2003") }
+            let id = try resolver.ref(name, at: site.location)
+            recorder.refs.append((name, site.offset))
+            return .object(relationObject(nodes[id]!))
+        })
+        g["source"] = .function(Function("source") { args, site in
+            guard let s = args.argument(0, "source_name")?.asString, let t = args.argument(1, "table_name")?.asString else {
+                throw site.error("source() takes a source name and a table name", code: "C2004")
+            }
+            let id = try resolver.source(s, t, at: site.location)
+            recorder.sources.append((s, t, site.offset))
+            return .object(relationObject(nodes[id]!))
+        })
+        g["execute"] = .bool(true)
+        return g
+    }
+
+    func testNode(name: String, path: String, sql: String, config: [String: ConfigValue], column: String?, testName: String?, tested: NodeID?) -> CompiledNode {
+        var values = config
+        values["severity"] = .string(config["severity"]?.asString?.lowercased() ?? "error")
+        if let testName { values["test_name"] = .string(testName) }
+        if let tested { values["tested_node"] = .string(tested.rawValue) }
+        return CompiledNode(id: NodeID("test.\(project.name).\(name)"), kind: .test, name: name, path: path, config: values, materialization: .test,
+                            tags: values["tags"]?.stringList ?? [], relation: nil, dependsOn: [], rawSQL: sql, compiledSQL: sql, sourceMap: nil,
+                            description: "", columns: column.map { [ColumnProperties(name: $0)] } ?? [], checksum: SHA256.hex(sql),
+                            compiledPath: "\(project.name)/tests/\(name).sql", sourceName: nil)
+    }
+
+    func add(_ node: CompiledNode, deps: [NodeID], at loc: SourceLocation?, nodes: inout [NodeID: CompiledNode], graph: inout Graph) {
+        nodes[node.id] = node
+        graph.add(GraphNode(id: node.id, kind: .test, name: node.name, path: node.path, tags: node.tags, config: node.config))
+        for d in Set(deps) where nodes[d] != nil { graph.add(Edge(from: d, to: node.id, location: loc)) }
+    }
+}

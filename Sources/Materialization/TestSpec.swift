@@ -1,0 +1,31 @@
+import Warehouse
+
+/// How a data test is judged: severity, and the `warn_if`/`error_if` thresholds on its failing-row count.
+public struct TestSpec: Sendable, Equatable {
+    public var severity: String
+    /// Comparisons such as `!=0` or `>10` (validated when compiling).
+    public var warnIf: String
+    public var errorIf: String
+    public var limit: Int?
+
+    /// dbt's get_test_sql: count the failing rows and compare them with the thresholds in the same query.
+    func run(_ sql: String, on connection: any WarehouseConnection) throws -> (Int, StepResult.Status) {
+        let limit = self.limit.map { "\nlimit \($0)" } ?? ""
+        let query = """
+            select count(*) as failures, count(*) \(warnIf) as should_warn, count(*) \(errorIf) as should_error
+            from (
+            \(sql)\(limit)
+            ) dbt_internal_test
+            """
+        let row: [String?]
+        do {
+            row = try connection.execute(query).rows.first ?? ["0", "f", "f"]
+        } catch let e as WarehouseError {
+            throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)
+        }
+        let failures = Int(row[0] ?? "0") ?? 0
+        if severity == "error", row[2] == "t" { return (failures, .fail) }
+        if row[1] == "t" { return (failures, .warn) }
+        return (failures, .pass)
+    }
+}
