@@ -147,7 +147,7 @@ struct PlanRunner {
         let threads = connection.target.threads
         let plural = plan.steps.count == 1 ? noun : noun + "s"
         ws.console.print("Running \(plan.steps.count) \(plural) on \(connection.target.database)/\(connection.target.schema) with \(threads) thread\(threads == 1 ? "" : "s")")
-        let executor = Executor(adapter: PostgresAdapter(conninfo: conninfo), project: compiled, projectRoot: ws.project.root, runStartedAt: ws.startedAt)
+        let executor = Executor(adapter: PostgresAdapter(conninfo: conninfo), project: compiled, projectRoot: ws.project.root, runStartedAt: ws.startedAt, fullRefresh: build.fullRefresh)
         let results: [StepResult]
         do {
             results = try executor.run(plan, options: ExecutionOptions(threads: threads, failFast: build.failFast, lockTimeout: build.lockTimeout,

@@ -59,12 +59,15 @@ public struct Executor: Sendable {
     public let projectRoot: String
     /// The run's start: snapshots stamp versions and deletions with it.
     public let runStartedAt: Date
+    /// `--full-refresh`: seeds are rebuilt even when their columns did not change.
+    public let fullRefresh: Bool
 
-    public init(adapter: any WarehouseAdapter, project: CompiledProject, projectRoot: String, runStartedAt: Date = Date()) {
+    public init(adapter: any WarehouseAdapter, project: CompiledProject, projectRoot: String, runStartedAt: Date = Date(), fullRefresh: Bool = false) {
         self.adapter = adapter
         self.project = project
         self.projectRoot = projectRoot
         self.runStartedAt = runStartedAt
+        self.fullRefresh = fullRefresh
     }
 
     public func run(_ plan: Plan, options: ExecutionOptions, observer: any ExecutionObserver) throws -> [StepResult] {
@@ -154,7 +157,7 @@ public struct Executor: Sendable {
             case .loadSeed:
                 let loader = SeedLoader(adapter: adapter, projectRoot: projectRoot)
                 do {
-                    result.rowsAffected = try loader.load(project.nodes[step.id]!, on: conn)
+                    result.rowsAffected = try loader.load(project.nodes[step.id]!, on: conn, fullRefresh: fullRefresh)
                 } catch {
                     let table = try? loader.read(project.nodes[step.id]!).0
                     throw loader.diagnostic(for: error, node: project.nodes[step.id]!, table: table)

@@ -51,8 +51,10 @@ public struct SeedLoader: Sendable {
         return (table, types, bytes)
     }
 
-    /// Loads one seed on `connection`; returns rows loaded.
-    public func load(_ node: CompiledNode, on connection: any WarehouseConnection) throws -> Int {
+    /// Loads one seed on `connection`; returns rows loaded. Unchanged columns: TRUNCATE and COPY into the same table
+    /// in one transaction (readers wait, then see the new rows). Changed columns, no table yet, or `fullRefresh`:
+    /// build a new table aside and swap it in, keeping dependent views.
+    public func load(_ node: CompiledNode, on connection: any WarehouseConnection, fullRefresh: Bool = false) throws -> Int {
         guard let relation = node.relation else { return 0 }
         let (table, types, bytes) = try read(node)
         let dialect = adapter.dialect
@@ -60,20 +62,52 @@ public struct SeedLoader: Sendable {
         let names = columnNames(node, table.header)
         let columns = zip(names, types).map { "\(dialect.quote($0)) \($1)" }.joined(separator: ", ")
         let delimiter = try delimiter(node)
+        let target = dialect.qualified(relation.schema, relation.identifier)
+        if !fullRefresh, try connection.execute("SELECT to_regclass($1) IS NOT NULL", parameters: [target]).scalar == "t" {
+            let existing = try IncrementalLoad(connection: connection, dialect: dialect).columns(of: target)
+            let wanted = zip(names, types).map { IncrementalLoad.Column(name: $0, type: $1) }
+            if existing.map(\.name) == wanted.map(\.name), try sameTypes(existing, wanted, on: connection) {
+                return try connection.transaction {
+                    do {
+                        try connection.execute("TRUNCATE \(target)")
+                        return try copy(into: target, names: names, delimiter: delimiter, table: table, bytes: bytes, on: connection)
+                    } catch let e as WarehouseError {
+                        throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)
+                    }
+                }
+            }
+        }
         let rows = try swap.build(.table, relation: relation) { staging in
             do {
                 try connection.execute("CREATE TABLE \(staging) (\(columns))")
-                let quotedNames = names.map(dialect.quote).joined(separator: ", ")
-                // Unquoted empty fields are NULL in CSV format, as in dbt's seeds.
-                let chunkSize = 1 << 20
-                let chunks = stride(from: table.dataOffset, to: bytes.count, by: chunkSize).lazy.map { Array(bytes[$0..<min($0 + chunkSize, bytes.count)]) }
-                let delimiterOption = delimiter == UInt8(ascii: ",") ? "" : ", DELIMITER \(dialect.literal(String(UnicodeScalar(delimiter))))"
-                return try connection.copyIn("COPY \(staging) (\(quotedNames)) FROM STDIN WITH (FORMAT csv\(delimiterOption))", chunks: AnySequence(chunks))
+                return try copy(into: staging, names: names, delimiter: delimiter, table: table, bytes: bytes, on: connection)
             } catch let e as WarehouseError {
                 throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)
             }
         }
         return rows ?? table.rowCount
+    }
+
+    /// Streams the file's data rows into `relation` with COPY, in 1 MiB chunks. Unquoted empty fields are NULL.
+    private func copy(into relation: String, names: [String], delimiter: UInt8, table: CSVTable, bytes: [UInt8], on connection: any WarehouseConnection) throws -> Int {
+        let dialect = adapter.dialect
+        let quotedNames = names.map(dialect.quote).joined(separator: ", ")
+        let chunkSize = 1 << 20
+        let chunks = stride(from: table.dataOffset, to: bytes.count, by: chunkSize).lazy.map { Array(bytes[$0..<min($0 + chunkSize, bytes.count)]) }
+        let delimiterOption = delimiter == UInt8(ascii: ",") ? "" : ", DELIMITER \(dialect.literal(String(UnicodeScalar(delimiter))))"
+        return try connection.copyIn("COPY \(relation) (\(quotedNames)) FROM STDIN WITH (FORMAT csv\(delimiterOption))", chunks: AnySequence(chunks))
+    }
+
+    /// Whether the table's column types are the ones the seed asks for (compared as PostgreSQL spells them).
+    private func sameTypes(_ existing: [IncrementalLoad.Column], _ wanted: [IncrementalLoad.Column], on connection: any WarehouseConnection) throws -> Bool {
+        for (e, w) in zip(existing, wanted) {
+            let canonical = try connection.execute("SELECT format_type(to_regtype($1), NULL)", parameters: [w.type]).scalar
+            // format_type drops a type's modifiers, so compare the full spelling when the seed gives one
+            if e.type != w.type && e.type != canonical && !(w.type.contains("(") && e.type.replacingOccurrences(of: " ", with: "") == w.type.replacingOccurrences(of: " ", with: "")) {
+                return false
+            }
+        }
+        return true
     }
 
     /// A diagnostic for a failed seed, pointing at the CSV line when COPY names one.

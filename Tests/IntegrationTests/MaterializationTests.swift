@@ -337,6 +337,21 @@ struct SilentObserver: ExecutionObserver {
         #expect(try h.query("select id, name from analytics_raw.people") == [["7", "Grace"]])
     }
 
+    @Test func sameColumnsTruncateAndReloadChangedColumnsRebuild() throws {
+        let h = try Harness(["strata.yml": "name: p\nseeds:\n  p:\n    s:\n      +column_types: {amount: 'numeric(12,2)'}\n", "seeds/s.csv": "id,amount\n1,1.50\n"])
+        defer { h.cleanup() }
+        try h.run(seeds: true)
+        let oid = try h.query("select 'analytics.s'::regclass::oid")
+        try h.project.write("seeds/s.csv", "id,amount\n2,2.50\n3,3.50\n")
+        #expect(try h.run(seeds: true).first?.rowsAffected == 2)
+        #expect(try h.query("select 'analytics.s'::regclass::oid") == oid) // the same table, truncated and reloaded
+        #expect(try h.query("select id, amount from analytics.s order by id") == [["2", "2.50"], ["3", "3.50"]])
+        try h.project.write("seeds/s.csv", "id,amount,note\n4,4.50,x\n")
+        try h.run(seeds: true)
+        #expect(try h.query("select 'analytics.s'::regclass::oid") != oid) // a new column: rebuilt
+        #expect(try h.query("select note from analytics.s") == [["x"]])
+    }
+
     @Test func delimiterAndQuoteColumns() throws {
         let h = try Harness([
             "strata.yml": "name: p\nseeds:\n  p:\n    +delimiter: ';'\n    +quote_columns: false\n",
