@@ -90,6 +90,23 @@ struct TestCommand: ParsableCommand {
     }
 }
 
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "build", abstract: "Seeds, models, snapshots and tests in one DAG; a failing test skips what depends on the node it tested.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var selection: SelectionOptions
+    @OptionGroup var build: BuildOptions
+
+    func run() throws {
+        try runReporting {
+            let planner = build.planner
+            try PlanRunner(global: global, selection: selection, build: build, command: "build", noun: "node") { compiled, selected in
+                planner.planBuild(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
+            }.run()
+        }
+    }
+}
+
 struct SnapshotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "snapshot", abstract: "Record changes of the selected snapshots (SCD type 2).")
 
@@ -167,8 +184,9 @@ struct PlanRunner {
         let failed = results.filter { $0.status == .fail }
         ws.console.print("")
         let what = "\(results.count) \(results.count == 1 ? noun : noun + "s")"
-        if command == "test" {
-            ws.console.print("Finished \(what) in \(format(elapsed)): \(count(.pass)) pass, \(count(.warn)) warn, \(failed.count) fail, \(errors.count) error\(errors.count == 1 ? "" : "s"), \(count(.skipped)) skipped.")
+        if command == "test" || command == "build" {
+            let built = command == "build" ? "\(count(.success)) OK, " : ""
+            ws.console.print("Finished \(what) in \(format(elapsed)): \(built)\(count(.pass)) pass, \(count(.warn)) warn, \(failed.count) fail, \(errors.count) error\(errors.count == 1 ? "" : "s"), \(count(.skipped)) skipped.")
         } else {
             ws.console.print("Finished \(what) in \(format(elapsed)): \(count(.success)) OK, \(errors.count) error\(errors.count == 1 ? "" : "s"), \(count(.skipped)) skipped.")
         }

@@ -8,7 +8,7 @@ public struct StrataCommand: ParsableCommand {
         abstract: "PostgreSQL-native SQL transformations and data contracts.",
         discussion: "Exit codes: 0 success, 1 a model or test failed, 2 usage, configuration or connection error.",
         version: "0.1.0",
-        subcommands: [CompileCommand.self, RunCommand.self, SeedCommand.self, SnapshotCommand.self, TestCommand.self, ListCommand.self, DebugCommand.self, InitCommand.self,
+        subcommands: [CompileCommand.self, RunCommand.self, SeedCommand.self, SnapshotCommand.self, TestCommand.self, BuildCommand.self, ListCommand.self, DebugCommand.self, InitCommand.self,
                       CleanCommand.self, ServerCommand.self]
     )
     public init() {}

@@ -120,6 +120,72 @@ public struct Planner: Sendable {
                     extensions: Set(steps.flatMap { project.nodes[$0.id]?.extensions ?? [] }).sorted())
     }
 
+    /// `build`: seeds, models, snapshots and tests of the selection in one DAG. A node waits for its parents and for
+    /// the tests of its parents, so a failing error-severity test skips everything downstream of what it tested.
+    public func planBuild(_ project: CompiledProject, selected: Set<NodeID>, dbtNames: Bool) -> Plan {
+        let models = plan(project, selected: selected).steps
+        let seeds = planSeeds(project, selected: selected).steps
+        let snapshots = planSnapshots(project, selected: selected, dbtNames: dbtNames).steps
+        let tests = planTests(project, selected: selected).steps
+        let byID = Dictionary(uniqueKeysWithValues: (seeds + models + snapshots + tests).map { ($0.id, $0) })
+        // tests of each node, by the node they read
+        var testsOf: [NodeID: [NodeID]] = [:]
+        for t in tests { for p in project.graph.parents[t.id] ?? [] { testsOf[p, default: []].append(t.id) } }
+        var steps: [PlanStep] = []
+        for id in project.order {
+            guard var step = byID[id] else { continue }
+            // upstream in this plan, looking through ephemeral models
+            var upstream = Set<NodeID>()
+            var stack = project.graph.parents[id] ?? []
+            var seen = Set<NodeID>()
+            var downstream: Set<NodeID>?
+            while let p = stack.popLast() {
+                guard seen.insert(p).inserted else { continue }
+                if byID[p] != nil {
+                    upstream.insert(p)
+                    // a non-test node also waits for its parents' tests, except tests that read it or what it feeds
+                    // (a relationships test on the parent pointing at this node would wait for it: a cycle)
+                    if project.nodes[id]?.kind != .test, let parentTests = testsOf[p] {
+                        for t in parentTests {
+                            let reads = project.graph.parents[t] ?? []
+                            if reads.count > 1 {
+                                if downstream == nil { downstream = project.graph.descendants(of: id).union([id]) }
+                                if reads.contains(where: { downstream!.contains($0) }) { continue }
+                            }
+                            upstream.insert(t)
+                        }
+                    }
+                } else if project.nodes[p]?.materialization == .ephemeral {
+                    stack += project.graph.parents[p] ?? []
+                }
+            }
+            upstream.remove(id)
+            step.upstream = upstream.sorted()
+            steps.append(step)
+        }
+        // tests must come before the nodes that wait for them: order by a topological sort of the plan's own edges
+        let position = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($1.id, $0) })
+        var indegree = steps.map { $0.upstream.filter { position[$0] != nil }.count }
+        var children: [[Int]] = Array(repeating: [], count: steps.count)
+        for (i, s) in steps.enumerated() { for u in s.upstream { if let p = position[u] { children[p].append(i) } } }
+        var ready = (0..<steps.count).filter { indegree[$0] == 0 }.reversed() as [Int]
+        var ordered: [PlanStep] = []
+        while let i = ready.popLast() {
+            ordered.append(steps[i])
+            for c in children[i].reversed() { indegree[c] -= 1; if indegree[c] == 0 { ready.append(c) } }
+        }
+        // never drop a step: should waits on tests ever form a cycle, fall back to the graph's own edges for those steps
+        if ordered.count < steps.count {
+            let placed = Set(ordered.map(\.id))
+            for var s in steps where !placed.contains(s.id) {
+                s.upstream = s.upstream.filter { project.nodes[$0]?.kind != .test }
+                ordered.append(s)
+            }
+        }
+        return Plan(steps: ordered, schemas: Array(Set((seeds + models + snapshots).map(\.relation.schema))).sorted(),
+                    extensions: Set((models + snapshots).flatMap { project.nodes[$0.id]?.extensions ?? [] }).sorted())
+    }
+
     /// The tests of the selected nodes (a test is selected with any node it reads, as dbt's eager selection does),
     /// plus tests selected by name.
     public func planTests(_ project: CompiledProject, selected: Set<NodeID>) -> Plan {

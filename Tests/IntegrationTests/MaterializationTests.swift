@@ -41,13 +41,14 @@ struct Harness {
     }
 
     @discardableResult
-    func run(select: [String] = [], seeds: Bool = false, snapshots: Bool = false, tests: Bool = false, threads: Int = 2, failFast: Bool = false,
+    func run(select: [String] = [], seeds: Bool = false, snapshots: Bool = false, tests: Bool = false, build: Bool = false, threads: Int = 2, failFast: Bool = false,
              at time: Date = Date(), planner: Planner = Planner()) throws -> [StepResult] {
         let compiled = try compile()
         let selected = try compiled.graph.select(select, exclude: [], projectName: compiled.projectName)
         let plan = seeds ? Planner().planSeeds(compiled, selected: selected)
             : snapshots ? Planner().planSnapshots(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
             : tests ? Planner().planTests(compiled, selected: selected)
+            : build ? Planner().planBuild(compiled, selected: selected, dbtNames: false)
             : planner.plan(compiled, selected: selected)
         return try Executor(adapter: PostgresAdapter(conninfo: db.conninfo), project: compiled, projectRoot: project.root, runStartedAt: time)
             .run(plan, options: ExecutionOptions(threads: threads, failFast: failFast, lockSchema: "analytics"), observer: SilentObserver())
@@ -762,5 +763,61 @@ struct SilentObserver: ExecutionObserver {
                 #expect(e.diagnostics.first?.location?.file == "models/s.yml")
             }
         }
+    }
+}
+
+@Suite struct BuildTests {
+    @Test func aFailingTestSkipsWhatDependsOnTheTestedNode() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "seeds/raw.csv": "id,kind\n1,a\n1,b\n2,c\n",
+            "models/stg.sql": "select * from {{ ref('raw') }}",
+            "models/clean.sql": "{{ config(materialized='table') }}select distinct id from {{ ref('stg') }}",
+            "models/report.sql": "select count(*) as n from {{ ref('clean') }}",
+            "models/other.sql": "select 1 as x from {{ ref('raw') }} limit 1",
+            "models/schema.yml": """
+            seeds:
+              - name: raw
+                columns:
+                  - name: kind
+                    tests: [not_null]
+            models:
+              - name: stg
+                columns:
+                  - name: id
+                    tests:
+                      - unique
+                      # defined on stg but reading clean, downstream of stg: clean must not wait for it (a cycle)
+                      - relationships: {to: ref('clean'), field: id, config: {severity: warn}}
+              - name: clean
+                columns:
+                  - name: id
+                    tests:
+                      - unique:
+                          config: {severity: warn}
+              - name: other
+                columns:
+                  - name: x
+                    tests:
+                      # defined on other and reading raw, upstream of it
+                      - relationships: {to: ref('raw'), field: id, config: {severity: warn}}
+            """,
+        ])
+        defer { h.cleanup() }
+        let results = try h.run(build: true)
+        let status = Dictionary(uniqueKeysWithValues: results.map { (String($0.id.rawValue.split(separator: ".").last!), $0.status) })
+        #expect(status["raw"] == .success)
+        #expect(status["not_null_raw_kind"] == .pass)
+        #expect(status["stg"] == .success)
+        #expect(status["unique_stg_id"] == .fail)
+        // clean depends on stg, whose test failed: skipped, and so is everything after it
+        #expect(status["clean"] == .skipped)
+        #expect(status["unique_clean_id"] == .skipped)
+        #expect(status["report"] == .skipped)
+        // other reads only the seed, whose test passed
+        #expect(status["other"] == .success)
+        #expect(results.count == 10)
+        #expect(status["relationships_stg_id__id__ref__clean__"] == .skipped)
+        #expect(status["relationships_other_x__id__ref__raw__"] == .pass)
     }
 }
