@@ -740,6 +740,38 @@ struct SilentObserver: ExecutionObserver {
         #expect(try h.query("select count(*) from analytics.customers") == [["4"]])
     }
 
+    @Test func strataBuiltins() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/t.sql": "{{ config(materialized='table') }}select * from (values (1, 'a', 5, now()), (2, 'a', -1, now()), (2, 'a', 3, null)) as t(id, k, v, at)",
+            "models/s.yml": """
+            models:
+              - name: t
+                tests:
+                  - expression_is_true: {expression: "v > 0"}
+                  - row_count: {min: 1, max: 3}
+                  - row_count: {min: 5, name: row_count_at_least_5}
+                  - unique_combination_of_columns: {combination_of_columns: [id, k]}
+                  - recency: {field: at, datepart: day, interval: 1}
+                columns:
+                  - name: at
+                    tests:
+                      - not_null_proportion: {at_least: 0.6}
+                      - not_null_proportion: {at_least: 0.9, name: at_mostly_filled}
+            """,
+        ])
+        defer { h.cleanup() }
+        try h.run()
+        let r = Dictionary(uniqueKeysWithValues: try h.run(tests: true).map { (String($0.id.rawValue.split(separator: ".").last!), $0) })
+        #expect(r["expression_is_true_t"]?.failures == 1)
+        #expect(r["row_count_t"]?.status == .pass)
+        #expect(r["row_count_at_least_5"]?.status == .fail)
+        #expect(r["unique_combination_of_columns_t"]?.failures == 1)
+        #expect(r["recency_t"]?.status == .pass)
+        #expect(r["not_null_proportion_t_at"]?.status == .pass)
+        #expect(r["at_mostly_filled"]?.status == .fail)
+    }
+
     @Test func selectingAModelSelectsItsTests() throws {
         let h = try Harness(Self.files)
         defer { h.cleanup() }
