@@ -22,6 +22,9 @@ struct BuildOptions: ParsableArguments {
     @Flag(name: .customLong("dry-run"), help: "Print the plan without touching the database.")
     var dryRun = false
 
+    @Flag(name: .customLong("store-failures"), help: "Tests save their failing rows in <schema>_dbt_test__audit.<test>.")
+    var storeFailures = false
+
     @Option(name: .customLong("event-time-start"), help: "Microbatch models: first batch to (re)load, e.g. 2024-01-01 (UTC).")
     var eventTimeStart: String?
 
@@ -37,7 +40,8 @@ struct BuildOptions: ParsableArguments {
     }
 
     var planner: Planner {
-        Planner(now: Date(), eventTimeStart: eventTimeStart.flatMap(MicrobatchSpec.parseDate), eventTimeEnd: eventTimeEnd.flatMap(MicrobatchSpec.parseDate))
+        Planner(now: Date(), eventTimeStart: eventTimeStart.flatMap(MicrobatchSpec.parseDate), eventTimeEnd: eventTimeEnd.flatMap(MicrobatchSpec.parseDate),
+                storeFailures: storeFailures)
     }
 }
 
@@ -83,8 +87,9 @@ struct TestCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
+            let planner = build.planner
             try PlanRunner(global: global, selection: selection, build: build, command: "test", noun: "test") { compiled, selected in
-                Planner().planTests(compiled, selected: selected)
+                planner.planTests(compiled, selected: selected)
             }.run()
         }
     }

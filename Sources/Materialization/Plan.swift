@@ -65,11 +65,14 @@ public struct Planner: Sendable {
     /// `--event-time-start/--event-time-end`: an explicit microbatch range.
     public var eventTimeStart: Date?
     public var eventTimeEnd: Date?
+    /// `--store-failures`: every test saves its failing rows (as each test's `store_failures: true` does).
+    public var storeFailures: Bool
 
-    public init(now: Date = Date(), eventTimeStart: Date? = nil, eventTimeEnd: Date? = nil) {
+    public init(now: Date = Date(), eventTimeStart: Date? = nil, eventTimeEnd: Date? = nil, storeFailures: Bool = false) {
         self.now = now
         self.eventTimeStart = eventTimeStart
         self.eventTimeEnd = eventTimeEnd
+        self.storeFailures = storeFailures
     }
 
     public func plan(_ project: CompiledProject, selected: Set<NodeID>) -> Plan {
@@ -182,7 +185,8 @@ public struct Planner: Sendable {
                 ordered.append(s)
             }
         }
-        return Plan(steps: ordered, schemas: Array(Set((seeds + models + snapshots).map(\.relation.schema))).sorted(),
+        let auditSchemas = planTests(project, selected: selected).schemas
+        return Plan(steps: ordered, schemas: Array(Set((seeds + models + snapshots).map(\.relation.schema) + auditSchemas)).sorted(),
                     extensions: Set((models + snapshots).flatMap { project.nodes[$0.id]?.extensions ?? [] }).sorted())
     }
 
@@ -193,11 +197,17 @@ public struct Planner: Sendable {
             guard let node = project.nodes[id], node.kind == .test, let sql = node.compiledSQL else { return nil }
             let parents = project.graph.parents[id] ?? []
             guard selected.contains(id) || parents.contains(where: { selected.contains($0) }) else { return nil }
-            let spec = TestSpec(severity: node.config["severity"]?.asString ?? "error", warnIf: node.config["warn_if"]?.asString ?? "!=0",
+            var spec = TestSpec(severity: node.config["severity"]?.asString ?? "error", warnIf: node.config["warn_if"]?.asString ?? "!=0",
                                 errorIf: node.config["error_if"]?.asString ?? "!=0", limit: node.config["limit"]?.asInt)
+            if node.config["store_failures"]?.asBool ?? storeFailures {
+                // dbt's default: the custom schema dbt_test__audit, so <target schema>_dbt_test__audit
+                spec.storeFailuresIn = Relation(database: project.target.database, schema: "\(project.target.schema)_dbt_test__audit",
+                                                identifier: String(node.name.prefix(63)))
+            }
             return PlanStep(id: id, name: node.name, action: .test(spec), relation: Relation(database: "", schema: "", identifier: node.name), sql: sql, upstream: [])
         }
-        return Plan(steps: steps, schemas: [])
+        let auditSchemas = steps.compactMap { step -> String? in if case .test(let s) = step.action { return s.storeFailuresIn?.schema } else { return nil } }
+        return Plan(steps: steps, schemas: Array(Set(auditSchemas)).sorted())
     }
 
     /// Steps that load the selected seeds (seeds depend on nothing, so they all run in parallel).

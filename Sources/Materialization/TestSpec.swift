@@ -1,3 +1,4 @@
+import Compilation
 import Warehouse
 
 /// How a data test is judged: severity, and the `warn_if`/`error_if` thresholds on its failing-row count.
@@ -7,6 +8,8 @@ public struct TestSpec: Sendable, Equatable {
     public var warnIf: String
     public var errorIf: String
     public var limit: Int?
+    /// With store_failures: the audit table that receives the failing rows, replaced on every run.
+    public var storeFailuresIn: Relation? = nil
 
     /// dbt's get_test_sql: count the failing rows and compare them with the thresholds in the same query.
     func run(_ sql: String, on connection: any WarehouseConnection) throws -> (Int, StepResult.Status) {
@@ -19,6 +22,13 @@ public struct TestSpec: Sendable, Equatable {
             """
         let row: [String?]
         do {
+            if let audit = storeFailuresIn {
+                let name = SQLDialect.postgres.qualified(audit.schema, audit.identifier)
+                try connection.transaction {
+                    try connection.execute("DROP TABLE IF EXISTS \(name)")
+                    try connection.execute("CREATE TABLE \(name) AS (\n\(sql)\(limit)\n)")
+                }
+            }
             row = try connection.execute(query).rows.first ?? ["0", "f", "f"]
         } catch let e as WarehouseError {
             throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)

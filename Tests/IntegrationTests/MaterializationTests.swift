@@ -47,7 +47,7 @@ struct Harness {
         let selected = try compiled.graph.select(select, exclude: [], projectName: compiled.projectName)
         let plan = seeds ? Planner().planSeeds(compiled, selected: selected)
             : snapshots ? Planner().planSnapshots(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
-            : tests ? Planner().planTests(compiled, selected: selected)
+            : tests ? planner.planTests(compiled, selected: selected)
             : build ? Planner().planBuild(compiled, selected: selected, dbtNames: false)
             : planner.plan(compiled, selected: selected)
         return try Executor(adapter: PostgresAdapter(conninfo: db.conninfo), project: compiled, projectRoot: project.root, runStartedAt: time)
@@ -770,6 +770,25 @@ struct SilentObserver: ExecutionObserver {
         #expect(r["recency_t"]?.status == .pass)
         #expect(r["not_null_proportion_t_at"]?.status == .pass)
         #expect(r["at_mostly_filled"]?.status == .fail)
+    }
+
+    @Test func storeFailuresKeepsTheFailingRowsInTheAuditSchema() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/t.sql": "{{ config(materialized='table') }}select * from (values (1), (1), (2)) as t(id)",
+            "models/s.yml": "models:\n  - name: t\n    columns:\n      - name: id\n        tests:\n          - unique:\n              config: {store_failures: true}\n          - not_null\n",
+        ])
+        defer { h.cleanup() }
+        try h.run()
+        try h.run(tests: true)
+        #expect(try h.query("select unique_field, n_records from analytics_dbt_test__audit.unique_t_id") == [["1", "2"]])
+        #expect(try h.query("select count(*) from pg_tables where schemaname = 'analytics_dbt_test__audit'") == [["1"]])
+        // --store-failures stores every test's rows; a second run replaces them
+        try h.project.write("models/t.sql", "{{ config(materialized='table') }}select * from (values (1), (2)) as t(id)")
+        try h.run()
+        try h.run(tests: true, planner: Planner(storeFailures: true))
+        #expect(try h.query("select count(*) from analytics_dbt_test__audit.unique_t_id") == [["0"]])
+        #expect(try h.query("select count(*) from pg_tables where schemaname = 'analytics_dbt_test__audit'") == [["2"]])
     }
 
     @Test func selectingAModelSelectsItsTests() throws {
