@@ -45,87 +45,74 @@ struct BuildOptions: ParsableArguments {
     }
 }
 
-struct RunCommand: ParsableCommand {
+/// A command that plans some of the project's nodes and executes the plan; it only says what to plan.
+protocol PlanCommand: ParsableCommand {
+    var global: GlobalOptions { get }
+    var selection: SelectionOptions { get }
+    var build: BuildOptions { get }
+    /// What one node is called in the summary ("model", "seed", …).
+    static var noun: String { get }
+    static func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan
+}
+
+extension PlanCommand {
+    func run() throws {
+        try runReporting {
+            let planner = build.planner
+            try PlanRunner(global: global, selection: selection, build: build, command: Self.configuration.commandName ?? "run", noun: Self.noun) {
+                Self.plan(planner, $0, $1)
+            }.run()
+        }
+    }
+}
+
+struct RunCommand: PlanCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Build the selected models in PostgreSQL, in dependency order.")
-
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
-
-    func run() throws {
-        try runReporting {
-            let planner = build.planner
-            try PlanRunner(global: global, selection: selection, build: build, command: "run", noun: "model") { compiled, selected in
-                planner.plan(compiled, selected: selected)
-            }.run()
-        }
-    }
+    static let noun = "model"
+    static func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan { planner.plan(compiled, selected: selected) }
 }
 
-struct SeedCommand: ParsableCommand {
+struct SeedCommand: PlanCommand {
     static let configuration = CommandConfiguration(commandName: "seed", abstract: "Load the CSV files under the seed paths into tables (COPY).")
-
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
-
-    func run() throws {
-        try runReporting {
-            try PlanRunner(global: global, selection: selection, build: build, command: "seed", noun: "seed") { compiled, selected in
-                Planner().planSeeds(compiled, selected: selected)
-            }.run()
-        }
-    }
+    static let noun = "seed"
+    static func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan { planner.planSeeds(compiled, selected: selected) }
 }
 
-struct TestCommand: ParsableCommand {
+struct TestCommand: PlanCommand {
     static let configuration = CommandConfiguration(commandName: "test", abstract: "Run the data tests of the selected nodes (generic tests from YAML, singular tests).")
-
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
-
-    func run() throws {
-        try runReporting {
-            let planner = build.planner
-            try PlanRunner(global: global, selection: selection, build: build, command: "test", noun: "test") { compiled, selected in
-                planner.planTests(compiled, selected: selected)
-            }.run()
-        }
-    }
+    static let noun = "test"
+    static func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan { planner.planTests(compiled, selected: selected) }
 }
 
-struct BuildCommand: ParsableCommand {
+struct BuildCommand: PlanCommand {
     static let configuration = CommandConfiguration(commandName: "build", abstract: "Seeds, models, snapshots and tests in one DAG; a failing test skips what depends on the node it tested.")
-
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
-
-    func run() throws {
-        try runReporting {
-            let planner = build.planner
-            try PlanRunner(global: global, selection: selection, build: build, command: "build", noun: "node") { compiled, selected in
-                planner.planBuild(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
-            }.run()
-        }
+    static let noun = "node"
+    static func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan {
+        planner.planBuild(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
     }
 }
 
-struct SnapshotCommand: ParsableCommand {
+struct SnapshotCommand: PlanCommand {
     static let configuration = CommandConfiguration(commandName: "snapshot", abstract: "Record changes of the selected snapshots (SCD type 2).")
-
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
-
-    func run() throws {
-        try runReporting {
-            try PlanRunner(global: global, selection: selection, build: build, command: "snapshot", noun: "snapshot") { compiled, selected in
-                // dbt projects keep dbt's dbt_-prefixed snapshot columns, so existing snapshot tables keep working
-                Planner().planSnapshots(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
-            }.run()
-        }
+    static let noun = "snapshot"
+    /// dbt projects keep dbt's dbt_-prefixed snapshot columns, so existing snapshot tables keep working.
+    static func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan {
+        planner.planSnapshots(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
     }
 }
 
