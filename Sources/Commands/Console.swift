@@ -41,7 +41,9 @@ struct ProgressPrinter: ExecutionObserver {
     func stepFinished(_ step: PlanStep, result: StepResult, index: Int, total: Int) {
         let kind = Self.kind(step)
         let time = String(format: "%.2fs", result.executionTime)
-        if case .test = step.action {
+        var isTest = false
+        switch step.action { case .test, .unitTest: isTest = true; default: break }
+        if isTest {
             let failures = result.failures.map { " \($0)" } ?? ""
             switch result.status {
             case .pass: sink.info("\(index) of \(total) PASS \(step.name) ... [\(time)]")
@@ -82,7 +84,7 @@ struct ProgressPrinter: ExecutionObserver {
         case .buildTable: return "table"
         case .loadSeed: return "seed"
         case .loadIncremental, .microbatch: return "incremental"
-        case .test: return "test"
+        case .test, .unitTest: return "test"
         case .snapshot: return "snapshot"
         case .unsupported: return "model"
         }

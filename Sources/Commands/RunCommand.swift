@@ -185,8 +185,9 @@ struct PlanRunner {
         let failures = failed.map { r -> Diagnostic in
             let node = compiled.nodes[r.id]
             let path = node?.compiledPath.map { "\(ws.project.paths.target)/compiled/\($0)" } ?? ""
+            let notes: [Diagnostic.Note] = node?.unitTest != nil && !r.message.isEmpty ? [.init(r.message)] : []
             return Diagnostic(code: "T5001", "test '\(node?.name ?? r.id.rawValue)' failed: \(r.failures ?? 0) failing row\(r.failures == 1 ? "" : "s") (compiled SQL: \(path))",
-                              at: node.flatMap { $0.path.isEmpty ? nil : SourceLocation(file: $0.path, line: 1, column: 1) })
+                              at: node.flatMap { $0.path.isEmpty ? nil : SourceLocation(file: $0.path, line: 1, column: 1) }, notes: notes)
         }
         if !errors.isEmpty || !failures.isEmpty {
             ws.console.report(failures + errors.compactMap(\.diagnostic))

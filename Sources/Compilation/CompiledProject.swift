@@ -54,6 +54,8 @@ public struct CompiledNode: Sendable {
     public var extensions: Set<String> = []
     /// For incremental models: whether this run loads into the existing table (what `is_incremental()` said).
     public var loadsIncrementally = false
+    /// For unit tests: the given and expected rows.
+    public var unitTest: UnitTestFixture? = nil
 
     /// Maps a 1-based character position in `compiledSQL` back to the model file.
     public func location(forCompiledPosition position: Int) -> SourceLocation? {

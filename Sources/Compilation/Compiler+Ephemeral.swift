@@ -29,7 +29,7 @@ extension Compiler {
 
     /// Inserts CTE text after a leading `with` (adding a comma), or adds `with` before the first token.
     /// Returns the new SQL, the UTF-8 offset of the insertion and the inserted length.
-    static func inject(_ ctes: String, into sql: String) -> (String, Int, Int) {
+    public static func inject(_ ctes: String, into sql: String) -> (String, Int, Int) {
         let bytes = Array(sql.utf8)
         var i = 0
         // skip whitespace (comments are tokens, as in sqlparse's token_first)

@@ -153,6 +153,7 @@ extension Compiler {
     func testNode(name: String, path: String, sql: String, config: [String: ConfigValue], column: String?, testName: String?, tested: NodeID?) -> CompiledNode {
         var values = config
         values["severity"] = .string(config["severity"]?.asString?.lowercased() ?? "error")
+        if values["test_type"] == nil { values["test_type"] = .string(testName == nil ? "singular" : "generic") }
         if let testName { values["test_name"] = .string(testName) }
         if let tested { values["tested_node"] = .string(tested.rawValue) }
         return CompiledNode(id: NodeID("test.\(project.name).\(name)"), kind: .test, name: name, path: path, config: values, materialization: .test,

@@ -156,6 +156,7 @@ public struct Compiler: Sendable {
         }
         try bag.throwIfErrors()
         compileTests(nodes: &nodes, graph: &graph, resolver: resolver, environment: environment, bag: &bag)
+        compileUnitTests(nodes: &nodes, graph: &graph, resolver: resolver, environment: environment, bag: &bag)
         try bag.throwIfErrors()
         lap("render")
         let order = try graph.topologicalOrder()

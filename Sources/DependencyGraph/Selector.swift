@@ -43,7 +43,7 @@ public struct Selector: Sendable {
         if let colon = s.firstIndex(of: ":") {
             method = String(s[..<colon])
             value = String(s[s.index(after: colon)...])
-            let known = ["tag", "path", "source", "resource_type", "fqn", "file"]
+            let known = ["tag", "path", "source", "resource_type", "fqn", "file", "test_type"]
             guard known.contains(method) || method.hasPrefix("config.") else {
                 var msg = "unknown selector method '\(method)'"
                 if let sug = Suggestion.closest(to: method, in: known + ["config.materialized"]) { msg += "; did you mean '\(sug)'?" }
@@ -96,6 +96,10 @@ public struct Selector: Sendable {
             let want = atom.value.split(separator: ".").map(String.init)
             return zip(want, parts).allSatisfy { glob($0, $1) } && want.count <= parts.count
         case "resource_type": return node.kind.rawValue == atom.value
+        case "test_type":
+            // dbt: unit, generic, singular; `data` means generic or singular
+            guard node.kind == .test, let t = node.config["test_type"]?.asString else { return false }
+            return atom.value == "data" ? t != "unit" : t == atom.value
         default:
             if atom.method.hasPrefix("config.") {
                 let key = String(atom.method.dropFirst("config.".count))

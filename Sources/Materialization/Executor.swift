@@ -172,6 +172,11 @@ public struct Executor: Sendable {
                 result.failures = failures
                 result.status = status
                 result.message = status == .pass ? "PASS" : "\(status.rawValue.uppercased()) \(failures)"
+            case .unitTest:
+                let (failures, message) = try UnitTestRun(connection: conn, dialect: adapter.dialect).run(step.sql, project.nodes[step.id]!.unitTest!)
+                result.failures = failures
+                result.status = failures == 0 ? .pass : .fail
+                result.message = failures == 0 ? "PASS" : message
             case .microbatch(let spec):
                 let (rows, message) = try MicrobatchLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec)
                 result.rowsAffected = rows

@@ -19,6 +19,8 @@ public struct PlanStep: Sendable {
         case microbatch(MicrobatchSpec)
         /// Run a data test: count the rows its query returns and judge them by severity and thresholds.
         case test(TestSpec)
+        /// Run a unit test: the model on given rows, compared with expected rows.
+        case unitTest
         /// A materialization Strata cannot build yet: the step fails with this message instead of silently doing nothing.
         case unsupported(String)
     }
@@ -47,6 +49,7 @@ public struct Plan: Sendable {
             case .buildTable: what = "table"
             case .loadSeed: what = "seed"
             case .test(let spec): what = "test (\(spec.severity))"
+            case .unitTest: what = "unit test"
             case .microbatch(let spec): what = "microbatch \(spec.batches.count) \(spec.batchSize.rawValue) batch\(spec.batches.count == 1 ? "" : "es")" + (spec.rebuild ? " (build)" : "")
             case .snapshot(let spec): what = "snapshot \(spec.strategy.rawValue) on \(spec.uniqueKey.joined(separator: ", "))"
             case .loadIncremental(let spec): what = "incremental \(spec.strategy.rawValue)" + (spec.uniqueKey.isEmpty ? "" : " on \(spec.uniqueKey.joined(separator: ", "))")
@@ -196,7 +199,11 @@ public struct Planner: Sendable {
         let steps = project.order.compactMap { id -> PlanStep? in
             guard let node = project.nodes[id], node.kind == .test, let sql = node.compiledSQL else { return nil }
             let parents = project.graph.parents[id] ?? []
-            guard selected.contains(id) || parents.contains(where: { selected.contains($0) }) else { return nil }
+            let tested = node.config["tested_node"]?.asString.map(NodeID.init)
+            guard selected.contains(id) || parents.contains(where: { selected.contains($0) }) || tested.map(selected.contains) == true else { return nil }
+            if node.unitTest != nil {
+                return PlanStep(id: id, name: node.name, action: .unitTest, relation: Relation(database: "", schema: "", identifier: node.name), sql: sql, upstream: [])
+            }
             var spec = TestSpec(severity: node.config["severity"]?.asString ?? "error", warnIf: node.config["warn_if"]?.asString ?? "!=0",
                                 errorIf: node.config["error_if"]?.asString ?? "!=0", limit: node.config["limit"]?.asInt)
             if node.config["store_failures"]?.asBool ?? storeFailures {

@@ -12,7 +12,53 @@ struct PropertiesParser {
         var sources: [SourceTable] = []
         var snapshots: [YAMLSnapshot] = []
         var tests: [TestDeclaration] = []
+        var unitTests: [UnitTestDeclaration] = []
         var diagnostics: [Diagnostic] = []
+    }
+
+    /// `rows:` as a list of mappings, or CSV text with `format: csv`.
+    func unitRows(_ node: Node?, format: String?) throws -> UnitTestDeclaration.Rows {
+        guard let node else { return [] }
+        if format == "csv" {
+            let text = try reader.string(node, what: "rows")
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+            guard let header = lines.first?.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) else { return [] }
+            return lines.dropFirst().map { line in
+                let values = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                return header.enumerated().map { i, h in (h, i < values.count && !values[i].isEmpty ? values[i] : nil) }
+            }
+        }
+        return try reader.sequence(node, what: "rows").map { row in
+            try reader.mapping(row, what: "row").map { key, value, _ in
+                guard case .scalar(let s) = value else { throw Diagnostic(code: "S1013", "unit test values must be single values", at: reader.location(value)) }
+                return (key, s.style == .plain && YAMLReader.resolvePlain(s.string) == .null ? nil : s.string)
+            }
+        }
+    }
+
+    func unitTest(_ node: Node) throws -> UnitTestDeclaration {
+        var name: String?, model: String?, given: [(input: String, rows: UnitTestDeclaration.Rows)] = [], expect: UnitTestDeclaration.Rows = []
+        for (key, value, loc) in try reader.mapping(node, what: "unit test") {
+            switch key {
+            case "name": name = try reader.string(value, what: "name")
+            case "model": model = try reader.string(value, what: "model")
+            case "given":
+                for g in try reader.sequence(value, what: "given") {
+                    let entries = try reader.mapping(g, what: "given input")
+                    guard let input = entries.first(where: { $0.key == "input" }) else { throw Diagnostic(code: "S1013", "a given entry needs an input: ref('…') or source('…', '…')", at: reader.location(g)) }
+                    let format = try entries.first { $0.key == "format" }.map { try reader.string($0.node, what: "format") }
+                    given.append((try reader.string(input.node, what: "input"), try unitRows(entries.first { $0.key == "rows" }?.node, format: format)))
+                }
+            case "expect":
+                let entries = try reader.mapping(value, what: "expect")
+                let format = try entries.first { $0.key == "format" }.map { try reader.string($0.node, what: "format") }
+                expect = try unitRows(entries.first { $0.key == "rows" }?.node, format: format)
+            case "description", "config", "overrides", "versions": break
+            default: throw reader.unknownKey(key, at: loc, known: ["name", "model", "given", "expect", "description", "config", "overrides"], in: "unit test")
+            }
+        }
+        guard let name, let model else { throw Diagnostic(code: "S1013", "a unit test needs a name and a model", at: reader.location(node)) }
+        return UnitTestDeclaration(name: name, model: model, given: given, expect: expect, location: reader.location(node))
     }
 
     /// Keys of a test entry that are test configs rather than arguments (dbt accepts both at the top level).
@@ -80,6 +126,8 @@ struct PropertiesParser {
                     result.sources += try sources(item)
                     result.tests += try sourceTests(item)
                 }
+            case "unit_tests":
+                for item in try reader.sequence(node, what: "unit_tests") { result.unitTests.append(try unitTest(item)) }
             case "snapshots":
                 for item in try reader.sequence(node, what: "snapshots") {
                     if let s = try snapshot(item) { result.snapshots.append(s) }

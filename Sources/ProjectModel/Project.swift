@@ -24,6 +24,8 @@ public struct Project: Sendable {
     public var yamlSnapshots: [YAMLSnapshot] = []
     /// Generic tests from properties YAML, and singular tests (SQL files under the test paths).
     public var testDeclarations: [TestDeclaration] = []
+    /// dbt 1.8 unit tests (`unit_tests:` in properties YAML).
+    public var unitTests: [UnitTestDeclaration] = []
     public var singularTests: [TextFile] = []
     public var seeds: [SeedFile]
     public var sources: [SourceTable]
@@ -231,6 +233,26 @@ public struct TestDeclaration: Sendable {
         self.targetKind = targetKind
         self.targetName = targetName
         self.column = column
+        self.location = location
+    }
+}
+
+/// A unit test: the model's SQL run on given rows instead of its real inputs, compared with expected rows.
+public struct UnitTestDeclaration: Sendable {
+    /// Rows as column → value (nil for NULL); values keep their YAML text.
+    public typealias Rows = [[(String, String?)]]
+    public var name: String
+    public var model: String
+    /// `ref('x')` / `source('a', 'b')` as written, and its rows.
+    public var given: [(input: String, rows: Rows)]
+    public var expect: Rows
+    public var location: SourceLocation?
+
+    public init(name: String, model: String, given: [(input: String, rows: Rows)], expect: Rows, location: SourceLocation?) {
+        self.name = name
+        self.model = model
+        self.given = given
+        self.expect = expect
         self.location = location
     }
 }

@@ -872,3 +872,75 @@ struct SilentObserver: ExecutionObserver {
         #expect(status["relationships_other_x__id__ref__raw__"] == .pass)
     }
 }
+
+@Suite struct UnitTestTests {
+    static let files: [String: String] = [
+        "strata.yml": "name: p\n",
+        "models/customers.sql": "{{ config(materialized='table') }}select 1 as id, 'ada@example.com' as email",
+        "models/orders.sql": "{{ config(materialized='table') }}select 10 as order_id, 1 as customer_id, 2.50::numeric as amount",
+        "models/customer_totals.sql": """
+        select c.id, c.email like '%@%.%' as valid_email, coalesce(sum(o.amount), 0) as total
+        from {{ ref('customers') }} c
+        left join {{ ref('orders') }} o on o.customer_id = c.id
+        group by c.id, c.email
+        """,
+        "models/unit.yml": """
+        unit_tests:
+          - name: sums_orders_and_checks_emails
+            model: customer_totals
+            given:
+              - input: ref('customers')
+                rows:
+                  - {id: 1, email: a@b.com}
+                  - {id: 2, email: not-an-email}
+              - input: ref('orders')
+                format: csv
+                rows: |
+                  order_id,customer_id,amount
+                  1,1,2.5
+                  2,1,1.25
+            expect:
+              rows:
+                - {id: 1, valid_email: true, total: 3.75}
+                - {id: 2, valid_email: false, total: 0}
+          - name: a_wrong_expectation
+            model: customer_totals
+            given:
+              - input: ref('customers')
+                rows: [{id: 1, email: a@b.com}]
+              - input: ref('orders')
+                rows: []
+            expect:
+              rows:
+                - {id: 1, total: 5}
+        """,
+    ]
+
+    @Test func unitTestsRunTheModelOnGivenRows() throws {
+        let h = try Harness(Self.files)
+        defer { h.cleanup() }
+        try h.run()
+        let results = try h.run(select: ["test_type:unit"], tests: true)
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.id.rawValue, $0) })
+        #expect(results.count == 2)
+        #expect(byName["unit_test.p.customer_totals.sums_orders_and_checks_emails"]?.status == .pass)
+        let failed = try #require(byName["unit_test.p.customer_totals.a_wrong_expectation"])
+        #expect(failed.status == .fail)
+        #expect(failed.message == "expected but missing: (id=1, total=5); returned but not expected: (id=1, total=0)")
+        // the real tables were not touched
+        #expect(try h.query("select count(*) from analytics.customers") == [["1"]])
+    }
+
+    @Test func anInputTheModelReadsMustBeGiven() throws {
+        var files = Self.files
+        files["models/unit.yml"] = "unit_tests:\n  - name: u\n    model: customer_totals\n    given:\n      - input: ref('customers')\n        rows: []\n    expect: {rows: []}\n"
+        let h = try Harness(files)
+        defer { h.cleanup() }
+        do {
+            _ = try h.compile()
+            Issue.record("expected an error")
+        } catch let e as DiagnosticError {
+            #expect(e.diagnostics.first?.message.contains("ref('orders'), which is not among its given inputs") == true)
+        }
+    }
+}

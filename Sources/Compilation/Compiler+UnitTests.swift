@@ -1,0 +1,83 @@
+import Foundation
+import Basics
+import DependencyGraph
+import ProjectModel
+import Templating
+
+/// A unit test's inputs and expectations, carried by its test node to the executor.
+public struct UnitTestFixture: Sendable {
+    /// The CTE the model's SQL reads instead of the real input, the real input (for its column types), and the rows.
+    public var inputs: [(cte: String, relation: Relation, rows: UnitTestDeclaration.Rows)]
+    public var expect: UnitTestDeclaration.Rows
+}
+
+extension Compiler {
+    /// dbt 1.8 unit tests: the model renders with each given input replaced by a CTE of the given rows
+    /// (typed like the real input at run time); the result is compared with the expected rows.
+    func compileUnitTests(nodes: inout [NodeID: CompiledNode], graph: inout Graph, resolver: NameResolver, environment: Environment, bag: inout DiagnosticBag) {
+        let snapshot = nodes
+        for decl in project.unitTests {
+            let loc = decl.location ?? SourceLocation(file: project.projectFile, line: 1, column: 1)
+            bag.capture {
+                guard let file = project.models.first(where: { $0.name == decl.model }), let model = snapshot[.model(project.name, decl.model)] else {
+                    var msg = "unit test '\(decl.name)' is for model '\(decl.model)', which does not exist"
+                    if let s = Suggestion.closest(to: decl.model, in: project.models.map(\.name)) { msg += "; did you mean '\(s)'?" }
+                    throw Diagnostic(code: "C4003", msg, at: loc)
+                }
+                // resolve the given inputs to nodes and CTE names
+                var cteNames: [NodeID: String] = [:]
+                var inputs: [(cte: String, relation: Relation, rows: UnitTestDeclaration.Rows)] = []
+                for g in decl.given {
+                    let text = g.input.trimmingCharacters(in: .whitespaces)
+                    let recorder = RenderRecorder()
+                    let globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder)
+                    _ = try Renderer.evaluate(try Template(path: loc.file, text: "{{ \(text) }}"), environment: environment, globals: globals)
+                    let id: NodeID
+                    if let r = recorder.refs.first { id = try resolver.ref(r.name, at: loc) }
+                    else if let s = recorder.sources.first { id = try resolver.source(s.source, s.table, at: loc) }
+                    else { throw Diagnostic(code: "C4004", "unit test '\(decl.name)': input must be ref('…') or source('…', '…')", at: loc) }
+                    guard let relation = snapshot[id]?.relation else { throw Diagnostic(code: "C4004", "unit test '\(decl.name)': input \(text) has no relation", at: loc) }
+                    let cte = "__dbt__cte__" + (snapshot[id]!.name.replacingOccurrences(of: ".", with: "_"))
+                    cteNames[id] = cte
+                    inputs.append((cte, relation, g.rows))
+                }
+                // render the model with its inputs replaced
+                let ctes = cteNames
+                let template = try Template(path: file.path, text: file.rawSQL, stripFile: true)
+                let nodeConfig = model.config
+                var globals: [String: Value] = [:]
+                globals["ref"] = .function(Function("ref") { args, site in
+                    guard let name = args.positional.last?.asString else { throw site.error("ref() takes a model name", code: "C2003") }
+                    let id = try resolver.ref(name, at: site.location)
+                    guard let cte = ctes[id] else {
+                        throw site.error("unit test '\(decl.name)': the model reads ref('\(name)'), which is not among its given inputs", code: "C4005")
+                    }
+                    return .string(cte)
+                })
+                globals["source"] = .function(Function("source") { args, site in
+                    guard let s = args.argument(0, "source_name")?.asString, let t = args.argument(1, "table_name")?.asString else {
+                        throw site.error("source() takes a source name and a table name", code: "C2004")
+                    }
+                    let id = try resolver.source(s, t, at: site.location)
+                    guard let cte = ctes[id] else {
+                        throw site.error("unit test '\(decl.name)': the model reads source('\(s)', '\(t)'), which is not among its given inputs", code: "C4005")
+                    }
+                    return .string(cte)
+                })
+                globals["config"] = .function(Function("config", attributes: ["get": .function(Function("get") { args, _ in
+                    args.argument(0, "name")?.asString.flatMap { nodeConfig[$0] }.map(Value.init) ?? args.argument(1, "default") ?? .none
+                })]) { _, _ in .string("") })
+                globals["this"] = .object(relationObject(model))
+                globals["is_incremental"] = .function(Function("is_incremental") { _, _ in .bool(false) })
+                globals["execute"] = .bool(true)
+                globals["model"] = nodeValue(name: model.name, kind: .model, path: model.path, config: nodeConfig)
+                let sql = try Renderer.render(template, environment: environment, globals: globals).text
+                var node = testNode(name: "\(decl.model)_\(decl.name)", path: loc.file, sql: sql, config: ["test_type": .string("unit")], column: nil,
+                                    testName: "unit", tested: model.id)
+                node.id = NodeID("unit_test.\(project.name).\(decl.model).\(decl.name)")
+                node.unitTest = UnitTestFixture(inputs: inputs, expect: decl.expect)
+                add(node, deps: Array(ctes.keys), at: loc, nodes: &nodes, graph: &graph)
+            }
+        }
+    }
+}
