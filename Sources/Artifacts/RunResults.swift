@@ -7,7 +7,9 @@ import ProjectModel
 public enum RunResults {
     public static let schemaVersion = "https://strata.dev/schemas/run-results/v1.json"
 
-    public static func json(_ results: [StepResult], generatedAt: Date, invocationID: String, elapsed: Double, command: String) -> String {
+    /// `project` adds, for tests, the node and column they test and the compiled SQL's path.
+    public static func json(_ results: [StepResult], generatedAt: Date, invocationID: String, elapsed: Double, command: String,
+                            project: CompiledProject? = nil) -> String {
         var meta = Obj()
         meta.set("strata_schema_version", .string(schemaVersion))
         meta.set("dbt_schema_version", .string("https://schemas.getdbt.com/dbt/run-results/v6.json"))
@@ -31,6 +33,11 @@ public enum RunResults {
             o.set("message", .string(r.diagnostic.map(\.description) ?? r.message))
             o.set("relation_name", .string(r.relation.rendered()))
             o.set("failures", r.failures.map { .int($0) } ?? .null)
+            if let node = project?.nodes[r.id], node.kind == .test {
+                o.set("tested_node", .str(node.config["tested_node"]?.asString))
+                o.set("column_name", .str(node.columns.first?.name))
+                o.set("compiled_path", .str(node.compiledPath.map { "target/compiled/\($0)" }))
+            }
             return o.value
         }
         var root = Obj()

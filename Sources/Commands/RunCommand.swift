@@ -169,7 +169,7 @@ struct PlanRunner {
         }
         let elapsed = ContinuousClock.now - clock
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let json = RunResults.json(results, generatedAt: ws.startedAt, invocationID: ws.invocationID, elapsed: seconds, command: command)
+        let json = RunResults.json(results, generatedAt: ws.startedAt, invocationID: ws.invocationID, elapsed: seconds, command: command, project: compiled)
         try? Data(json.utf8).write(to: ws.targetDirectory.appendingPathComponent("run_results.json"))
         let count = { (s: StepResult.Status) in results.filter { $0.status == s }.count }
         let errors = results.filter { $0.status == .error }

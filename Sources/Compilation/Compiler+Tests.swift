@@ -68,7 +68,12 @@ extension Compiler {
                 do {
                     sql = try Renderer.render(t, environment: environment, globals: globals).text
                 } catch var d as Diagnostic {
-                    d.notes.insert(.init("while rendering test '\(decl.testName)' declared here", at: loc), at: 0)
+                    if d.location?.file == loc.file {
+                        // raised by the generated call itself (an argument the test does not take): point at the declaration
+                        d.location = loc
+                    } else {
+                        d.notes.insert(.init("while rendering test '\(decl.testName)' declared here", at: loc), at: 0)
+                    }
                     throw d
                 }
                 let base = config["alias"]?.asString
@@ -109,7 +114,17 @@ extension Compiler {
     /// dbt's names for accepted_values/relationships carry their arguments.
     static func argumentSuffix(_ decl: TestDeclaration) -> String {
         switch decl.testName {
-        case "accepted_values": return "__" + (decl.arguments.first { $0.key == "values" }?.value.stringList.joined(separator: "__") ?? "")
+        case "accepted_values":
+            let values = decl.arguments.first { $0.key == "values" }?.value.asList ?? []
+            return "__" + values.map { v -> String in
+                switch v {
+                case .string(let s): return s
+                case .int(let i): return String(i)
+                case .double(let d): return String(d)
+                case .bool(let b): return b ? "True" : "False"
+                default: return ""
+                }
+            }.joined(separator: "__")
         case "relationships":
             let field = decl.arguments.first { $0.key == "field" }?.value.asString ?? ""
             let to = decl.arguments.first { $0.key == "to" }?.value.asString ?? ""

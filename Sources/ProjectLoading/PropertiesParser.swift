@@ -131,6 +131,9 @@ struct PropertiesParser {
             case "snapshots":
                 for item in try reader.sequence(node, what: "snapshots") {
                     if let s = try snapshot(item) { result.snapshots.append(s) }
+                    if let nameNode = try reader.mapping(item, what: "snapshot").first(where: { $0.key == "name" })?.node {
+                        result.tests += try declaredTests(item, kind: .snapshot, target: try reader.string(nameNode, what: "snapshot name"))
+                    }
                 }
             default:
                 if !Self.topKeys.contains(key) {
