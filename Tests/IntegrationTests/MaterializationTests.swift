@@ -773,6 +773,29 @@ struct SilentObserver: ExecutionObserver {
         #expect(r["bad_unique"] == .pass) // NULLs are not duplicates, as in dbt (and NULLs pass accepted_values)
     }
 
+    @Test func whereLimitAndEnabled() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/t.sql": "{{ config(materialized='table') }}select * from (values (1, 'x'), (1, 'x'), (2, 'y'), (2, 'y'), (3, 'z')) as t(id, k)",
+            "models/s.yml": """
+            models:
+              - name: t
+                columns:
+                  - name: id
+                    tests:
+                      - unique: {config: {where: "k = 'z'"}, name: unique_where}
+                      - unique: {config: {limit: 1}, name: unique_limited}
+                      - unique: {config: {enabled: false}, name: unique_disabled}
+            """,
+        ])
+        defer { h.cleanup() }
+        try h.run()
+        let r = Dictionary(uniqueKeysWithValues: try h.run(tests: true).map { (String($0.id.rawValue.split(separator: ".").last!), $0) })
+        #expect(r["unique_where"]?.status == .pass)
+        #expect(r["unique_limited"]?.failures == 1)
+        #expect(r["unique_disabled"] == nil)
+    }
+
     @Test func strataBuiltins() throws {
         let h = try Harness([
             "strata.yml": "name: p\n",
