@@ -56,6 +56,8 @@ public struct CompiledNode: Sendable {
     public var loadsIncrementally = false
     /// For unit tests: the given and expected rows.
     public var unitTest: UnitTestFixture? = nil
+    /// Non-fatal problems found while compiling this node (configs Strata does not apply yet).
+    public var warnings: [Diagnostic] = []
 
     /// Maps a 1-based character position in `compiledSQL` back to the model file.
     public func location(forCompiledPosition position: Int) -> SourceLocation? {

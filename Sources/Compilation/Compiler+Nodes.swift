@@ -7,6 +7,27 @@ import Templating
 extension Compiler {
     static let materializations = ["view", "table", "ephemeral", "incremental"]
 
+    /// Configs dbt projects use that Strata does not apply yet: each gets a located warning, never silence.
+    static let unappliedConfigs: [String: String] = [
+        "pre_hook": "hooks", "post_hook": "hooks", "pre-hook": "hooks", "post-hook": "hooks",
+        "grants": "grants configs", "persist_docs": "persist_docs",
+    ]
+
+    func unappliedConfigWarnings(_ config: [String: ConfigValue], _ locations: [String: SourceLocation], node: String, path: String) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for key in config.keys.sorted() {
+            guard let what = Self.unappliedConfigs[key] else { continue }
+            if case .list(let l) = config[key]!, l.isEmpty { continue }
+            out.append(Diagnostic(.warning, code: "C3008", "'\(key)' on '\(node)' is not applied: \(what) are not supported yet",
+                                  at: locations[key] ?? SourceLocation(file: path, line: 1, column: 1)))
+        }
+        if config["contract"]?["enforced"]?.asBool == true {
+            out.append(Diagnostic(.warning, code: "C3008", "the contract on '\(node)' is not enforced: contracts are not supported yet",
+                                  at: locations["contract"] ?? SourceLocation(file: path, line: 1, column: 1)))
+        }
+        return out
+    }
+
     /// Merges configs in precedence order; `tags` accumulate as in dbt.
     func merge(_ layers: [[ConfigEntry]]) -> (values: [String: ConfigValue], locations: [String: SourceLocation]) {
         var values: [String: ConfigValue] = [:]
@@ -33,7 +54,8 @@ extension Compiler {
     /// Renders `{{ … }}` in YAML config values (dbt renders them with var, env_var, target and macros).
     func rendered(_ entries: [ConfigEntry], environment: Environment) throws -> [ConfigEntry] {
         try entries.map { e in
-            guard case .string(let text) = e.value, text.contains("{{") || text.contains("{%") else { return e }
+            // hooks are SQL rendered when they run (they use `this`), not when configs are read
+            guard !e.key.contains("hook"), case .string(let text) = e.value, text.contains("{{") || text.contains("{%") else { return e }
             do {
                 let t = try Template(path: e.location?.file ?? "config", text: text)
                 return ConfigEntry(e.key, try Renderer.evaluate(t, environment: environment).configValue, at: e.location)
@@ -84,11 +106,13 @@ extension Compiler {
             relation = Relation(database: config["database"]?.asString ?? options.target.database, schema: schema, identifier: alias)
         }
         let compiledPath = "\(project.name)/\(file.path)"
-        return CompiledNode(id: pm.id, kind: .model, name: file.name, path: file.path, config: values, materialization: mat,
+        var compiled = CompiledNode(id: pm.id, kind: .model, name: file.name, path: file.path, config: values, materialization: mat,
                             tags: values["tags"]?.stringList ?? [], relation: relation, dependsOn: [], rawSQL: file.rawSQL,
                             compiledSQL: nil, sourceMap: nil, description: file.properties?.description ?? "",
                             columns: file.properties?.columns ?? [], checksum: SHA256.hex(file.rawSQL.trimmingCharacters(in: .whitespacesAndNewlines)),
                             compiledPath: compiledPath, sourceName: nil)
+        compiled.warnings = unappliedConfigWarnings(values, locations, node: file.name, path: file.path)
+        return compiled
     }
 
     /// A snapshot: dbt's `target_schema` is used as written; otherwise `schema` goes through schema naming.

@@ -95,6 +95,7 @@ public struct Compiler: Sendable {
             }
             nodes[node.id] = node
             modelsByName[node.name] = node.id
+            bag.append(contentsOf: node.warnings)
         }
         var seedsByName: [String: NodeID] = [:]
         for seed in project.seeds {

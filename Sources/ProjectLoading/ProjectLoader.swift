@@ -62,6 +62,11 @@ public struct ProjectLoader: Sendable {
                     if case .dict(let entries) = reader.value(node) {
                         for e in entries { project.vars[e.key] = e.value }
                     }
+                case "on-run-start", "on-run-end":
+                    if case .list(let l) = reader.value(node), l.isEmpty { break }
+                    if case .null = reader.value(node) { break }
+                    // a thrown warning is recorded by the bag without failing the load
+                    throw Diagnostic(.warning, code: "S1014", "'\(key)' hooks are not supported yet and will not run", at: loc)
                 case "models": project.modelConfigs = try folderConfig(node, reader: reader)
                 case "seeds": project.seedConfigs = try folderConfig(node, reader: reader)
                 case "snapshots": project.snapshotConfigs = try folderConfig(node, reader: reader)
