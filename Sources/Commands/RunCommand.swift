@@ -157,11 +157,21 @@ struct PlanRunner {
         let plural = plan.steps.count == 1 ? noun : noun + "s"
         ws.console.print("Running \(plan.steps.count) \(plural) on \(connection.target.database)/\(connection.target.schema) with \(threads) thread\(threads == 1 ? "" : "s")")
         let executor = Executor(adapter: PostgresAdapter(conninfo: conninfo), project: compiled, projectRoot: ws.project.root, runStartedAt: ws.startedAt, fullRefresh: build.fullRefresh)
+        // Ctrl-C and SIGTERM cancel the statements in flight (they roll back) and stop the run; the summary still prints.
+        let cancellation = Cancellation()
+        let signalSources = [SIGINT, SIGTERM].map { signo -> DispatchSourceSignal in
+            signal(signo, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
+            source.setEventHandler { cancellation.cancel(signal: signo) }
+            source.resume()
+            return source
+        }
+        defer { signalSources.forEach { $0.cancel() } }
         let results: [StepResult]
         do {
             results = try executor.run(plan, options: ExecutionOptions(threads: threads, failFast: build.failFast, lockTimeout: build.lockTimeout,
                                                                        lockSchema: connection.target.schema),
-                                       observer: ProgressPrinter(sink: ws.console.sink))
+                                       observer: ProgressPrinter(sink: ws.console.sink), cancellation: cancellation)
         } catch let e as WarehouseError {
             throw ws.console.fail(Diagnostic(code: "S1302", "cannot \(command): \(e.description) (connection: \(connection.source.description))"))
         } catch {
@@ -188,6 +198,10 @@ struct PlanRunner {
             let notes: [Diagnostic.Note] = node?.unitTest != nil && !r.message.isEmpty ? [.init(r.message)] : []
             return Diagnostic(code: "T5001", "test '\(node?.name ?? r.id.rawValue)' failed: \(r.failures ?? 0) failing row\(r.failures == 1 ? "" : "s") (compiled SQL: \(path))",
                               at: node.flatMap { $0.path.isEmpty ? nil : SourceLocation(file: $0.path, line: 1, column: 1) }, notes: notes)
+        }
+        if let signo = cancellation.reason {
+            ws.console.report([Diagnostic(code: "R4010", "\(command) cancelled by \(signo == SIGINT ? "SIGINT" : "SIGTERM"): statements in flight were cancelled and rolled back; relations keep their previous state")])
+            Foundation.exit(128 + signo)
         }
         if !errors.isEmpty || !failures.isEmpty {
             ws.console.report(failures + errors.compactMap(\.diagnostic))

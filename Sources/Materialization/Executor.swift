@@ -70,7 +70,7 @@ public struct Executor: Sendable {
         self.fullRefresh = fullRefresh
     }
 
-    public func run(_ plan: Plan, options: ExecutionOptions, observer: any ExecutionObserver) throws -> [StepResult] {
+    public func run(_ plan: Plan, options: ExecutionOptions, observer: any ExecutionObserver, cancellation: Cancellation = Cancellation()) throws -> [StepResult] {
         guard !plan.steps.isEmpty else { return [] }
         let lockConnection = try adapter.connect()
         defer { lockConnection.close() }
@@ -86,11 +86,15 @@ public struct Executor: Sendable {
                 throw ExecutionError("models need the PostgreSQL extension '\(ext)', which could not be created: \(e.message)")
             }
         }
-        let scheduler = Scheduler(plan: plan, failFast: options.failFast)
+        let scheduler = Scheduler(plan: plan, failFast: options.failFast, cancellation: cancellation)
         let workers = max(1, min(options.threads, plan.steps.count))
         // Open every worker's connection up front, so a dead database fails before anything is built.
         var connections: [any WarehouseConnection] = []
-        for _ in 0..<workers { connections.append(try adapter.connect()) }
+        for _ in 0..<workers {
+            let c = try adapter.connect()
+            cancellation.register(c)
+            connections.append(c)
+        }
         let group = DispatchGroup()
         for conn in connections {
             let worker = Thread { [self] in
@@ -249,10 +253,12 @@ final class Scheduler: @unchecked Sendable {
     private var running = 0
     private var stopped = false
     private let failFast: Bool
+    private let cancellation: Cancellation
 
-    init(plan: Plan, failFast: Bool) {
+    init(plan: Plan, failFast: Bool, cancellation: Cancellation) {
         steps = plan.steps
         self.failFast = failFast
+        self.cancellation = cancellation
         indexOf = Dictionary(uniqueKeysWithValues: plan.steps.enumerated().map { ($1.id, $0) })
         remainingUpstream = plan.steps.map(\.upstream.count)
         downstream = Array(repeating: [], count: plan.steps.count)
@@ -267,6 +273,7 @@ final class Scheduler: @unchecked Sendable {
         cond.lock()
         defer { cond.unlock() }
         while true {
+            if cancellation.reason != nil, !stopped { stopped = true; skipUnstarted("cancelled") }
             if stopped && running == 0 { cond.broadcast(); return nil }
             if !stopped, let i = ready.popLast() {
                 running += 1
@@ -308,6 +315,7 @@ final class Scheduler: @unchecked Sendable {
                 stack += downstream[d]
             }
         }
+        if cancellation.reason != nil { stopped = true }
         if stopped {
             for d in ready where finished[d] == nil {
                 finished[d] = StepResult(id: steps[d].id, status: .skipped, message: "skipped: --fail-fast after an error", startedAt: nil,
@@ -325,6 +333,15 @@ final class Scheduler: @unchecked Sendable {
             }
         }
         return skipped
+    }
+
+    /// Marks every step that has not started as skipped (the caller holds the lock).
+    private func skipUnstarted(_ why: String) {
+        for d in 0..<steps.count where finished[d] == nil && numbers[d] == nil {
+            finished[d] = StepResult(id: steps[d].id, status: .skipped, message: "skipped: \(why)", startedAt: nil, completedAt: nil,
+                                     executionTime: 0, rowsAffected: nil, diagnostic: nil, relation: steps[d].relation)
+        }
+        ready.removeAll()
     }
 
     func results(in plan: Plan) -> [StepResult] {

@@ -62,6 +62,38 @@ import StrataTestSupport
         #expect(usage.status != 0)
     }
 
+    @Test func sigintCancelsTheStatementInFlightAndKeepsTheOldTable() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let p = try TempProject([
+            "strata.yml": "name: c\n",
+            // with wait=true, the build blocks on an advisory lock this test holds
+            "models/t.sql": "{{ config(materialized='table') }}select 1 as id{% if var('wait', false) %} from (select pg_advisory_lock(4242)) w{% endif %}",
+        ])
+        defer { p.remove() }
+        let url = ["--database-url", db.conninfo, "--project-dir", p.root]
+        #expect(try StrataBinary.run(["run"] + url).status == 0)
+        let holder = try db.connect()
+        defer { holder.close() }
+        try holder.execute("SELECT pg_advisory_lock(4242)")
+        let running = try StrataBinary.start(["run", "--vars", "{wait: true}"] + url)
+        // wait (bounded) until the build is blocked on the lock, then interrupt it
+        var waiting = false
+        for _ in 0..<500 where !waiting {
+            waiting = try holder.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").scalar == "1"
+            if !waiting { usleep(20_000) }
+        }
+        #expect(waiting)
+        running.signal(SIGINT)
+        let out = try running.wait()
+        #expect(out.status == 130, "\(out.all)")
+        #expect(out.stderr.contains("run cancelled by SIGINT"))
+        #expect(out.stdout.contains("Finished 1 model"))
+        #expect(try holder.execute("SELECT count(*) FROM public.t").scalar == "1")
+        #expect(try holder.execute("SELECT count(*) FROM pg_class WHERE relname LIKE '%strata_new%'").scalar == "0")
+        #expect(try holder.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").scalar == "0")
+    }
+
     @Test func deadDatabaseAndSecretsAreHandled() throws {
         let p = try TempProject(["strata.yml": "name: s\n", "models/m.sql": "select 1"])
         defer { p.remove() }

@@ -14,12 +14,34 @@ public enum StrataBinary {
 
     /// `workingDirectory` applies to the child only (the test process's directory is shared by parallel tests).
     public static func run(_ arguments: [String], environment extra: [String: String] = [:], workingDirectory: String? = nil) throws -> CommandOutput {
+        try start(arguments, environment: extra, workingDirectory: workingDirectory).wait()
+    }
+
+    /// A running `strata` process.
+    public struct Running {
+        public let pid: pid_t
+        let dir: String
+
+        public func signal(_ signo: Int32) { kill(pid, signo) }
+
+        public func wait() throws -> CommandOutput {
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            return CommandOutput(status: code,
+                                 stdout: (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "",
+                                 stderr: (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? "")
+        }
+    }
+
+    /// Starts `strata` without waiting for it.
+    public static func start(_ arguments: [String], environment extra: [String: String] = [:], workingDirectory: String? = nil) throws -> Running {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw NSError(domain: "strata-tests", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(path) is missing: run `swift build` before `swift test`"])
         }
         let dir = NSTemporaryDirectory() + "strata-out-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -37,11 +59,6 @@ public enum StrataBinary {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, command[0], &actions, nil, argv, envp)
         guard rc == 0 else { throw NSError(domain: "strata-tests", code: Int(rc)) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return CommandOutput(status: code,
-                             stdout: (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "",
-                             stderr: (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? "")
+        return Running(pid: pid, dir: dir)
     }
 }
