@@ -39,23 +39,10 @@ extension Compiler {
             }
             return relationObject(node)
         }
-        var globals: [String: Value] = [:]
-        globals["ref"] = .function(Function("ref") { args, site in
-            let names = args.positional.compactMap(\.asString)
-            guard names.count == args.positional.count, (1...2).contains(names.count) else {
-                throw site.error("ref() takes a model name, or a package and a model name", code: "C2003")
-            }
-            let id = try resolver.ref(names.last!, package: names.count == 2 ? names[0] : nil, at: site.location)
-            if !staticUpstream.contains(names.last!) {
-                recorder.refs.append((names.last!, site.offset))
-            }
+        var globals = refAndSource(resolver: resolver, ref: { id, name, site in
+            if !staticUpstream.contains(name) { recorder.refs.append((name, site.offset)) }
             return .object(related(id))
-        })
-        globals["source"] = .function(Function("source") { args, site in
-            guard let s = args.argument(0, "source_name")?.asString, let t = args.argument(1, "table_name")?.asString else {
-                throw site.error("source() takes a source name and a table name", code: "C2004")
-            }
-            let id = try resolver.source(s, t, at: site.location)
+        }, source: { id, s, t, site in
             recorder.sources.append((s, t, site.offset))
             return .object(relationObject(nodes[id]!))
         })

@@ -146,18 +146,10 @@ extension Compiler {
     }
 
     func testGlobals(nodes: [NodeID: CompiledNode], resolver: NameResolver, recorder: RenderRecorder) -> [String: Value] {
-        var g: [String: Value] = [:]
-        g["ref"] = .function(Function("ref") { args, site in
-            guard let name = args.positional.last?.asString else { throw site.error("ref() takes a model name", code: "C2003") }
-            let id = try resolver.ref(name, at: site.location)
+        var g = refAndSource(resolver: resolver, ref: { id, name, site in
             recorder.refs.append((name, site.offset))
             return .object(relationObject(nodes[id]!))
-        })
-        g["source"] = .function(Function("source") { args, site in
-            guard let s = args.argument(0, "source_name")?.asString, let t = args.argument(1, "table_name")?.asString else {
-                throw site.error("source() takes a source name and a table name", code: "C2004")
-            }
-            let id = try resolver.source(s, t, at: site.location)
+        }, source: { id, s, t, site in
             recorder.sources.append((s, t, site.offset))
             return .object(relationObject(nodes[id]!))
         })

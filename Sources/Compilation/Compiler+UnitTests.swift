@@ -45,22 +45,15 @@ extension Compiler {
                 let ctes = cteNames
                 let template = try Template(path: file.path, text: file.rawSQL, stripFile: true)
                 let nodeConfig = model.config
-                var globals: [String: Value] = [:]
-                globals["ref"] = .function(Function("ref") { args, site in
-                    guard let name = args.positional.last?.asString else { throw site.error("ref() takes a model name", code: "C2003") }
-                    let id = try resolver.ref(name, at: site.location)
+                let testName = decl.name
+                var globals = refAndSource(resolver: resolver, ref: { id, name, site in
                     guard let cte = ctes[id] else {
-                        throw site.error("unit test '\(decl.name)': the model reads ref('\(name)'), which is not among its given inputs", code: "C4005")
+                        throw site.error("unit test '\(testName)': the model reads ref('\(name)'), which is not among its given inputs", code: "C4005")
                     }
                     return .string(cte)
-                })
-                globals["source"] = .function(Function("source") { args, site in
-                    guard let s = args.argument(0, "source_name")?.asString, let t = args.argument(1, "table_name")?.asString else {
-                        throw site.error("source() takes a source name and a table name", code: "C2004")
-                    }
-                    let id = try resolver.source(s, t, at: site.location)
+                }, source: { id, s, t, site in
                     guard let cte = ctes[id] else {
-                        throw site.error("unit test '\(decl.name)': the model reads source('\(s)', '\(t)'), which is not among its given inputs", code: "C4005")
+                        throw site.error("unit test '\(testName)': the model reads source('\(s)', '\(t)'), which is not among its given inputs", code: "C4005")
                     }
                     return .string(cte)
                 })

@@ -139,8 +139,9 @@ public struct Compiler: Sendable {
         lap("graph")
 
         // 4. Render every model with real relations (in parallel).
-        let rendered = render(parsed.filter { nodes[$0.id] != nil }, nodes: nodes, resolver: resolver, environment: environment)
-        for (pm, result) in zip(parsed.filter { nodes[$0.id] != nil }, rendered) {
+        let enabled = parsed.filter { nodes[$0.id] != nil }
+        let rendered = render(enabled, nodes: nodes, resolver: resolver, environment: environment)
+        for (pm, result) in zip(enabled, rendered) {
             switch result {
             case .failure(let e):
                 if let d = e as? DiagnosticError { bag.append(contentsOf: d.diagnostics) }

@@ -132,7 +132,8 @@ public struct Planner: Sendable {
         let models = plan(project, selected: selected).steps
         let seeds = planSeeds(project, selected: selected).steps
         let snapshots = planSnapshots(project, selected: selected, dbtNames: dbtNames).steps
-        let tests = planTests(project, selected: selected).steps
+        let testPlan = planTests(project, selected: selected)
+        let tests = testPlan.steps
         let byID = Dictionary(uniqueKeysWithValues: (seeds + models + snapshots + tests).map { ($0.id, $0) })
         // tests of each node, by the node they read
         var testsOf: [NodeID: [NodeID]] = [:]
@@ -188,8 +189,7 @@ public struct Planner: Sendable {
                 ordered.append(s)
             }
         }
-        let auditSchemas = planTests(project, selected: selected).schemas
-        return Plan(steps: ordered, schemas: Array(Set((seeds + models + snapshots).map(\.relation.schema) + auditSchemas)).sorted(),
+        return Plan(steps: ordered, schemas: Array(Set((seeds + models + snapshots).map(\.relation.schema) + testPlan.schemas)).sorted(),
                     extensions: Set((models + snapshots).flatMap { project.nodes[$0.id]?.extensions ?? [] }).sorted())
     }
 

@@ -138,17 +138,11 @@ public struct ProjectLoader: Sendable {
             if let s = Suggestion.closest(to: name, in: modelLocations.keys) { msg += "; did you mean '\(s)'?" }
             bag.append(Diagnostic(.warning, code: "S1008", msg, at: p.location))
         }
-        // Singular tests: SQL files under the test paths (tests/generic holds generic test definitions)
-        for path in files(under: project.paths.tests, root: root, extensions: ["sql"]) where !path.contains("/generic/") {
-            if let t = bag.capture({ try readText(root + "/" + path, display: path) }) {
-                project.singularTests.append(TextFile(path: path, text: t))
-            }
-        }
-        // Generic test definitions under tests/generic are templates too
-        for path in files(under: project.paths.tests, root: root, extensions: ["sql"]) where path.contains("/generic/") {
-            if let t = bag.capture({ try readText(root + "/" + path, display: path) }) {
-                project.templateFiles.append(TextFile(path: path, text: t))
-            }
+        // Under the test paths: singular tests, and generic test definitions in tests/generic (templates)
+        for path in files(under: project.paths.tests, root: root, extensions: ["sql"]) {
+            guard let t = bag.capture({ try readText(root + "/" + path, display: path) }) else { continue }
+            if path.contains("/generic/") { project.templateFiles.append(TextFile(path: path, text: t)) }
+            else { project.singularTests.append(TextFile(path: path, text: t)) }
         }
         // Snapshots
         for path in files(under: project.paths.snapshots, root: root, extensions: ["sql"]) {
