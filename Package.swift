@@ -2,7 +2,7 @@
 import PackageDescription
 
 // One library target per pipeline stage; data flows top to bottom:
-//   ProjectLoading → Templating → Compilation (+ DependencyGraph) → Materialization → Warehouse adapter
+//   ProjectLoading → Templating → Compilation (+ DependencyGraph) → Contracts → Materialization → Warehouse adapter
 // Only PostgresAdapter imports CLibPQ.
 let package = Package(
     name: "Strata",
@@ -29,12 +29,13 @@ let package = Package(
         ),
         .target(name: "PostgresAdapter", dependencies: ["Basics", "Warehouse", "CLibPQ"]),
         .target(name: "Artifacts", dependencies: ["Basics", "ProjectModel", "Compilation", "Materialization"]),
-        .target(name: "Materialization", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Warehouse"]),
+        .target(name: "Contracts", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Warehouse"]),
+        .target(name: "Materialization", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "DependencyGraph", "Warehouse"]),
         .target(
             name: "Commands",
             dependencies: [
                 "Basics", "ProjectModel", "ProjectLoading", "Templating", "DependencyGraph", "Compilation",
-                "Warehouse", "PostgresAdapter", "Materialization", "Artifacts",
+                "Warehouse", "PostgresAdapter", "Contracts", "Materialization", "Artifacts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Basics
+import PostgresAdapter
 
 struct CompileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "compile", abstract: "Render models and write target/compiled and target/manifest.json.")
@@ -25,6 +26,14 @@ struct CompileCommand: ParsableCommand {
             let models = compiled.nodes.values.filter { $0.kind == .model && selected.contains($0.id) }.count
             let elapsed = ContinuousClock.now - clock
             ws.console.print("Compiled \(models) model\(models == 1 ? "" : "s") (\(compiled.nodes.count) nodes in the graph) in \(format(elapsed)) → \(ws.project.paths.target)/compiled, \(ws.project.paths.target)/manifest.json")
+            let contracted = selected.filter { compiled.nodes[$0]?.contract != nil }
+            if !contracted.isEmpty {
+                if let info = offline ? nil : conninfo, (try? PostgresConnection(conninfo: info))?.close() != nil {
+                    try ws.checkContracts(compiled, ids: selected, conninfo: info)
+                } else {
+                    ws.console.print("Contract check: skipped for \(contracted.count) contracted model\(contracted.count == 1 ? "" : "s") (offline: it needs a database to describe the queries; contract files were validated)")
+                }
+            }
         }
     }
 }

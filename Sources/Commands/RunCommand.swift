@@ -52,7 +52,7 @@ protocol PlanCommand: ParsableCommand {
     var build: BuildOptions { get }
     /// What one node is called in the summary ("model", "seed", …).
     static var noun: String { get }
-    static func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan
+    func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan
 }
 
 extension PlanCommand {
@@ -60,7 +60,7 @@ extension PlanCommand {
         try runReporting {
             let planner = build.planner
             try PlanRunner(global: global, selection: selection, build: build, command: Self.configuration.commandName ?? "run", noun: Self.noun) {
-                Self.plan(planner, $0, $1)
+                plan(planner, $0, $1)
             }.run()
         }
     }
@@ -72,7 +72,7 @@ struct RunCommand: PlanCommand {
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
     static let noun = "model"
-    static func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan { planner.plan(compiled, selected: selected) }
+    func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan { planner.plan(compiled, selected: selected) }
 }
 
 struct SeedCommand: PlanCommand {
@@ -81,16 +81,30 @@ struct SeedCommand: PlanCommand {
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
     static let noun = "seed"
-    static func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan { planner.planSeeds(compiled, selected: selected) }
+    func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan { planner.planSeeds(compiled, selected: selected) }
 }
 
 struct TestCommand: PlanCommand {
-    static let configuration = CommandConfiguration(commandName: "test", abstract: "Run the data tests of the selected nodes (generic tests from YAML, singular tests).")
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run the tests of the selected nodes: data tests, unit tests and contract checks.",
+        discussion: "`strata test contracts` runs only the contract checks: schema drift, constraints, quality rules and freshness of the live relations.")
+    @Argument(help: "`contracts`: run only the contract checks.")
+    var what: String?
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
     static let noun = "test"
-    static func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan { planner.planTests(compiled, selected: selected) }
+
+    func validate() throws {
+        if let what, what != "contracts" { throw ValidationError("unknown test kind '\(what)'; did you mean `strata test contracts`?") }
+    }
+
+    func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan {
+        var plan = planner.planTests(compiled, selected: selected)
+        if what == "contracts" { plan.steps = plan.steps.filter { compiled.nodes[$0.id]?.config["test_type"]?.asString == "contract" } }
+        return plan
+    }
 }
 
 struct BuildCommand: PlanCommand {
@@ -99,7 +113,7 @@ struct BuildCommand: PlanCommand {
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
     static let noun = "node"
-    static func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan {
+    func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan {
         planner.planBuild(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
     }
 }
@@ -111,13 +125,22 @@ struct SnapshotCommand: PlanCommand {
     @OptionGroup var build: BuildOptions
     static let noun = "snapshot"
     /// dbt projects keep dbt's dbt_-prefixed snapshot columns, so existing snapshot tables keep working.
-    static func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan {
+    func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan {
         planner.planSnapshots(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
     }
 }
 
-/// Load → resolve connection → compile → plan → execute → report, for any command that builds a plan.
+/// Load → resolve connection → compile → plan → check contracts → execute → report, for any command that builds a plan.
 struct PlanRunner {
+    /// Rows as an aligned text table (for samples of failing rows).
+    static func table(_ r: QueryResult) -> String {
+        let cells = [r.columns] + r.rows.map { $0.map { v in v.map { $0.count > 40 ? String($0.prefix(39)) + "…" : $0 } ?? "NULL" } }
+        let widths = r.columns.indices.map { i in cells.map { i < $0.count ? $0[i].count : 0 }.max() ?? 0 }
+        return cells.map { row in
+            "  " + row.enumerated().map { i, v in v.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: " | ")
+        }.joined(separator: "\n")
+    }
+
     let global: GlobalOptions
     let selection: SelectionOptions
     let build: BuildOptions
@@ -153,6 +176,14 @@ struct PlanRunner {
         }
         let (compiled, selected) = try ws.compile(connection: connection, selection: selection, fullRefresh: build.fullRefresh, conninfo: conninfo)
         let plan = makePlan(compiled, selected)
+        // contracts are checked before anything is built
+        let builds = Set(plan.steps.filter { step in
+            switch step.action {
+            case .buildView, .buildTable, .loadIncremental: return true
+            default: return false
+            }
+        }.map(\.id))
+        try ws.checkContracts(compiled, ids: builds, conninfo: conninfo)
         let threads = connection.target.threads
         let plural = plan.steps.count == 1 ? noun : noun + "s"
         ws.console.print("Running \(plan.steps.count) \(plural) on \(connection.target.database)/\(connection.target.schema) with \(threads) thread\(threads == 1 ? "" : "s")")
@@ -195,9 +226,13 @@ struct PlanRunner {
         let failures = failed.map { r -> Diagnostic in
             let node = compiled.nodes[r.id]
             let path = node?.compiledPath.map { "\(ws.project.paths.target)/compiled/\($0)" } ?? ""
-            let notes: [Diagnostic.Note] = node?.unitTest != nil && !r.message.isEmpty ? [.init(r.message)] : []
+            var notes: [Diagnostic.Note] = node?.unitTest != nil && !r.message.isEmpty ? [.init(r.message)] : []
+            if let sample = r.sample, !sample.rows.isEmpty { notes.append(.init("failing rows (up to 5):\n" + Self.table(sample))) }
+            let location = node?.contract?.location ?? node.flatMap { n in n.config["contract"] != nil
+                ? ws.project.contracts.first { $0.name == n.config["contract"]?.asString }?.location
+                : (n.path.isEmpty ? nil : SourceLocation(file: n.path, line: 1, column: 1)) }
             return Diagnostic(code: "T5001", "test '\(node?.name ?? r.id.rawValue)' failed: \(r.failures ?? 0) failing row\(r.failures == 1 ? "" : "s") (compiled SQL: \(path))",
-                              at: node.flatMap { $0.path.isEmpty ? nil : SourceLocation(file: $0.path, line: 1, column: 1) }, notes: notes)
+                              at: location ?? node.flatMap { $0.path.isEmpty ? nil : SourceLocation(file: $0.path, line: 1, column: 1) }, notes: notes)
         }
         if let signo = cancellation.reason {
             ws.console.report([Diagnostic(code: "R4010", "\(command) cancelled by \(signo == SIGINT ? "SIGINT" : "SIGTERM"): statements in flight were cancelled and rolled back; relations keep their previous state")])

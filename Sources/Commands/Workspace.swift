@@ -2,6 +2,7 @@ import Foundation
 import Basics
 import Artifacts
 import Compilation
+import Contracts
 import Materialization
 import DependencyGraph
 import PostgresAdapter
@@ -85,7 +86,8 @@ struct Workspace {
                                                 runStartedAt: startedAt, invocationID: invocationID, log: { sink.info($0) },
                                                 queryRunner: conninfo.map { SharedQueryConnection(conninfo: $0).run })
             let t0 = ContinuousClock.now
-            let compiled = try Compiler(project: project, options: compileOptions).compile()
+            var compiled = try Compiler(project: project, options: compileOptions).compile()
+            try ContractResolver(project: project).attach(to: &compiled)
             let t1 = ContinuousClock.now
             console.report(compiled.warnings.filter { $0.severity != .error })
             let selected = try compiled.graph.select(selection.select, exclude: selection.exclude, projectName: project.name)
@@ -100,6 +102,32 @@ struct Workspace {
         } catch {
             throw console.fail(error)
         }
+    }
+
+    /// Checks the contracted models among `ids` against their contracts on the database, without building anything.
+    /// Prints what it found; contract errors fail the command (exit 1) before anything is built.
+    func checkContracts(_ compiled: CompiledProject, ids: Set<NodeID>, conninfo: String) throws {
+        let count = ids.filter { compiled.nodes[$0]?.contract != nil }.count
+        guard count > 0 else { return }
+        let start = ContinuousClock.now
+        let outcome: StaticContractCheck.Outcome
+        do {
+            let conn = try PostgresConnection(conninfo: conninfo)
+            defer { conn.close() }
+            outcome = try StaticContractCheck(connection: conn).check(compiled, selected: ids)
+        } catch {
+            throw console.fail(error)
+        }
+        console.report(outcome.diagnostics)
+        let errors = outcome.diagnostics.filter { $0.severity == .error }.count
+        let elapsed = format(ContinuousClock.now - start)
+        if errors > 0 {
+            console.print("Contract check: \(errors) error\(errors == 1 ? "" : "s") in \(outcome.checked.count) contracted model\(outcome.checked.count == 1 ? "" : "s") (\(elapsed)); nothing was built")
+            throw ReportedFailure(status: .failures)
+        }
+        var line = "Contract check: \(outcome.checked.count) contracted model\(outcome.checked.count == 1 ? "" : "s") match their contracts (\(elapsed))"
+        if !outcome.skipped.isEmpty { line += "; \(outcome.skipped.count) checked when built" }
+        console.print(line)
     }
 
     func writeArtifacts(_ compiled: CompiledProject, selected: Set<NodeID>) throws {

@@ -58,6 +58,30 @@ public struct CompiledNode: Sendable {
     public var unitTest: UnitTestFixture? = nil
     /// Non-fatal problems found while compiling this node (configs Strata does not apply yet).
     public var warnings: [Diagnostic] = []
+    /// The data contract governing this model (attached by the Contracts stage).
+    public var contract: Contract? = nil
+
+    public init(id: NodeID, kind: NodeKind, name: String, path: String, config: [String: ConfigValue], materialization: Materialization, tags: [String],
+                relation: Relation?, dependsOn: [NodeID], rawSQL: String, compiledSQL: String?, sourceMap: SourceMap?, description: String,
+                columns: [ColumnProperties], checksum: String, compiledPath: String?, sourceName: String?) {
+        self.id = id
+        self.kind = kind
+        self.name = name
+        self.path = path
+        self.config = config
+        self.materialization = materialization
+        self.tags = tags
+        self.relation = relation
+        self.dependsOn = dependsOn
+        self.rawSQL = rawSQL
+        self.compiledSQL = compiledSQL
+        self.sourceMap = sourceMap
+        self.description = description
+        self.columns = columns
+        self.checksum = checksum
+        self.compiledPath = compiledPath
+        self.sourceName = sourceName
+    }
 
     /// Maps a 1-based character position in `compiledSQL` back to the model file.
     public func location(forCompiledPosition position: Int) -> SourceLocation? {

@@ -21,10 +21,6 @@ extension Compiler {
             out.append(Diagnostic(.warning, code: "C3008", "'\(key)' on '\(node)' is not applied: \(what) are not supported yet",
                                   at: locations[key] ?? SourceLocation(file: path, line: 1, column: 1)))
         }
-        if config["contract"]?["enforced"]?.asBool == true {
-            out.append(Diagnostic(.warning, code: "C3008", "the contract on '\(node)' is not enforced: contracts are not supported yet",
-                                  at: locations["contract"] ?? SourceLocation(file: path, line: 1, column: 1)))
-        }
         return out
     }
 

@@ -16,6 +16,8 @@ public struct StepResult: Sendable {
     }
     /// For tests: how many rows the test query returned.
     public var failures: Int? = nil
+    /// For failing or warning tests: up to five of the rows the test query returned.
+    public var sample: QueryResult? = nil
     public var id: NodeID
     public var status: Status
     public var message: String
@@ -153,10 +155,17 @@ public struct Executor: Sendable {
         do {
             switch step.action {
             case .buildView:
-                _ = try swap.build(.view, relation: step.relation, sql: step.sql)
+                let contracted = ContractedBuild(connection: conn, dialect: adapter.dialect, project: project)
+                _ = try swap.build(.view, relation: step.relation, sql: step.sql, verify: project.nodes[step.id]?.contract.map { contract in
+                    { name in try contracted.verifyView(name, contract: contract, step: step) }
+                })
                 result.message = "CREATE VIEW"
             case .buildTable:
-                result.rowsAffected = try swap.build(.table, relation: step.relation, sql: step.sql)
+                if let contract = project.nodes[step.id]?.contract {
+                    result.rowsAffected = try ContractedBuild(connection: conn, dialect: adapter.dialect, project: project).buildTable(step, contract: contract, swap: swap)
+                } else {
+                    result.rowsAffected = try swap.build(.table, relation: step.relation, sql: step.sql)
+                }
                 result.message = "SELECT \(result.rowsAffected ?? 0)"
             case .loadSeed:
                 let loader = SeedLoader(adapter: adapter, projectRoot: projectRoot)
@@ -172,8 +181,9 @@ public struct Executor: Sendable {
                 result.rowsAffected = rows
                 result.message = message
             case .test(let spec):
-                let (failures, status) = try spec.run(step.sql, on: conn)
+                let (failures, status, sample) = try spec.run(step.sql, on: conn)
                 result.failures = failures
+                result.sample = sample
                 result.status = status
                 result.message = status == .pass ? "PASS" : "\(status.rawValue.uppercased()) \(failures)"
             case .unitTest:
@@ -223,6 +233,10 @@ public struct Executor: Sendable {
             notes.append(.init("\(step.relation) was left as it was"))
             let state = e.sqlState.map { " [SQLSTATE \($0)]" } ?? ""
             return Diagnostic(code: "R4001", "model '\(step.name)' failed: \(e.message)\(state)", at: location, notes: notes)
+        case let v as ContractViolation:
+            let state = v.sqlState.map { " [SQLSTATE \($0)]" } ?? ""
+            return Diagnostic(code: "R4004", "model '\(step.name)' \(v.message)\(state)", at: fileStart,
+                              notes: [.init("the contract", at: v.location), .init("\(step.relation) was left as it was")])
         case let e as WarehouseError:
             return Diagnostic(code: "R4002", "model '\(step.name)' failed: \(e.description)", at: fileStart)
         case let e as ExecutionError:

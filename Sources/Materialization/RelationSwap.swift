@@ -24,23 +24,27 @@ struct RelationSwap {
     }
 
     /// Replaces `relation` with the result of `sql`. Returns the rows the build reported (tables).
-    func build(_ kind: Kind, relation: Relation, sql: String) throws -> Int? {
-        if kind == .view, try replaceViewInPlace(relation: relation, sql: sql) { return nil }
+    /// `verify` sees the new relation (by its schema-qualified name) before it replaces the old one; throwing keeps the old.
+    func build(_ kind: Kind, relation: Relation, sql: String, verify: ((String) throws -> Void)? = nil) throws -> Int? {
+        if kind == .view, try replaceViewInPlace(relation: relation, sql: sql, verify: verify) { return nil }
         return try build(kind, relation: relation) { staging in
             let prefix = kind == .table ? "CREATE TABLE \(staging) AS (\n" : "CREATE VIEW \(staging) AS (\n"
+            let rows: Int?
             do {
                 let created = try connection.execute(prefix + sql + "\n)")
-                return kind == .table ? created.affectedRows : nil
+                rows = kind == .table ? created.affectedRows : nil
             } catch let e as WarehouseError {
                 throw StatementFailure(error: e, bodyOffset: prefix.unicodeScalars.count)
             }
+            try verify?(staging)
+            return rows
         }
     }
 
     /// When the old relation is a view and the new one keeps its columns (PostgreSQL allows appending some), a plain
     /// CREATE OR REPLACE VIEW keeps every dependent by itself: no capture, no drop. Returns false when the shape
     /// changed (or there is no view), leaving the full swap to do the work.
-    private func replaceViewInPlace(relation: Relation, sql: String) throws -> Bool {
+    private func replaceViewInPlace(relation: Relation, sql: String, verify: ((String) throws -> Void)?) throws -> Bool {
         let kind = try query("SELECT c.relkind::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
                              [relation.schema, relation.identifier]).scalar
         guard kind == "v" else { return false }
@@ -49,7 +53,6 @@ struct RelationSwap {
             try run("SAVEPOINT strata_replace_view")
             do {
                 try connection.execute(prefix + sql + "\n)")
-                return true
             } catch let e as WarehouseError where ["42P16", "42804", "0A000"].contains(e.sqlState ?? "") {
                 // the columns changed shape: not the model's error, the full swap's job
                 try run("ROLLBACK TO SAVEPOINT strata_replace_view")
@@ -57,11 +60,14 @@ struct RelationSwap {
             } catch let e as WarehouseError {
                 throw StatementFailure(error: e, bodyOffset: prefix.unicodeScalars.count)
             }
+            try verify?(dialect.qualified(relation.schema, relation.identifier))
+            return true
         }
     }
 
     /// Replaces `relation` with what `create` builds under the staging name it is given (schema-qualified).
-    func build(_ kind: Kind, relation: Relation, create: (String) throws -> Int?) throws -> Int? {
+    /// `renames` are constraints (with their indexes) to rename once the new relation has its final name.
+    func build(_ kind: Kind, relation: Relation, renames: [(from: String, to: String)] = [], create: (String) throws -> Int?) throws -> Int? {
         let staging = Self.stagingName(relation.identifier)
         let stagingQualified = dialect.qualified(relation.schema, staging)
         return try connection.transaction {
@@ -70,6 +76,8 @@ struct RelationSwap {
             try run("DROP TABLE IF EXISTS \(stagingQualified) CASCADE")
             let rows = try create(stagingQualified)
             try swapIn(staging: staging, kind: kind, relation: relation)
+            let target = dialect.qualified(relation.schema, relation.identifier)
+            for r in renames { try run("ALTER TABLE \(target) RENAME CONSTRAINT \(dialect.quote(r.from)) TO \(dialect.quote(r.to))") }
             return rows
         }
     }
@@ -118,6 +126,14 @@ struct RelationSwap {
         // Fully qualified definitions: with only pg_catalog on the path, pg_get_viewdef qualifies every name.
         try run("SET LOCAL search_path = pg_catalog")
         let dependents = try captureDependents(of: oid)
+        // Foreign keys of other tables (contracts) that reference the old table: dropped here, added back against the
+        // new table below, which checks every referencing row again; a row that lost its parent fails the swap.
+        let foreignKeys = try query("""
+            SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), k.conname::text, pg_catalog.pg_get_constraintdef(k.oid)
+            FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE k.contype = 'f' AND k.confrelid = $1::oid AND k.conrelid <> $1::oid
+            """, [oid]).rows.map { (table: $0[0]!, name: $0[1]!, definition: $0[2]!) }
+        for fk in foreignKeys { try run("ALTER TABLE \(fk.table) DROP CONSTRAINT \(dialect.quote(fk.name))") }
         // one statement per kind drops every dependent (no CASCADE: anything else that depends fails the swap)
         for kind in ["v", "m"] {
             let names = dependents.filter { $0.kind == kind }.map { dialect.qualified($0.schema, $0.name) }
@@ -138,6 +154,7 @@ struct RelationSwap {
         for g in Self.grants(fromACL: old[2], on: target, dialect: dialect) { try run(g) }
         if let comment = old[3] { try run("COMMENT ON \(renameKeyword) \(target) IS \(dialect.literal(comment))") }
         try recreate(dependents)
+        for fk in foreignKeys { try run("ALTER TABLE \(fk.table) ADD CONSTRAINT \(dialect.quote(fk.name)) \(fk.definition)") }
     }
 
     private func captureDependents(of oid: String) throws -> [Dependent] {

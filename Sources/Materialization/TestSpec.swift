@@ -12,7 +12,8 @@ public struct TestSpec: Sendable, Equatable {
     public var storeFailuresIn: Relation? = nil
 
     /// dbt's get_test_sql: count the failing rows and compare them with the thresholds in the same query.
-    func run(_ sql: String, on connection: any WarehouseConnection) throws -> (Int, StepResult.Status) {
+    /// The failing-row count, the verdict, and (when rows fail) a sample of up to five of them.
+    func run(_ sql: String, on connection: any WarehouseConnection) throws -> (Int, StepResult.Status, QueryResult?) {
         let limit = self.limit.map { "\nlimit \($0)" } ?? ""
         let query = """
             select count(*) as failures, count(*) \(warnIf) as should_warn, count(*) \(errorIf) as should_error
@@ -34,8 +35,12 @@ public struct TestSpec: Sendable, Equatable {
             throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)
         }
         let failures = Int(row[0] ?? "0") ?? 0
-        if severity == "error", row[2] == "t" { return (failures, .fail) }
-        if row[1] == "t" { return (failures, .warn) }
-        return (failures, .pass)
+        var sample: QueryResult?
+        if failures > 0 {
+            sample = try? connection.execute("select * from (\n\(sql)\(limit)\n) dbt_internal_test limit 5")
+        }
+        if severity == "error", row[2] == "t" { return (failures, .fail, sample) }
+        if row[1] == "t" { return (failures, .warn, sample) }
+        return (failures, .pass, nil)
     }
 }

@@ -157,6 +157,20 @@ public struct ProjectLoader: Sendable {
                 project.seeds.append(SeedFile(name: name, path: path, pathInSeeds: String(path.dropFirst(folder.count + 1)), properties: seedProps[name]))
             }
         }
+        // Contracts
+        var contractFiles: [String: String] = [:]
+        for path in files(under: project.paths.contracts, root: root, extensions: ["yml", "yaml"]) {
+            guard let text = bag.capture({ try readText(root + "/" + path, display: path) }) else { continue }
+            let base = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            guard let contract = bag.capture({ try ContractParser(reader: YAMLReader(path: path)).parse(text, defaultName: base) }), let c = contract else { continue }
+            if let other = contractFiles[c.name] {
+                bag.append(Diagnostic(code: "K6009", "two contracts are named '\(c.name)'", at: c.location ?? SourceLocation(file: path, line: 1, column: 1),
+                                      notes: [.init("the other one", at: SourceLocation(file: other, line: 1, column: 1))]))
+                continue
+            }
+            contractFiles[c.name] = path
+            project.contracts.append(c)
+        }
         try bag.throwIfErrors()
         return (project, bag.diagnostics)
     }

@@ -154,12 +154,15 @@ struct PropertiesParser {
             case "config": p.config = reader.value(value).asDict ?? []
             case "columns":
                 for c in try reader.sequence(value, what: "columns") {
-                    var col = ColumnProperties(name: "")
+                    var col = ColumnProperties(name: "", location: reader.location(c))
                     for (ck, cv, cloc) in try reader.mapping(c, what: "column") {
                         switch ck {
                         case "name": col.name = try reader.string(cv, what: "column name")
                         case "description": col.description = try reader.string(cv, what: "description")
-                        case "data_type": col.dataType = try reader.string(cv, what: "data_type")
+                        case "data_type":
+                            col.dataType = try reader.string(cv, what: "data_type")
+                            col.dataTypeLocation = reader.location(cv)
+                        case "constraints": col.constraints = try dbtConstraints(cv, modelLevel: false)
                         default:
                             if !Self.columnKeys.contains(ck) { throw reader.unknownKey(ck, at: cloc, known: Self.columnKeys, in: "column") }
                         }
@@ -169,12 +172,62 @@ struct PropertiesParser {
                 }
             case "tags":
                 p.config.append(ConfigEntry("tags", reader.value(value), at: loc))
+            case "constraints":
+                p.constraints = try dbtConstraints(value, modelLevel: true)
             default:
                 if !Self.modelKeys.contains(key) { throw reader.unknownKey(key, at: loc, known: Self.modelKeys, in: what) }
             }
         }
         guard let name else { throw Diagnostic(code: "S1003", "a \(what) entry needs a name", at: reader.location(node)) }
         return (name, p)
+    }
+
+    static let dbtConstraintKeys = ["type", "expression", "name", "columns", "to", "to_columns", "warn_unenforced", "warn_unsupported"]
+
+    /// dbt's `constraints: [{type: not_null}, {type: foreign_key, to: ref('x'), to_columns: [id]}, {type: check, expression: …}]`.
+    func dbtConstraints(_ node: Node, modelLevel: Bool) throws -> [ColumnConstraint] {
+        try reader.sequence(node, what: "constraints").map { item in
+            let loc = reader.location(item)
+            var type: String?, expression: String?, columns: [String] = [], to: String?, toColumns: [String] = []
+            for (k, v, kl) in try reader.mapping(item, what: "constraint") {
+                switch k {
+                case "type": type = try reader.string(v, what: "type")
+                case "expression": expression = try reader.string(v, what: "expression")
+                case "columns": columns = try reader.stringList(v, what: "columns")
+                case "to": to = try reader.string(v, what: "to")
+                case "to_columns": toColumns = try reader.stringList(v, what: "to_columns")
+                case "name", "warn_unenforced", "warn_unsupported": break
+                default: throw reader.unknownKey(k, at: kl, known: Self.dbtConstraintKeys, in: "constraint")
+                }
+            }
+            guard let type else { throw Diagnostic(code: "K6004", "a constraint needs a type (not_null, unique, primary_key, foreign_key, check)", at: loc) }
+            guard let kind = ColumnConstraint.Kind(rawValue: type), kind != .acceptedValues else {
+                var msg = "unknown constraint type '\(type)'"
+                if let s = Suggestion.closest(to: type, in: ["not_null", "unique", "primary_key", "foreign_key", "check"]) { msg += "; did you mean '\(s)'?" }
+                throw Diagnostic(code: "K6004", msg, at: loc)
+            }
+            var c = ColumnConstraint(kind, expression: expression, columns: columns, at: loc)
+            if kind == .check, expression == nil { throw Diagnostic(code: "K6004", "a check constraint needs an expression", at: loc) }
+            if kind == .foreignKey {
+                // dbt 1.9: to: ref('m'), to_columns: [c]; older projects wrote expression: "schema.table (column)"
+                guard let to, let model = Self.refName(to), toColumns.count == 1 else {
+                    throw Diagnostic(code: "K6004", "a foreign_key constraint needs `to: ref('model')` and one `to_columns` entry (Strata does not read the older `expression:` form)", at: loc)
+                }
+                c.referencedModel = model
+                c.referencedColumn = toColumns[0]
+            }
+            if modelLevel, kind != .check, columns.isEmpty { throw Diagnostic(code: "K6004", "a model-level \(type) constraint needs `columns:`", at: loc) }
+            return c
+        }
+    }
+
+    /// `ref('name')` or `ref("name")` → name.
+    static func refName(_ text: String) -> String? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        guard t.hasPrefix("ref("), t.hasSuffix(")") else { return nil }
+        let inner = t.dropFirst(4).dropLast().trimmingCharacters(in: .whitespaces)
+        guard inner.count >= 2, let q = inner.first, q == "'" || q == "\"", inner.last == q else { return nil }
+        return String(inner.dropFirst().dropLast())
     }
 
     /// Tests on a model or seed entry and on its columns.

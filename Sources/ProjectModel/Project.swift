@@ -30,6 +30,8 @@ public struct Project: Sendable {
     public var seeds: [SeedFile]
     public var sources: [SourceTable]
     public var templateFiles: [TextFile]
+    /// Contracts from the contract paths (`contracts/*.yml`). dbt's model contracts are derived from model properties later.
+    public var contracts: [Contract] = []
 
     public init(name: String, kind: Kind, root: String, projectFile: String, profileName: String? = nil, paths: Paths = Paths(),
                 vars: [String: ConfigValue] = [:], modelConfigs: FolderConfig = FolderConfig(), seedConfigs: FolderConfig = FolderConfig(),
@@ -97,6 +99,8 @@ public struct ModelProperties: Sendable {
     public var description: String
     public var config: [ConfigEntry]
     public var columns: [ColumnProperties]
+    /// dbt model contracts: model-level `constraints:` (primary_key, unique, check, foreign_key over `columns:`).
+    public var constraints: [ColumnConstraint] = []
     public var location: SourceLocation?
 
     public init(description: String = "", config: [ConfigEntry] = [], columns: [ColumnProperties] = [], location: SourceLocation? = nil) {
@@ -107,14 +111,20 @@ public struct ModelProperties: Sendable {
     }
 }
 
-public struct ColumnProperties: Sendable, Codable, Hashable {
+public struct ColumnProperties: Sendable, Hashable {
     public var name: String
     public var description: String
     public var dataType: String?
-    public init(name: String, description: String = "", dataType: String? = nil) {
+    /// dbt model contracts: `constraints: [{type: not_null}, …]` on the column.
+    public var constraints: [ColumnConstraint] = []
+    public var location: SourceLocation?
+    public var dataTypeLocation: SourceLocation?
+    public init(name: String, description: String = "", dataType: String? = nil, constraints: [ColumnConstraint] = [], location: SourceLocation? = nil) {
         self.name = name
         self.description = description
         self.dataType = dataType
+        self.constraints = constraints
+        self.location = location
     }
 }
 

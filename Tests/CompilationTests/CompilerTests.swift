@@ -127,11 +127,10 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
     @Test func configsNotAppliedYetAreWarnedAboutNotIgnored() throws {
         let p = try compile([
             "strata.yml": "name: p\nmodels:\n  p:\n    +post-hook: \"grant select on {{ this }} to reporter\"\n",
-            "models/a.sql": "{{ config(materialized='table', contract={'enforced': true}) }}select 1 as id",
+            "models/a.sql": "{{ config(materialized='table') }}select 1 as id",
         ])
         let messages = p.warnings.filter { $0.code == "C3008" }.map(\.message)
         #expect(messages.contains("'post-hook' on 'a' is not applied: hooks are not supported yet"))
-        #expect(messages.contains("the contract on 'a' is not enforced: contracts are not supported yet"))
         #expect(p.warnings.allSatisfy { $0.severity == .warning })
         #expect(p.warnings.first { $0.message.contains("post-hook") }?.location?.file == "strata.yml")
     }
