@@ -28,7 +28,7 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .target(name: "PostgresAdapter", dependencies: ["Basics", "Warehouse", "CLibPQ"]),
-        .target(name: "Artifacts", dependencies: ["Basics", "ProjectModel", "Compilation", "Materialization"]),
+        .target(name: "Artifacts", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "Materialization"]),
         .target(name: "Contracts", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Warehouse"]),
         .target(name: "Materialization", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "DependencyGraph", "Warehouse"]),
         .target(

@@ -1,6 +1,7 @@
 import Foundation
 import Basics
 import Compilation
+import Contracts
 import ProjectModel
 
 /// `target/manifest.json`: every node with config, dependencies, paths and checksums.
@@ -32,6 +33,12 @@ public enum Manifest {
         root.set("macros", .dict([]))
         root.set("parent_map", parentMap.value)
         root.set("child_map", childMap.value)
+        // Strata's own: the contracts in force, for `strata contracts diff --state`
+        var contracts: [String: Contract] = [:]
+        for n in project.nodes.values { if let c = n.contract { contracts[c.name] = c } }
+        var contractsObj = Obj()
+        for name in contracts.keys.sorted() { contractsObj.set(name, ContractCodec.encode(contracts[name]!)) }
+        root.set("contracts", contractsObj.value)
         return JSONWriter.write(root.value)
     }
 
@@ -63,6 +70,8 @@ public enum Manifest {
                   : .dict([ConfigEntry("name", .string("sha256")), ConfigEntry("checksum", .string(n.checksum))]))
         }
         if n.kind == .model {
+            o.set("contract", .dict([ConfigEntry("enforced", .bool(n.contract != nil)), ConfigEntry("alias_types", .bool(true)),
+                                     ConfigEntry("checksum", .null), ConfigEntry("name", .str(n.contract?.name))]))
             o.set("language", .string("sql"))
             // as dbt stores it: the file without leading and trailing whitespace
             o.set("raw_code", .string(n.rawSQL.trimmingCharacters(in: .whitespacesAndNewlines)))

@@ -101,6 +101,10 @@ public struct ContractResolver: Sendable {
                     bag.append(Diagnostic(code: "K6014", "contract '\(contract.name)' governs '\(m.value)', an ephemeral model: it has no relation to hold a contract", at: m.location))
                     continue
                 }
+                if compiled.nodes[id]!.config["incremental_strategy"]?.asString == "microbatch" {
+                    bag.append(Diagnostic(code: "K6018", "contract '\(contract.name)' governs '\(m.value)', a microbatch model: contracts on microbatch models are not supported yet", at: m.location))
+                    continue
+                }
                 governedBy[id] = contract
             }
             validateColumns(contract, bag: &bag)

@@ -232,7 +232,7 @@ public struct ContractSQL: Sendable {
     }
 
     /// Rows of `relation` that violate one constraint (for `contracts diff`: would a new constraint hold on today's data?).
-    func violations(of constraint: String, in contract: Contract, relation: Relation, referenced: (String) -> Relation?) -> String? {
+    public func violations(of constraint: String, in contract: Contract, relation: Relation, referenced: (String) -> Relation?) -> String? {
         constraintChecks(contract, relation: relation, referenced: referenced).first { $0.description == constraint }?.violations
     }
 
