@@ -50,6 +50,7 @@ let package = Package(
         .testTarget(name: "DependencyGraphTests", dependencies: ["DependencyGraph", "ProjectModel", "Basics"]),
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Compilation", "ProjectLoading", "ProjectModel", "Warehouse", "StrataTestSupport"],
                     resources: [.copy("Golden")]),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Compilation", "ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"]),
         .testTarget(name: "MaterializationTests", dependencies: ["Materialization", "Compilation", "ProjectLoading", "ProjectModel", "StrataTestSupport"]),
         .testTarget(
             name: "CompilationTests",
@@ -58,7 +59,7 @@ let package = Package(
         ),
         .testTarget(name: "IntegrationTests", dependencies: [
             "PostgresAdapter", "Warehouse", "Materialization", "Compilation", "ProjectLoading", "Basics", "Artifacts",
-            "DependencyGraph", "ProjectModel", "StrataTestSupport",
+            "DependencyGraph", "ProjectModel", "Contracts", "StrataTestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

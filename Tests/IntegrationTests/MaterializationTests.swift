@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Basics
 import Compilation
+import Contracts
 import Materialization
 import PostgresAdapter
 import ProjectLoading
@@ -36,8 +37,10 @@ struct Harness {
         let catalog = try db.connect()
         defer { catalog.close() }
         let existing = try Catalog.existingTables(on: catalog, database: db.name)
-        return try Compiler(project: p, options: CompileOptions(target: TargetInfo(schema: "analytics", database: db.name), environment: [:],
-                                                                existingTables: existing, fullRefresh: fullRefresh, queryRunner: runner)).compile()
+        var compiled = try Compiler(project: p, options: CompileOptions(target: TargetInfo(schema: "analytics", database: db.name), environment: [:],
+                                                                        existingTables: existing, fullRefresh: fullRefresh, queryRunner: runner)).compile()
+        try ContractResolver(project: p).attach(to: &compiled)
+        return compiled
     }
 
     @discardableResult
