@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "TemplatingTests", dependencies: ["Templating", "Basics"]),
         .testTarget(name: "ProjectLoadingTests", dependencies: ["ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"]),
         .testTarget(name: "DependencyGraphTests", dependencies: ["DependencyGraph", "ProjectModel", "Basics"]),
-        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Compilation", "ProjectLoading", "ProjectModel", "Warehouse", "StrataTestSupport"],
+        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Compilation", "Contracts", "ProjectLoading", "ProjectModel", "Warehouse", "StrataTestSupport"],
                     resources: [.copy("Golden")]),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Compilation", "ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"]),
         .testTarget(name: "MaterializationTests", dependencies: ["Materialization", "Compilation", "ProjectLoading", "ProjectModel", "StrataTestSupport"]),

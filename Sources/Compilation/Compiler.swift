@@ -118,6 +118,13 @@ public struct Compiler: Sendable {
             graph.add(GraphNode(id: node.id, kind: node.kind, name: node.name, path: node.path, tags: node.tags, config: node.config))
         }
 
+        // A source that names a seed's table (a seed loaded into a raw schema and read through `source()`) waits for
+        // the seed, so a `build` on an empty database loads it first.
+        let seedRelations = Dictionary(seedsByName.values.compactMap { id in nodes[id]?.relation.map { ($0, id) } }, uniquingKeysWith: { a, _ in a })
+        for id in sourcesByKey.values {
+            if let r = nodes[id]?.relation, let seed = seedRelations[r] { graph.add(Edge(from: seed, to: id, location: nil)) }
+        }
+
         // 3. Static edges.
         let resolver = NameResolver(models: modelsByName, seeds: seedsByName, sources: sourcesByKey, disabled: disabled, projectName: project.name)
         for pm in parsed where nodes[pm.id] != nil {

@@ -106,7 +106,7 @@ public struct Planner: Sendable {
             while let p = stack.popLast() {
                 guard seen.insert(p).inserted else { continue }
                 if inPlan.contains(p) { upstream.insert(p) }
-                else if project.nodes[p]?.materialization == .ephemeral { stack += project.graph.parents[p] ?? [] }
+                else if project.nodes[p]?.materialization == .ephemeral || project.nodes[p]?.kind == .source { stack += project.graph.parents[p] ?? [] }
             }
             steps.append(PlanStep(id: id, name: node.name, action: action, relation: relation, sql: sql, upstream: upstream.sorted()))
             inPlan.insert(id)
@@ -162,7 +162,7 @@ public struct Planner: Sendable {
                             upstream.insert(t)
                         }
                     }
-                } else if project.nodes[p]?.materialization == .ephemeral {
+                } else if project.nodes[p]?.materialization == .ephemeral || project.nodes[p]?.kind == .source {
                     stack += project.graph.parents[p] ?? []
                 }
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Compilation
+import Contracts
 import ProjectLoading
 import ProjectModel
 import StrataTestSupport
@@ -10,7 +11,8 @@ import Warehouse
 @Suite struct ManifestTests {
     @Test func manifestOfTheExampleProjectMatchesItsGoldenFile() throws {
         let project = try ProjectLoader().load(directory: repositoryRoot)
-        let compiled = try Compiler(project: project, options: CompileOptions(target: TargetInfo(schema: "public", database: "strata"), environment: [:])).compile()
+        var compiled = try Compiler(project: project, options: CompileOptions(target: TargetInfo(schema: "public", database: "strata"), environment: [:])).compile()
+        try ContractResolver(project: project).attach(to: &compiled)
         let json = Manifest.json(compiled, generatedAt: Date(timeIntervalSince1970: 1_790_000_000), invocationID: "00000000-test")
         let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/manifest.json")
         if ProcessInfo.processInfo.environment["STRATA_RECORD_GOLDEN"] == "1" {
@@ -26,6 +28,9 @@ import Warehouse
         let customers = nodes?["model.shop.customers"] as? [String: Any]
         let dependsOn = (customers?["depends_on"] as? [String: Any])?["nodes"] as? [String]
         #expect(dependsOn == ["model.shop.orders", "model.shop.stg_customers"])
+        #expect((customers?["contract"] as? [String: Any])?["enforced"] as? Bool == true)
+        let contracts = parsed?["contracts"] as? [String: Any]
+        #expect(contracts?.keys.sorted() == ["customers", "orders"])
     }
 
     @Test func jsonWriterEscapesEverythingItMust() {

@@ -21,8 +21,10 @@ import StrataTestSupport
         #expect(compile.status == 0, "\(compile.all)")
         #expect(FileManager.default.fileExists(atPath: p.root + "/target/manifest.json"))
         #expect(FileManager.default.fileExists(atPath: p.root + "/target/compiled/shop/models/marts/orders.sql"))
+        #expect(compile.stdout.contains("Contract check: 2 contracted models match their contracts"))
         let run = try StrataBinary.run(["run", "--project-dir", p.root])
         #expect(run.status == 0, "\(run.all)")
+        #expect(run.stdout.contains("Contract check: 2 contracted models match their contracts"))
         #expect(run.stdout.contains("of 5 OK created table public.customers"))
         #expect(run.stdout.contains("Finished 5 models"))
         let results = try p.read("target/run_results.json")
@@ -33,6 +35,48 @@ import StrataTestSupport
         let ls = try StrataBinary.run(["ls", "--project-dir", p.root, "--select", "+customers", "--resource-type", "model"])
         #expect(ls.stdout.split(separator: "\n") == ["shop.staging.stg_customers", "shop.staging.stg_orders", "shop.staging.stg_payments",
                                                      "shop.intermediate.int_order_payments", "shop.marts.orders", "shop.marts.customers"])
+    }
+
+    @Test func contractsFromTheCommandLine() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let p = try TempProject.copying(repositoryRoot, only: Self.exampleItems)
+        defer { p.remove() }
+        let url = ["--project-dir", p.root, "--database-url", db.conninfo]
+        // on an empty database: the staging view that reads a seed through source() waits for the seed
+        let build = try StrataBinary.run(["build"] + url)
+        #expect(build.status == 0, "\(build.all)")
+        #expect(build.stdout.contains("PASS contract_orders_payments_add_up"))
+        #expect(build.stdout.contains("2 checked when built"))
+        try FileManager.default.copyItem(atPath: p.root + "/target", toPath: p.root + "/previous")
+        // `test contracts` runs only the contract checks
+        let checks = try StrataBinary.run(["test", "contracts"] + url)
+        #expect(checks.status == 0, "\(checks.all)")
+        #expect(checks.stdout.contains("Finished 7 tests"))
+        #expect(!checks.stdout.contains("not_null"))
+        // a contract the model no longer keeps: located errors, exit 1, and nothing is built
+        let contract = try p.read("contracts/orders.yml")
+        try p.write("contracts/orders.yml", contract.replacingOccurrences(of: "  - name: amount\n    data_type: numeric(12,2)", with: "  - name: amount\n    data_type: integer"))
+        let run = try StrataBinary.run(["run"] + url)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("contracts/orders.yml:31:5: error[K6022]: model 'orders' breaks contract 'orders': column 'amount' is numeric in the model's query, but the contract declares integer"))
+        #expect(run.stdout.contains("nothing was built"))
+        #expect(!run.stdout.contains("Running"))
+        // the same change as seen by `contracts diff`: a narrowed type is breaking without a major version bump
+        let diff = try StrataBinary.run(["contracts", "diff", "--state", p.root + "/previous", "--fail-on", "breaking"] + url)
+        #expect(diff.status == 1, "\(diff.all)")
+        #expect(diff.stderr.contains("error[K6030]: breaking: orders: column 'amount' type changed from numeric(12,2) to integer"))
+        try p.write("contracts/orders.yml", contract.replacingOccurrences(of: "version: 1.0.0", with: "version: 2.0.0")
+            .replacingOccurrences(of: "  - name: amount\n    data_type: numeric(12,2)", with: "  - name: amount\n    data_type: integer"))
+        let bumped = try StrataBinary.run(["contracts", "diff", "--state", p.root + "/previous", "--fail-on", "breaking"] + url)
+        #expect(bumped.status == 0, "\(bumped.all)")
+        #expect(bumped.stdout.contains("1 breaking (1 allowed by a version bump)"))
+        // a failing quality rule shows its rows
+        try p.write("contracts/orders.yml", contract.replacingOccurrences(of: "row_count: {min: 1}", with: "row_count: {min: 100}"))
+        let failing = try StrataBinary.run(["test", "contracts", "--select", "orders"] + url)
+        #expect(failing.status == 1)
+        #expect(failing.stderr.contains("contracts/orders.yml:2:1: error[T5001]: test 'contract_orders_has_orders' failed: 1 failing row"))
+        #expect(failing.stderr.contains("row_count"))
     }
 
     @Test func exitCodesAndLocatedMessages() throws {
