@@ -137,7 +137,8 @@ struct PlanRunner {
         let cells = [r.columns] + r.rows.map { $0.map { v in v.map { $0.count > 40 ? String($0.prefix(39)) + "…" : $0 } ?? "NULL" } }
         let widths = r.columns.indices.map { i in cells.map { i < $0.count ? $0[i].count : 0 }.max() ?? 0 }
         return cells.map { row in
-            "  " + row.enumerated().map { i, v in v.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: " | ")
+            String(("  " + row.enumerated().map { i, v in v.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: " | "))
+                .reversed().drop { $0 == " " }.reversed())
         }.joined(separator: "\n")
     }
 

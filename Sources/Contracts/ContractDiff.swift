@@ -122,7 +122,7 @@ public struct ContractDiff {
         let count = violations?(contract, description)
         let kind: Kind, suffix: String
         switch count {
-        case .none: (kind, suffix) = (.unverified, " (not checked against today's data: no database)")
+        case .none: (kind, suffix) = (.unverified, " (not checked against today's data: no database, or the relation is not built yet)")
         case .some(0): (kind, suffix) = (.nonBreaking, " (today's data satisfies it)")
         case .some(let n): (kind, suffix) = (.breaking, " (today's data violates it: \(n) row\(n == 1 ? "" : "s"))")
         }

@@ -217,6 +217,9 @@ public struct Executor: Sendable {
     func diagnostic(for error: Error, step: PlanStep) -> Diagnostic {
         let node = project.nodes[step.id]
         let fileStart = node.map { SourceLocation(file: $0.path, line: 1, column: 1) }
+        // what failed: a model, seed, snapshot or test (tests build nothing, so nothing was "left as it was")
+        let what = "\(node?.kind.rawValue ?? "model") '\(step.name)'"
+        let kept: [Diagnostic.Note] = node?.kind == .test ? [] : [.init("\(step.relation) was left as it was")]
         switch error {
         case let d as Diagnostic:
             return d
@@ -230,19 +233,19 @@ public struct Executor: Sendable {
             var notes: [Diagnostic.Note] = []
             if let d = e.detail { notes.append(.init("detail: \(d)")) }
             if let h = e.hint { notes.append(.init("hint: \(h)")) }
-            notes.append(.init("\(step.relation) was left as it was"))
+            notes += kept
             let state = e.sqlState.map { " [SQLSTATE \($0)]" } ?? ""
-            return Diagnostic(code: "R4001", "model '\(step.name)' failed: \(e.message)\(state)", at: location, notes: notes)
+            return Diagnostic(code: "R4001", "\(what) failed: \(e.message)\(state)", at: location, notes: notes)
         case let v as ContractViolation:
             let state = v.sqlState.map { " [SQLSTATE \($0)]" } ?? ""
-            return Diagnostic(code: "R4004", "model '\(step.name)' \(v.message)\(state)", at: fileStart,
-                              notes: [.init("the contract", at: v.location), .init("\(step.relation) was left as it was")])
+            return Diagnostic(code: "R4004", "\(what) \(v.message)\(state)", at: fileStart,
+                              notes: [.init("the contract", at: v.location)] + kept)
         case let e as WarehouseError:
-            return Diagnostic(code: "R4002", "model '\(step.name)' failed: \(e.description)", at: fileStart)
+            return Diagnostic(code: "R4002", "\(what) failed: \(e.description)", at: fileStart)
         case let e as ExecutionError:
-            return Diagnostic(code: "R4003", "model '\(step.name)': \(e.description)", at: fileStart)
+            return Diagnostic(code: "R4003", "\(what): \(e.description)", at: fileStart)
         default:
-            return Diagnostic(code: "R4000", "model '\(step.name)' failed: \(error)", at: fileStart)
+            return Diagnostic(code: "R4000", "\(what) failed: \(error)", at: fileStart)
         }
     }
 }
