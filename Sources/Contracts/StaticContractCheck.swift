@@ -86,10 +86,10 @@ public struct StaticContractCheck: Sendable {
             var own = redirect
             own.removeValue(forKey: relation.rendered(dialect))   // `{{ this }}` in an incremental model reads the real table
             let rewritten = Self.redirect(sql, own)
-            let prefix = "CREATE VIEW \(dialect.qualified(shadow, relation.identifier)) AS (\n"
-            try connection.execute("SAVEPOINT strata_check")
+            // one round trip: savepoint, describe, release (an error stops the batch inside the savepoint)
+            let prefix = "SAVEPOINT strata_check;\nCREATE VIEW \(dialect.qualified(shadow, relation.identifier)) AS (\n"
             do {
-                try connection.execute(prefix + rewritten.text + "\n)")
+                try connection.execute(prefix + rewritten.text + "\n);\nRELEASE SAVEPOINT strata_check")
             } catch let e as WarehouseError {
                 try connection.execute("ROLLBACK TO SAVEPOINT strata_check")
                 broken.insert(id)
