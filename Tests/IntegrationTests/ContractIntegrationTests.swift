@@ -178,6 +178,18 @@ let contractedProject: [String: String] = [
         #expect(r.message.contains("events_pkey"))
         #expect(try h.query("select count(*) from analytics.events") == [["5"]])
         #expect(try h.query("select count(*) from pg_constraint where conrelid = 'analytics.events'::regclass and contype = 'p'") == [["1"]])
+        // a new column (contract and model together): on_schema_change adds it, the key stays
+        try h.project.write("strata.yml", "name: p\nvars: {n: 7, from: 5}\n")
+        try h.project.write("models/events.sql", """
+            {{ config(materialized='incremental', unique_key='id', incremental_strategy='append', on_schema_change='append_new_columns') }}
+            select g as id, 'e' || g as label from generate_series(1, {{ var('n', 3) }}) g
+            {% if is_incremental() %}where g > {{ var('from', 0) }}{% endif %}
+            """)
+        try h.project.write("contracts/events.yml", "models: [events]\ncolumns:\n  - {name: id, data_type: integer, primary_key: true}\n  - {name: label, data_type: text}\n")
+        #expect(try h.staticCheck().diagnostics.isEmpty)
+        #expect(try h.run().first?.status == .success)
+        #expect(try h.query("select count(*), count(label) from analytics.events") == [["7", "2"]])
+        #expect(try h.query("select count(*) from pg_constraint where conrelid = 'analytics.events'::regclass and contype = 'p'") == [["1"]])
     }
 
     @Test func contractChecksFindDriftConstraintsQualityAndFreshness() throws {
