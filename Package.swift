@@ -31,11 +31,12 @@ let package = Package(
         .target(name: "Artifacts", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "Materialization"]),
         .target(name: "Contracts", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Warehouse"]),
         .target(name: "Materialization", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "DependencyGraph", "Warehouse"]),
+        .target(name: "Docs", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Artifacts", "Warehouse"]),
         .target(
             name: "Commands",
             dependencies: [
                 "Basics", "ProjectModel", "ProjectLoading", "Templating", "DependencyGraph", "Compilation",
-                "Warehouse", "PostgresAdapter", "Contracts", "Materialization", "Artifacts",
+                "Warehouse", "PostgresAdapter", "Contracts", "Materialization", "Artifacts", "Docs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -49,6 +50,8 @@ let package = Package(
         .testTarget(name: "ProjectLoadingTests", dependencies: ["ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"]),
         .testTarget(name: "DependencyGraphTests", dependencies: ["DependencyGraph", "ProjectModel", "Basics"]),
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Compilation", "Contracts", "ProjectLoading", "ProjectModel", "Warehouse", "StrataTestSupport"],
+                    resources: [.copy("Golden")]),
+        .testTarget(name: "DocsTests", dependencies: ["Docs", "Contracts", "Compilation", "ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"],
                     resources: [.copy("Golden")]),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Compilation", "ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"]),
         .testTarget(name: "MaterializationTests", dependencies: ["Materialization", "Compilation", "ProjectLoading", "ProjectModel", "StrataTestSupport"]),

@@ -1,0 +1,129 @@
+import Foundation
+import Basics
+import Compilation
+import DependencyGraph
+import ProjectModel
+
+/// The documented graph: models, seeds, sources and snapshots (tests are attached to what they test), their
+/// edges, column-level lineage where the SQL could be read, and a layered layout. Built from the compiled project
+/// only (what the manifest holds), plus optional facts from the database and the last run.
+public struct LineageGraph: Sendable {
+    public struct Node: Sendable {
+        public var id: NodeID
+        public var node: CompiledNode
+        public var upstream: [Int] = []
+        public var downstream: [Int] = []
+        /// Output column → upstream (node index, column), for models whose SQL could be read.
+        public var columnLineage: [(column: String, origins: [(node: Int, column: String)])] = []
+        public var tests: [CompiledNode] = []
+        /// The node's columns as far as known: its SQL's output, a seed's header, the catalog, its YAML.
+        public var columnNames: [String] = []
+        public var layer = 0
+        public var row = 0
+    }
+
+    public var projectName: String
+    public var nodes: [Node]
+    /// Whether each node is in the selection.
+    public var visible: [Bool]
+    public var index: [NodeID: Int]
+
+    /// Facts about a relation read from the database.
+    public struct CatalogEntry: Sendable {
+        public var columns: [(name: String, type: String, comment: String?)]
+        public var rows: Double?
+        public var bytes: Int?
+        public var comment: String?
+        public var kind: String
+        public init(columns: [(name: String, type: String, comment: String?)], rows: Double?, bytes: Int?, comment: String?, kind: String) {
+            self.columns = columns
+            self.rows = rows
+            self.bytes = bytes
+            self.comment = comment
+            self.kind = kind
+        }
+    }
+
+    /// The last run's outcome of a node (`target/run_results.json`).
+    public struct LastRun: Sendable {
+        public var status: String
+        public var completedAt: String?
+        public var executionTime: Double
+        public var failures: Int?
+        public init(status: String, completedAt: String?, executionTime: Double, failures: Int?) {
+            self.status = status
+            self.completedAt = completedAt
+            self.executionTime = executionTime
+            self.failures = failures
+        }
+    }
+
+    /// `selected` restricts the graph (nil: everything); `catalog` supplies columns of relations for `select *`.
+    public init(_ compiled: CompiledProject, selected: Set<NodeID>? = nil, catalog: [Relation: CatalogEntry] = [:], seedColumns: [NodeID: [String]] = [:],
+                columns: Bool = true) {
+        projectName = compiled.projectName
+        // every node is analysed (lineage crosses the selection's edge); `visible` says what the formats print
+        let kept = compiled.order.filter { compiled.nodes[$0].map { $0.kind != .test } ?? false }
+        nodes = kept.map { Node(id: $0, node: compiled.nodes[$0]!) }
+        index = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($1, $0) })
+        visible = kept.map { selected?.contains($0) ?? true }
+        // edges through ephemeral models that are not shown stay edges of their own
+        for (i, n) in nodes.enumerated() {
+            let ups = (compiled.graph.parents[n.id] ?? []).compactMap { index[$0] }
+            nodes[i].upstream = Array(Set(ups)).sorted()
+            for u in nodes[i].upstream { nodes[u].downstream.append(i) }
+        }
+        for id in compiled.order {
+            guard let t = compiled.nodes[id], t.kind == .test else { continue }
+            let target = t.config["tested_node"]?.asString.map(NodeID.init) ?? compiled.graph.parents[id]?.first
+            if let target, let i = index[target] { nodes[i].tests.append(t) }
+        }
+        layout()
+        if columns { analyzeColumns(compiled, catalog: catalog, seedColumns: seedColumns) }
+    }
+
+    /// Layers by longest path from the roots; rows by the mean row of the parents (one sweep), so edges run mostly
+    /// left to right and straight.
+    mutating func layout() {
+        for i in nodes.indices {   // nodes are in topological order
+            nodes[i].layer = (nodes[i].upstream.map { nodes[$0].layer + 1 }.max()) ?? 0
+        }
+        var byLayer: [Int: [Int]] = [:]
+        for i in nodes.indices { byLayer[nodes[i].layer, default: []].append(i) }
+        for layer in byLayer.keys.sorted() {
+            let members = byLayer[layer]!
+            let keyed = members.map { i -> (Double, Int) in
+                let ups = nodes[i].upstream
+                let mean = ups.isEmpty ? Double(i) : Double(ups.map { nodes[$0].row }.reduce(0, +)) / Double(ups.count)
+                return (mean, i)
+            }.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+            for (row, (_, i)) in keyed.enumerated() { nodes[i].row = row }
+        }
+    }
+
+    mutating func analyzeColumns(_ compiled: CompiledProject, catalog: [Relation: CatalogEntry], seedColumns: [NodeID: [String]]) {
+        var byRelation: [String: NodeID] = [:]
+        for n in compiled.nodes.values where n.kind != .test {
+            if let r = n.relation { byRelation["\(r.schema).\(r.identifier)"] = n.id; byRelation[r.identifier] = byRelation[r.identifier] ?? n.id }
+        }
+        var known: [NodeID: [String]] = seedColumns
+        for (id, _) in index {
+            guard let n = compiled.nodes[id], let r = n.relation, let c = catalog[r] else { continue }
+            known[id] = c.columns.map(\.name)
+        }
+        for (i, n) in nodes.enumerated() {
+            defer { nodes[i].columnNames = known[n.id] ?? n.node.columns.map(\.name) }
+            if known[n.id] == nil, !n.node.columns.isEmpty, n.node.kind == .source { known[n.id] = n.node.columns.map(\.name) }
+            guard n.node.kind == .model || n.node.kind == .snapshot, let sql = n.node.compiledSQL else { continue }
+            let snapshotKnown = known
+            let reader = ColumnLineage(relation: { schema, name in byRelation[schema.map { "\($0).\(name)" } ?? name] ?? byRelation[name] },
+                                       columnsOf: { snapshotKnown[$0] })
+            let columns = reader.analyze(sql)
+            guard !columns.isEmpty else { continue }
+            known[n.id] = columns.map(\.name)
+            nodes[i].columnLineage = columns.map { c in
+                (c.name, c.origins.sorted().compactMap { o in index[o.node].map { ($0, o.column) } })
+            }
+        }
+    }
+}

@@ -1,0 +1,420 @@
+import Foundation
+import Artifacts
+import Basics
+import Compilation
+import ProjectModel
+
+/// The static documentation site: `index.html`, the app (`strata-docs.js`, `strata-docs.css`), the graph
+/// (`data.js`) and the SQL in chunks (`sql/chunk-N.js`, loaded when a node page opens). Everything is local and
+/// loads from `file://` (data files are scripts, not fetched), with no network, CDN or external font.
+public struct Site: Sendable {
+    public static let sqlChunkSize = 250
+
+    public let graph: LineageGraph
+    public let catalog: [Relation: LineageGraph.CatalogEntry]
+    public let lastRun: [NodeID: LineageGraph.LastRun]
+    public let generatedAt: String
+
+    public init(graph: LineageGraph, catalog: [Relation: LineageGraph.CatalogEntry] = [:], lastRun: [NodeID: LineageGraph.LastRun] = [:], generatedAt: String) {
+        self.graph = graph
+        self.catalog = catalog
+        self.lastRun = lastRun
+        self.generatedAt = generatedAt
+    }
+
+    /// Relative path → contents.
+    public func files() -> [(path: String, contents: String)] {
+        var out: [(String, String)] = [
+            ("index.html", Self.indexHTML(project: graph.projectName)),
+            ("strata-docs.css", Self.css),
+            ("strata-docs.js", Self.app),
+            ("data.js", "window.STRATA_DOCS = " + Self.scriptSafe(JSONWriter.write(data(), pretty: false)) + ";\n"),
+        ]
+        for (k, chunk) in graph.nodes.chunked(Self.sqlChunkSize).enumerated() {
+            let rows: [ConfigValue] = chunk.map { n in .list([.string(n.node.rawSQL), n.node.compiledSQL.map { .string($0) } ?? .null]) }
+            out.append(("sql/chunk-\(k).js", "strataSQL(\(k), " + Self.scriptSafe(JSONWriter.write(.list(rows), pretty: false)) + ");\n"))
+        }
+        return out
+    }
+
+    /// JSON that can sit inside a script: `</script` and friends cannot close it.
+    static func scriptSafe(_ json: String) -> String {
+        json.replacingOccurrences(of: "</", with: "<\\/").replacingOccurrences(of: "<!--", with: "<\\!--")
+            .replacingOccurrences(of: "\u{2028}", with: "\\u2028").replacingOccurrences(of: "\u{2029}", with: "\\u2029")
+    }
+
+    func data() -> ConfigValue {
+        let nodes: [ConfigValue] = graph.nodes.enumerated().map { i, n in node(i, n) }
+        return .dict([
+            ConfigEntry("project", .string(graph.projectName)), ConfigEntry("generated_at", .string(generatedAt)),
+            ConfigEntry("chunk", .int(Self.sqlChunkSize)), ConfigEntry("nodes", .list(nodes)),
+        ])
+    }
+
+    func node(_ i: Int, _ n: LineageGraph.Node) -> ConfigValue {
+        let c = n.node
+        var e: [ConfigEntry] = [
+            ConfigEntry("i", .string(n.id.rawValue)), ConfigEntry("n", .string(c.name)), ConfigEntry("k", .string(c.kind.rawValue)),
+            ConfigEntry("m", .string(c.materialization.rawValue)), ConfigEntry("p", .string(c.path)),
+            ConfigEntry("r", c.relation.map { .string($0.rendered()) } ?? .null), ConfigEntry("t", .list(c.tags.map { .string($0) })),
+            ConfigEntry("L", .int(n.layer)), ConfigEntry("R", .int(n.row)), ConfigEntry("u", .list(n.upstream.map { .int($0) })),
+        ]
+        if !c.description.isEmpty { e.append(ConfigEntry("d", .string(Markdown.html(c.description)))) }
+        let owner = c.contract?.owner ?? c.config["meta"]?["owner"]?.asString
+        if let owner { e.append(ConfigEntry("o", .string(owner))) }
+        if let ct = c.contract {
+            e.append(ConfigEntry("ct", .dict([ConfigEntry("name", .string(ct.name)), ConfigEntry("version", ct.version.map { .string($0) } ?? .null),
+                                              ConfigEntry("file", .string(ct.path)), ConfigEntry("status", ct.status.map { .string($0) } ?? .null),
+                                              ConfigEntry("d", .string(Markdown.html(ct.description)))])))
+        }
+        // columns: the catalog's order when there is one, then the contract's, the SQL's, the YAML's
+        var names: [String] = []
+        let cat = c.relation.flatMap { catalog[$0] }
+        func add(_ name: String) { if !names.contains(name) { names.append(name) } }
+        cat?.columns.forEach { add($0.name) }
+        c.contract?.columns.forEach { add($0.name) }
+        n.columnLineage.forEach { add($0.column) }
+        c.columns.forEach { add($0.name) }
+        let lineage = Dictionary(n.columnLineage.map { ($0.column, $0.origins) }, uniquingKeysWith: { a, _ in a })
+        let columns: [ConfigValue] = names.map { name in
+            var col = [ConfigEntry("n", .string(name))]
+            let yaml = c.columns.first { $0.name == name }
+            let contracted = c.contract?.column(name)
+            if let t = cat?.columns.first(where: { $0.name == name })?.type ?? contracted?.dataType ?? yaml?.dataType { col.append(ConfigEntry("t", .string(t))) }
+            let description = yaml?.description.isEmpty == false ? yaml!.description : (contracted?.description ?? cat?.columns.first { $0.name == name }?.comment ?? "")
+            if !description.isEmpty { col.append(ConfigEntry("d", .string(Markdown.html(description)))) }
+            if let k = contracted {
+                var parts = [k.dataType + (k.notNull ? " not null" : "")]
+                parts += k.constraints.filter { $0.kind != .notNull }.map { x in
+                    switch x.kind {
+                    case .foreignKey: return "→ \(x.referencedModel ?? "").\(x.referencedColumn ?? "")"
+                    case .check: return "check (\(x.expression ?? ""))"
+                    case .acceptedValues: return "in (\(x.values.joined(separator: ", ")))"
+                    default: return x.kind.rawValue
+                    }
+                }
+                col.append(ConfigEntry("k", .string(parts.joined(separator: ", "))))
+            }
+            let tests = n.tests.filter { $0.columns.first?.name == name }.map { ConfigValue.string($0.config["test_name"]?.asString ?? $0.name) }
+            if !tests.isEmpty { col.append(ConfigEntry("x", .list(tests))) }
+            if let origins = lineage[name], !origins.isEmpty {
+                col.append(ConfigEntry("l", .list(origins.map { .list([.int($0.node), .string($0.column)]) })))
+            }
+            return .dict(col)
+        }
+        if !columns.isEmpty { e.append(ConfigEntry("c", .list(columns))) }
+        if !n.tests.isEmpty {
+            e.append(ConfigEntry("ts", .list(n.tests.map { t in
+                let r = lastRun[t.id]
+                return .list([.string(t.name), .string(t.config["test_type"]?.asString ?? "generic"), r.map { .string($0.status) } ?? .null,
+                              r?.failures.map { .int($0) } ?? .null])
+            })))
+        }
+        if let r = lastRun[n.id] {
+            e.append(ConfigEntry("run", .list([.string(r.status), r.completedAt.map { .string($0) } ?? .null, .double((r.executionTime * 1000).rounded() / 1000)])))
+        }
+        if let cat {
+            e.append(ConfigEntry("cat", .list([cat.rows.map { .double($0) } ?? .null, cat.bytes.map { .int($0) } ?? .null, cat.comment.map { .string($0) } ?? .null])))
+        }
+        return .dict(e)
+    }
+
+    static func indexHTML(project: String) -> String {
+        let title = Markdown.escape(project)
+        return """
+            <!doctype html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(title) · Strata docs</title>
+            <link rel="stylesheet" href="strata-docs.css">
+            </head>
+            <body>
+            <header>
+              <strong class="brand">\(title)</strong>
+              <input id="search" type="search" placeholder="Search models, sources, seeds, columns…" autocomplete="off">
+              <input id="select" type="text" placeholder="Graph selection, e.g. +orders tag:marts" autocomplete="off">
+              <span id="count"></span>
+            </header>
+            <main>
+              <nav id="list"></nav>
+              <section id="graph-pane"><canvas id="graph"></canvas><div id="legend"></div></section>
+              <article id="page" hidden></article>
+            </main>
+            <noscript>This documentation needs JavaScript.</noscript>
+            <script src="data.js"></script>
+            <script src="strata-docs.js"></script>
+            </body>
+            </html>
+
+            """
+    }
+
+    static let css = """
+        * { box-sizing: border-box; }
+        body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #0f172a; background: #f8fafc; height: 100vh; display: flex; flex-direction: column; }
+        header { display: flex; gap: 8px; align-items: center; padding: 8px 12px; background: #0f172a; color: #f8fafc; }
+        header input { flex: 1; padding: 6px 8px; border-radius: 6px; border: 1px solid #334155; background: #1e293b; color: #f8fafc; }
+        .brand { margin-right: 8px; }
+        #count { color: #94a3b8; min-width: 9em; text-align: right; }
+        main { flex: 1; display: flex; min-height: 0; position: relative; }
+        nav { width: 300px; overflow: auto; border-right: 1px solid #e2e8f0; background: #fff; }
+        nav a { display: block; padding: 4px 10px; color: inherit; text-decoration: none; border-bottom: 1px solid #f1f5f9; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+        nav a:hover, nav a.active { background: #e0f2fe; }
+        nav .more { padding: 6px 10px; color: #64748b; }
+        .kind { display: inline-block; width: 4.8em; font-size: 11px; color: #475569; }
+        #graph-pane { flex: 1; position: relative; min-width: 0; }
+        canvas { width: 100%; height: 100%; display: block; cursor: grab; }
+        #legend { position: absolute; left: 8px; bottom: 8px; background: rgba(255,255,255,.9); padding: 4px 8px; border-radius: 6px; font-size: 12px; }
+        #legend span { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 10px; border-radius: 2px; vertical-align: middle; }
+        article { position: absolute; right: 0; top: 0; bottom: 0; width: min(720px, 60%); overflow: auto; background: #fff; border-left: 1px solid #cbd5e1; padding: 12px 20px 40px; box-shadow: -4px 0 16px rgba(15,23,42,.08); }
+        article h1 { font-size: 20px; margin: 4px 0 2px; }
+        article h2 { font-size: 15px; margin: 18px 0 6px; border-bottom: 1px solid #e2e8f0; }
+        article table { border-collapse: collapse; width: 100%; font-size: 13px; }
+        article td, article th { text-align: left; border-bottom: 1px solid #f1f5f9; padding: 3px 6px; vertical-align: top; }
+        article pre { background: #f1f5f9; padding: 8px; overflow: auto; font-size: 12px; }
+        .meta { color: #475569; }
+        .pill { display: inline-block; padding: 0 6px; border-radius: 9px; background: #e2e8f0; margin-right: 4px; font-size: 12px; }
+        .pass, .success { background: #dcfce7; } .fail, .error { background: #fee2e2; } .warn { background: #fef9c3; } .skipped { background: #e2e8f0; }
+        .close { float: right; cursor: pointer; border: none; background: none; font-size: 18px; }
+        a.node { color: #1d4ed8; cursor: pointer; }
+        """
+
+    static let app = #"""
+        "use strict";
+        (function () {
+          const t0 = performance.now();
+          const D = window.STRATA_DOCS, N = D.nodes;
+          const COLORS = { model: "#93c5fd", seed: "#86efac", source: "#fde047", snapshot: "#d8b4fe" };
+          const W = 240, H = 26, GX = 300, GY = 36;
+          const down = N.map(() => []);
+          N.forEach((n, i) => n.u.forEach(u => down[u].push(i)));
+          const byName = new Map();
+          N.forEach((n, i) => { if (!byName.has(n.n)) byName.set(n.n, i); });
+          const grid = new Map();
+          N.forEach((n, i) => grid.set(n.L + ":" + n.R, i));
+          const $ = id => document.getElementById(id);
+          const esc = s => String(s == null ? "" : s).replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+          const haystack = N.map(n => (n.n + " " + n.p + " " + n.t.join(" ") + " " + (n.c || []).map(c => c.n).join(" ")).toLowerCase());
+
+          // ---- selection syntax (the subset of dbt's that makes sense in a browser) ----
+          function walk(start, adj, depth) {
+            const out = new Set(); let frontier = [start], d = 0;
+            while (frontier.length && (depth == null || d < depth)) {
+              const next = [];
+              for (const x of frontier) for (const y of adj(x)) if (!out.has(y)) { out.add(y); next.push(y); }
+              frontier = next; d++;
+            }
+            return out;
+          }
+          function globRe(p) { return new RegExp("^" + p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$"); }
+          function atom(raw) {
+            let s = raw, at = false, up = null, dn = null, m;
+            if (s.startsWith("@")) { at = true; s = s.slice(1); }
+            if ((m = /^(\d*)\+/.exec(s))) { up = m[1] ? +m[1] : Infinity; s = s.slice(m[0].length); }
+            if ((m = /\+(\d*)$/.exec(s))) { dn = m[1] ? +m[1] : Infinity; s = s.slice(0, -m[0].length); }
+            let method = "name", value = s;
+            const c = s.indexOf(":");
+            if (c > 0) { method = s.slice(0, c); value = s.slice(c + 1); }
+            const re = globRe(value);
+            const base = [];
+            N.forEach((n, i) => {
+              let ok = false;
+              if (method === "name" || method === "fqn") ok = re.test(n.n) || n.p.split("/").slice(1, -1).includes(value);
+              else if (method === "tag") ok = n.t.some(t => re.test(t));
+              else if (method === "path") ok = n.p === value || n.p.startsWith(value.replace(/\/$/, "") + "/");
+              else if (method === "resource_type") ok = n.k === value;
+              else if (method === "config.materialized") ok = n.m === value;
+              else if (method === "source") ok = n.k === "source" && (re.test(n.n.split(".")[0]) || re.test(n.n));
+              if (ok) base.push(i);
+            });
+            const out = new Set(base);
+            for (const i of base) {
+              if (up != null) walk(i, x => N[x].u, up === Infinity ? null : up).forEach(x => out.add(x));
+              if (dn != null) walk(i, x => down[x], dn === Infinity ? null : dn).forEach(x => out.add(x));
+              if (at) { const d = walk(i, x => down[x], null); d.forEach(x => { out.add(x); walk(x, y => N[y].u, null).forEach(y => out.add(y)); }); walk(i, x => N[x].u, null).forEach(x => out.add(x)); }
+            }
+            return out;
+          }
+          function select(expr) {
+            const words = expr.trim().split(/\s+/).filter(Boolean);
+            if (!words.length) return null;
+            const out = new Set();
+            for (const w of words) {
+              let acc = null;
+              for (const a of w.split(",")) { const s = atom(a); acc = acc ? new Set([...acc].filter(x => s.has(x))) : s; }
+              acc.forEach(x => out.add(x));
+            }
+            return out;
+          }
+
+          // ---- graph ----
+          const canvas = $("graph"), ctx = canvas.getContext("2d");
+          let view = { x: 20, y: 20, k: 1 }, visible = null, focus = null, related = null;
+          function fit() {
+            const ids = visible ? [...visible] : N.map((_, i) => i);
+            if (!ids.length) return;
+            let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+            for (const i of ids) { const x = N[i].L * GX, y = N[i].R * GY; minX = Math.min(minX, x); minY = Math.min(minY, y); maxX = Math.max(maxX, x + W); maxY = Math.max(maxY, y + H); }
+            const w = canvas.clientWidth || 800, h = canvas.clientHeight || 600;
+            view.k = Math.min(2, Math.max(0.02, Math.min(w / (maxX - minX + 80), h / (maxY - minY + 80))));
+            view.x = 20 - minX * view.k; view.y = 20 - minY * view.k;
+          }
+          let pending = false;
+          function draw() { if (!pending) { pending = true; requestAnimationFrame(render); } }
+          function render() {
+            pending = false;
+            const dpr = window.devicePixelRatio || 1, w = canvas.clientWidth, h = canvas.clientHeight;
+            if (canvas.width !== w * dpr || canvas.height !== h * dpr) { canvas.width = w * dpr; canvas.height = h * dpr; }
+            ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+            ctx.clearRect(0, 0, w, h);
+            ctx.setTransform(dpr * view.k, 0, 0, dpr * view.k, dpr * view.x, dpr * view.y);
+            const x0 = -view.x / view.k, y0 = -view.y / view.k, x1 = x0 + w / view.k, y1 = y0 + h / view.k;
+            const shown = i => !visible || visible.has(i);
+            let drawn = 0;
+            ctx.lineWidth = 1 / view.k;
+            ctx.beginPath();
+            ctx.strokeStyle = related ? "rgba(148,163,184,.25)" : "rgba(100,116,139,.55)";
+            N.forEach((n, i) => {
+              if (!shown(i)) return;
+              for (const u of n.u) {
+                if (!shown(u)) continue;
+                const ax = N[u].L * GX + W, ay = N[u].R * GY + H / 2, bx = n.L * GX, by = n.R * GY + H / 2;
+                if (Math.max(ax, bx) < x0 || Math.min(ax, bx) > x1 || Math.max(ay, by) < y0 || Math.min(ay, by) > y1) continue;
+                if (related && related.has(i) && related.has(u)) continue;
+                ctx.moveTo(ax, ay); ctx.bezierCurveTo(ax + 40, ay, bx - 40, by, bx, by);
+              }
+            });
+            ctx.stroke();
+            if (related) {
+              ctx.beginPath(); ctx.strokeStyle = "#2563eb"; ctx.lineWidth = 2 / view.k;
+              N.forEach((n, i) => { if (!related.has(i)) return; for (const u of n.u) if (related.has(u) && shown(u)) {
+                const ax = N[u].L * GX + W, ay = N[u].R * GY + H / 2, bx = n.L * GX, by = n.R * GY + H / 2;
+                ctx.moveTo(ax, ay); ctx.bezierCurveTo(ax + 40, ay, bx - 40, by, bx, by); } });
+              ctx.stroke();
+            }
+            const labels = view.k > 0.35;
+            ctx.font = "12px system-ui, sans-serif"; ctx.textBaseline = "middle";
+            N.forEach((n, i) => {
+              if (!shown(i)) return;
+              const x = n.L * GX, y = n.R * GY;
+              if (x > x1 || x + W < x0 || y > y1 || y + H < y0) return;
+              drawn++;
+              ctx.globalAlpha = related && !related.has(i) ? 0.25 : 1;
+              ctx.fillStyle = COLORS[n.k] || "#e2e8f0";
+              ctx.fillRect(x, y, W, H);
+              if (i === focus) { ctx.strokeStyle = "#1d4ed8"; ctx.lineWidth = 3 / view.k; ctx.strokeRect(x, y, W, H); }
+              if (labels) { ctx.fillStyle = "#0f172a"; ctx.fillText(n.n.length > 34 ? n.n.slice(0, 33) + "…" : n.n, x + 6, y + H / 2, W - 10); }
+            });
+            ctx.globalAlpha = 1;
+            canvas.dataset.drawn = drawn;
+          }
+          function nodeAt(px, py) {
+            const x = (px - view.x) / view.k, y = (py - view.y) / view.k;
+            const L = Math.floor(x / GX), R = Math.floor(y / GY);
+            if (x - L * GX > W || y - R * GY > H) return null;
+            const i = grid.get(L + ":" + R);
+            return i != null && (!visible || visible.has(i)) ? i : null;
+          }
+          let drag = null, moved = false;
+          canvas.addEventListener("mousedown", e => { drag = { x: e.clientX, y: e.clientY, vx: view.x, vy: view.y }; moved = false; });
+          window.addEventListener("mousemove", e => { if (!drag) return; const dx = e.clientX - drag.x, dy = e.clientY - drag.y; if (Math.abs(dx) + Math.abs(dy) > 3) moved = true; view.x = drag.vx + dx; view.y = drag.vy + dy; draw(); });
+          window.addEventListener("mouseup", e => {
+            if (drag && !moved) { const r = canvas.getBoundingClientRect(); const i = nodeAt(e.clientX - r.left, e.clientY - r.top); if (i != null) location.hash = "#!/node/" + i; }
+            drag = null;
+          });
+          canvas.addEventListener("wheel", e => {
+            e.preventDefault();
+            const r = canvas.getBoundingClientRect(), px = e.clientX - r.left, py = e.clientY - r.top;
+            const k = Math.min(4, Math.max(0.01, view.k * Math.exp(-e.deltaY * 0.0015)));
+            view.x = px - (px - view.x) * k / view.k; view.y = py - (py - view.y) * k / view.k; view.k = k; draw();
+          }, { passive: false });
+          window.addEventListener("resize", draw);
+          function highlight(i) {
+            focus = i;
+            if (i == null) { related = null; return; }
+            related = new Set([i, ...walk(i, x => N[x].u, null), ...walk(i, x => down[x], null)]);
+          }
+          function centerOn(i) {
+            const w = canvas.clientWidth, h = canvas.clientHeight;
+            if (view.k < 0.5) view.k = 0.8;
+            view.x = w * 0.12 - N[i].L * GX * view.k; view.y = h / 2 - N[i].R * GY * view.k;
+          }
+
+          // ---- list and search ----
+          const LIMIT = 500;
+          function renderList() {
+            const q = $("search").value.trim().toLowerCase();
+            const hits = [];
+            for (let i = 0; i < N.length; i++) if (!q || haystack[i].includes(q)) { if (!visible || visible.has(i)) hits.push(i); }
+            const order = hits.sort((a, b) => (N[a].k === "model" ? 0 : 1) - (N[b].k === "model" ? 0 : 1) || N[a].n.localeCompare(N[b].n));
+            $("list").innerHTML = order.slice(0, LIMIT).map(i => `<a href="#!/node/${i}" data-node="${i}"${i === focus ? ' class="active"' : ""}><span class="kind">${esc(N[i].k)}</span>${esc(N[i].n)}</a>`).join("")
+              + (order.length > LIMIT ? `<div class="more">${order.length - LIMIT} more: refine the search</div>` : "");
+            $("list").dataset.matches = order.length;
+            $("count").textContent = `${order.length} of ${N.length} nodes`;
+          }
+
+          // ---- node pages ----
+          const sql = {};
+          window.strataSQL = (k, rows) => { sql[k] = rows; if (focus != null && Math.floor(focus / D.chunk) === k) showSQL(focus); };
+          function showSQL(i) {
+            const k = Math.floor(i / D.chunk), rows = sql[k];
+            const el = $("sql");
+            if (!el) return;
+            if (!rows) {
+              if (!document.getElementById("chunk-" + k)) { const s = document.createElement("script"); s.id = "chunk-" + k; s.src = "sql/chunk-" + k + ".js"; document.body.appendChild(s); }
+              el.textContent = "Loading…"; return;
+            }
+            const [raw, compiled] = rows[i % D.chunk];
+            el.innerHTML = (raw ? `<h2>Source</h2><pre>${esc(raw)}</pre>` : "") + (compiled ? `<h2>Compiled SQL</h2><pre>${esc(compiled)}</pre>` : "");
+          }
+          const link = i => `<a class="node" href="#!/node/${i}">${esc(N[i].n)}</a>`;
+          function showPage(i) {
+            const n = N[i], page = $("page");
+            const tests = n.ts || [];
+            const run = n.run ? `<span class="pill ${esc(n.run[0])}">last run: ${esc(n.run[0])}</span> ${esc(n.run[1] || "")} (${esc(n.run[2])} s)` : "not run yet";
+            const cols = (n.c || []).map(c => `<tr><td><code>${esc(c.n)}</code></td><td>${esc(c.t || "")}</td><td>${c.d || ""}</td><td>${esc(c.k || "")}</td><td>${(c.x || []).map(x => `<span class="pill">${esc(x)}</span>`).join("")}</td><td>${(c.l || []).map(([u, col]) => `${link(u)}.<code>${esc(col)}</code>`).join("<br>")}</td></tr>`).join("");
+            page.innerHTML = `<button class="close" title="Close">×</button>
+              <div class="meta">${esc(n.k)} · ${esc(n.m)}${n.o ? " · owner " + esc(n.o) : ""}</div>
+              <h1>${esc(n.n)}</h1>
+              <div class="meta"><code>${esc(n.r || "")}</code> · ${esc(n.p)} ${n.t.map(t => `<span class="pill">${esc(t)}</span>`).join("")}</div>
+              <p>${run}${n.cat ? ` · ${n.cat[0] != null ? Math.round(n.cat[0]) + " rows (estimate)" : ""}${n.cat[1] != null ? " · " + (n.cat[1] / 1024).toFixed(0) + " KiB" : ""}` : ""}</p>
+              ${n.d ? `<div class="description">${n.d}</div>` : ""}
+              ${n.ct ? `<h2>Contract</h2><p><strong>${esc(n.ct.name)}</strong> ${esc(n.ct.version || "")} ${esc(n.ct.status || "")} · <code>${esc(n.ct.file)}</code></p>${n.ct.d || ""}` : ""}
+              <h2>Columns</h2>${cols ? `<table><tr><th>name</th><th>type</th><th>description</th><th>contract</th><th>tests</th><th>from</th></tr>${cols}</table>` : "<p class=meta>No columns known.</p>"}
+              <h2>Tests</h2>${tests.length ? tests.map(([name, type, status, failures]) => `<div><span class="pill ${esc(status || "")}">${esc(status || "not run")}</span> ${esc(name)} <span class="meta">${esc(type)}${failures ? " · " + esc(failures) + " failing" : ""}</span></div>`).join("") : "<p class=meta>None.</p>"}
+              <h2>Upstream</h2><p>${n.u.map(link).join(", ") || "—"}</p>
+              <h2>Downstream</h2><p>${down[i].map(link).join(", ") || "—"}</p>
+              <div id="sql"></div>`;
+            page.hidden = false;
+            page.querySelector(".close").onclick = () => { location.hash = ""; };
+            showSQL(i);
+          }
+          function route() {
+            const h = decodeURIComponent(location.hash || "");
+            let m;
+            if ((m = /^#!\/node\/(\d+)$/.exec(h)) && N[+m[1]]) { const i = +m[1]; highlight(i); showPage(i); centerOn(i); renderList(); draw(); return; }
+            if ((m = /^#search=(.*)$/.exec(h))) { $("search").value = m[1]; }
+            if ((m = /^#select=(.*)$/.exec(h))) { $("select").value = m[1]; applySelect(); }
+            highlight(null); $("page").hidden = true; renderList(); draw();
+          }
+          function applySelect() {
+            try { visible = select($("select").value); $("select").style.borderColor = ""; } catch (e) { $("select").style.borderColor = "#ef4444"; }
+            fit(); renderList(); draw();
+          }
+          $("search").addEventListener("input", renderList);
+          $("select").addEventListener("change", applySelect);
+          $("select").addEventListener("keyup", e => { if (e.key === "Enter") applySelect(); });
+          window.addEventListener("hashchange", route);
+          $("legend").innerHTML = Object.entries(COLORS).map(([k, c]) => `<span style="background:${c}"></span>${k}`).join("");
+          fit();
+          route();
+          render();
+          document.body.dataset.nodes = N.length;
+          // time since navigation start: loading the data, building the list and drawing the graph
+          document.body.dataset.renderMs = Math.round(performance.now());
+          document.body.dataset.appMs = Math.round(performance.now() - t0);
+        })();
+        """#
+}
