@@ -62,7 +62,7 @@ let package = Package(
         ),
         .testTarget(name: "IntegrationTests", dependencies: [
             "PostgresAdapter", "Warehouse", "Materialization", "Compilation", "ProjectLoading", "Basics", "Artifacts",
-            "DependencyGraph", "ProjectModel", "Contracts", "StrataTestSupport",
+            "DependencyGraph", "ProjectModel", "Contracts", "Docs", "StrataTestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

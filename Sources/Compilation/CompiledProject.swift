@@ -106,6 +106,18 @@ public struct CompiledProject: Sendable {
     public var warnings: [Diagnostic]
     /// Seconds spent in each compilation phase, in order (for STRATA_TIMINGS and the benchmark).
     public var timings: [(phase: String, seconds: Double)] = []
+
+    public init(projectName: String, projectKind: Project.Kind = .strata, target: TargetInfo, nodes: [NodeID: CompiledNode], graph: Graph, order: [NodeID],
+                warnings: [Diagnostic] = [], timings: [(phase: String, seconds: Double)] = []) {
+        self.projectName = projectName
+        self.projectKind = projectKind
+        self.target = target
+        self.nodes = nodes
+        self.graph = graph
+        self.order = order
+        self.warnings = warnings
+        self.timings = timings
+    }
 }
 
 extension Duration {

@@ -153,7 +153,13 @@ public enum LineageFormats {
                                                                         ConfigEntry("_schemaURL", .string("https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet")),
                                                                         ConfigEntry("fields", .dict(fields))])))
             }
-            let inputs = n.upstream.compactMap { dataset(g.nodes[$0]) }
+            // inputs are relations: look through ephemeral models (CTEs) to what they read
+            var inputIDs: [Int] = [], stack = n.upstream, seen = Set<Int>()
+            while let u = stack.popLast() {
+                guard seen.insert(u).inserted else { continue }
+                if g.nodes[u].node.relation == nil { stack += g.nodes[u].upstream } else { inputIDs.append(u) }
+            }
+            let inputs = inputIDs.sorted().compactMap { dataset(g.nodes[$0]) }
             let output = dataset(n, facets: outputFacets)
             _ = relation
             let job = ConfigValue.dict([ConfigEntry("namespace", .string("strata://\(g.projectName)")), ConfigEntry("name", .string(o.id.rawValue)), ConfigEntry("facets", .dict([]))])

@@ -103,8 +103,14 @@ public struct LineageGraph: Sendable {
 
     mutating func analyzeColumns(_ compiled: CompiledProject, catalog: [Relation: CatalogEntry], seedColumns: [NodeID: [String]]) {
         var byRelation: [String: NodeID] = [:]
-        for n in compiled.nodes.values where n.kind != .test {
-            if let r = n.relation { byRelation["\(r.schema).\(r.identifier)"] = n.id; byRelation[r.identifier] = byRelation[r.identifier] ?? n.id }
+        // two nodes may name one relation (a source over a seed's table): the later kind wins, deterministically
+        let rank: [NodeKind: Int] = [.seed: 0, .source: 1, .snapshot: 2, .model: 3]
+        let named = compiled.nodes.values.filter { $0.kind != .test && $0.relation != nil }
+            .sorted { (rank[$0.kind] ?? 0, $0.id.rawValue) < (rank[$1.kind] ?? 0, $1.id.rawValue) }
+        for n in named {
+            let r = n.relation!
+            byRelation["\(r.schema).\(r.identifier)"] = n.id
+            byRelation[r.identifier] = n.id
         }
         var known: [NodeID: [String]] = seedColumns
         for (id, _) in index {

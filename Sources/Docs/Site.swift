@@ -258,7 +258,7 @@ public struct Site: Sendable {
             let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
             for (const i of ids) { const x = N[i].L * GX, y = N[i].R * GY; minX = Math.min(minX, x); minY = Math.min(minY, y); maxX = Math.max(maxX, x + W); maxY = Math.max(maxY, y + H); }
             const w = canvas.clientWidth || 800, h = canvas.clientHeight || 600;
-            view.k = Math.min(2, Math.max(0.02, Math.min(w / (maxX - minX + 80), h / (maxY - minY + 80))));
+            view.k = Math.min(2, Math.max(0.002, Math.min((w - 40) / (maxX - minX), (h - 40) / (maxY - minY))));
             view.x = 20 - minX * view.k; view.y = 20 - minY * view.k;
           }
           let pending = false;
@@ -309,6 +309,7 @@ public struct Site: Sendable {
             });
             ctx.globalAlpha = 1;
             canvas.dataset.drawn = drawn;
+            canvas.dataset.view = w + "x" + h + "@" + view.k.toFixed(4);
           }
           function nodeAt(px, py) {
             const x = (px - view.x) / view.k, y = (py - view.y) / view.k;
@@ -319,7 +320,7 @@ public struct Site: Sendable {
           }
           let drag = null, moved = false;
           canvas.addEventListener("mousedown", e => { drag = { x: e.clientX, y: e.clientY, vx: view.x, vy: view.y }; moved = false; });
-          window.addEventListener("mousemove", e => { if (!drag) return; const dx = e.clientX - drag.x, dy = e.clientY - drag.y; if (Math.abs(dx) + Math.abs(dy) > 3) moved = true; view.x = drag.vx + dx; view.y = drag.vy + dy; draw(); });
+          window.addEventListener("mousemove", e => { if (!drag) return; const dx = e.clientX - drag.x, dy = e.clientY - drag.y; if (Math.abs(dx) + Math.abs(dy) > 3) moved = true; view.x = drag.vx + dx; view.y = drag.vy + dy; userMoved = true; draw(); });
           window.addEventListener("mouseup", e => {
             if (drag && !moved) { const r = canvas.getBoundingClientRect(); const i = nodeAt(e.clientX - r.left, e.clientY - r.top); if (i != null) location.hash = "#!/node/" + i; }
             drag = null;
@@ -327,10 +328,12 @@ public struct Site: Sendable {
           canvas.addEventListener("wheel", e => {
             e.preventDefault();
             const r = canvas.getBoundingClientRect(), px = e.clientX - r.left, py = e.clientY - r.top;
-            const k = Math.min(4, Math.max(0.01, view.k * Math.exp(-e.deltaY * 0.0015)));
-            view.x = px - (px - view.x) * k / view.k; view.y = py - (py - view.y) * k / view.k; view.k = k; draw();
+            const k = Math.min(4, Math.max(0.002, view.k * Math.exp(-e.deltaY * 0.0015)));
+            view.x = px - (px - view.x) * k / view.k; view.y = py - (py - view.y) * k / view.k; view.k = k; userMoved = true; draw();
           }, { passive: false });
-          window.addEventListener("resize", draw);
+          // until the reader pans or zooms, the graph keeps fitting the window
+          let userMoved = false;
+          window.addEventListener("resize", () => { if (!userMoved && focus == null) fit(); draw(); });
           function highlight(i) {
             focus = i;
             if (i == null) { related = null; return; }
