@@ -22,15 +22,24 @@ struct DocsCommand: ParsableCommand {
                 let clock = ContinuousClock.now
                 let ws = try Workspace.load(global)
                 let (compiled, conninfo) = try ws.compileForReading(offline: noCatalog)
+                var mark = ContinuousClock.now
+                var phases: [String] = []
+                func lap(_ name: String) { let now = ContinuousClock.now; phases.append(String(format: "%@ %.3f", name, (now - mark).seconds)); mark = now }
                 let catalog = noCatalog ? [:] : ws.readCatalog(compiled, conninfo: conninfo)
+                lap("catalog")
                 let graph = LineageGraph(compiled, catalog: catalog, seedColumns: ws.seedHeaders(compiled))
+                lap("lineage")
                 let site = Site(graph: graph, catalog: catalog, lastRun: ws.lastRun(), generatedAt: ISO8601DateFormatter().string(from: ws.startedAt))
+                defer { if ws.environment["STRATA_TIMINGS"] != nil { ws.console.sink.error("timings (docs): " + phases.joined(separator: ", ")) } }
                 let dir = ws.targetDirectory.appendingPathComponent("docs")
                 try? FileManager.default.removeItem(at: dir.appendingPathComponent("sql"))
                 var bytes = 0
                 do {
                     try FileManager.default.createDirectory(at: dir.appendingPathComponent("sql"), withIntermediateDirectories: true)
-                    for f in site.files() {
+                    let files = site.files()
+                    lap("site")
+                    defer { lap("write") }
+                    for f in files {
                         bytes += f.contents.utf8.count
                         if let problem = FileWriter.write(f.contents, to: dir.appendingPathComponent(f.path).path) { throw Diagnostic(code: "S1201", "cannot write docs: \(problem)") }
                     }
@@ -111,7 +120,8 @@ extension Workspace {
             conninfo = nil
         }
         let selection = try SelectionOptions.parse([])
-        let (compiled, _) = try compile(connection: connection, selection: selection, conninfo: conninfo, offlineIfUnreachable: true)
+        // the site and the lineage come from the compiled project itself: target/compiled and the manifest are left as they are
+        let (compiled, _) = try compile(connection: connection, selection: selection, conninfo: conninfo, offlineIfUnreachable: true, writingArtifacts: false)
         return (compiled, conninfo)
     }
 

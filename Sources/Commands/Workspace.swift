@@ -66,7 +66,7 @@ struct Workspace {
     /// `conninfo` enables `run_query()` (a connection is opened on first use); nil compiles offline.
     /// With `offlineIfUnreachable`, a database that cannot be reached only makes the compile offline (with a note).
     func compile(connection: ResolvedConnection, selection: SelectionOptions, existingTables: Set<Relation>? = nil, fullRefresh: Bool = false,
-                 conninfo: String? = nil, offlineIfUnreachable: Bool = false) throws -> (CompiledProject, Set<NodeID>) {
+                 conninfo: String? = nil, offlineIfUnreachable: Bool = false, writingArtifacts: Bool = true) throws -> (CompiledProject, Set<NodeID>) {
         do {
             let sink = console.sink
             var existingTables = existingTables
@@ -91,7 +91,7 @@ struct Workspace {
             let t1 = ContinuousClock.now
             console.report(compiled.warnings.filter { $0.severity != .error })
             let selected = try compiled.graph.select(selection.select, exclude: selection.exclude, projectName: project.name)
-            try writeArtifacts(compiled, selected: selected)
+            if writingArtifacts { try writeArtifacts(compiled, selected: selected) }
             if environment["STRATA_TIMINGS"] != nil {
                 let phases = compiled.timings.map { "\($0.phase) \(String(format: "%.3f", $0.seconds))" }.joined(separator: ", ")
                 console.sink.error(String(format: "timings: load %.3f, compile %.3f (%@), write %.3f", loadTime.seconds, (t1 - t0).seconds, phases, (ContinuousClock.now - t1).seconds))

@@ -10,7 +10,7 @@ extension Compiler {
     /// Configs dbt projects use that Strata does not apply yet: each gets a located warning, never silence.
     static let unappliedConfigs: [String: String] = [
         "pre_hook": "hooks", "post_hook": "hooks", "pre-hook": "hooks", "post-hook": "hooks",
-        "grants": "grants configs", "persist_docs": "persist_docs",
+        "grants": "grants configs",
     ]
 
     func unappliedConfigWarnings(_ config: [String: ConfigValue], _ locations: [String: SourceLocation], node: String, path: String) -> [Diagnostic] {

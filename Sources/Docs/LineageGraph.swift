@@ -117,19 +117,26 @@ public struct LineageGraph: Sendable {
             guard let n = compiled.nodes[id], let r = n.relation, let c = catalog[r] else { continue }
             known[id] = c.columns.map(\.name)
         }
-        for (i, n) in nodes.enumerated() {
-            defer { nodes[i].columnNames = known[n.id] ?? n.node.columns.map(\.name) }
-            if known[n.id] == nil, !n.node.columns.isEmpty, n.node.kind == .source { known[n.id] = n.node.columns.map(\.name) }
-            guard n.node.kind == .model || n.node.kind == .snapshot, let sql = n.node.compiledSQL else { continue }
-            let snapshotKnown = known
-            let reader = ColumnLineage(relation: { schema, name in byRelation[schema.map { "\($0).\(name)" } ?? name] ?? byRelation[name] },
-                                       columnsOf: { snapshotKnown[$0] })
-            let columns = reader.analyze(sql)
-            guard !columns.isEmpty else { continue }
-            known[n.id] = columns.map(\.name)
-            nodes[i].columnLineage = columns.map { c in
-                (c.name, c.origins.sorted().compactMap { o in index[o.node].map { ($0, o.column) } })
+        for n in nodes where known[n.id] == nil && !n.node.columns.isEmpty && n.node.kind == .source { known[n.id] = n.node.columns.map(\.name) }
+        // A node reads only nodes of lower layers, so the models of one layer are read in parallel, layer by layer,
+        // against what the layers below found (read-only while a layer runs).
+        var byLayer: [Int: [Int]] = [:]
+        for (i, n) in nodes.enumerated() where (n.node.kind == .model || n.node.kind == .snapshot) && n.node.compiledSQL != nil { byLayer[n.layer, default: []].append(i) }
+        let relations = byRelation
+        for layer in byLayer.keys.sorted() {
+            let frozen = known
+            let results = byLayer[layer]!.concurrentMap { i -> (Int, ColumnLineage.Columns) in
+                let reader = ColumnLineage(relation: { schema, name in relations[schema.map { "\($0).\(name)" } ?? name] ?? relations[name] },
+                                           columnsOf: { frozen[$0] })
+                return (i, reader.analyze(nodes[i].node.compiledSQL!))
+            }
+            for (i, columns) in results where !columns.isEmpty {
+                known[nodes[i].id] = columns.map(\.name)
+                nodes[i].columnLineage = columns.map { c in
+                    (c.name, c.origins.sorted().compactMap { o in index[o.node].map { ($0, o.column) } })
+                }
             }
         }
+        for i in nodes.indices { nodes[i].columnNames = known[nodes[i].id] ?? nodes[i].node.columns.map(\.name) }
     }
 }

@@ -30,21 +30,38 @@ public struct Site: Sendable {
             ("strata-docs.js", Self.app),
             ("data.js", "window.STRATA_DOCS = " + Self.scriptSafe(JSONWriter.write(data(), pretty: false)) + ";\n"),
         ]
-        for (k, chunk) in graph.nodes.chunked(Self.sqlChunkSize).enumerated() {
+        let chunks = Array(graph.nodes.chunked(Self.sqlChunkSize).enumerated())
+        out += chunks.concurrentMap { k, chunk -> (String, String) in
             let rows: [ConfigValue] = chunk.map { n in .list([.string(n.node.rawSQL), n.node.compiledSQL.map { .string($0) } ?? .null]) }
-            out.append(("sql/chunk-\(k).js", "strataSQL(\(k), " + Self.scriptSafe(JSONWriter.write(.list(rows), pretty: false)) + ");\n"))
+            return ("sql/chunk-\(k).js", "strataSQL(\(k), " + Self.scriptSafe(JSONWriter.write(.list(rows), pretty: false)) + ");\n")
         }
         return out
     }
 
-    /// JSON that can sit inside a script: `</script` and friends cannot close it.
+    /// JSON that can sit inside a script: every `<` becomes `\u003c` (so `</script` and `<!--` cannot occur) and the
+    /// line separators JavaScript once rejected are escaped. One pass over the bytes.
     static func scriptSafe(_ json: String) -> String {
-        json.replacingOccurrences(of: "</", with: "<\\/").replacingOccurrences(of: "<!--", with: "<\\!--")
-            .replacingOccurrences(of: "\u{2028}", with: "\\u2028").replacingOccurrences(of: "\u{2029}", with: "\\u2029")
+        var out: [UInt8] = []
+        out.reserveCapacity(json.utf8.count + 1024)
+        let bytes = Array(json.utf8)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0x3C {
+                out.append(contentsOf: Array("\\u003c".utf8))
+            } else if b == 0xE2, i + 2 < bytes.count, bytes[i + 1] == 0x80, bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9 {
+                out.append(contentsOf: Array((bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8))
+                i += 2
+            } else {
+                out.append(b)
+            }
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     func data() -> ConfigValue {
-        let nodes: [ConfigValue] = graph.nodes.enumerated().map { i, n in node(i, n) }
+        let nodes: [ConfigValue] = Array(graph.nodes.enumerated()).concurrentMap { i, n in node(i, n) }
         return .dict([
             ConfigEntry("project", .string(graph.projectName)), ConfigEntry("generated_at", .string(generatedAt)),
             ConfigEntry("chunk", .int(Self.sqlChunkSize)), ConfigEntry("nodes", .list(nodes)),

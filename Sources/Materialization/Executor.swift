@@ -202,6 +202,9 @@ public struct Executor: Sendable {
             case .unsupported(let why):
                 throw ExecutionError(why)
             }
+            if result.status == .success, let node = project.nodes[step.id], let docs = node.config["persist_docs"] {
+                try persistDocs(node, config: docs, relation: step.relation, on: conn)
+            }
         } catch {
             result.status = .error
             result.diagnostic = diagnostic(for: error, step: step)
@@ -211,6 +214,31 @@ public struct Executor: Sendable {
         let elapsed = ContinuousClock.now - clock
         result.executionTime = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return result
+    }
+
+    /// `persist_docs: {relation: true, columns: true}`: descriptions from properties YAML (and contracts) become
+    /// PostgreSQL comments on the relation and its columns, as dbt-postgres writes them.
+    func persistDocs(_ node: CompiledNode, config: ConfigValue, relation: Relation, on conn: any WarehouseConnection) throws {
+        let dialect = adapter.dialect
+        let target = dialect.qualified(relation.schema, relation.identifier)
+        let kind = try conn.execute("SELECT c.relkind::text FROM pg_catalog.pg_class c WHERE c.oid = to_regclass($1)", parameters: [target]).scalar
+        let keyword = kind == "v" ? "VIEW" : kind == "m" ? "MATERIALIZED VIEW" : "TABLE"
+        var statements: [String] = []
+        if config["relation"]?.asBool == true, !node.description.isEmpty {
+            statements.append("COMMENT ON \(keyword) \(target) IS \(dialect.literal(node.description))")
+        }
+        if config["columns"]?.asBool == true {
+            var descriptions: [(String, String)] = node.columns.filter { !$0.description.isEmpty }.map { ($0.name, $0.description) }
+            for c in node.contract?.columns ?? [] where !c.description.isEmpty && !descriptions.contains(where: { $0.0 == c.name }) { descriptions.append((c.name, c.description)) }
+            if !descriptions.isEmpty {
+                let existing = Set(try conn.execute("SELECT attname::text FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
+                                                    parameters: [target]).rows.compactMap { $0[0] })
+                for (name, text) in descriptions where existing.contains(name) {
+                    statements.append("COMMENT ON COLUMN \(target).\(dialect.quote(name)) IS \(dialect.literal(text))")
+                }
+            }
+        }
+        if !statements.isEmpty { try conn.execute(statements.joined(separator: ";\n")) }
     }
 
     /// Maps a database error back to the model file: the statement position → compiled SQL → template line:col.

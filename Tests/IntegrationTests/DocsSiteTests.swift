@@ -90,3 +90,37 @@ import StrataTestSupport
         #expect(selected.contains("data-drawn=\"1000\""))
     }
 }
+
+@Suite struct PersistDocsTests {
+    @Test func descriptionsBecomeCommentsWhenConfigured() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\nmodels:\n  p:\n    +persist_docs: {relation: true, columns: true}\n",
+            "models/t.sql": "{{ config(materialized='table') }}select 1 as id, 'x' as name",
+            "models/v.sql": "select id from {{ ref('t') }}",
+            "models/u.sql": "{{ config(persist_docs={'relation': false}) }}select 1 as id",
+            "models/props.yml": """
+                version: 2
+                models:
+                  - name: t
+                    description: "The customer's table."
+                    columns:
+                      - name: id
+                        description: Primary key.
+                      - name: missing
+                        description: Not in the table, so no comment.
+                  - name: v
+                    description: A view.
+                  - name: u
+                    description: Not persisted.
+                """,
+        ])
+        defer { h.cleanup() }
+        #expect(try h.run().allSatisfy { $0.status == .success })
+        #expect(try h.query("select obj_description('analytics.t'::regclass, 'pg_class'), col_description('analytics.t'::regclass, 1), col_description('analytics.t'::regclass, 2)")
+                == [["The customer's table.", "Primary key.", nil]])
+        #expect(try h.query("select obj_description('analytics.v'::regclass, 'pg_class'), obj_description('analytics.u'::regclass, 'pg_class')") == [["A view.", nil]])
+        // a rebuild keeps them (the swap carries the comment over, then it is written again)
+        #expect(try h.run(select: ["t"]).first?.status == .success)
+        #expect(try h.query("select obj_description('analytics.t'::regclass, 'pg_class')") == [["The customer's table."]])
+    }
+}
