@@ -195,7 +195,7 @@ public struct Site: Sendable {
         .pill { display: inline-block; padding: 0 6px; border-radius: 9px; background: #e2e8f0; margin-right: 4px; font-size: 12px; }
         .pass, .success { background: #dcfce7; } .fail, .error { background: #fee2e2; } .warn { background: #fef9c3; } .skipped { background: #e2e8f0; }
         .close { float: right; cursor: pointer; border: none; background: none; font-size: 18px; }
-        a.node { color: #1d4ed8; cursor: pointer; }
+        a.node, a.column { color: #1d4ed8; cursor: pointer; }
         """
 
     static let app = #"""
@@ -356,6 +356,17 @@ public struct Site: Sendable {
             if (i == null) { related = null; return; }
             related = new Set([i, ...walk(i, x => N[x].u, null), ...walk(i, x => down[x], null)]);
           }
+          // column lineage in the graph: the nodes a column is computed from, transitively
+          function highlightColumn(i, column) {
+            const seen = new Set([i + ":" + column]), nodes = new Set([i]), stack = [[i, column]];
+            while (stack.length) {
+              const [x, col] = stack.pop();
+              const c = (N[x].c || []).find(c => c.n === col);
+              for (const [u, uc] of (c && c.l) || []) { const key = u + ":" + uc; if (!seen.has(key)) { seen.add(key); nodes.add(u); stack.push([u, uc]); } }
+            }
+            focus = i; related = nodes;
+            $("page").dataset.columnNodes = nodes.size;
+          }
           function centerOn(i) {
             const w = canvas.clientWidth, h = canvas.clientHeight;
             if (view.k < 0.5) view.k = 0.8;
@@ -394,7 +405,7 @@ public struct Site: Sendable {
             const n = N[i], page = $("page");
             const tests = n.ts || [];
             const run = n.run ? `<span class="pill ${esc(n.run[0])}">last run: ${esc(n.run[0])}</span> ${esc(n.run[1] || "")} (${esc(n.run[2])} s)` : "not run yet";
-            const cols = (n.c || []).map(c => `<tr><td><code>${esc(c.n)}</code></td><td>${esc(c.t || "")}</td><td>${c.d || ""}</td><td>${esc(c.k || "")}</td><td>${(c.x || []).map(x => `<span class="pill">${esc(x)}</span>`).join("")}</td><td>${(c.l || []).map(([u, col]) => `${link(u)}.<code>${esc(col)}</code>`).join("<br>")}</td></tr>`).join("");
+            const cols = (n.c || []).map(c => `<tr><td><a class="column" data-column="${esc(c.n)}" title="Show where this column comes from in the graph"><code>${esc(c.n)}</code></a></td><td>${esc(c.t || "")}</td><td>${c.d || ""}</td><td>${esc(c.k || "")}</td><td>${(c.x || []).map(x => `<span class="pill">${esc(x)}</span>`).join("")}</td><td>${(c.l || []).map(([u, col]) => `${link(u)}.<code>${esc(col)}</code>`).join("<br>")}</td></tr>`).join("");
             page.innerHTML = `<button class="close" title="Close">×</button>
               <div class="meta">${esc(n.k)} · ${esc(n.m)}${n.o ? " · owner " + esc(n.o) : ""}</div>
               <h1>${esc(n.n)}</h1>
@@ -409,12 +420,15 @@ public struct Site: Sendable {
               <div id="sql"></div>`;
             page.hidden = false;
             page.querySelector(".close").onclick = () => { location.hash = ""; };
+            page.querySelectorAll("a.column").forEach(a => a.onclick = () => { highlightColumn(i, a.dataset.column); draw(); });
             showSQL(i);
           }
           function route() {
             const h = decodeURIComponent(location.hash || "");
             let m;
-            if ((m = /^#!\/node\/(\d+)$/.exec(h)) && N[+m[1]]) { const i = +m[1]; highlight(i); showPage(i); centerOn(i); renderList(); draw(); return; }
+            if ((m = /^#!\/node\/(\d+)(?:\/column\/(.+))?$/.exec(h)) && N[+m[1]]) {
+              const i = +m[1]; highlight(i); showPage(i); if (m[2]) highlightColumn(i, m[2]); centerOn(i); renderList(); draw(); return;
+            }
             if ((m = /^#search=(.*)$/.exec(h))) { $("search").value = m[1]; }
             if ((m = /^#select=(.*)$/.exec(h))) { $("select").value = m[1]; applySelect(); }
             highlight(null); $("page").hidden = true; renderList(); draw();

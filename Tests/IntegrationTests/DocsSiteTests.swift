@@ -37,11 +37,15 @@ import StrataTestSupport
         let customers = try Self.nodeIndex("customers", in: try p.read("target/docs/data.js"))
         let page = try Chromium.dumpDOM(index + "#!/node/\(customers)")
         #expect(page.contains("<h1>customers</h1>"))
-        #expect(page.contains("<code>lifetime_value</code></td><td>numeric</td>"))
+        #expect(page.contains("<code>lifetime_value</code></a></td><td>numeric</td>"))
         #expect(page.contains(">orders</a>.<code>amount</code>"))
         #expect(page.contains("last run: success"))
         #expect(page.contains("contract_customers_schema"))
         #expect(page.contains("<h2>Compiled SQL</h2>"))   // loaded from sql/chunk-0.js
+
+        // a column's lineage in the graph: lifetime_value ← orders.amount ← stg_payments.amount ← the source
+        let column = try Chromium.dumpDOM(index + "#!/node/\(customers)/column/lifetime_value")
+        #expect(column.contains("data-column-nodes=\"4\""))
 
         // the graph filtered by selection syntax: orders and everything upstream of it
         let selected = try Chromium.dumpDOM(index + "#select=%2Borders")
