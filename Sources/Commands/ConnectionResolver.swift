@@ -25,6 +25,17 @@ struct ResolvedConnection {
     /// nil for the local server until it is started (`conninfo()` starts it).
     var conninfo: String?
     var localServer: LocalServer?
+    /// Extra connection attempts after transient failures: the profile's `retries`, or STRATA_CONNECT_RETRIES.
+    var retries = 1
+
+    /// STRATA_CONNECT_RETRIES overrides the profile's `retries`.
+    func withRetries(from environment: [String: String]) -> ResolvedConnection {
+        var copy = self
+        if let r = environment["STRATA_CONNECT_RETRIES"].flatMap(Int.init), r >= 0 { copy.retries = min(r, 20) }
+        return copy
+    }
+
+    var retryPolicy: ConnectRetry { ConnectRetry(retries: retries) }
 
     var redacted: String { conninfo.map(Redaction.connectionString) ?? "(private server, started on demand)" }
 }
@@ -42,7 +53,7 @@ struct ConnectionResolver {
             let user = kw["user"] ?? environment["PGUSER"] ?? NSUserName()
             let info = TargetInfo(name: options.target ?? "default", schema: schemaOverride ?? "public", database: kw["dbname"] ?? user, user: user,
                                   threads: options.threads ?? 4)
-            return ResolvedConnection(source: options.databaseURL != nil ? .flag : .environmentURL, target: info, conninfo: url)
+            return ResolvedConnection(source: options.databaseURL != nil ? .flag : .environmentURL, target: info, conninfo: url).withRetries(from: environment)
         }
         let loader = ProfileLoader(environment: environment)
         let profileName = project.profileName ?? project.name
@@ -52,14 +63,16 @@ struct ConnectionResolver {
             var info = p.info
             if let s = schemaOverride { info.schema = s }
             if let t = options.threads { info.threads = t }
-            return ResolvedConnection(source: .profile(p.file), target: info, conninfo: PostgresAdapter.keywordString(p.keywords))
+            var resolved = ResolvedConnection(source: .profile(p.file), target: info, conninfo: PostgresAdapter.keywordString(p.keywords))
+            resolved.retries = p.retries
+            return resolved.withRetries(from: environment)
         }
         let pgVars = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"]
         if pgVars.contains(where: { environment[$0] != nil }) {
             let user = environment["PGUSER"] ?? NSUserName()
             let info = TargetInfo(name: options.target ?? "default", schema: schemaOverride ?? "public", database: environment["PGDATABASE"] ?? user,
                                   user: user, threads: options.threads ?? 4)
-            return ResolvedConnection(source: .libpqEnvironment, target: info, conninfo: "")
+            return ResolvedConnection(source: .libpqEnvironment, target: info, conninfo: "").withRetries(from: environment)
         }
         let server = LocalServer(directory: URL(fileURLWithPath: project.root).appendingPathComponent(".strata/postgres"))
         let info = TargetInfo(name: options.target ?? "local", schema: schemaOverride ?? "public", database: "strata", user: LocalServer.superuser,

@@ -188,7 +188,7 @@ struct PlanRunner {
         let threads = connection.target.threads
         let plural = plan.steps.count == 1 ? noun : noun + "s"
         ws.console.print("Running \(plan.steps.count) \(plural) on \(connection.target.database)/\(connection.target.schema) with \(threads) thread\(threads == 1 ? "" : "s")")
-        let executor = Executor(adapter: PostgresAdapter(conninfo: conninfo), project: compiled, projectRoot: ws.project.root, runStartedAt: ws.startedAt, fullRefresh: build.fullRefresh)
+        let executor = Executor(adapter: PostgresAdapter(conninfo: conninfo, retry: connection.retryPolicy), project: compiled, projectRoot: ws.project.root, runStartedAt: ws.startedAt, fullRefresh: build.fullRefresh)
         // Ctrl-C and SIGTERM cancel the statements in flight (they roll back) and stop the run; the summary still prints.
         let cancellation = Cancellation()
         let signalSources = [SIGINT, SIGTERM].map { signo -> DispatchSourceSignal in

@@ -98,11 +98,18 @@ public struct Executor: Sendable {
             connections.append(c)
         }
         let group = DispatchGroup()
-        for conn in connections {
+        for first in connections {
             let worker = Thread { [self] in
+                var conn = first
                 defer { conn.close(); group.leave() }
                 while let (index, step) = scheduler.next() {
                     observer.stepStarted(step, index: index, total: plan.steps.count)
+                    // a dropped session (terminated backend, restarted server) is replaced before the next step
+                    if !conn.isOpen, let fresh = try? adapter.connect() {
+                        conn.close()
+                        conn = fresh
+                        cancellation.register(fresh)
+                    }
                     let result = execute(step, on: conn)
                     for skipped in scheduler.complete(step.id, result: result) {
                         observer.stepFinished(skipped.0, result: skipped.1, index: skipped.2, total: plan.steps.count)

@@ -45,6 +45,9 @@ public final class PostgresConnection: WarehouseConnection, @unchecked Sendable 
     /// Server process id of this session (for tests that terminate it).
     public var backendPID: Int32 { conn.map { PQbackendPID($0) } ?? 0 }
 
+    /// Whether the session is still usable (a terminated backend or a restarted server makes it unusable).
+    public var isOpen: Bool { conn.map { PQstatus($0) == CONNECTION_OK } ?? false }
+
     /// Whether the connection is encrypted with SSL.
     public var isEncrypted: Bool { conn.map { PQsslInUse($0) == 1 } ?? false }
 
@@ -143,15 +146,20 @@ public final class PostgresConnection: WarehouseConnection, @unchecked Sendable 
         let primary = field(res, UInt8(ascii: "M")) ?? String(cString: PQresultErrorMessage(res)).trimmingCharacters(in: .whitespacesAndNewlines)
         let state = field(res, UInt8(ascii: "C"))
         let lost = PQstatus(c) != CONNECTION_OK
+        let message = primary.isEmpty || lost ? connectionMessage(c) : primary
         return WarehouseError(kind: lost ? .connection : .statement, sqlState: state,
-                              message: primary.isEmpty ? connectionMessage(c) : primary,
-                              detail: field(res, UInt8(ascii: "D")), hint: field(res, UInt8(ascii: "H")),
+                              message: lost ? "lost the connection to the server: \(message)" : message,
+                              detail: field(res, UInt8(ascii: "D")), hint: lost ? "the statement did not complete; nothing it did was committed" : field(res, UInt8(ascii: "H")),
                               position: field(res, UInt8(ascii: "P")).flatMap { Int($0) },
                               context: field(res, UInt8(ascii: "W")))
     }
 
+    /// libpq's message for a failed connection, on one line ("server closed the connection unexpectedly", …).
     private func connectionMessage(_ c: OpaquePointer) -> String {
-        String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
+        var line = text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? text
+        for prefix in ["FATAL:", "ERROR:"] where line.hasPrefix(prefix) { line = line.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces) }
+        return line
     }
 
     private func connectionError(_ c: OpaquePointer) -> WarehouseError {
@@ -162,12 +170,16 @@ public final class PostgresConnection: WarehouseConnection, @unchecked Sendable 
 /// Connects to PostgreSQL with one connection string.
 public struct PostgresAdapter: WarehouseAdapter {
     public let conninfo: String
+    public let retry: ConnectRetry
     public var dialect: SQLDialect { .postgres }
 
-    public init(conninfo: String) { self.conninfo = conninfo }
+    public init(conninfo: String, retry: ConnectRetry = ConnectRetry()) {
+        self.conninfo = conninfo
+        self.retry = retry
+    }
 
     public func connect() throws -> any WarehouseConnection {
-        try PostgresConnection(conninfo: conninfo)
+        try retry.run { try PostgresConnection(conninfo: conninfo) }
     }
 
     /// libpq's parse of a URL or keyword string into keywords (no connection is made).
@@ -194,5 +206,54 @@ public struct PostgresAdapter: WarehouseAdapter {
             let escaped = v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
             return "\(k)='\(escaped)'"
         }.joined(separator: " ")
+    }
+}
+
+/// Retries connecting when the failure may pass (the server is starting, restarting, or out of connection slots;
+/// the network refused or timed out), with exponential backoff; never when it cannot (authentication, a database
+/// or role that does not exist, a malformed connection string). Bounded: `retries` extra attempts.
+public struct ConnectRetry: Sendable {
+    public var retries: Int
+    public var initialDelay: Double
+    public var maxDelay: Double
+    /// Waits between attempts (injected by tests).
+    public var sleep: @Sendable (Double) -> Void
+
+    public init(retries: Int = 1, initialDelay: Double = 0.25, maxDelay: Double = 5, sleep: @escaping @Sendable (Double) -> Void = { usleep(useconds_t($0 * 1_000_000)) }) {
+        self.retries = max(0, retries)
+        self.initialDelay = initialDelay
+        self.maxDelay = maxDelay
+        self.sleep = sleep
+    }
+
+    public func run<T>(_ connect: () throws -> T) throws -> T {
+        var delay = initialDelay
+        var attempt = 0
+        while true {
+            do {
+                return try connect()
+            } catch let e as WarehouseError where attempt < retries && Self.isTransient(e) {
+                attempt += 1
+                sleep(delay)
+                delay = min(maxDelay, delay * 2)
+            } catch var e as WarehouseError where attempt > 0 {
+                e.message += " (after \(attempt + 1) attempts)"
+                throw e
+            }
+        }
+    }
+
+    /// Connection failures worth another attempt, by libpq's message (it reports no SQLSTATE before a session).
+    public static func isTransient(_ e: WarehouseError) -> Bool {
+        guard e.kind == .connection else { return false }
+        let m = e.message.lowercased()
+        let permanent = ["password authentication failed", "does not exist", "no pg_hba.conf entry", "invalid connection", "invalid uri",
+                         "invalid sslmode", "certificate", "role", "permission denied", "authentication"]
+        if permanent.contains(where: m.contains) { return false }
+        let transient = ["connection refused", "no such file or directory", "timeout expired", "the database system is starting up",
+                         "the database system is shutting down", "the database system is in recovery mode", "too many clients",
+                         "too many connections", "could not translate host name", "server closed the connection", "connection reset",
+                         "network is unreachable", "could not connect", "terminating connection"]
+        return transient.contains(where: m.contains)
     }
 }

@@ -10,6 +10,8 @@ public struct ProfileTarget: Sendable {
     /// libpq keywords, password included: pass to the adapter, never print (see `redactedDescription`).
     public var keywords: [(String, String)]
     public var file: String
+    /// `retries`: extra connection attempts after a transient failure (dbt-postgres's key; default 1).
+    public var retries: Int = 1
 
     public var redactedDescription: String {
         keywords.map { $0.0 == "password" ? "\($0.0)=****" : "\($0.0)=\($0.1)" }.joined(separator: " ")
@@ -104,7 +106,12 @@ public struct ProfileLoader: Sendable {
         let info = TargetInfo(name: chosen, type: "postgres", schema: fields["schema"] ?? "public",
                               database: fields["dbname"] ?? fields["database"] ?? "postgres",
                               user: fields["user"] ?? fields["username"] ?? "postgres", threads: Int(fields["threads"] ?? "") ?? 4)
-        return ProfileTarget(info: info, keywords: kw, file: reader.path)
+        var target = ProfileTarget(info: info, keywords: kw, file: reader.path)
+        if let r = fields["retries"] {
+            guard let n = Int(r), n >= 0, n <= 20 else { throw Diagnostic(code: "S1104", "retries must be a whole number from 0 to 20, not '\(r)'", at: output.2) }
+            target.retries = n
+        }
+        return target
     }
 
     /// Renders `{{ env_var('X') }}` (and `env_var('X', 'default')`) in a profile value.

@@ -62,6 +62,8 @@ public protocol WarehouseConnection: AnyObject, Sendable {
     func copyIn(_ sql: String, chunks: AnySequence<[UInt8]>) throws -> Int
     /// Asks the server to cancel the statement running on this connection (safe from another thread).
     func cancel()
+    /// Whether the session is still usable; after a dropped connection, workers open a new one.
+    var isOpen: Bool { get }
     func close()
 }
 

@@ -124,7 +124,7 @@ import StrataTestSupport
         // wait (bounded) until the build is blocked on the lock, then interrupt it
         var waiting = false
         for _ in 0..<500 where !waiting {
-            waiting = try holder.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").scalar == "1"
+            waiting = try holder.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").scalar == "1"
             if !waiting { usleep(20_000) }
         }
         #expect(waiting)
@@ -135,7 +135,7 @@ import StrataTestSupport
         #expect(out.stdout.contains("Finished 1 model"))
         #expect(try holder.execute("SELECT count(*) FROM public.t").scalar == "1")
         #expect(try holder.execute("SELECT count(*) FROM pg_class WHERE relname LIKE '%strata_new%'").scalar == "0")
-        #expect(try holder.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").scalar == "0")
+        #expect(try holder.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").scalar == "0")
     }
 
     @Test func deadDatabaseAndSecretsAreHandled() throws {

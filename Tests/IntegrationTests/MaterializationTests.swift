@@ -11,7 +11,7 @@ import StrataTestSupport
 import Warehouse
 
 /// Compiles a temp project against a fresh database and runs it through the real executor.
-struct Harness {
+struct Harness: @unchecked Sendable {
     let project: TempProject
     let db: TestDatabase
     var fullRefresh = false

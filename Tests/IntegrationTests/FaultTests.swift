@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+import Basics
+import Compilation
+import Materialization
+import PostgresAdapter
+import StrataTestSupport
+import Warehouse
+
+/// Faults injected into real runs: statement and lock timeouts, a terminated backend, a server restart.
+/// Each time the model fails naming itself, keeps its previous contents, skips its descendants, and the next run
+/// succeeds with nothing left over (no staging relation, no advisory lock).
+@Suite struct FaultTests {
+    /// A model that blocks on advisory lock 4242 when `var('wait')` is set, so a fault can be injected while it runs.
+    static let files: [String: String] = [
+        "strata.yml": "name: f\n",
+        "models/t.sql": "{{ config(materialized='table') }}select {{ var('n', 1) }} as id{% if var('wait', false) %} from (select pg_advisory_lock(4242)) w{% endif %}",
+        "models/after_t.sql": "select id from {{ ref('t') }}",
+        "models/independent.sql": "{{ config(materialized='table') }}select 7 as x",
+    ]
+
+    static func leftovers(_ c: PostgresConnection) throws -> [String?] {
+        [try c.execute("SELECT count(*) FROM pg_class WHERE relname LIKE '%strata_new%'").scalar,
+         // pg_locks is server-wide: only this database's locks (other tests run in parallel)
+         try c.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").scalar]
+    }
+
+    /// Waits (bounded, on the database's own state) until a session is blocked on an advisory lock; its pid.
+    static func blockedBackend(_ c: PostgresConnection) throws -> String? {
+        for _ in 0..<500 {
+            if let pid = try c.execute("""
+                SELECT pid::text FROM pg_locks
+                WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """).scalar { return pid }
+            usleep(20_000)
+        }
+        return nil
+    }
+
+    @Test func statementTimeoutFailsTheModelAndKeepsItsTable() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let p = try TempProject(Self.files)
+        defer { p.remove() }
+        #expect(try StrataBinary.run(["run", "--project-dir", p.root, "--database-url", db.conninfo]).status == 0)
+        let holder = try db.connect()
+        defer { holder.close() }
+        try holder.execute("SELECT pg_advisory_lock(4242)")
+        // every statement of this run may take 300 ms at most (libpq `options`, as a profile's would)
+        let slow = db.conninfo + " options='-c statement_timeout=300'"
+        let out = try StrataBinary.run(["run", "--project-dir", p.root, "--database-url", slow, "--vars", "{wait: true, n: 2}"])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("model 't' failed: canceling statement due to statement timeout [SQLSTATE 57014]"))
+        #expect(out.stdout.contains("SKIP view public.after_t"))
+        #expect(out.stdout.contains("OK created table public.independent"))
+        try holder.execute("SELECT pg_advisory_unlock_all()")
+        #expect(try holder.execute("SELECT id FROM public.t").scalar == "1")
+        #expect(try Self.leftovers(holder) == ["0", "0"])
+        #expect(try StrataBinary.run(["run", "--project-dir", p.root, "--database-url", db.conninfo]).status == 0)
+    }
+
+    @Test func lockTimeoutOnTheOldTableFailsTheSwapAndKeepsIt() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let p = try TempProject(Self.files)
+        defer { p.remove() }
+        #expect(try StrataBinary.run(["run", "--project-dir", p.root, "--database-url", db.conninfo]).status == 0)
+        // a reader holds the table for the whole run: the swap cannot drop it and gives up after lock_timeout
+        let reader = try db.connect()
+        defer { reader.close() }
+        try reader.execute("BEGIN")
+        try reader.execute("LOCK TABLE public.t IN ACCESS SHARE MODE")
+        let out = try StrataBinary.run(["run", "--project-dir", p.root, "--select", "t", "--database-url", db.conninfo + " options='-c lock_timeout=200'",
+                                        "--vars", "{n: 2}"])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("model 't' failed: canceling statement due to lock timeout [SQLSTATE 55P03]"))
+        #expect(out.stderr.contains("public.t was left as it was"))
+        #expect(try reader.execute("SELECT id FROM public.t").scalar == "1")
+        try reader.execute("COMMIT")
+        let left = try Self.leftovers(reader)
+        #expect(left == ["0", "0"], "\(left)")
+        #expect(try StrataBinary.run(["run", "--project-dir", p.root, "--database-url", db.conninfo, "--vars", "{n: 2}"]).status == 0)
+        #expect(try reader.execute("SELECT id FROM public.t").scalar == "2")
+    }
+
+    @Test func aTerminatedBackendFailsItsModelAndTheWorkerReconnects() throws {
+        let h = try Harness(Self.files)
+        defer { h.cleanup() }
+        try h.run()
+        let holder = try h.db.connect()
+        defer { holder.close() }
+        try holder.execute("SELECT pg_advisory_lock(4242)")
+        try h.project.write("strata.yml", "name: f\nvars: {wait: true, n: 2}\n")
+        // one worker: after its session is killed under `t`, the same worker must still build `independent`
+        let results = Locked<[StepResult]>([])
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            results.value = (try? h.run(threads: 1)) ?? []
+            done.signal()
+        }.start()
+        let pid = try #require(try Self.blockedBackend(holder))
+        #expect(try holder.execute("SELECT pg_terminate_backend($1::int)", parameters: [pid]).scalar == "t")
+        done.wait()
+        let byName = Dictionary(results.value.map { ($0.id.rawValue.split(separator: ".").last.map(String.init) ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(byName["t"]?.status == .error)
+        #expect(byName["t"]?.message.contains("model 't' failed") == true)
+        #expect(byName["t"]?.message.contains("model 't' failed: lost the connection to the server: ") == true,
+                "\(byName["t"]?.message ?? "")")
+        #expect(byName["after_t"]?.status == .skipped)
+        #expect(byName["independent"]?.status == .success)
+        try holder.execute("SELECT pg_advisory_unlock_all()")
+        #expect(try h.query("select id from analytics.t") == [["1"]])
+        #expect(try Self.leftovers(holder) == ["0", "0"])
+        try h.project.write("strata.yml", "name: f\nvars: {n: 3}\n")
+        #expect(try h.run().allSatisfy { $0.status == .success })
+        #expect(try h.query("select id from analytics.t") == [["3"]])
+    }
+
+    @Test func aServerRestartMidRunFailsTheModelAndTheNextRunSucceeds() throws {
+        // a server of its own: restarting the shared test server would disturb the other tests
+        let dir = URL(fileURLWithPath: "/tmp/strata-restart-\(UUID().uuidString.prefix(8))")
+        let server = LocalServer(directory: dir, durable: false)
+        defer { try? server.stop(); try? FileManager.default.removeItem(at: dir) }
+        let conninfo = try server.ensureRunning(database: "strata")
+        let p = try TempProject(Self.files)
+        defer { p.remove() }
+        #expect(try StrataBinary.run(["run", "--project-dir", p.root, "--database-url", conninfo]).status == 0)
+        let holder = try PostgresConnection(conninfo: conninfo)
+        try holder.execute("SELECT pg_advisory_lock(4242)")
+        let running = try StrataBinary.start(["run", "--project-dir", p.root, "--database-url", conninfo, "--threads", "1", "--vars", "{wait: true, n: 2}"],
+                                             environment: ["STRATA_CONNECT_RETRIES": "8"])
+        #expect(try Self.blockedBackend(holder) != nil)
+        try server.stop()
+        holder.close()
+        _ = try server.ensureRunning(database: "strata")
+        let out = try running.wait()
+        #expect(out.status == 1, "\(out.all)")
+        #expect(out.stderr.contains("model 't' failed: lost the connection to the server"))
+        #expect(out.stdout.contains("SKIP view public.after_t"))
+        let check = try PostgresConnection(conninfo: conninfo)
+        defer { check.close() }
+        #expect(try check.execute("SELECT id FROM public.t").scalar == "1")
+        #expect(try Self.leftovers(check) == ["0", "0"])
+        let again = try StrataBinary.run(["run", "--project-dir", p.root, "--database-url", conninfo, "--vars", "{n: 2}"])
+        #expect(again.status == 0, "\(again.all)")
+        #expect(try check.execute("SELECT id FROM public.t").scalar == "2")
+    }
+}
+
+/// A value shared between a test and a thread it starts.
+final class Locked<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _value: T
+    init(_ value: T) { _value = value }
+    var value: T {
+        get { lock.withLock { _value } }
+        set { lock.withLock { _value = newValue } }
+    }
+}
