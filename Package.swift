@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "DocsTests", dependencies: ["Docs", "Contracts", "Compilation", "ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"],
                     resources: [.copy("Golden")]),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Compilation", "ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"]),
-        .testTarget(name: "MaterializationTests", dependencies: ["Materialization", "Compilation", "ProjectLoading", "ProjectModel", "StrataTestSupport"]),
+        .testTarget(name: "MaterializationTests", dependencies: ["Materialization", "Basics", "Compilation", "ProjectLoading", "ProjectModel", "StrataTestSupport"]),
         .testTarget(
             name: "CompilationTests",
             dependencies: ["Compilation", "ProjectLoading", "ProjectModel", "Basics", "DependencyGraph", "StrataTestSupport"],

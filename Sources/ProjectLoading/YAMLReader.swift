@@ -10,10 +10,35 @@ struct YAMLReader {
     func parse(_ text: String) throws -> Node? {
         do {
             // No implicit tag resolution in the parser (Yams does it with a regex per scalar); see `scalar(_:)`.
-            return try Yams.compose(yaml: text, .basic)
+            let node = try Yams.compose(yaml: text, .basic)
+            if let node, !Self.withinSize(node, limit: Self.maxValues) {
+                // aliases share subtrees, so a small file can stand for billions of values ("billion laughs")
+                throw Diagnostic(code: "S1002", "invalid YAML: it expands to more than \(Self.maxValues) values (aliases nested in aliases?)",
+                                 at: SourceLocation(file: path, line: 1, column: 1))
+            }
+            return node
         } catch let e as YamlError {
             throw DiagnosticError(diagnostic(for: e))
         }
+    }
+
+    /// The most values one YAML file may expand to (a 10,000-model properties file is far below it).
+    static let maxValues = 2_000_000
+
+    /// Whether the tree, with aliases expanded, has at most `limit` nodes; stops counting at the limit.
+    static func withinSize(_ node: Node, limit: Int) -> Bool {
+        var budget = limit
+        func walk(_ n: Node) -> Bool {
+            budget -= 1
+            if budget < 0 { return false }
+            switch n {
+            case .sequence(let seq): for x in seq where !walk(x) { return false }
+            case .mapping(let m): for (k, v) in m where !walk(k) || !walk(v) { return false }
+            default: break
+            }
+            return true
+        }
+        return walk(node)
     }
 
     func location(_ node: Node) -> SourceLocation? {

@@ -1,3 +1,5 @@
+import Foundation
+import Basics
 import Testing
 import Compilation
 import ProjectLoading
@@ -89,5 +91,41 @@ import StrataTestSupport
         #expect(try CSVTable.parse(Array("a\n-5\n12345678901\n".utf8), path: "s.csv").inferredTypes() == ["bigint"])
         #expect(try CSVTable.parse(Array("a\n1\n\n".utf8), path: "s.csv").rowCount == 1)
         #expect(throws: (any Error).self) { try CSVTable.parse(Array("a,b\n1,2,3\n".utf8), path: "s.csv") }
+    }
+}
+
+/// Bounded fuzzing of the CSV reader: CSV-shaped noise and random bytes parse or fail with a located error.
+@Suite struct CSVFuzzTests {
+    struct SplitMix {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E3779B97F4A7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+            return z ^ (z >> 31)
+        }
+    }
+    static let iterations = Int(ProcessInfo.processInfo.environment["STRATA_FUZZ_ITERATIONS"] ?? "") ?? 3000
+
+    @Test func csvShapedNoiseAndRandomBytes() throws {
+        var rng = SplitMix(state: 3)
+        let pieces = ["a", "b", ",", "\"", "\"\"", "\n", "\r\n", "1", "-2.5", "2024-01-01", "true", " ", "é", "\u{0}", ";", "\t", "x\"y", "2024-01-01 10:00:00"]
+        for i in 0..<Self.iterations {
+            let bytes: [UInt8]
+            if i % 2 == 0 {
+                bytes = Array((0..<Int(rng.next() % 60)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined().utf8)
+            } else {
+                bytes = (0..<Int(rng.next() % 60)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            }
+            do {
+                let t = try CSVTable.parse(bytes, path: "seeds/s.csv", keepRows: true)
+                #expect(t.rows.allSatisfy { $0.count == t.header.count })
+                #expect(t.inferredTypes().count == t.header.count)
+            } catch let d as Diagnostic {
+                #expect(d.location?.file == "seeds/s.csv")
+                #expect((d.location?.line ?? 0) >= 1)
+            }
+        }
     }
 }
