@@ -9,10 +9,13 @@ public struct CSVTable: Sendable {
     /// Rows as text (nil for an empty unquoted field), only with `keepRows`.
     public var rows: [[String?]]
     public var rowCount: Int
-    /// 1-based line of each row in the file.
-    public var rowLines: [Int]
+    /// Rows that do not start on the line after the previous row (after a quoted newline or a blank line), with
+    /// their 1-based line: `line(ofRow:)` derives every other row's line, so memory does not grow with the file.
+    var rowLines: [(row: Int, line: Int)]
     /// Byte offset in the file where the first data row begins.
     public var dataOffset: Int
+    /// The line the data rows start on.
+    var dataLine = 2
     var candidates: [UInt8]
     var sawValue: [Bool]
 
@@ -25,13 +28,25 @@ public struct CSVTable: Sendable {
         try bytes.withUnsafeBufferPointer { try parse($0, path: path, delimiter: delimiter, keepRows: keepRows) }
     }
 
-    static func parse(_ b: UnsafeBufferPointer<UInt8>, path: String, delimiter: UInt8, keepRows: Bool) throws -> CSVTable {
-        if let bad = firstInvalidUTF8(b) {
+    /// The file line where data row `row` (1-based) starts.
+    public func line(ofRow row: Int) -> Int {
+        // the last recorded row at or before `row`, then one line per row after it
+        var lo = 0, hi = rowLines.count
+        while lo < hi { let mid = (lo + hi) / 2; if rowLines[mid].row <= row { lo = mid + 1 } else { hi = mid } }
+        guard lo > 0 else { return dataLine + row - 1 }
+        let (r, l) = rowLines[lo - 1]
+        return l + (row - r)
+    }
+
+    /// `release(offset)`: the reader is done with the bytes before `offset` (a mapped file may drop those pages).
+    static func parse(_ b: UnsafeBufferPointer<UInt8>, path: String, delimiter: UInt8, keepRows: Bool, release: ((Int) -> Void)? = nil) throws -> CSVTable {
+        if let bad = firstInvalidUTF8(b, release: release) {
             var line = 1, col = 1
             for i in 0..<bad { if b[i] == 0x0A { line += 1; col = 1 } else if b[i] & 0xC0 != 0x80 { col += 1 } }
             throw Diagnostic(code: "R5001", "\(path) is not valid UTF-8 text", at: SourceLocation(file: path, line: line, column: col))
         }
         var table = CSVTable(header: [], rows: [], rowCount: 0, rowLines: [], dataOffset: b.count, candidates: [], sawValue: [])
+        var released = 0
         var i = 0, line = 1
         var fieldIndex = 0
         var record: [String?] = []
@@ -104,14 +119,18 @@ public struct CSVTable: Sendable {
                 table.candidates = Array(repeating: 0x3F, count: table.header.count)
                 table.sawValue = Array(repeating: false, count: table.header.count)
                 table.dataOffset = i
+                table.dataLine = line + 1
                 headerDone = true
             } else if !blank {
                 if fieldIndex != table.header.count {
                     throw error("R5004", "row has \(fieldIndex) field\(fieldIndex == 1 ? "" : "s") but the header has \(table.header.count)", recordLine, 1)
                 }
                 table.rowCount += 1
-                table.rowLines.append(recordLine)
+                // rows are numbered by line; only rows that do not follow their predecessor's line are recorded
+                if table.line(ofRow: table.rowCount) != recordLine { table.rowLines.append((table.rowCount, recordLine)) }
                 if keepRows { table.rows.append(record) }
+                // a mapped file's pages behind the reader are given back every 16 MiB
+                if let release, i - released >= 16 << 20 { release(i); released = i }
             }
             record.removeAll(keepingCapacity: true)
             fieldIndex = 0
@@ -168,7 +187,23 @@ public struct CSVTable: Sendable {
         return (1...12).contains(month) && (1...31).contains(day)
     }
 
-    static func firstInvalidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+    /// The offset of the first byte that is not valid UTF-8, checked in 16 MiB windows (a mapped file's pages are
+    /// released behind the check).
+    static func firstInvalidUTF8(_ b: UnsafeBufferPointer<UInt8>, release: ((Int) -> Void)? = nil) -> Int? {
+        let window = 16 << 20
+        var from = 0
+        while from < b.count {
+            var to = min(b.count, from + window)
+            // never split a character: end the window on a lead byte
+            while to < b.count, to > from, b[to] & 0xC0 == 0x80 { to -= 1 }
+            if let bad = firstInvalidUTF8(in: UnsafeBufferPointer(rebasing: b[from..<to])) { return from + bad }
+            release?(to)
+            from = to
+        }
+        return nil
+    }
+
+    private static func firstInvalidUTF8(in b: UnsafeBufferPointer<UInt8>) -> Int? {
         // fast path: ASCII
         var i = 0
         while i < b.count, b[i] < 0x80 { i += 1 }

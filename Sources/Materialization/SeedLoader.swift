@@ -31,14 +31,16 @@ public struct SeedLoader: Sendable {
         node.config["quote_columns"]?.asBool == false ? header.map { $0.lowercased() } : header
     }
 
-    public func read(_ node: CompiledNode) throws -> (CSVTable, [String], [UInt8]) {
+    /// Reads and checks the seed: the table (header, row count, types) and the mapped file for COPY to stream.
+    public func read(_ node: CompiledNode) throws -> (CSVTable, [String], MappedFile) {
         let path = projectRoot + "/" + node.path
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let file = MappedFile(path: path) else {
             throw Diagnostic(code: "R5005", "cannot read seed file \(node.path)")
         }
-        var bytes = [UInt8](data)
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) } // byte-order mark
-        let table = try CSVTable.parse(bytes, path: node.path, delimiter: try delimiter(node))
+        let bom = file.bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0   // byte-order mark
+        file.start = bom
+        let table = try CSVTable.parse(UnsafeBufferPointer(rebasing: file.bytes[bom...]), path: node.path, delimiter: try delimiter(node),
+                                       keepRows: false, release: { file.release(upTo: bom + $0) })
         var types = table.inferredTypes()
         if case .dict(let overrides)? = node.config["column_types"] {
             for o in overrides {
@@ -48,7 +50,7 @@ public struct SeedLoader: Sendable {
                 types[i] = t
             }
         }
-        return (table, types, bytes)
+        return (table, types, file)
     }
 
     /// Loads one seed on `connection`; returns rows loaded. Unchanged columns: TRUNCATE and COPY into the same table
@@ -56,7 +58,7 @@ public struct SeedLoader: Sendable {
     /// build a new table aside and swap it in, keeping dependent views.
     public func load(_ node: CompiledNode, on connection: any WarehouseConnection, fullRefresh: Bool = false) throws -> Int {
         guard let relation = node.relation else { return 0 }
-        let (table, types, bytes) = try read(node)
+        let (table, types, file) = try read(node)
         let dialect = adapter.dialect
         let swap = RelationSwap(connection: connection, dialect: dialect)
         let names = columnNames(node, table.header)
@@ -70,7 +72,7 @@ public struct SeedLoader: Sendable {
                 return try connection.transaction {
                     do {
                         try connection.execute("TRUNCATE \(target)")
-                        return try copy(into: target, names: names, delimiter: delimiter, table: table, bytes: bytes, on: connection)
+                        return try copy(into: target, names: names, delimiter: delimiter, table: table, file: file, on: connection)
                     } catch let e as WarehouseError {
                         throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)
                     }
@@ -80,7 +82,7 @@ public struct SeedLoader: Sendable {
         let rows = try swap.build(.table, relation: relation) { staging in
             do {
                 try connection.execute("CREATE TABLE \(staging) (\(columns))")
-                return try copy(into: staging, names: names, delimiter: delimiter, table: table, bytes: bytes, on: connection)
+                return try copy(into: staging, names: names, delimiter: delimiter, table: table, file: file, on: connection)
             } catch let e as WarehouseError {
                 throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)
             }
@@ -89,11 +91,15 @@ public struct SeedLoader: Sendable {
     }
 
     /// Streams the file's data rows into `relation` with COPY, in 1 MiB chunks. Unquoted empty fields are NULL.
-    private func copy(into relation: String, names: [String], delimiter: UInt8, table: CSVTable, bytes: [UInt8], on connection: any WarehouseConnection) throws -> Int {
+    private func copy(into relation: String, names: [String], delimiter: UInt8, table: CSVTable, file: MappedFile, on connection: any WarehouseConnection) throws -> Int {
         let dialect = adapter.dialect
         let quotedNames = names.map(dialect.quote).joined(separator: ", ")
         let chunkSize = 1 << 20
-        let chunks = stride(from: table.dataOffset, to: bytes.count, by: chunkSize).lazy.map { Array(bytes[$0..<min($0 + chunkSize, bytes.count)]) }
+        let bytes = file.bytes, start = file.start
+        let chunks = stride(from: start + table.dataOffset, to: bytes.count, by: chunkSize).lazy.map { offset -> [UInt8] in
+            defer { file.release(upTo: offset) }   // what COPY has sent is not needed again
+            return Array(bytes[offset..<min(offset + chunkSize, bytes.count)])
+        }
         let delimiterOption = delimiter == UInt8(ascii: ",") ? "" : ", DELIMITER \(dialect.literal(String(UnicodeScalar(delimiter))))"
         return try connection.copyIn("COPY \(relation) (\(quotedNames)) FROM STDIN WITH (FORMAT csv\(delimiterOption))", chunks: AnySequence(chunks))
     }
@@ -135,15 +141,15 @@ public struct SeedLoader: Sendable {
             // COPY context reads: COPY x, line 3, column amount: "abc"
             if let ctx = f.error.context, let r = ctx.range(of: "line ") {
                 let digits = ctx[r.upperBound...].prefix { $0.isNumber }
-                if let n = Int(digits), let table, n >= 1, n <= table.rowLines.count {
+                if let n = Int(digits), let table, n >= 1, n <= table.rowCount {
                     var column = 1
                     // "…, column amount: …" names the field; find where it starts on that line
                     if let c = ctx.range(of: ", column "), let name = ctx[c.upperBound...].split(separator: ":").first,
                        let index = columnNames(node, table.header).firstIndex(of: String(name)),
                        let bytes = FileManager.default.contents(atPath: projectRoot + "/" + node.path) {
-                        column = Self.column(ofField: index, line: table.rowLines[n - 1], in: [UInt8](bytes), delimiter: (try? delimiter(node)) ?? 0x2C)
+                        column = Self.column(ofField: index, line: table.line(ofRow: n), in: [UInt8](bytes), delimiter: (try? delimiter(node)) ?? 0x2C)
                     }
-                    location = SourceLocation(file: node.path, line: table.rowLines[n - 1], column: column)
+                    location = SourceLocation(file: node.path, line: table.line(ofRow: n), column: column)
                 }
             }
             var notes: [Diagnostic.Note] = []
@@ -154,4 +160,42 @@ public struct SeedLoader: Sendable {
             return Diagnostic(code: "R5000", "seed '\(node.name)' failed: \(error)", at: fileStart)
         }
     }
+}
+
+/// A file mapped read-only into memory. Reading it costs no copy; `release(upTo:)` gives the pages already read
+/// back to the kernel, so streaming a large file keeps memory flat.
+public final class MappedFile: @unchecked Sendable {
+    public let bytes: UnsafeBufferPointer<UInt8>
+    /// Where the content starts (after a byte-order mark).
+    var start = 0
+    private let base: UnsafeMutableRawPointer?
+    private let length: Int
+
+    init?(path: String) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        length = Int(st.st_size)
+        if length == 0 {
+            base = nil
+            bytes = UnsafeBufferPointer(start: nil, count: 0)
+            return
+        }
+        guard let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else { return nil }
+        _ = madvise(p, length, MADV_SEQUENTIAL)
+        base = p
+        bytes = UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: length)
+    }
+
+    /// Drops the pages before `offset` (whole pages only); they are read again from the file if touched.
+    func release(upTo offset: Int) {
+        guard let base else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let end = min(offset, length) / page * page
+        if end > 0 { _ = madvise(base, end, MADV_DONTNEED) }
+    }
+
+    deinit { if let base { munmap(base, length) } }
 }
