@@ -162,3 +162,28 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
         #expect(q.nodes[.model("p", "a")]?.compiledSQL == "select 1")
     }
 }
+
+/// Huge inputs: a 10,000-model chain (each model reads the one before) and a model of 1 MB of SQL compile without
+/// deep recursion anywhere (graph order, selection, rendering, ephemeral injection).
+@Suite struct HugeInputTests {
+    @Test func tenThousandModelChain() throws {
+        var files = ["strata.yml": "name: chain\n", "models/m0.sql": "select 1 as id"]
+        for i in 1..<10_000 { files["models/m\(i).sql"] = "select id + 1 as id from {{ ref('m\(i - 1)') }}" }
+        let p = try compile(files)
+        #expect(p.order.count == 10_000)
+        #expect(p.order.first == .model("chain", "m0"))
+        #expect(p.order.last == .model("chain", "m9999"))
+        #expect(try p.graph.select(["+m9999"], exclude: [], projectName: "chain").count == 10_000)
+        #expect(try p.graph.select(["m0+"], exclude: [], projectName: "chain").count == 10_000)
+        #expect(sql(p, "m9999") == "select id + 1 as id from \"warehouse\".\"analytics\".\"m9998\"")
+    }
+
+    @Test func oneMegabyteModel() throws {
+        let literal = String(repeating: "abcdefghij", count: 100_000)
+        let body = "select '\(literal)' as big, {{ 1 + 1 }} as two\n" + String(repeating: "-- a comment line to make the file longer\n", count: 1000)
+        let p = try compile(["strata.yml": "name: big\n", "models/big.sql": body])
+        let compiled = try #require(sql(p, "big"))
+        #expect(compiled.utf8.count > 1_000_000)
+        #expect(compiled.contains("as big, 2 as two"))
+    }
+}

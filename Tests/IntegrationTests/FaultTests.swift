@@ -157,3 +157,13 @@ final class Locked<T>: @unchecked Sendable {
         set { lock.withLock { _value = newValue } }
     }
 }
+
+@Suite struct HugeInputIntegrationTests {
+    @Test func aOneMegabyteModelBuilds() throws {
+        let literal = String(repeating: "abcdefghij", count: 100_000)
+        let h = try Harness(["strata.yml": "name: p\n", "models/big.sql": "{{ config(materialized='table') }}select '\(literal)' as big"])
+        defer { h.cleanup() }
+        #expect(try h.run().first?.status == .success)
+        #expect(try h.query("select length(big) from analytics.big") == [["1000000"]])
+    }
+}
