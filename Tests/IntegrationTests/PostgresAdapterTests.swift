@@ -94,3 +94,51 @@ import Warehouse
         #expect(PostgresAdapter.keywordString([("password", "it's \\ odd")]) == "password='it\\'s \\\\ odd'")
     }
 }
+
+@Suite struct ConnectRetryTests {
+    final class Delays: @unchecked Sendable {
+        let lock = NSLock()
+        var values: [Double] = []
+        func add(_ d: Double) { lock.withLock { values.append(d) } }
+    }
+
+    @Test func transientFailuresAreRetriedWithBackoffThenReported() throws {
+        let delays = Delays()
+        let retry = ConnectRetry(retries: 3, initialDelay: 0.25, maxDelay: 0.6, sleep: { delays.add($0) })
+        // nothing listens on this socket directory: "No such file or directory" may pass (a server starting up)
+        do {
+            _ = try PostgresAdapter(conninfo: "host=/nonexistent-strata-socket port=5432 dbname=x connect_timeout=2", retry: retry).connect()
+            Issue.record("expected a connection error")
+        } catch let e as WarehouseError {
+            #expect(e.message.hasSuffix("(after 4 attempts)"), "\(e.message)")
+        }
+        #expect(delays.values == [0.25, 0.5, 0.6])
+    }
+
+    @Test func permanentFailuresAreNotRetried() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let delays = Delays()
+        let retry = ConnectRetry(retries: 5, sleep: { delays.add($0) })
+        for conninfo in [db.conninfo + " user=no_such_role", db.conninfo + " dbname=no_such_database", "host=127.0.0.1 port=1 sslmode=nonsense"] {
+            #expect(throws: WarehouseError.self) { _ = try PostgresAdapter(conninfo: conninfo, retry: retry).connect() }
+        }
+        #expect(delays.values.isEmpty)
+        // sslmode reaches libpq (which validates it; over the test server's Unix socket SSL does not apply)
+        do { _ = try PostgresConnection(conninfo: db.conninfo + " sslmode=nonsense") } catch let e as WarehouseError {
+            #expect(e.message.contains("sslmode"))
+        }
+        #expect(try PostgresConnection(conninfo: db.conninfo + " sslmode=disable").isEncrypted == false)
+    }
+
+    @Test func debugSaysWhetherTheConnectionIsEncrypted() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let p = try TempProject(["strata.yml": "name: d\n"])
+        defer { p.remove() }
+        let out = try StrataBinary.run(["debug", "--project-dir", p.root, "--database-url", db.conninfo + " sslmode=prefer"])
+        #expect(out.status == 0, "\(out.all)")
+        #expect(out.stdout.contains("sslmode=prefer"))
+        #expect(out.stdout.contains("encrypted: no"))
+    }
+}
