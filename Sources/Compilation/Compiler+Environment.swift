@@ -18,7 +18,7 @@ extension Compiler {
             if let d = args.argument(1, "default") { return d }
             throw site.error("required var '\(name)' is not set: add it under `vars:` in the project file or pass --vars '{\(name): …}'", code: "C2001")
         })
-        env.globals["env_var"] = .function(.envVar(environ))
+        env.globals["env_var"] = .function(.envVar(environ, allowSecrets: false))
         env.globals["exceptions"] = .dict([
             ("raise_compiler_error", .function(Function("raise_compiler_error") { args, site in
                 throw site.error(args.positional.first?.stringValue ?? "compiler error", code: "C2100")

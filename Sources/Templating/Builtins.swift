@@ -3,9 +3,17 @@ import Basics
 
 extension Function {
     /// dbt's `env_var('NAME', default)`: reads `environment`; a missing variable without a default is an error.
-    public static func envVar(_ environment: [String: String]) -> Function {
+    /// Prefixes of environment variables that hold secrets (dbt's, and Strata's): readable in profiles.yml only.
+    public static let secretPrefixes = ["DBT_ENV_SECRET_", "STRATA_ENV_SECRET_"]
+
+    /// `env_var(name, default)`. With `allowSecrets: false` (models, tests, macros), a secret variable is an error,
+    /// so it can never reach compiled SQL, artifacts or logs.
+    public static func envVar(_ environment: [String: String], allowSecrets: Bool = true) -> Function {
         Function("env_var") { args, site in
             guard let name = args.argument(0, "var")?.asString else { throw site.error("env_var() needs a variable name", code: "C2002") }
+            if !allowSecrets, secretPrefixes.contains(where: name.hasPrefix) {
+                throw site.error("'\(name)' is a secret: variables starting with \(secretPrefixes.joined(separator: " or ")) can be read only in profiles.yml, never in SQL", code: "C2006")
+            }
             if let v = environment[name] { return .string(v) }
             if let d = args.argument(1, "default") { return d }
             throw site.error("environment variable '\(name)' is not set and no default was given", code: "C2002")

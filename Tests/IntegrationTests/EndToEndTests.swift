@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PostgresAdapter
 import StrataTestSupport
 
 /// Runs the built binary on copies of the example project, as a user would.
@@ -155,6 +156,53 @@ import StrataTestSupport
             let text = (try? String(contentsOfFile: p.root + "/target/" + f, encoding: .utf8)) ?? ""
             #expect(!text.contains(secret), "\(f) contains the secret")
         }
+    }
+
+    @Test func aPlantedSecretNeverLeavesTheProfile() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let secret = "pl4nted-\(UUID().uuidString.prefix(8))"
+        let kw = try PostgresAdapter.parseConninfo(db.conninfo)
+        // the test server trusts local connections, so the password is sent and ignored: the run succeeds
+        let p = try TempProject([
+            "strata.yml": "name: s\nprofile: s\n",
+            "profiles.yml": """
+                s:
+                  target: dev
+                  outputs:
+                    dev:
+                      type: postgres
+                      host: "\(kw["host"] ?? "")"
+                      port: \(kw["port"] ?? "5432")
+                      user: postgres
+                      password: "{{ env_var('DBT_ENV_SECRET_PW') }}"
+                      dbname: \(db.name)
+                      schema: public
+                """,
+            "models/m.sql": "{{ config(materialized='table') }}select 1 as id",
+            "models/m.yml": "version: 2\nmodels:\n  - name: m\n    description: A model.\n    columns:\n      - name: id\n        tests: [unique]\n",
+        ])
+        defer { p.remove() }
+        let env = ["DBT_ENV_SECRET_PW": secret]
+        var outputs: [CommandOutput] = []
+        for args in [["build"], ["compile"], ["debug"], ["docs", "generate"], ["lineage", "--format", "openlineage"], ["ls"]] {
+            let out = try StrataBinary.run(args + ["--project-dir", p.root], environment: env)
+            #expect(out.status == 0, "\(args): \(out.all)")
+            outputs.append(out)
+        }
+        for out in outputs { #expect(!out.all.contains(secret)) }
+        let files = (try? FileManager.default.subpathsOfDirectory(atPath: p.root + "/target")) ?? []
+        #expect(files.contains("docs/data.js") && files.contains("manifest.json") && files.contains("run_results.json"))
+        for f in files {
+            let text = (try? String(contentsOfFile: p.root + "/target/" + f, encoding: .utf8)) ?? ""
+            #expect(!text.contains(secret), "\(f) contains the secret")
+        }
+        // a model cannot read a secret variable at all
+        try p.write("models/leak.sql", "select '{{ env_var('DBT_ENV_SECRET_PW') }}' as x")
+        let leak = try StrataBinary.run(["compile", "--project-dir", p.root], environment: env)
+        #expect(leak.status == 2)
+        #expect(leak.stderr.contains("error[C2006]: 'DBT_ENV_SECRET_PW' is a secret"))
+        #expect(!leak.all.contains(secret))
     }
 
     @Test func initScaffoldsARunnableProject() throws {
