@@ -47,7 +47,7 @@ struct ContractsCommand: ParsableCommand {
                     guard let model = contract.models.first?.value, let relation = relations[model] else { return nil }
                     guard (try? c.execute("SELECT to_regclass($1) IS NOT NULL", parameters: [relation.schemaQualified()]).scalar) == "t" else { return nil }
                     guard let q = ContractSQL().violations(of: constraint, in: contract, relation: relation, referenced: { relations[$0] }) else { return nil }
-                    return (try? c.execute("SELECT count(*) FROM (\n\(q)\n) v").scalar).flatMap { Int($0 ?? "") }
+                    return (try? c.execute("SELECT count(*) FROM (\n\(q)\n) v").scalar).flatMap { $0 }.flatMap { Int($0) }
                 } })
                 let changes = differ.diff(old: old, new: current.values.sorted { $0.name < $1.name }, models: Set(relations.keys))
                 var diagnostics: [Diagnostic] = []

@@ -3,6 +3,7 @@ import Basics
 import DependencyGraph
 import ProjectModel
 import Templating
+import Warehouse
 
 extension Compiler {
     static let thresholdPattern = #"^\s*(==|!=|<>|>=|<=|>|<)\s*[0-9]+\s*$"#
@@ -52,7 +53,7 @@ extension Compiler {
                     modelValue = .string("(select * from \(relationObject(targetNode).stringValue) where \(whereClause)) dbt_subquery")
                 }
                 var kwargs: [(String, Value)] = [("model", modelValue)]
-                if let column = decl.column { kwargs.append(("column_name", .string(column))) }
+                if let column = decl.column { kwargs.append(("column_name", .string(Self.testColumn(column, quote: decl.quoteColumn)))) }
                 for a in decl.arguments where a.key != "column_name" {
                     if let text = a.value.asString, text.hasPrefix("ref(") || text.hasPrefix("source("), text.hasSuffix(")") {
                         let t = try Template(path: loc.file, text: "{{ \(text) }}")
@@ -173,5 +174,14 @@ extension Compiler {
         nodes[node.id] = node
         graph.add(GraphNode(id: node.id, kind: .test, name: node.name, path: node.path, tags: node.tags, config: node.config))
         for d in Set(deps) where nodes[d] != nil { graph.add(Edge(from: d, to: node.id, location: loc)) }
+    }
+
+    /// A column name as a generic test writes it into SQL. Plain identifiers stay as written (PostgreSQL folds them, as
+    /// in dbt); `quote: true` on the column, or any name that is not a plain identifier (spaces, quotes, SQL), is
+    /// quoted, so a name from YAML can never become SQL.
+    static func testColumn(_ name: String, quote: Bool) -> String {
+        let plain = !name.isEmpty && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+            && !("0"..."9").contains(name.unicodeScalars.first!)
+        return quote || !plain ? SQLDialect.postgres.quote(name) : name
     }
 }

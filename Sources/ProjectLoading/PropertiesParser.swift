@@ -241,8 +241,9 @@ struct PropertiesParser {
                     let entries = try reader.mapping(c, what: "column")
                     guard let nameNode = entries.first(where: { $0.key == "name" })?.node else { continue }
                     let column = try reader.string(nameNode, what: "column name")
+                    let quote = entries.first { $0.key == "quote" }.flatMap { reader.value($0.node).asBool } ?? false
                     for e in entries where e.key == "tests" || e.key == "data_tests" {
-                        out += try tests(e.node, kind: kind, target: target, column: column)
+                        out += try tests(e.node, kind: kind, target: target, column: column).map { var t = $0; t.quoteColumn = quote; return t }
                     }
                 }
             default: break

@@ -234,6 +234,8 @@ public struct TestDeclaration: Sendable {
     public var targetKind: NodeKind
     public var targetName: String
     public var column: String?
+    /// `quote: true` on the column: its name is quoted in the test's SQL.
+    public var quoteColumn = false
     public var location: SourceLocation?
 
     public init(testName: String, arguments: [ConfigEntry], config: [ConfigEntry], targetKind: NodeKind, targetName: String, column: String?, location: SourceLocation?) {

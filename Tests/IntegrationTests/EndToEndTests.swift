@@ -139,6 +139,42 @@ import StrataTestSupport
         #expect(try holder.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").scalar == "0")
     }
 
+    @Test func aSecondProcessWaitsForTheSchemaLockAndSIGTERMStopsTheFirst() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let p = try TempProject([
+            "strata.yml": "name: c\n",
+            "models/t.sql": "{{ config(materialized='table') }}select {{ var('n', 1) }} as id{% if var('wait', false) %} from (select pg_advisory_lock(4242)) w{% endif %}",
+        ])
+        defer { p.remove() }
+        let url = ["--database-url", db.conninfo, "--project-dir", p.root]
+        #expect(try StrataBinary.run(["run"] + url).status == 0)
+        let holder = try db.connect()
+        defer { holder.close() }
+        try holder.execute("SELECT pg_advisory_lock(4242)")
+        let first = try StrataBinary.start(["run", "--vars", "{wait: true, n: 2}"] + url)
+        var waiting = false
+        for _ in 0..<500 where !waiting {
+            waiting = try holder.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").scalar == "1"
+            if !waiting { usleep(20_000) }
+        }
+        #expect(waiting)
+        // a second run on the same schema gives up after --lock-timeout instead of interleaving
+        let second = try StrataBinary.run(["run", "--lock-timeout", "0.3", "--vars", "{n: 3}"] + url)
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("another Strata run holds the lock on schema 'public'"))
+        #expect(try holder.execute("SELECT id FROM public.t").scalar == "1")
+        // SIGTERM: the statement in flight is cancelled and rolled back, exit 143, the old table stays
+        first.signal(SIGTERM)
+        let out = try first.wait()
+        #expect(out.status == 143, "\(out.all)")
+        #expect(out.stderr.contains("run cancelled by SIGTERM"))
+        #expect(try holder.execute("SELECT id FROM public.t").scalar == "1")
+        try holder.execute("SELECT pg_advisory_unlock_all()")
+        #expect(try StrataBinary.run(["run", "--lock-timeout", "5", "--vars", "{n: 3}"] + url).status == 0)
+        #expect(try holder.execute("SELECT id FROM public.t").scalar == "3")
+    }
+
     @Test func deadDatabaseAndSecretsAreHandled() throws {
         let p = try TempProject(["strata.yml": "name: s\n", "models/m.sql": "select 1"])
         defer { p.remove() }

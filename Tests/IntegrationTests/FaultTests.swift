@@ -167,3 +167,47 @@ final class Locked<T>: @unchecked Sendable {
         #expect(try h.query("select length(big) from analytics.big") == [["1000000"]])
     }
 }
+
+/// Names from project files and the command line that try to break out of their quotes.
+@Suite struct InjectionTests {
+    @Test func hostileNamesInSeedsContractsTestsAndFlagsStayNames() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let evil = "x\"); drop table canary; --"
+        let p = try TempProject([
+            "strata.yml": "name: p\n",
+            "seeds/raw.csv": "\"id\",\"\(evil.replacingOccurrences(of: "\"", with: "\"\""))\",\"select\"\n1,a,b\n2,c,d\n",
+            "models/m.sql": "{{ config(materialized='table') }}select id, \"\(evil.replacingOccurrences(of: "\"", with: "\"\""))\" as \"\(evil.replacingOccurrences(of: "\"", with: "\"\""))\", \"select\" from {{ ref('raw') }}",
+            "models/m.yml": """
+                version: 2
+                models:
+                  - name: m
+                    columns:
+                      - name: '\(evil)'
+                        tests: [not_null, unique]
+                """,
+            "contracts/m.yml": """
+                models: [m]
+                columns:
+                  - {name: id, data_type: integer, primary_key: true}
+                  - {name: '\(evil)', data_type: text, nullable: false, unique: true}
+                  - {name: select, data_type: text, accepted_values: ["b", "d", "e'); drop table canary; --"]}
+                """,
+        ])
+        defer { p.remove() }
+        let canary = try db.connect()
+        defer { canary.close() }
+        try canary.execute("CREATE TABLE public.canary (x int)")
+        let schema = "we\"ird'; drop table canary; --"
+        let out = try StrataBinary.run(["build", "--project-dir", p.root, "--database-url", db.conninfo, "--schema", schema])
+        #expect(out.status == 0, "\(out.all)")
+        #expect(try canary.execute("SELECT count(*) FROM public.canary").scalar == "0")   // still there
+        let q = SQLDialectQuote.quote
+        #expect(try canary.execute("SELECT count(*) FROM \(q(schema)).m").scalar == "2")
+        #expect(try canary.execute("SELECT count(*) FROM pg_attribute WHERE attrelid = '\(q(schema).replacingOccurrences(of: "'", with: "''")).m'::regclass AND attname = $1", parameters: [evil]).scalar == "1")
+    }
+}
+
+enum SQLDialectQuote {
+    static func quote(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+}
