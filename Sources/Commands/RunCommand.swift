@@ -201,8 +201,8 @@ struct PlanRunner {
         defer { signalSources.forEach { $0.cancel() } }
         let results: [StepResult]
         do {
-            results = try executor.run(plan, options: ExecutionOptions(threads: threads, failFast: build.failFast, lockTimeout: build.lockTimeout,
-                                                                       lockSchema: connection.target.schema),
+            let options = ExecutionOptions(threads: threads, failFast: build.failFast, lockTimeout: build.lockTimeout, lockSchema: connection.target.schema)
+            results = try executor.run(plan, options: options,
                                        observer: ProgressPrinter(sink: ws.console.sink), cancellation: cancellation)
         } catch let e as WarehouseError {
             throw ws.console.fail(Diagnostic(code: "S1302", "cannot \(command): \(e.description) (connection: \(connection.source.description))"))
@@ -213,11 +213,15 @@ struct PlanRunner {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let json = RunResults.json(results, generatedAt: ws.startedAt, invocationID: ws.invocationID, elapsed: seconds, command: command, project: compiled)
         try? Data(json.utf8).write(to: ws.targetDirectory.appendingPathComponent("run_results.json"))
-        let count = { (s: StepResult.Status) in results.filter { $0.status == s }.count }
+        // on-run-start/end hooks are results too (run_results.json), but not nodes in the summary's count
+        let nodeResults = results.filter { !$0.id.rawValue.hasPrefix("operation.") }
+        let count = { (s: StepResult.Status) in nodeResults.filter { $0.status == s }.count }
         let errors = results.filter { $0.status == .error }
         let failed = results.filter { $0.status == .fail }
         ws.console.print("")
-        let what = "\(results.count) \(results.count == 1 ? noun : noun + "s")"
+        let hooks = results.count - nodeResults.count
+        if hooks > 0 { ws.console.print("Ran \(hooks) project hook\(hooks == 1 ? "" : "s") (on-run-start/on-run-end)\(results.contains { $0.id.rawValue.hasPrefix("operation.") && $0.status == .error } ? ", one failed" : "").") }
+        let what = "\(nodeResults.count) \(nodeResults.count == 1 ? noun : noun + "s")"
         if command == "test" || command == "build" {
             let built = command == "build" ? "\(count(.success)) OK, " : ""
             ws.console.print("Finished \(what) in \(format(elapsed)): \(built)\(count(.pass)) pass, \(count(.warn)) warn, \(failed.count) fail, \(errors.count) error\(errors.count == 1 ? "" : "s"), \(count(.skipped)) skipped.")

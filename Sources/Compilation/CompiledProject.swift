@@ -60,6 +60,9 @@ public struct CompiledNode: Sendable {
     public var warnings: [Diagnostic] = []
     /// The data contract governing this model (attached by the Contracts stage).
     public var contract: Contract? = nil
+    /// Rendered `pre_hook`/`post_hook` SQL, run in the model's build transaction before and after it.
+    public var preHooks: [String] = []
+    public var postHooks: [String] = []
 
     public init(id: NodeID, kind: NodeKind, name: String, path: String, config: [String: ConfigValue], materialization: Materialization, tags: [String],
                 relation: Relation?, dependsOn: [NodeID], rawSQL: String, compiledSQL: String?, sourceMap: SourceMap?, description: String,
@@ -104,6 +107,9 @@ public struct CompiledProject: Sendable {
     public var graph: Graph
     public var order: [NodeID]
     public var warnings: [Diagnostic]
+    /// Rendered `on-run-start` / `on-run-end` hooks of the project.
+    public var onRunStart: [String] = []
+    public var onRunEnd: [String] = []
     /// Seconds spent in each compilation phase, in order (for STRATA_TIMINGS and the benchmark).
     public var timings: [(phase: String, seconds: Double)] = []
 

@@ -7,10 +7,11 @@ import Templating
 extension Compiler {
     static let materializations = ["view", "table", "ephemeral", "incremental"]
 
-    /// Configs dbt projects use that Strata does not apply yet: each gets a located warning, never silence.
+    static let hookKeys = ["pre_hook": "pre_hook", "pre-hook": "pre_hook", "post_hook": "post_hook", "post-hook": "post_hook"]
+
+    /// Configs Strata applies to models but not yet to seeds and snapshots: there each gets a located warning.
     static let unappliedConfigs: [String: String] = [
-        "pre_hook": "hooks", "post_hook": "hooks", "pre-hook": "hooks", "post-hook": "hooks",
-        "grants": "grants configs",
+        "pre_hook": "hooks on seeds and snapshots", "post_hook": "hooks on seeds and snapshots", "grants": "grants on seeds and snapshots",
     ]
 
     func unappliedConfigWarnings(_ config: [String: ConfigValue], _ locations: [String: SourceLocation], node: String, path: String) -> [Diagnostic] {
@@ -29,10 +30,22 @@ extension Compiler {
         var values: [String: ConfigValue] = [:]
         var locations: [String: SourceLocation] = [:]
         var tags: [String] = []
+        var hooks: [String: [ConfigValue]] = [:]
         for layer in layers {
             for e in layer {
                 if e.key == "tags" {
                     for t in e.value.stringList where !tags.contains(t) { tags.append(t) }
+                    continue
+                }
+                // hooks accumulate from the project down to the model, as in dbt; each keeps where it was written
+                if let hook = Self.hookKeys[e.key] {
+                    let items: [ConfigValue] = e.value.asList ?? [e.value]
+                    for item in items {
+                        let sql = item.asString ?? item["sql"]?.asString
+                        guard let sql, !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
+                        hooks[hook, default: []].append(.dict([ConfigEntry("sql", .string(sql), at: e.location)]))
+                    }
+                    if let l = e.location { locations[hook] = l }
                     continue
                 }
                 values[e.key] = e.value
@@ -40,6 +53,7 @@ extension Compiler {
             }
         }
         if !tags.isEmpty { values["tags"] = .list(tags.map { .string($0) }) }
+        for (k, v) in hooks { values[k] = .list(v) }
         return (values, locations)
     }
 
@@ -107,7 +121,6 @@ extension Compiler {
                             compiledSQL: nil, sourceMap: nil, description: file.properties?.description ?? "",
                             columns: file.properties?.columns ?? [], checksum: SHA256.hex(file.rawSQL.trimmingCharacters(in: .whitespacesAndNewlines)),
                             compiledPath: compiledPath, sourceName: nil)
-        compiled.warnings = unappliedConfigWarnings(values, locations, node: file.name, path: file.path)
         return compiled
     }
 
@@ -137,11 +150,13 @@ extension Compiler {
         else { schema = try schemaName(custom: config["schema"]?.asString, node: .none, environment: environment, location: locations["schema"]) }
         let relation = Relation(database: config["target_database"]?.asString ?? config["database"]?.asString ?? options.target.database,
                                 schema: schema, identifier: config["alias"]?.asString ?? file.name)
-        return CompiledNode(id: pm.id, kind: .snapshot, name: file.name, path: file.path, config: values, materialization: .snapshot,
+        var node = CompiledNode(id: pm.id, kind: .snapshot, name: file.name, path: file.path, config: values, materialization: .snapshot,
                             tags: values["tags"]?.stringList ?? [], relation: relation, dependsOn: [], rawSQL: file.rawSQL, compiledSQL: nil,
                             sourceMap: nil, description: "", columns: [], checksum: SHA256.hex(file.rawSQL.trimmingCharacters(in: .whitespacesAndNewlines)),
                             compiledPath: file.path.hasSuffix(".sql") ? "\(project.name)/\(file.path)"
                                 : "\(project.name)/\((file.path as NSString).deletingLastPathComponent)/\(file.name).sql", sourceName: nil)
+        node.warnings = unappliedConfigWarnings(values, locations, node: file.name, path: file.path)
+        return node
     }
 
     func seedNode(_ seed: SeedFile, environment: Environment) throws -> CompiledNode {
@@ -151,16 +166,18 @@ extension Compiler {
         ])
         var values = config
         values["materialized"] = .string("seed")
-        let node = nodeValue(name: seed.name, kind: .seed, path: seed.path, config: values)
-        let schema = try schemaName(custom: config["schema"]?.asString, node: node, environment: environment, location: locations["schema"])
-        let alias = try aliasName(custom: config["alias"]?.asString, name: seed.name, node: node, environment: environment)
+        let value = nodeValue(name: seed.name, kind: .seed, path: seed.path, config: values)
+        let schema = try schemaName(custom: config["schema"]?.asString, node: value, environment: environment, location: locations["schema"])
+        let alias = try aliasName(custom: config["alias"]?.asString, name: seed.name, node: value, environment: environment)
         // as dbt: seeds over 1 MiB are identified by path, not hashed
         let size = (try? FileManager.default.attributesOfItem(atPath: project.root + "/" + seed.path)[.size] as? Int) ?? 0
         let checksum = size > 1 << 20 ? "" : (FileManager.default.contents(atPath: project.root + "/" + seed.path)).map { SHA256.hex(Array($0)) } ?? ""
-        return CompiledNode(id: .seed(project.name, seed.name), kind: .seed, name: seed.name, path: seed.path, config: values, materialization: .seed,
+        var node = CompiledNode(id: .seed(project.name, seed.name), kind: .seed, name: seed.name, path: seed.path, config: values, materialization: .seed,
                             tags: values["tags"]?.stringList ?? [], relation: Relation(database: config["database"]?.asString ?? options.target.database, schema: schema, identifier: alias),
                             dependsOn: [], rawSQL: "", compiledSQL: nil, sourceMap: nil, description: seed.properties?.description ?? "",
                             columns: seed.properties?.columns ?? [], checksum: checksum, compiledPath: nil, sourceName: nil)
+        node.warnings = unappliedConfigWarnings(values, locations, node: seed.name, path: seed.path)
+        return node
     }
 
     func sourceNode(_ table: SourceTable, environment: Environment) throws -> CompiledNode {

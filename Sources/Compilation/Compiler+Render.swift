@@ -11,6 +11,8 @@ extension Compiler {
         var dynamicEdges: [(NodeID, SourceLocation)]
         var extensions: Set<String>
         var incremental: Bool
+        var preHooks: [String] = []
+        var postHooks: [String] = []
     }
 
     func render(_ models: [ParsedModel], nodes: [NodeID: CompiledNode], resolver: NameResolver, environment: Environment) -> [Result<RenderOutput, Error>] {
@@ -81,7 +83,22 @@ extension Compiler {
             let loc = source.location(ofUTF8Offset: offset)
             edges.append((try resolver.source(s, t, at: loc), loc))
         }
-        return RenderOutput(text: text, dynamicEdges: edges, extensions: recorder.extensions, incremental: incremental)
+        // hooks render in the model's context (`this`, config, vars, macros), after the model
+        func hooks(_ key: String) throws -> [String] {
+            try (nodeConfig[key]?.asList ?? []).compactMap { item -> String? in
+                guard case .dict(let entries) = item, let e = entries.first(where: { $0.key == "sql" }), let sql = e.value.asString else { return nil }
+                do {
+                    let template = try Template(path: e.location?.file ?? me.path, text: sql)
+                    return try Renderer.render(template, environment: environment, globals: globals).text
+                } catch var d as Diagnostic {
+                    if let l = e.location { d.location = l }
+                    d.message = "in \(key.replacingOccurrences(of: "_", with: "-")) of '\(me.name)': \(d.message)"
+                    throw d
+                }
+            }
+        }
+        return RenderOutput(text: text, dynamicEdges: edges, extensions: recorder.extensions, incremental: incremental,
+                            preHooks: try hooks("pre_hook"), postHooks: try hooks("post_hook"))
     }
 }
 

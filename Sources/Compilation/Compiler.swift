@@ -107,6 +107,7 @@ public struct Compiler: Sendable {
             }
             nodes[node.id] = node
             seedsByName[node.name] = node.id
+            bag.append(contentsOf: node.warnings)
         }
         var sourcesByKey: [String: NodeID] = [:]
         for table in project.sources {
@@ -159,6 +160,8 @@ public struct Compiler: Sendable {
                 nodes[pm.id]!.sourceMap = r.text.sourceMap
                 nodes[pm.id]!.extensions = r.extensions
                 nodes[pm.id]!.loadsIncrementally = r.incremental
+                nodes[pm.id]!.preHooks = r.preHooks
+                nodes[pm.id]!.postHooks = r.postHooks
                 // refs only known at render time (non-literal arguments) join the graph
                 for (up, loc) in r.dynamicEdges { graph.add(Edge(from: up, to: pm.id, location: loc)) }
             }
@@ -173,9 +176,29 @@ public struct Compiler: Sendable {
 
         // 5. Ephemeral models become CTEs in their dependents.
         try injectEphemeralCTEs(into: &nodes, order: order, graph: graph)
+        // 6. Project hooks, with dbt's `schemas` (every schema the project builds into) and `database`.
+        let schemas = Array(Set(nodes.values.filter { [.model, .seed, .snapshot].contains($0.kind) && $0.materialization != .ephemeral }
+            .compactMap { $0.relation?.schema })).sorted()
+        let hookGlobals: [String: Value] = ["schemas": .list(schemas.map { .string($0) }), "database": .string(options.target.database), "execute": .bool(true)]
+        func renderHooks(_ hooks: [Located<String>], _ what: String) throws -> [String] {
+            try hooks.map { h in
+                do {
+                    return try Renderer.render(try Template(path: h.location?.file ?? project.projectFile, text: h.value), environment: environment, globals: hookGlobals).text
+                } catch var d as Diagnostic {
+                    if let l = h.location { d.location = l }
+                    d.message = "in \(what): \(d.message)"
+                    throw d
+                }
+            }
+        }
+        let onRunStart = try renderHooks(project.onRunStart, "on-run-start")
+        let onRunEnd = try renderHooks(project.onRunEnd, "on-run-end")
         lap("link")
-        return CompiledProject(projectName: project.name, projectKind: project.kind, target: options.target, nodes: nodes, graph: graph, order: order, warnings: bag.diagnostics,
-                               timings: timings)
+        var compiled = CompiledProject(projectName: project.name, projectKind: project.kind, target: options.target, nodes: nodes, graph: graph, order: order,
+                                       warnings: bag.diagnostics, timings: timings)
+        compiled.onRunStart = onRunStart
+        compiled.onRunEnd = onRunEnd
+        return compiled
     }
 
     // MARK: parsing

@@ -11,7 +11,7 @@ struct ContractedBuild {
     let dialect: SQLDialect
     let project: CompiledProject
 
-    func buildTable(_ step: PlanStep, contract: Contract, swap: RelationSwap) throws -> Int? {
+    func buildTable(_ step: PlanStep, contract: Contract, swap: RelationSwap, around: RelationSwap.Around) throws -> Int? {
         let relation = step.relation
         let staging = RelationSwap.stagingName(relation.identifier)
         let sql = ContractSQL(dialect: dialect)
@@ -19,7 +19,7 @@ struct ContractedBuild {
             project.nodes.values.first { $0.kind == .model && $0.name == model }?.relation
         }
         do {
-            return try swap.build(.table, relation: relation, renames: ddl.renames) { _ in
+            return try swap.build(.table, relation: relation, renames: ddl.renames, around: around) { _ in
                 do {
                     try connection.execute(ddl.create)
                 } catch let e as WarehouseError {

@@ -38,6 +38,10 @@ public struct ExecutionOptions: Sendable {
     public var lockTimeout: Double?
     /// Advisory lock key material: the target schema.
     public var lockSchema: String
+    /// `on-run-start` / `on-run-end` SQL, run under the schema lock before the first step and after the last (also
+    /// after failures); nil runs the project's own.
+    public var onRunStart: [String]? = nil
+    public var onRunEnd: [String]? = nil
     public init(threads: Int = 4, failFast: Bool = false, lockTimeout: Double? = nil, lockSchema: String) {
         self.threads = threads
         self.failFast = failFast
@@ -88,6 +92,15 @@ public struct Executor: Sendable {
                 throw ExecutionError("models need the PostgreSQL extension '\(ext)', which could not be created: \(e.message)")
             }
         }
+        // on-run-start: a failure stops the run before anything is built
+        var operations: [StepResult] = []
+        let startFailed = runHooks(options.onRunStart ?? project.onRunStart, "on-run-start", on: lockConnection, into: &operations)
+        if startFailed {
+            return operations + plan.steps.map { s in
+                StepResult(id: s.id, status: .skipped, message: "skipped: an on-run-start hook failed", startedAt: nil, completedAt: nil,
+                           executionTime: 0, rowsAffected: nil, diagnostic: nil, relation: s.relation)
+            }
+        }
         let scheduler = Scheduler(plan: plan, failFast: options.failFast, cancellation: cancellation)
         let workers = max(1, min(options.threads, plan.steps.count))
         // Open every worker's connection up front, so a dead database fails before anything is built.
@@ -122,7 +135,32 @@ public struct Executor: Sendable {
             worker.start()
         }
         group.wait()
-        return scheduler.results(in: plan)
+        let results = scheduler.results(in: plan)
+        _ = runHooks(options.onRunEnd ?? project.onRunEnd, "on-run-end", on: lockConnection, into: &operations)
+        return operations.filter { $0.message.hasPrefix("on-run-start") } + results + operations.filter { $0.message.hasPrefix("on-run-end") }
+    }
+
+    /// Runs project hooks in order; records each as an `operation.<project>.<hook>.<n>` result. Returns whether one failed.
+    private func runHooks(_ hooks: [String], _ what: String, on conn: any WarehouseConnection, into results: inout [StepResult]) -> Bool {
+        for (i, sql) in hooks.enumerated() where !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            let started = Date(), clock = ContinuousClock.now
+            var r = StepResult(id: NodeID("operation.\(project.projectName).\(what).\(i)"), status: .success, message: "\(what) hook \(i + 1)",
+                               startedAt: started, completedAt: nil, executionTime: 0, rowsAffected: nil, diagnostic: nil,
+                               relation: Relation(database: "", schema: "", identifier: "\(what).\(i)"))
+            do { try conn.execute(sql) } catch let e as WarehouseError {
+                r.status = .error
+                r.message = "\(what) hook \(i + 1) failed: \(e.message)"
+                r.diagnostic = Diagnostic(code: "R4005", r.message + (e.sqlState.map { " [SQLSTATE \($0)]" } ?? ""))
+            } catch {
+                r.status = .error
+                r.message = "\(what) hook \(i + 1) failed: \(error)"
+            }
+            r.completedAt = Date()
+            r.executionTime = (ContinuousClock.now - clock).seconds
+            results.append(r)
+            if r.status == .error { return true }
+        }
+        return false
     }
 
     private func acquireLock(_ conn: any WarehouseConnection, schema: String, timeout: Double?, observer: any ExecutionObserver) throws {
@@ -165,13 +203,14 @@ public struct Executor: Sendable {
                 let contracted = ContractedBuild(connection: conn, dialect: adapter.dialect, project: project)
                 _ = try swap.build(.view, relation: step.relation, sql: step.sql, verify: project.nodes[step.id]?.contract.map { contract in
                     { name in try contracted.verifyView(name, contract: contract, step: step) }
-                })
+                }, around: around(step, on: conn))
                 result.message = "CREATE VIEW"
             case .buildTable:
                 if let contract = project.nodes[step.id]?.contract {
-                    result.rowsAffected = try ContractedBuild(connection: conn, dialect: adapter.dialect, project: project).buildTable(step, contract: contract, swap: swap)
+                    result.rowsAffected = try ContractedBuild(connection: conn, dialect: adapter.dialect, project: project)
+                        .buildTable(step, contract: contract, swap: swap, around: around(step, on: conn))
                 } else {
-                    result.rowsAffected = try swap.build(.table, relation: step.relation, sql: step.sql)
+                    result.rowsAffected = try swap.build(.table, relation: step.relation, sql: step.sql, around: around(step, on: conn))
                 }
                 result.message = "SELECT \(result.rowsAffected ?? 0)"
             case .loadSeed:
@@ -184,7 +223,11 @@ public struct Executor: Sendable {
                 }
                 result.message = "INSERT \(result.rowsAffected ?? 0)"
             case .loadIncremental(let spec):
+                // incremental loads run their own transaction: hooks and grants run just before and after it
+                let hooks = around(step, on: conn)
+                try hooks.before()
                 let (rows, message) = try IncrementalLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec)
+                try hooks.after()
                 result.rowsAffected = rows
                 result.message = message
             case .test(let spec):
@@ -199,7 +242,10 @@ public struct Executor: Sendable {
                 result.status = failures == 0 ? .pass : .fail
                 result.message = failures == 0 ? "PASS" : message
             case .microbatch(let spec):
+                let hooks = around(step, on: conn)
+                try hooks.before()
                 let (rows, message) = try MicrobatchLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec)
+                try hooks.after()
                 result.rowsAffected = rows
                 result.message = message
             case .snapshot(let spec):
@@ -221,6 +267,24 @@ public struct Executor: Sendable {
         let elapsed = ContinuousClock.now - clock
         result.executionTime = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return result
+    }
+
+    /// A model's pre-hooks, and its post-hooks and grants, for the build to run inside its transaction.
+    func around(_ step: PlanStep, on conn: any WarehouseConnection) -> RelationSwap.Around {
+        guard let node = project.nodes[step.id] else { return RelationSwap.Around() }
+        func run(_ hooks: [String], _ what: String) throws {
+            for (i, sql) in hooks.enumerated() where !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                do { try conn.execute(sql) } catch let e as WarehouseError {
+                    var err = e
+                    err.message = "\(what) \(i + 1) failed: \(e.message)"
+                    throw RelationSwap.StatementFailure(error: err, bodyOffset: nil)
+                }
+            }
+        }
+        return RelationSwap.Around(before: { try run(node.preHooks, "pre-hook") }, after: {
+            try run(node.postHooks, "post-hook")
+            if let grants = node.config["grants"] { try Grants(connection: conn, dialect: adapter.dialect).apply(grants, to: step.relation, model: node.name) }
+        })
     }
 
     /// `persist_docs: {relation: true, columns: true}`: descriptions from properties YAML (and contracts) become

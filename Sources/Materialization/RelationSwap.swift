@@ -23,11 +23,18 @@ struct RelationSwap {
         let bodyOffset: Int?
     }
 
+    /// Statements around a build, inside its transaction: `before` (pre-hooks) runs first, `after` (post-hooks,
+    /// grants) once the new relation has its final name; either failing rolls the whole build back.
+    struct Around {
+        var before: () throws -> Void = {}
+        var after: () throws -> Void = {}
+    }
+
     /// Replaces `relation` with the result of `sql`. Returns the rows the build reported (tables).
     /// `verify` sees the new relation (by its schema-qualified name) before it replaces the old one; throwing keeps the old.
-    func build(_ kind: Kind, relation: Relation, sql: String, verify: ((String) throws -> Void)? = nil) throws -> Int? {
-        if kind == .view, try replaceViewInPlace(relation: relation, sql: sql, verify: verify) { return nil }
-        return try build(kind, relation: relation) { staging in
+    func build(_ kind: Kind, relation: Relation, sql: String, verify: ((String) throws -> Void)? = nil, around: Around = Around()) throws -> Int? {
+        if kind == .view, try replaceViewInPlace(relation: relation, sql: sql, verify: verify, around: around) { return nil }
+        return try build(kind, relation: relation, around: around) { staging in
             let prefix = kind == .table ? "CREATE TABLE \(staging) AS (\n" : "CREATE VIEW \(staging) AS (\n"
             let rows: Int?
             do {
@@ -44,13 +51,14 @@ struct RelationSwap {
     /// When the old relation is a view and the new one keeps its columns (PostgreSQL allows appending some), a plain
     /// CREATE OR REPLACE VIEW keeps every dependent by itself: no capture, no drop. Returns false when the shape
     /// changed (or there is no view), leaving the full swap to do the work.
-    private func replaceViewInPlace(relation: Relation, sql: String, verify: ((String) throws -> Void)?) throws -> Bool {
+    private func replaceViewInPlace(relation: Relation, sql: String, verify: ((String) throws -> Void)?, around: Around) throws -> Bool {
         let kind = try query("SELECT c.relkind::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
                              [relation.schema, relation.identifier]).scalar
         guard kind == "v" else { return false }
         let prefix = "CREATE OR REPLACE VIEW \(dialect.qualified(relation.schema, relation.identifier)) AS (\n"
         return try connection.transaction {
             try run("SAVEPOINT strata_replace_view")
+            try around.before()
             do {
                 try connection.execute(prefix + sql + "\n)")
             } catch let e as WarehouseError where ["42P16", "42804", "0A000"].contains(e.sqlState ?? "") {
@@ -61,23 +69,26 @@ struct RelationSwap {
                 throw StatementFailure(error: e, bodyOffset: prefix.unicodeScalars.count)
             }
             try verify?(dialect.qualified(relation.schema, relation.identifier))
+            try around.after()
             return true
         }
     }
 
     /// Replaces `relation` with what `create` builds under the staging name it is given (schema-qualified).
     /// `renames` are constraints (with their indexes) to rename once the new relation has its final name.
-    func build(_ kind: Kind, relation: Relation, renames: [(from: String, to: String)] = [], create: (String) throws -> Int?) throws -> Int? {
+    func build(_ kind: Kind, relation: Relation, renames: [(from: String, to: String)] = [], around: Around = Around(), create: (String) throws -> Int?) throws -> Int? {
         let staging = Self.stagingName(relation.identifier)
         let stagingQualified = dialect.qualified(relation.schema, staging)
         return try connection.transaction {
             // Names are reused across runs; a killed run rolled back, but a stray object may still hold the name.
             try run("DROP VIEW IF EXISTS \(stagingQualified) CASCADE")
             try run("DROP TABLE IF EXISTS \(stagingQualified) CASCADE")
+            try around.before()
             let rows = try create(stagingQualified)
             try swapIn(staging: staging, kind: kind, relation: relation)
             let target = dialect.qualified(relation.schema, relation.identifier)
             for r in renames { try run("ALTER TABLE \(target) RENAME CONSTRAINT \(dialect.quote(r.from)) TO \(dialect.quote(r.to))") }
+            try around.after()
             return rows
         }
     }

@@ -63,10 +63,14 @@ public struct ProjectLoader: Sendable {
                         for e in entries { project.vars[e.key] = e.value }
                     }
                 case "on-run-start", "on-run-end":
-                    if case .list(let l) = reader.value(node), l.isEmpty { break }
-                    if case .null = reader.value(node) { break }
-                    // a thrown warning is recorded by the bag without failing the load
-                    throw Diagnostic(.warning, code: "S1014", "'\(key)' hooks are not supported yet and will not run", at: loc)
+                    // a string or a list of strings, each a templated SQL statement
+                    var hooks: [Located<String>] = []
+                    if case .scalar = node {
+                        if case .string(let sql) = reader.value(node) { hooks.append(Located(sql, at: reader.location(node))) }
+                    } else {
+                        for item in try reader.sequence(node, what: key) { hooks.append(Located(try reader.string(item, what: "\(key) hook"), at: reader.location(item))) }
+                    }
+                    if key == "on-run-start" { project.onRunStart = hooks } else { project.onRunEnd = hooks }
                 case "models": project.modelConfigs = try folderConfig(node, reader: reader)
                 case "seeds": project.seedConfigs = try folderConfig(node, reader: reader)
                 case "snapshots": project.snapshotConfigs = try folderConfig(node, reader: reader)

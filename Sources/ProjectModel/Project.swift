@@ -32,6 +32,9 @@ public struct Project: Sendable {
     public var templateFiles: [TextFile]
     /// Contracts from the contract paths (`contracts/*.yml`). dbt's model contracts are derived from model properties later.
     public var contracts: [Contract] = []
+    /// `on-run-start` / `on-run-end` SQL (templated), in order, with where each is written.
+    public var onRunStart: [Located<String>] = []
+    public var onRunEnd: [Located<String>] = []
 
     public init(name: String, kind: Kind, root: String, projectFile: String, profileName: String? = nil, paths: Paths = Paths(),
                 vars: [String: ConfigValue] = [:], modelConfigs: FolderConfig = FolderConfig(), seedConfigs: FolderConfig = FolderConfig(),

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import Basics
+import Materialization
+import PostgresAdapter
+import StrataTestSupport
+
+/// dbt's hooks and grants: pre/post-hooks inside the model's build transaction, on-run-start/end around the run.
+@Suite struct HookTests {
+    @Test func hooksRunAroundTheBuildAndTheRun() throws {
+        let h = try Harness([
+            "dbt_project.yml": """
+                name: hooks
+                profile: hooks
+                on-run-start:
+                  - "create table if not exists {{ target.schema }}.audit (event text, at timestamptz default now())"
+                on-run-end:
+                  - "{% for s in schemas %}insert into {{ target.schema }}.audit (event) values ('end {{ s }}');{% endfor %}"
+                models:
+                  hooks:
+                    +post-hook: "insert into {{ target.schema }}.audit (event) values ('built {{ this.identifier }}')"
+                """,
+            "models/t.sql": """
+                {{ config(materialized='table', pre_hook="insert into {{ target.schema }}.audit (event) values ('before {{ this.identifier }}')",
+                          post_hook=["comment on table {{ this }} is 'hooked'"]) }}
+                select 1 as id
+                """,
+            "models/v.sql": "select id from {{ ref('t') }}",
+        ])
+        defer { h.cleanup() }
+        let results = try h.run()
+        #expect(results.allSatisfy { $0.status == .success }, "\(results.map(\.message))")
+        #expect(results.first?.id.rawValue == "operation.hooks.on-run-start.0")
+        #expect(results.last?.id.rawValue == "operation.hooks.on-run-end.0")
+        #expect(try h.query("select event from analytics.audit order by at, event") == [["before t"], ["built t"], ["built v"], ["end analytics"]])
+        #expect(try h.query("select obj_description('analytics.t'::regclass, 'pg_class')") == [["hooked"]])
+    }
+
+    @Test func aFailingPostHookRollsTheBuildBack() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/t.sql": "{{ config(materialized='table', post_hook=\"{% if var('fail', false) %}select 1/0{% endif %}\") }}select {{ var('n', 1) }} as id",
+        ])
+        defer { h.cleanup() }
+        #expect(try h.run().first?.status == .success)
+        try h.project.write("strata.yml", "name: p\nvars: {fail: true, n: 2}\n")
+        let r = try #require(try h.run().first)
+        #expect(r.status == .error)
+        #expect(r.message.contains("post-hook 1 failed: division by zero"))
+        #expect(try h.query("select id from analytics.t") == [["1"]])
+    }
+
+    @Test func aFailingOnRunStartBuildsNothing() throws {
+        let h = try Harness([
+            "dbt_project.yml": "name: p\nprofile: p\non-run-start: \"select * from no_such_table\"\n",
+            "models/t.sql": "select 1 as id",
+        ])
+        defer { h.cleanup() }
+        let results = try h.run()
+        #expect(results.map(\.status) == [.error, .skipped])
+        #expect(results.first?.message.contains("on-run-start hook 1 failed: relation \"no_such_table\" does not exist") == true)
+        #expect(try h.query("select count(*) from pg_class where relname = 't'") == [["0"]])
+    }
+
+    @Test func grantsHoldExactlyTheListedRoles() throws {
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let (a, b) = ("reader_a_\(suffix)", "reader_b_\(suffix)")
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/t.sql": "{{ config(materialized='table', grants={'select': var('readers')}) }}select 1 as id",
+            "models/v.sql": "{{ config(grants={'select': var('readers')}) }}select id from {{ ref('t') }}",
+        ])
+        defer { h.cleanup() }
+        let admin = try h.db.connect()
+        defer {
+            _ = try? admin.execute("DROP OWNED BY \(a), \(b)")
+            _ = try? admin.execute("DROP ROLE IF EXISTS \(a)")
+            _ = try? admin.execute("DROP ROLE IF EXISTS \(b)")
+            admin.close()
+        }
+        try admin.execute("CREATE ROLE \(a)")
+        try admin.execute("CREATE ROLE \(b)")
+        try h.project.write("strata.yml", "name: p\nvars: {readers: [\(a)]}\n")
+        #expect(try h.run().allSatisfy { $0.status == .success })
+        func holders(_ rel: String) throws -> [[String?]] {
+            try h.query("select grantee::regrole::text from aclexplode((select relacl from pg_class where oid = '\(rel)'::regclass)) where privilege_type = 'SELECT' and grantee <> (select relowner from pg_class where oid = '\(rel)'::regclass) order by 1")
+        }
+        #expect(try holders("analytics.t") == [[a]])
+        #expect(try holders("analytics.v") == [[a]])
+        // the list changes: b gains SELECT, a loses it, on the rebuilt table and the view
+        try h.project.write("strata.yml", "name: p\nvars: {readers: [\(b)]}\n")
+        #expect(try h.run().allSatisfy { $0.status == .success })
+        #expect(try holders("analytics.t") == [[b]])
+        #expect(try holders("analytics.v") == [[b]])
+        // an unknown privilege is an error naming it, and the build rolls back
+        try h.project.write("models/t.sql", "{{ config(materialized='table', grants={'selct': ['x']}) }}select 2 as id")
+        let r = try #require(try h.run(select: ["t"]).first)
+        #expect(r.message.contains("'selct' is not a table privilege"))
+        #expect(r.message.contains("did you mean 'select'?"))
+        #expect(try h.query("select id from analytics.t") == [["1"]])
+    }
+}
