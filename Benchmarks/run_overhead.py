@@ -58,11 +58,11 @@ def main():
     conninfo = sh(STRATA, "server", "start", "--server-dir", server).strip().splitlines()[-1].removeprefix("running: ")
     if psql(conninfo, "show shared_preload_libraries") != "pg_stat_statements":
         psql(conninfo, "alter system set shared_preload_libraries = 'pg_stat_statements'")
-        psql(conninfo, "alter system set pg_stat_statements.track_planning = on")
-        psql(conninfo, "alter system set pg_stat_statements.max = 20000")
         sh(STRATA, "server", "stop", "--server-dir", server)
         conninfo = sh(STRATA, "server", "start", "--server-dir", server).strip().splitlines()[-1].removeprefix("running: ")
     psql(conninfo, "create extension if not exists pg_stat_statements")
+    psql(conninfo, "alter system set pg_stat_statements.track_planning = on")
+    psql(conninfo, "select pg_reload_conf()")
     print(f"machine: {os.cpu_count()} cores; PostgreSQL {psql(conninfo, 'show server_version')}")
     print(f"{'models':>6} {'threads':>7} {'wall s':>7} {'load+compile s':>14} {'db s':>6} {'per model ms':>12} {'overhead/model ms':>17}")
     for n in args.sizes:

@@ -56,22 +56,31 @@ struct RelationSwap {
                              [relation.schema, relation.identifier]).scalar
         guard kind == "v" else { return false }
         let prefix = "CREATE OR REPLACE VIEW \(dialect.qualified(relation.schema, relation.identifier)) AS (\n"
-        return try connection.transaction {
-            try run("SAVEPOINT strata_replace_view")
-            try around.before()
-            do {
-                try connection.execute(prefix + sql + "\n)")
-            } catch let e as WarehouseError where ["42P16", "42804", "0A000"].contains(e.sqlState ?? "") {
-                // the columns changed shape: not the model's error, the full swap's job
-                try run("ROLLBACK TO SAVEPOINT strata_replace_view")
-                return false
-            } catch let e as WarehouseError {
-                throw StatementFailure(error: e, bodyOffset: prefix.unicodeScalars.count)
-            }
-            try verify?(dialect.qualified(relation.schema, relation.identifier))
-            try around.after()
-            return true
+        try run("BEGIN;\nSAVEPOINT strata_replace_view")
+        do {
+            let replaced = try replaceViewBody(relation: relation, prefix: prefix, sql: sql, verify: verify, around: around)
+            try run("COMMIT")
+            return replaced
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
         }
+    }
+
+    private func replaceViewBody(relation: Relation, prefix: String, sql: String, verify: ((String) throws -> Void)?, around: Around) throws -> Bool {
+        try around.before()
+        do {
+            try connection.execute(prefix + sql + "\n)")
+        } catch let e as WarehouseError where ["42P16", "42804", "0A000"].contains(e.sqlState ?? "") {
+            // the columns changed shape: not the model's error, the full swap's job
+            try run("ROLLBACK TO SAVEPOINT strata_replace_view")
+            return false
+        } catch let e as WarehouseError {
+            throw StatementFailure(error: e, bodyOffset: prefix.unicodeScalars.count)
+        }
+        try verify?(dialect.qualified(relation.schema, relation.identifier))
+        try around.after()
+        return true
     }
 
     /// Replaces `relation` with what `create` builds under the staging name it is given (schema-qualified).
@@ -79,17 +88,22 @@ struct RelationSwap {
     func build(_ kind: Kind, relation: Relation, renames: [(from: String, to: String)] = [], around: Around = Around(), create: (String) throws -> Int?) throws -> Int? {
         let staging = Self.stagingName(relation.identifier)
         let stagingQualified = dialect.qualified(relation.schema, staging)
-        return try connection.transaction {
-            // Names are reused across runs; a killed run rolled back, but a stray object may still hold the name.
-            try run("DROP VIEW IF EXISTS \(stagingQualified) CASCADE")
-            try run("DROP TABLE IF EXISTS \(stagingQualified) CASCADE")
+        // One round trip opens the transaction and clears the staging name (names are reused across runs; a killed
+        // run rolled back, but a stray object may still hold the name). Statements that return nothing are sent
+        // together throughout: round trips are most of a small model's cost.
+        try run("BEGIN;\nDROP VIEW IF EXISTS \(stagingQualified) CASCADE;\nDROP TABLE IF EXISTS \(stagingQualified) CASCADE")
+        do {
             try around.before()
             let rows = try create(stagingQualified)
-            try swapIn(staging: staging, kind: kind, relation: relation)
             let target = dialect.qualified(relation.schema, relation.identifier)
-            for r in renames { try run("ALTER TABLE \(target) RENAME CONSTRAINT \(dialect.quote(r.from)) TO \(dialect.quote(r.to))") }
+            try swapIn(staging: staging, kind: kind, relation: relation,
+                       then: renames.map { "ALTER TABLE \(target) RENAME CONSTRAINT \(dialect.quote($0.from)) TO \(dialect.quote($0.to))" })
             try around.after()
+            try run("COMMIT")
             return rows
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
         }
     }
 
@@ -121,8 +135,11 @@ struct RelationSwap {
     /// A transaction-scoped advisory lock (not an in-process mutex) so PostgreSQL's deadlock detector sees it.
     static let swapLockKey = "strata:swap"
 
-    private func swapIn(staging: String, kind: Kind, relation: Relation) throws {
-        try run("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [Self.swapLockKey])
+    /// `then`: statements to run right after the rename (constraint renames), in the same round trip.
+    private func swapIn(staging: String, kind: Kind, relation: Relation, then: [String] = []) throws {
+        // Fully qualified definitions: with only pg_catalog on the path, pg_get_viewdef qualifies every name.
+        // The path is restored before anything of the model's (post-hooks) runs.
+        try run("SELECT pg_advisory_xact_lock(hashtextextended(\(dialect.literal(Self.swapLockKey)), 0));\nSET LOCAL search_path = pg_catalog")
         let existing = try query("""
             SELECT c.oid::text, c.relkind::text, array_to_string(c.relacl, E'\\n'), obj_description(c.oid, 'pg_class')
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -130,12 +147,11 @@ struct RelationSwap {
             """, [relation.schema, relation.identifier]).rows.first
         let target = dialect.qualified(relation.schema, relation.identifier)
         let renameKeyword = kind == .table ? "TABLE" : "VIEW"
+        let rename = "ALTER \(renameKeyword) \(dialect.qualified(relation.schema, staging)) RENAME TO \(dialect.quote(relation.identifier))"
         guard let old = existing, let oid = old[0], let relkind = old[1] else {
-            try run("ALTER \(renameKeyword) \(dialect.qualified(relation.schema, staging)) RENAME TO \(dialect.quote(relation.identifier))")
+            try run((["SET LOCAL search_path TO DEFAULT", rename] + then).joined(separator: ";\n"))
             return
         }
-        // Fully qualified definitions: with only pg_catalog on the path, pg_get_viewdef qualifies every name.
-        try run("SET LOCAL search_path = pg_catalog")
         let dependents = try captureDependents(of: oid)
         // Foreign keys of other tables (contracts) that reference the old table: dropped here, added back against the
         // new table below, which checks every referencing row again; a row that lost its parent fails the swap.
@@ -144,11 +160,12 @@ struct RelationSwap {
             FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE k.contype = 'f' AND k.confrelid = $1::oid AND k.conrelid <> $1::oid
             """, [oid]).rows.map { (table: $0[0]!, name: $0[1]!, definition: $0[2]!) }
-        for fk in foreignKeys { try run("ALTER TABLE \(fk.table) DROP CONSTRAINT \(dialect.quote(fk.name))") }
+        var batch = ["SET LOCAL search_path TO DEFAULT"]
+        for fk in foreignKeys { batch.append("ALTER TABLE \(fk.table) DROP CONSTRAINT \(dialect.quote(fk.name))") }
         // one statement per kind drops every dependent (no CASCADE: anything else that depends fails the swap)
         for kind in ["v", "m"] {
             let names = dependents.filter { $0.kind == kind }.map { dialect.qualified($0.schema, $0.name) }
-            if !names.isEmpty { try run("DROP \(kind == "m" ? "MATERIALIZED VIEW" : "VIEW") \(names.joined(separator: ", "))") }
+            if !names.isEmpty { batch.append("DROP \(kind == "m" ? "MATERIALIZED VIEW" : "VIEW") \(names.joined(separator: ", "))") }
         }
         let dropKeyword: String
         switch relkind {
@@ -159,11 +176,11 @@ struct RelationSwap {
         default:
             throw StatementFailure(error: WarehouseError(kind: .statement, message: "\(relation) exists and is not a table or view (relkind '\(relkind)'); Strata will not replace it"), bodyOffset: nil)
         }
-        try run("DROP \(dropKeyword) \(target)")
-        try run("ALTER \(renameKeyword) \(dialect.qualified(relation.schema, staging)) RENAME TO \(dialect.quote(relation.identifier))")
+        batch += ["DROP \(dropKeyword) \(target)", rename] + then
         // The relation keeps the grants and comment it had.
-        for g in Self.grants(fromACL: old[2], on: target, dialect: dialect) { try run(g) }
-        if let comment = old[3] { try run("COMMENT ON \(renameKeyword) \(target) IS \(dialect.literal(comment))") }
+        batch += Self.grants(fromACL: old[2], on: target, dialect: dialect)
+        if let comment = old[3] { batch.append("COMMENT ON \(renameKeyword) \(target) IS \(dialect.literal(comment))") }
+        try run(batch.joined(separator: ";\n"))
         try recreate(dependents)
         for fk in foreignKeys { try run("ALTER TABLE \(fk.table) ADD CONSTRAINT \(dialect.quote(fk.name)) \(fk.definition)") }
     }

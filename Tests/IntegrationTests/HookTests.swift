@@ -100,3 +100,22 @@ import StrataTestSupport
         #expect(try h.query("select id from analytics.t") == [["1"]])
     }
 }
+
+@Suite struct HookSessionTests {
+    @Test func postHooksSeeTheSessionsSearchPathEvenWhenTheSwapChangedIt() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/t.sql": "{{ config(materialized='table', post_hook=\"insert into analytics.probe select current_setting('search_path')\") }}select 1 as id",
+            "models/v.sql": "select id from {{ ref('t') }}",
+        ])
+        defer { h.cleanup() }
+        _ = try h.query("create schema if not exists analytics; create table analytics.probe (sp text)")
+        #expect(try h.run().allSatisfy { $0.status == .success })
+        // the second build swaps an existing table with a dependent view: the swap reads definitions with only
+        // pg_catalog on the path, and must give the session its path back before the post-hook
+        #expect(try h.run().allSatisfy { $0.status == .success })
+        let paths = try h.query("select sp from analytics.probe").map { $0[0] ?? "" }
+        #expect(paths.count == 2)
+        #expect(paths.allSatisfy { $0 == paths[0] && $0 != "pg_catalog" })
+    }
+}
