@@ -14,7 +14,13 @@ public enum FileWriter {
             return existing.elementsEqual(buf)
         }
         if unchanged { return nil }
-        unlink(path)
+        if unlink(path) != 0, errno == EISDIR || errno == EPERM {
+            // a folder where the file goes (dbt writes some compiled snapshots as folders under the same target/)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                do { try FileManager.default.removeItem(atPath: path) } catch { return "\(path): \(error.localizedDescription)" }
+            }
+        }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return "\(path): \(String(cString: strerror(errno)))" }
         defer { close(fd) }

@@ -39,6 +39,8 @@ public struct ProjectLoader: Sendable {
             throw Diagnostic(code: "S1003", "\(relFile) is empty: it needs at least `name:`", at: SourceLocation(file: reader.path, line: 1, column: 1))
         }
         var project = Project(name: "", kind: kind, root: root, projectFile: relFile)
+        // dbt's default macro folder is macros/ (Strata's own is templates/)
+        if kind == .dbt { project.paths.templates = ["macros"] }
         var nameSeen = false
         for (key, node, loc) in try reader.mapping(doc, what: relFile) {
             bag.capture {

@@ -1,0 +1,1 @@
+select * from {{ ref('dbt_utils', 'some_model') }}

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import PostgresAdapter
+import StrataTestSupport
+
+/// dbt projects written for these tests (Tests/Fixtures/dbt-projects), built with Strata as a dbt user would.
+/// `scripts/compare-with-dbt` builds the same projects with dbt-core too and compares every relation.
+@Suite struct DbtFixtureTests {
+    @Test func shopkeeperBuildsTwiceWithTheSameTables() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let p = try TempProject.copying(repositoryRoot + "/Tests/Fixtures/dbt-projects/shopkeeper",
+                                        only: ["dbt_project.yml", "models", "macros", "seeds", "snapshots", "tests"])
+        defer { p.remove() }
+        let url = ["--project-dir", p.root, "--database-url", db.conninfo]
+        let compat = try StrataBinary.run(["compat-check"] + url)
+        #expect(compat.status == 0, "\(compat.all)")
+        #expect(compat.stdout.contains("Compatible: Strata supports everything this project uses."))
+        for round in 1...2 {
+            let build = try StrataBinary.run(["build"] + url)
+            #expect(build.status == 0, "round \(round): \(build.all)")
+            #expect(build.stdout.contains("Ran 2 project hooks"))
+        }
+        let c = try db.connect()
+        defer { c.close() }
+        // the ephemeral model, the Jinja loop over vars, the macro: one customer's totals
+        #expect(try c.execute("SELECT full_name, orders, total_cents, completed_orders FROM public_marts.customers WHERE customer_id = 3").rows
+                == [["Grace Hopper", "2", "29000", "1"]])
+        // the contract: enforced types and the primary key
+        #expect(try c.execute("SELECT count(*) FROM pg_constraint WHERE conrelid = 'public_marts.customers'::regclass AND contype = 'p'").scalar == "1")
+        // persist_docs and the post-hook's ANALYZE
+        #expect(try c.execute("SELECT obj_description('public_marts.customers'::regclass, 'pg_class')").scalar == "One row per customer, with what they ordered.")
+        #expect(try c.execute("SELECT col_description('public_marts.customers'::regclass, 1)").scalar == "The customer's id.")
+        #expect(try c.execute("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relid = 'public_marts.customers'::regclass").scalar == "t")
+        // the incremental model kept its rows, the snapshot did not duplicate unchanged rows, hooks logged each run
+        #expect(try c.execute("SELECT count(*), count(DISTINCT order_key) FROM public_marts.orders").rows == [["6", "6"]])
+        #expect(try c.execute("SELECT count(*) FROM public_snapshots.customers_snapshot").scalar == "4")
+        #expect(try c.execute("SELECT count(*) FROM public_meta_log WHERE event = 'built public_marts'").scalar == "2")
+    }
+
+    @Test func compatCheckListsEveryUnsupportedConstruct() throws {
+        let dir = repositoryRoot + "/Tests/Fixtures/compat/unsupported"
+        let out = try StrataBinary.run(["compat-check", "--project-dir", dir, "--database-url", "host=/nonexistent"])
+        #expect(out.status == 1)
+        let expectedPath = repositoryRoot + "/Tests/Fixtures/compat/unsupported.expected"
+        if ProcessInfo.processInfo.environment["STRATA_RECORD_GOLDEN"] == "1" { try out.stdout.write(toFile: expectedPath, atomically: true, encoding: .utf8) }
+        // paths print relative to the project folder given
+        let expected = try String(contentsOfFile: expectedPath, encoding: .utf8)
+        #expect(out.stdout.replacingOccurrences(of: dir + "/", with: "") == expected, "\(out.all)")
+    }
+}
