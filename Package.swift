@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "StrataTestSupport", dependencies: ["Basics", "PostgresAdapter", "Warehouse"], path: "Tests/StrataTestSupport"),
 
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
-        .testTarget(name: "TemplatingTests", dependencies: ["Templating", "Basics"], exclude: ["Corpus"]),
+        .testTarget(name: "TemplatingTests", dependencies: ["Templating", "Basics", "StrataTestSupport"], exclude: ["Corpus"]),
         .testTarget(name: "ProjectLoadingTests", dependencies: ["ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"]),
         .testTarget(name: "DependencyGraphTests", dependencies: ["DependencyGraph", "ProjectModel", "Basics"]),
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Compilation", "Contracts", "ProjectLoading", "ProjectModel", "Warehouse", "StrataTestSupport"],

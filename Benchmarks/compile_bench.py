@@ -27,6 +27,14 @@ def find_generator():
     sys.exit("gen_project.py not found: expected ../shared/bench/gen_project.py or STRATA_GEN_PROJECT")
 
 
+def ensure_project(gen, n):
+    """The generated project of n models under .build/bench/<n>, generated once."""
+    project = os.path.join(ROOT, ".build", "bench", str(n))
+    if not os.path.exists(os.path.join(project, "dbt_project.yml")):
+        subprocess.run([sys.executable, gen, "--models", str(n), "--out", project], check=True, capture_output=True)
+    return project
+
+
 def run_once(strata, project, cold):
     if cold:
         shutil.rmtree(os.path.join(project, "target"), ignore_errors=True)
@@ -61,9 +69,7 @@ def main():
     print(f"machine: {os.cpu_count()} cores; strata: {args.strata}")
     print(f"{'models':>7} {'mode':>5} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MiB':>9}   median phases (s)")
     for n in args.sizes:
-        project = os.path.join(ROOT, ".build", "bench", str(n))
-        if not os.path.exists(os.path.join(project, "dbt_project.yml")):
-            subprocess.run([sys.executable, gen, "--models", str(n), "--out", project], check=True, capture_output=True)
+        project = ensure_project(gen, n)
         run_once(args.strata, project, cold=True)  # fill the page cache with the project's files
         for mode in ("cold", "warm"):
             results = [run_once(args.strata, project, cold=(mode == "cold")) for _ in range(args.runs)]

@@ -19,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compile_bench import ROOT, find_generator  # noqa: E402
+from compile_bench import ROOT, ensure_project, find_generator  # noqa: E402
 
 
 def chromium_render_ms(index):
@@ -49,9 +49,7 @@ def main():
     print(f"machine: {os.cpu_count()} cores; strata: {args.strata}")
     print(f"{'models':>7} {'nodes':>6} {'generate s':>11} {'min':>6} {'max':>6} {'peak MiB':>9} {'site MB':>8} {'render ms':>10} {'drawn':>6}")
     for n in args.sizes:
-        project = os.path.join(ROOT, ".build", "bench", str(n))
-        if not os.path.exists(os.path.join(project, "dbt_project.yml")):
-            subprocess.run([sys.executable, gen, "--models", str(n), "--out", project], check=True, capture_output=True)
+        project = ensure_project(gen, n)
         walls, peaks = [], []
         for _ in range(args.runs + 1):
             start = time.perf_counter()

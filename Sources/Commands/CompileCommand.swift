@@ -18,10 +18,7 @@ struct CompileCommand: ParsableCommand {
             let ws = try Workspace.load(global)
             let connection = try ws.resolveConnection()
             // Like dbt, use the database when there is one (is_incremental(), run_query()), but never start one to compile.
-            var conninfo = connection.conninfo
-            if conninfo == nil, let server = connection.localServer, case .running = server.status {
-                conninfo = server.conninfo(database: connection.target.database)
-            }
+            let conninfo = connection.conninfoWithoutStarting
             let (compiled, selected) = try ws.compile(connection: connection, selection: selection, conninfo: offline ? nil : conninfo, offlineIfUnreachable: true)
             let models = compiled.nodes.values.filter { $0.kind == .model && selected.contains($0.id) }.count
             let elapsed = ContinuousClock.now - clock

@@ -37,6 +37,14 @@ struct ResolvedConnection {
 
     var retryPolicy: ConnectRetry { ConnectRetry(retries: retries) }
 
+    /// The connection to use without starting anything: the configured one, or the private server when it is
+    /// already running (commands that only read — compile, docs, lineage, contracts diff — never start one).
+    var conninfoWithoutStarting: String? {
+        if let conninfo { return conninfo }
+        if let server = localServer, case .running = server.status { return server.conninfo(database: target.database) }
+        return nil
+    }
+
     var redacted: String { conninfo.map(Redaction.connectionString) ?? "(private server, started on demand)" }
 }
 

@@ -33,10 +33,7 @@ struct ContractsCommand: ParsableCommand {
                 let ws = try Workspace.load(global)
                 let old = try previousContracts(ws)
                 let connection = try ws.resolveConnection()
-                var conninfo = connection.conninfo
-                if conninfo == nil, let server = connection.localServer, case .running = server.status {
-                    conninfo = server.conninfo(database: connection.target.database)
-                }
+                let conninfo = connection.conninfoWithoutStarting
                 let (compiled, _) = try ws.compile(connection: connection, selection: try SelectionOptions.parse([]), conninfo: conninfo, offlineIfUnreachable: true)
                 let current = Dictionary(compiled.nodes.values.compactMap { $0.contract.map { ($0.name, $0) } }, uniquingKeysWith: { a, _ in a })
                 let conn = conninfo.flatMap { try? PostgresConnection(conninfo: $0) }

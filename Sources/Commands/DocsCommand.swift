@@ -110,10 +110,7 @@ extension Workspace {
     /// Compiles for reading (docs, lineage): uses a configured or running database for the catalog, never starts one.
     func compileForReading(offline: Bool, quiet: Bool = false) throws -> (CompiledProject, String?) {
         let connection = try resolveConnection()
-        var conninfo = connection.conninfo
-        if conninfo == nil, let server = connection.localServer, case .running = server.status {
-            conninfo = server.conninfo(database: connection.target.database)
-        }
+        var conninfo = connection.conninfoWithoutStarting
         if offline { conninfo = nil }
         if let info = conninfo, (try? PostgresConnection(conninfo: info)).map({ $0.close() }) == nil {
             if !quiet { console.sink.error("note: the database is not reachable; documenting without a catalog") }

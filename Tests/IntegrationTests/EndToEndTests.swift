@@ -123,12 +123,7 @@ import StrataTestSupport
         try holder.execute("SELECT pg_advisory_lock(4242)")
         let running = try StrataBinary.start(["run", "--vars", "{wait: true}"] + url)
         // wait (bounded) until the build is blocked on the lock, then interrupt it
-        var waiting = false
-        for _ in 0..<500 where !waiting {
-            waiting = try holder.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").scalar == "1"
-            if !waiting { usleep(20_000) }
-        }
-        #expect(waiting)
+        #expect(try holder.blockedOnAdvisoryLock() != nil)
         running.signal(SIGINT)
         let out = try running.wait()
         #expect(out.status == 130, "\(out.all)")
@@ -153,12 +148,7 @@ import StrataTestSupport
         defer { holder.close() }
         try holder.execute("SELECT pg_advisory_lock(4242)")
         let first = try StrataBinary.start(["run", "--vars", "{wait: true, n: 2}"] + url)
-        var waiting = false
-        for _ in 0..<500 where !waiting {
-            waiting = try holder.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").scalar == "1"
-            if !waiting { usleep(20_000) }
-        }
-        #expect(waiting)
+        #expect(try holder.blockedOnAdvisoryLock() != nil)
         // a second run on the same schema gives up after --lock-timeout instead of interleaving
         let second = try StrataBinary.run(["run", "--lock-timeout", "0.3", "--vars", "{n: 3}"] + url)
         #expect(second.status != 0)

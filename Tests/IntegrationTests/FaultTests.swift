@@ -25,18 +25,6 @@ import Warehouse
          try c.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").scalar]
     }
 
-    /// Waits (bounded, on the database's own state) until a session is blocked on an advisory lock; its pid.
-    static func blockedBackend(_ c: PostgresConnection) throws -> String? {
-        for _ in 0..<500 {
-            if let pid = try c.execute("""
-                SELECT pid::text FROM pg_locks
-                WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                """).scalar { return pid }
-            usleep(20_000)
-        }
-        return nil
-    }
-
     @Test func statementTimeoutFailsTheModelAndKeepsItsTable() throws {
         let db = try TestPostgres.freshDatabase()
         defer { db.drop() }
@@ -98,7 +86,7 @@ import Warehouse
             results.value = (try? h.run(threads: 1)) ?? []
             done.signal()
         }.start()
-        let pid = try #require(try Self.blockedBackend(holder))
+        let pid = try #require(try holder.blockedOnAdvisoryLock())
         #expect(try holder.execute("SELECT pg_terminate_backend($1::int)", parameters: [pid]).scalar == "t")
         done.wait()
         let byName = Dictionary(results.value.map { ($0.id.rawValue.split(separator: ".").last.map(String.init) ?? "", $0) }, uniquingKeysWith: { a, _ in a })
@@ -129,7 +117,7 @@ import Warehouse
         try holder.execute("SELECT pg_advisory_lock(4242)")
         let running = try StrataBinary.start(["run", "--project-dir", p.root, "--database-url", conninfo, "--threads", "1", "--vars", "{wait: true, n: 2}"],
                                              environment: ["STRATA_CONNECT_RETRIES": "8"])
-        #expect(try Self.blockedBackend(holder) != nil)
+        #expect(try holder.blockedOnAdvisoryLock() != nil)
         try server.stop()
         holder.close()
         _ = try server.ensureRunning(database: "strata")

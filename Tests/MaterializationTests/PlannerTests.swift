@@ -99,20 +99,10 @@ import StrataTestSupport
 
 /// Bounded fuzzing of the CSV reader: CSV-shaped noise and random bytes parse or fail with a located error.
 @Suite struct CSVFuzzTests {
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E3779B97F4A7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-            return z ^ (z >> 31)
-        }
-    }
     static let iterations = Int(ProcessInfo.processInfo.environment["STRATA_FUZZ_ITERATIONS"] ?? "") ?? 3000
 
     @Test func csvShapedNoiseAndRandomBytes() throws {
-        var rng = SplitMix(state: 3)
+        var rng = SplitMix(seed: 3)
         let pieces = ["a", "b", ",", "\"", "\"\"", "\n", "\r\n", "1", "-2.5", "2024-01-01", "true", " ", "é", "\u{0}", ";", "\t", "x\"y", "2024-01-01 10:00:00"]
         for i in 0..<Self.iterations {
             let bytes: [UInt8]
