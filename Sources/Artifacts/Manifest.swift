@@ -74,7 +74,7 @@ public enum Manifest {
                                      ConfigEntry("checksum", .null), ConfigEntry("name", .str(n.contract?.name))]))
             o.set("language", .string("sql"))
             // as dbt stores it: the file without leading and trailing whitespace
-            o.set("raw_code", .string(n.rawSQL.trimmingCharacters(in: .whitespacesAndNewlines)))
+            o.set("raw_code", .string(n.rawSQL.trimmedWhitespace))
             o.set("compiled", .bool(n.compiledSQL != nil))
             o.set("compiled_code", .str(n.compiledSQL))
             o.set("compiled_checksum", n.compiledSQL.map { .dict([ConfigEntry("name", .string("sha256")), ConfigEntry("checksum", .string(SHA256.hex($0)))]) } ?? .null)

@@ -60,3 +60,16 @@ public final class SourceFile: Sendable {
         return s
     }
 }
+
+extension String {
+    /// Leading and trailing whitespace removed (Unicode whitespace, as Python's `str.strip()` and so dbt see it),
+    /// without Foundation's round trip through UTF-16: `trimmingCharacters(in:)` was 22% of the instructions of a
+    /// 1,000-model compile (callgrind).
+    public var trimmedWhitespace: String {
+        let scalars = unicodeScalars
+        func isSpace(_ c: Unicode.Scalar) -> Bool { c.properties.isWhitespace || (0x1C...0x1F).contains(c.value) }
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }), let last = scalars.lastIndex(where: { !isSpace($0) }) else { return "" }
+        if first == scalars.startIndex, scalars.index(after: last) == scalars.endIndex { return self }
+        return String(scalars[first...last])
+    }
+}

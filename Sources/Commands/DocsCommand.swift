@@ -137,7 +137,7 @@ extension Workspace {
             defer { try? handle.close() }
             let data = (try? handle.read(upToCount: 65536)) ?? Data()
             guard let text = String(data: data, encoding: .utf8), let line = text.split(separator: "\n").first else { continue }
-            out[n.id] = line.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").map {
+            out[n.id] = String(line).trimmedWhitespace.split(separator: ",").map {
                 $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")).lowercased()
             }
         }

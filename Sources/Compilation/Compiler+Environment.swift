@@ -65,6 +65,6 @@ extension Compiler {
     private func callNamingMacro(_ macro: String, _ custom: String?, _ node: Value, _ environment: Environment) throws -> String {
         let t = try Template(path: "<\(macro)>", text: "{{ \(macro)(__strata_custom, __strata_node) }}")
         let out = try Renderer.render(t, environment: environment, globals: ["__strata_custom": custom.map { .string($0) } ?? Value.none, "__strata_node": node])
-        return out.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return out.text.trimmedWhitespace
     }
 }

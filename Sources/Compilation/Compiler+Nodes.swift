@@ -42,7 +42,7 @@ extension Compiler {
                     let items: [ConfigValue] = e.value.asList ?? [e.value]
                     for item in items {
                         let sql = item.asString ?? item["sql"]?.asString
-                        guard let sql, !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
+                        guard let sql, !sql.trimmedWhitespace.isEmpty else { continue }
                         hooks[hook, default: []].append(.dict([ConfigEntry("sql", .string(sql), at: e.location)]))
                     }
                     if let l = e.location { locations[hook] = l }
@@ -119,7 +119,7 @@ extension Compiler {
         var compiled = CompiledNode(id: pm.id, kind: .model, name: file.name, path: file.path, config: values, materialization: mat,
                             tags: values["tags"]?.stringList ?? [], relation: relation, dependsOn: [], rawSQL: file.rawSQL,
                             compiledSQL: nil, sourceMap: nil, description: file.properties?.description ?? "",
-                            columns: file.properties?.columns ?? [], checksum: SHA256.hex(file.rawSQL.trimmingCharacters(in: .whitespacesAndNewlines)),
+                            columns: file.properties?.columns ?? [], checksum: SHA256.hex(file.rawSQL.trimmedWhitespace),
                             compiledPath: compiledPath, sourceName: nil)
         return compiled
     }
@@ -152,7 +152,7 @@ extension Compiler {
                                 schema: schema, identifier: config["alias"]?.asString ?? file.name)
         var node = CompiledNode(id: pm.id, kind: .snapshot, name: file.name, path: file.path, config: values, materialization: .snapshot,
                             tags: values["tags"]?.stringList ?? [], relation: relation, dependsOn: [], rawSQL: file.rawSQL, compiledSQL: nil,
-                            sourceMap: nil, description: "", columns: [], checksum: SHA256.hex(file.rawSQL.trimmingCharacters(in: .whitespacesAndNewlines)),
+                            sourceMap: nil, description: "", columns: [], checksum: SHA256.hex(file.rawSQL.trimmedWhitespace),
                             compiledPath: file.path.hasSuffix(".sql") ? "\(project.name)/\(file.path)"
                                 : "\(project.name)/\((file.path as NSString).deletingLastPathComponent)/\(file.name).sql", sourceName: nil)
         node.warnings = unappliedConfigWarnings(values, locations, node: file.name, path: file.path)

@@ -84,7 +84,7 @@ extension Compiler {
                 var deps = [target]
                 for (s, tbl, _) in recorder.sources { if let id = try? resolver.source(s, tbl, at: loc) { deps.append(id) } }
                 for (r, _) in recorder.refs { if let id = try? resolver.ref(r, at: loc) { deps.append(id) } }
-                add(testNode(name: name, path: loc.file, sql: sql.trimmingCharacters(in: .whitespacesAndNewlines), config: config,
+                add(testNode(name: name, path: loc.file, sql: sql.trimmedWhitespace, config: config,
                              column: decl.column, testName: decl.testName, tested: target), deps: deps, at: loc, nodes: &nodes, graph: &graph)
             }
         }

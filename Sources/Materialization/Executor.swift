@@ -142,7 +142,7 @@ public struct Executor: Sendable {
 
     /// Runs project hooks in order; records each as an `operation.<project>.<hook>.<n>` result. Returns whether one failed.
     private func runHooks(_ hooks: [String], _ what: String, on conn: any WarehouseConnection, into results: inout [StepResult]) -> Bool {
-        for (i, sql) in hooks.enumerated() where !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        for (i, sql) in hooks.enumerated() where !sql.trimmedWhitespace.isEmpty {
             let started = Date(), clock = ContinuousClock.now
             var r = StepResult(id: NodeID("operation.\(project.projectName).\(what).\(i)"), status: .success, message: "\(what) hook \(i + 1)",
                                startedAt: started, completedAt: nil, executionTime: 0, rowsAffected: nil, diagnostic: nil,
@@ -273,7 +273,7 @@ public struct Executor: Sendable {
     func around(_ step: PlanStep, on conn: any WarehouseConnection) -> RelationSwap.Around {
         guard let node = project.nodes[step.id] else { return RelationSwap.Around() }
         func run(_ hooks: [String], _ what: String) throws {
-            for (i, sql) in hooks.enumerated() where !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            for (i, sql) in hooks.enumerated() where !sql.trimmedWhitespace.isEmpty {
                 do { try conn.execute(sql) } catch let e as WarehouseError {
                     var err = e
                     err.message = "\(what) \(i + 1) failed: \(e.message)"

@@ -219,7 +219,7 @@ struct RelationSwap {
     /// The statements that recreate one dependent view as it was.
     private func statements(recreating d: Dependent, currentUser: String) -> [String] {
         let name = dialect.qualified(d.schema, d.name)
-        var definition = d.definition.trimmingCharacters(in: .whitespacesAndNewlines)
+        var definition = d.definition.trimmedWhitespace
         if definition.hasSuffix(";") { definition.removeLast() }
         let with = d.options.map { " WITH (\($0))" } ?? ""
         let keyword = d.kind == "m" ? "MATERIALIZED VIEW" : "VIEW"

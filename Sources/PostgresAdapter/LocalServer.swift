@@ -157,7 +157,7 @@ public struct LocalServer: Sendable {
         try? FileManager.default.removeItem(at: outputURL)
         let status = try ChildProcess.run(executable, arguments, outputPath: outputURL.path)
         guard status == 0 else {
-            var text = ((try? String(contentsOf: outputURL, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            var text = ((try? String(contentsOf: outputURL, encoding: .utf8)) ?? "").trimmedWhitespace
             if let logText = try? String(contentsOf: logFile, encoding: .utf8) {
                 text += "\n" + logText.split(separator: "\n").suffix(5).joined(separator: "\n")
             }

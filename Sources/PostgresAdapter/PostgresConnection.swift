@@ -1,3 +1,4 @@
+import Basics
 import CLibPQ
 import Foundation
 import Warehouse
@@ -14,7 +15,7 @@ public final class PostgresConnection: WarehouseConnection, @unchecked Sendable 
             throw WarehouseError(kind: .connection, message: "could not allocate a connection")
         }
         guard PQstatus(c) == CONNECTION_OK else {
-            let msg = String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
+            let msg = String(cString: PQerrorMessage(c)).trimmedWhitespace
             PQfinish(c)
             throw WarehouseError(kind: .connection, sqlState: msg.contains("password authentication failed") ? "28P01" : nil,
                                  message: msg.isEmpty ? "could not connect" : msg)
@@ -143,7 +144,7 @@ public final class PostgresConnection: WarehouseConnection, @unchecked Sendable 
     }
 
     private func statementError(_ res: OpaquePointer, _ c: OpaquePointer) -> WarehouseError {
-        let primary = field(res, UInt8(ascii: "M")) ?? String(cString: PQresultErrorMessage(res)).trimmingCharacters(in: .whitespacesAndNewlines)
+        let primary = field(res, UInt8(ascii: "M")) ?? String(cString: PQresultErrorMessage(res)).trimmedWhitespace
         let state = field(res, UInt8(ascii: "C"))
         let lost = PQstatus(c) != CONNECTION_OK
         let message = primary.isEmpty || lost ? connectionMessage(c) : primary
@@ -156,7 +157,7 @@ public final class PostgresConnection: WarehouseConnection, @unchecked Sendable 
 
     /// libpq's message for a failed connection, on one line ("server closed the connection unexpectedly", …).
     private func connectionMessage(_ c: OpaquePointer) -> String {
-        let text = String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(cString: PQerrorMessage(c)).trimmedWhitespace
         var line = text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? text
         for prefix in ["FATAL:", "ERROR:"] where line.hasPrefix(prefix) { line = line.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces) }
         return line
@@ -188,7 +189,7 @@ public struct PostgresAdapter: WarehouseAdapter {
         guard let opts = PQconninfoParse(conninfo, &err) else {
             let msg = err.map { String(cString: $0) } ?? "invalid connection string"
             if let err { PQfreemem(err) }
-            throw WarehouseError(kind: .connection, message: "invalid connection string: " + msg.trimmingCharacters(in: .whitespacesAndNewlines))
+            throw WarehouseError(kind: .connection, message: "invalid connection string: " + msg.trimmedWhitespace)
         }
         defer { PQconninfoFree(opts) }
         var out: [String: String] = [:]
