@@ -58,8 +58,13 @@ public struct CompiledNode: Sendable {
     public var unitTest: UnitTestFixture? = nil
     /// Non-fatal problems found while compiling this node (configs Strata does not apply yet).
     public var warnings: [Diagnostic] = []
-    /// The data contract governing this model (attached by the Contracts stage).
-    public var contract: Contract? = nil
+    /// The data contract governing this model (attached by the Contracts stage). Boxed: nodes are copied often,
+    /// and a contract is a large value that most nodes do not have.
+    public var contract: Contract? {
+        get { contractBox?.value }
+        set { contractBox = newValue.map(ContractBox.init) }
+    }
+    private var contractBox: ContractBox? = nil
     /// Rendered `pre_hook`/`post_hook` SQL, run in the model's build transaction before and after it.
     public var preHooks: [String] = []
     public var postHooks: [String] = []
@@ -128,4 +133,10 @@ public struct CompiledProject: Sendable {
 
 extension Duration {
     public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// An immutable box, so copying a node copies a pointer instead of a whole contract.
+final class ContractBox: Sendable {
+    let value: Contract
+    init(_ value: Contract) { self.value = value }
 }
