@@ -27,8 +27,6 @@ struct CompatCheckCommand: ParsableCommand {
         (#"\{%-?\s*materialization\b"#, "custom materializations ({% materialization %})"),
         (#"\{%-?\s*call\s+statement\b"#, "{% call statement() %} blocks (use run_query())"),
         (#"\{%-?\s*(extends|include|import|from)\b"#, "template inheritance and imports ({% extends/include/import %})"),
-        (#"\{%-?\s*docs\b"#, "{% docs %} blocks"),
-        (#"\bdoc\s*\("#, "doc() references to docs blocks"),
         (#"\bload_result\s*\("#, "load_result()"),
         (#"\badapter\.(get_relation|get_columns_in_relation|get_missing_columns|expand_target_column_types|list_relations_without_caching|drop_relation|rename_relation|create_schema|drop_schema|already_exists|check_schema_exists)\b"#, "adapter catalog methods (adapter.get_relation and friends)"),
         (#"\bgraph\.(nodes|sources|exposures|metrics)\b"#, "the graph context variable"),
@@ -39,7 +37,7 @@ struct CompatCheckCommand: ParsableCommand {
 
     /// Properties YAML keys Strata reads without acting on them.
     static let ignoredTopKeys = ["exposures", "metrics", "semantic_models", "saved_queries", "groups", "analyses", "macros"]
-    static let ignoredModelKeys = ["versions", "latest_version", "access", "group", "deprecation_date", "time_spine", "docs", "meta"]
+    static let ignoredModelKeys = ["versions", "latest_version", "deprecation_date", "time_spine", "docs"]
     static let ignoredProjectKeys = ["dispatch", "query-comment", "quoting", "require-dbt-version", "flags", "restrict-access", "docs-paths",
                                      "asset-paths", "analysis-paths", "packages-install-path", "metrics", "semantic-models", "saved-queries", "exposures"]
 
@@ -74,15 +72,6 @@ struct CompatCheckCommand: ParsableCommand {
                         let offset = text.utf8.distance(from: text.utf8.startIndex, to: r.lowerBound.samePosition(in: text.utf8) ?? text.utf8.startIndex)
                         findings.insert(Finding(location: source.location(ofUTF8Offset: offset), level: .unsupported, message: message))
                     }
-                }
-            }
-            // docs blocks live in Markdown files next to models and macros
-            for folder in ws.project.paths.models + ws.project.paths.templates {
-                for path in Self.files(under: root + "/" + folder, extension: "md") {
-                    let rel = folder + "/" + path
-                    guard let text = try? String(contentsOfFile: root + "/" + rel, encoding: .utf8), text.contains("{% docs") || text.contains("{%- docs") else { continue }
-                    let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("docs") }.map { $0 + 1 } ?? 1
-                    findings.insert(Finding(location: SourceLocation(file: rel, line: line, column: 1), level: .ignored, message: "{% docs %} blocks (descriptions that use doc() stay unrendered)"))
                 }
             }
             // YAML read and ignored

@@ -115,6 +115,7 @@ public struct Compiler: Sendable {
             nodes[node.id] = node
             sourcesByKey["\(table.sourceName).\(table.tableName)"] = node.id
         }
+        renderDescriptions(&nodes, environment: environment, bag: &bag)
         for node in nodes.values {
             graph.add(GraphNode(id: node.id, kind: node.kind, name: node.name, path: node.path, tags: node.tags, config: node.config))
         }
@@ -284,6 +285,35 @@ public struct Compiler: Sendable {
             }
         }
         return ParsedModel(file: file, template: template, id: .model(project.name, file.name), config: config, staticRefs: refs, staticSources: sources)
+    }
+
+    /// Descriptions that use Jinja — dbt's `{{ doc('name') }}` above all — rendered once, with the docs blocks.
+    func renderDescriptions(_ nodes: inout [NodeID: CompiledNode], environment: Environment, bag: inout DiagnosticBag) {
+        let blocks = project.docBlocks
+        let globals: [String: Value] = ["doc": .function(Function("doc") { args, site in
+            guard let name = args.positional.last?.asString else { throw site.error("doc() needs the name of a docs block", code: "C2007") }
+            if let block = blocks[name] { return .string(block.value) }
+            var msg = "doc('\(name)') names no docs block"
+            if let s = Suggestion.closest(to: name, in: blocks.keys) { msg += "; did you mean '\(s)'?" }
+            throw site.error(msg + " ({% docs \(name) %}…{% enddocs %} in a .md file under the model or macro paths)", code: "C2007")
+        })]
+        func render(_ text: String, at location: SourceLocation) throws -> String {
+            guard text.contains("{{") || text.contains("{%") else { return text }
+            do {
+                return try Renderer.render(try Template(path: location.file, text: text), environment: environment, globals: globals).text
+            } catch var d as Diagnostic {
+                d.location = location
+                throw d
+            }
+        }
+        for id in nodes.keys.sorted() {
+            let node = nodes[id]!
+            let at = SourceLocation(file: node.path, line: 1, column: 1)
+            if let d = bag.capture({ try render(node.description, at: at) }) { nodes[id]!.description = d }
+            for (i, c) in node.columns.enumerated() {
+                if let d = bag.capture({ try render(c.description, at: c.location ?? at) }) { nodes[id]!.columns[i].description = d }
+            }
+        }
     }
 
     func staticGlobals() -> [String: Value] {

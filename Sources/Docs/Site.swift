@@ -79,6 +79,11 @@ public struct Site: Sendable {
         if !c.description.isEmpty { e.append(ConfigEntry("d", .string(Markdown.html(c.description)))) }
         let owner = c.contract?.owner ?? c.config["meta"]?["owner"]?.asString
         if let owner { e.append(ConfigEntry("o", .string(owner))) }
+        if let group = c.config["group"]?.asString { e.append(ConfigEntry("g", .string(group))) }
+        if let access = c.config["access"]?.asString { e.append(ConfigEntry("a", .string(access))) }
+        if let meta = c.config["meta"]?.asDict, !meta.isEmpty {
+            e.append(ConfigEntry("mt", .list(meta.map { .string("\($0.key): \(Self.plain($0.value))") })))
+        }
         if let ct = c.contract {
             e.append(ConfigEntry("ct", .dict([ConfigEntry("name", .string(ct.name)), ConfigEntry("version", ct.version.map { .string($0) } ?? .null),
                                               ConfigEntry("file", .string(ct.path)), ConfigEntry("status", ct.status.map { .string($0) } ?? .null),
@@ -134,6 +139,19 @@ public struct Site: Sendable {
             e.append(ConfigEntry("cat", .list([cat.rows.map { .double($0) } ?? .null, cat.bytes.map { .int($0) } ?? .null, cat.comment.map { .string($0) } ?? .null])))
         }
         return .dict(e)
+    }
+
+    /// A config value as short text for a page.
+    static func plain(_ v: ConfigValue) -> String {
+        switch v {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        case .string(let s): return s
+        case .list(let l): return "[" + l.map(plain).joined(separator: ", ") + "]"
+        case .dict(let d): return "{" + d.map { "\($0.key): \(plain($0.value))" }.joined(separator: ", ") + "}"
+        }
     }
 
     static func indexHTML(project: String) -> String {
@@ -407,11 +425,12 @@ public struct Site: Sendable {
             const run = n.run ? `<span class="pill ${esc(n.run[0])}">last run: ${esc(n.run[0])}</span> ${esc(n.run[1] || "")} (${esc(n.run[2])} s)` : "not run yet";
             const cols = (n.c || []).map(c => `<tr><td><a class="column" data-column="${esc(c.n)}" title="Show where this column comes from in the graph"><code>${esc(c.n)}</code></a></td><td>${esc(c.t || "")}</td><td>${c.d || ""}</td><td>${esc(c.k || "")}</td><td>${(c.x || []).map(x => `<span class="pill">${esc(x)}</span>`).join("")}</td><td>${(c.l || []).map(([u, col]) => `${link(u)}.<code>${esc(col)}</code>`).join("<br>")}</td></tr>`).join("");
             page.innerHTML = `<button class="close" title="Close">×</button>
-              <div class="meta">${esc(n.k)} · ${esc(n.m)}${n.o ? " · owner " + esc(n.o) : ""}</div>
+              <div class="meta">${esc(n.k)} · ${esc(n.m)}${n.o ? " · owner " + esc(n.o) : ""}${n.g ? " · group " + esc(n.g) : ""}${n.a ? " · access " + esc(n.a) : ""}</div>
               <h1>${esc(n.n)}</h1>
               <div class="meta"><code>${esc(n.r || "")}</code> · ${esc(n.p)} ${n.t.map(t => `<span class="pill">${esc(t)}</span>`).join("")}</div>
               <p>${run}${n.cat ? ` · ${n.cat[0] != null ? Math.round(n.cat[0]) + " rows (estimate)" : ""}${n.cat[1] != null ? " · " + (n.cat[1] / 1024).toFixed(0) + " KiB" : ""}` : ""}</p>
               ${n.d ? `<div class="description">${n.d}</div>` : ""}
+              ${n.mt ? `<p class="meta">${n.mt.map(m => `<span class="pill">${esc(m)}</span>`).join("")}</p>` : ""}
               ${n.ct ? `<h2>Contract</h2><p><strong>${esc(n.ct.name)}</strong> ${esc(n.ct.version || "")} ${esc(n.ct.status || "")} · <code>${esc(n.ct.file)}</code></p>${n.ct.d || ""}` : ""}
               <h2>Columns</h2>${cols ? `<table><tr><th>name</th><th>type</th><th>description</th><th>contract</th><th>tests</th><th>from</th></tr>${cols}</table>` : "<p class=meta>No columns known.</p>"}
               <h2>Tests</h2>${tests.length ? tests.map(([name, type, status, failures]) => `<div><span class="pill ${esc(status || "")}">${esc(status || "not run")}</span> ${esc(name)} <span class="meta">${esc(type)}${failures ? " · " + esc(failures) + " failing" : ""}</span></div>`).join("") : "<p class=meta>None.</p>"}

@@ -102,7 +102,11 @@ public struct ProfileLoader: Sendable {
         add("sslkey", fields["sslkey"])
         add("sslcrl", fields["sslcrl"])
         add("application_name", fields["application_name"] ?? "strata")
-        if let sp = fields["search_path"] { kw.append(("options", "-c search_path=\(sp)")) }
+        // session settings through libpq's `options`: the search path and the role every statement runs as
+        var settings: [String] = []
+        if let sp = fields["search_path"] { settings.append("-c search_path=\(sp.replacingOccurrences(of: " ", with: "\\ "))") }
+        if let role = fields["role"] { settings.append("-c role=\(role.replacingOccurrences(of: " ", with: "\\ "))") }
+        if !settings.isEmpty { kw.append(("options", settings.joined(separator: " "))) }
         let info = TargetInfo(name: chosen, type: "postgres", schema: fields["schema"] ?? "public",
                               database: fields["dbname"] ?? fields["database"] ?? "postgres",
                               user: fields["user"] ?? fields["username"] ?? "postgres", threads: Int(fields["threads"] ?? "") ?? 4)

@@ -163,6 +163,23 @@ public struct ProjectLoader: Sendable {
                 project.seeds.append(SeedFile(name: name, path: path, pathInSeeds: String(path.dropFirst(folder.count + 1)), properties: seedProps[name]))
             }
         }
+        // Docs blocks: Markdown files under the model and macro folders (dbt's docs-paths default)
+        let docsBlock = try NSRegularExpression(pattern: #"\{%-?\s*docs\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}(.*?)\{%-?\s*enddocs\s*-?%\}"#,
+                                                options: [.dotMatchesLineSeparators])
+        for path in files(under: project.paths.models + project.paths.templates, root: root, extensions: ["md"]) {
+            guard let text = bag.capture({ try readText(root + "/" + path, display: path) }) else { continue }
+            let source = SourceFile(path: path, text: text)
+            for m in docsBlock.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                guard let nameRange = Range(m.range(at: 1), in: text), let bodyRange = Range(m.range(at: 2), in: text), let whole = Range(m.range, in: text) else { continue }
+                let name = String(text[nameRange])
+                let location = source.location(ofUTF8Offset: text.utf8.distance(from: text.utf8.startIndex, to: whole.lowerBound))
+                if let other = project.docBlocks[name] {
+                    bag.append(Diagnostic(code: "S1015", "two docs blocks are named '\(name)'", at: location, notes: [.init("the other one", at: other.location)]))
+                    continue
+                }
+                project.docBlocks[name] = Located(String(text[bodyRange]).trimmedWhitespace, at: location)
+            }
+        }
         // Contracts
         var contractFiles: [String: String] = [:]
         for path in files(under: project.paths.contracts, root: root, extensions: ["yml", "yaml"]) {

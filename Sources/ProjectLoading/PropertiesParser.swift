@@ -172,6 +172,9 @@ struct PropertiesParser {
                 }
             case "tags":
                 p.config.append(ConfigEntry("tags", reader.value(value), at: loc))
+            case "meta", "group", "access":
+                // as dbt: these live in the node's config (meta merges with config(meta=…))
+                p.config.append(ConfigEntry(key, reader.value(value), at: loc))
             case "constraints":
                 p.constraints = try dbtConstraints(value, modelLevel: true)
             default:

@@ -32,6 +32,8 @@ public struct Project: Sendable {
     public var templateFiles: [TextFile]
     /// Contracts from the contract paths (`contracts/*.yml`). dbt's model contracts are derived from model properties later.
     public var contracts: [Contract] = []
+    /// `{% docs name %}…{% enddocs %}` blocks from Markdown files, for `doc('name')` in descriptions.
+    public var docBlocks: [String: Located<String>] = [:]
     /// `on-run-start` / `on-run-end` SQL (templated), in order, with where each is written.
     public var onRunStart: [Located<String>] = []
     public var onRunEnd: [Located<String>] = []

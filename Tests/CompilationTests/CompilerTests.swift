@@ -192,3 +192,32 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
         #expect(compiled.contains("as big, 2 as two"))
     }
 }
+
+@Suite struct DocsBlockTests {
+    @Test func descriptionsUseDocsBlocks() throws {
+        let p = try compile([
+            "dbt_project.yml": "name: d\nprofile: d\n",
+            "models/m.sql": "select 1 as id",
+            "models/docs.md": "{% docs m_doc %}\n**The** model.\n{% enddocs %}\n\n{%- docs id_doc -%}The id.{%- enddocs -%}\n",
+            "models/m.yml": "version: 2\nmodels:\n  - name: m\n    description: \"{{ doc('m_doc') }}\"\n    meta: {owner: ada}\n    columns:\n      - name: id\n        description: \"Key. {{ doc('id_doc') }}\"\n",
+        ])
+        let m = try #require(p.nodes[.model("d", "m")])
+        #expect(m.description == "**The** model.")
+        #expect(m.columns.first?.description == "Key. The id.")
+        #expect(m.config["meta"]?["owner"]?.asString == "ada")
+        do {
+            _ = try compile([
+                "dbt_project.yml": "name: d\nprofile: d\n",
+                "models/m.sql": "select 1 as id",
+                "models/docs.md": "{% docs m_doc %}x{% enddocs %}",
+                "models/m.yml": "version: 2\nmodels:\n  - name: m\n    columns:\n      - name: id\n        description: \"{{ doc('m_dco') }}\"\n",
+            ])
+            Issue.record("expected an error")
+        } catch let e as DiagnosticError {
+            let d = try #require(e.diagnostics.first { $0.code == "C2007" })
+            #expect(d.message.hasPrefix("doc('m_dco') names no docs block; did you mean 'm_doc'?"))
+            #expect(d.location?.file == "models/m.yml")
+            #expect(d.location?.line == 5)
+        }
+    }
+}

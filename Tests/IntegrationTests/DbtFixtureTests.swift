@@ -31,6 +31,9 @@ import StrataTestSupport
         // persist_docs and the post-hook's ANALYZE
         #expect(try c.execute("SELECT obj_description('public_marts.customers'::regclass, 'pg_class')").scalar == "One row per customer, with what they ordered.")
         #expect(try c.execute("SELECT col_description('public_marts.customers'::regclass, 1)").scalar == "The customer's id.")
+        // a description from a docs block
+        #expect(try c.execute("SELECT obj_description('public_marts.orders'::regclass, 'pg_class')").scalar
+                == "Orders, loaded incrementally: each run merges the orders placed since the last one.")
         #expect(try c.execute("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relid = 'public_marts.customers'::regclass").scalar == "t")
         // the incremental model kept its rows, the snapshot did not duplicate unchanged rows, hooks logged each run
         #expect(try c.execute("SELECT count(*), count(DISTINCT order_key) FROM public_marts.orders").rows == [["6", "6"]])

@@ -142,3 +142,18 @@ import Warehouse
         #expect(out.stdout.contains("encrypted: no"))
     }
 }
+
+@Suite struct ProfileRoleTests {
+    @Test func theProfilesRoleIsTheSessionsRole() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let role = "transformer_\(UUID().uuidString.prefix(8).lowercased())"
+        let admin = try db.connect()
+        defer { _ = try? admin.execute("DROP ROLE IF EXISTS \(role)"); admin.close() }
+        try admin.execute("CREATE ROLE \(role)")
+        // what ProfileLoader passes for `role:` and `search_path:`
+        let c = try PostgresConnection(conninfo: db.conninfo + " options='-c search_path=a,\\\\ public -c role=\(role)'")
+        defer { c.close() }
+        #expect(try c.execute("SELECT current_user, current_setting('search_path')").rows == [[role, "a, public"]])
+    }
+}

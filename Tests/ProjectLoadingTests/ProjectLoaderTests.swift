@@ -102,6 +102,9 @@ import StrataTestSupport
               schema: dbt_ada
               threads: 8
               sslmode: require
+              role: transformer
+              search_path: "dbt_ada, public"
+              retries: 3
         """])
         defer { tp.remove() }
         let loader = ProfileLoader(environment: ["SHOP_USER": "ada", "SHOP_PASSWORD": "pl4nted-secret"])
@@ -111,6 +114,8 @@ import StrataTestSupport
         #expect(t.info.user == "ada")
         #expect(t.keywords.contains { $0 == ("password", "pl4nted-secret") })
         #expect(t.keywords.contains { $0 == ("sslmode", "require") })
+        #expect(t.keywords.contains { $0 == ("options", "-c search_path=dbt_ada,\\ public -c role=transformer") })
+        #expect(t.retries == 3)
         #expect(!t.redactedDescription.contains("pl4nted-secret"))
     }
 
