@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Times `strata compile` on generated dbt-style projects (../shared/bench/gen_project.py).
 
-Each size is generated once into .build/bench/<N>. Two modes are timed: "cold" runs start with target/
+Each size is generated once into .build/bench/<N>. Three modes are timed: "cold" runs start with target/
 removed, so every compiled file is created anew; "warm" runs find target/ from the previous compile
-(unchanged files are not rewritten). Prints the median and spread of wall time and peak memory (GNU
+(unchanged files are not rewritten); "one-file" runs edit one staging model before each compile. Prints the median and spread of wall time and peak memory (GNU
 time's maximum resident set size) for each size and mode.
 
 Usage: Benchmarks/compile_bench.py [--sizes 1000 10000] [--runs 5] [--strata .build/release/strata]
 """
 import argparse
+import glob
 import os
 import shutil
 import statistics
@@ -71,8 +72,15 @@ def main():
     for n in args.sizes:
         project = ensure_project(gen, n)
         run_once(args.strata, project, cold=True)  # fill the page cache with the project's files
-        for mode in ("cold", "warm"):
-            results = [run_once(args.strata, project, cold=(mode == "cold")) for _ in range(args.runs)]
+        for mode in ("cold", "warm", "one-file"):
+            results = []
+            for i in range(args.runs):
+                if mode == "one-file":
+                    # one model edited between compiles, as while developing
+                    edited = sorted(glob.glob(os.path.join(project, "models", "staging", "*.sql")))[0]
+                    with open(edited, "a") as f:
+                        f.write(f"\n-- edit {i}\n")
+                results.append(run_once(args.strata, project, cold=(mode == "cold")))
             walls = [w for w, _, _ in results]
             peaks = [m for _, m, _ in results]
             names = list(results[0][2].keys())
