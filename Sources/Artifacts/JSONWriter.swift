@@ -12,6 +12,32 @@ public enum JSONWriter {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A pretty-printed object written member by member into a buffer, in the same format as `write`.
+    struct ObjectStream {
+        let level: Int
+        var empty = true
+
+        init(level: Int, into out: inout [UInt8]) {
+            self.level = level
+            out.append(UInt8(ascii: "{"))
+        }
+
+        /// Writes `"key": ` and then whatever `value` writes (a value at `level + 1`).
+        mutating func member(_ key: String, into out: inout [UInt8], _ value: (inout [UInt8]) -> Void) {
+            if !empty { out.append(UInt8(ascii: ",")) }
+            empty = false
+            JSONWriter.newline(&out, level + 1)
+            JSONWriter.quote(key, &out)
+            out.append(contentsOf: ": ".utf8)
+            value(&out)
+        }
+
+        func end(into out: inout [UInt8]) {
+            if !empty { JSONWriter.newline(&out, level) }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
     static func newline(_ out: inout [UInt8], _ level: Int) {
         out.append(0x0A)
         out.append(contentsOf: repeatElement(0x20, count: level * 2))

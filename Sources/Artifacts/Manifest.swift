@@ -19,27 +19,39 @@ public enum Manifest {
         meta.set("invocation_id", .string(invocationID))
         meta.set("project_name", .string(project.projectName))
         meta.set("adapter_type", .string(project.target.type))
-        var nodes = Obj(), sources = Obj(), parentMap = Obj(), childMap = Obj()
-        for id in project.nodes.keys.sorted() {
-            let n = project.nodes[id]!
-            if n.kind == .source { sources.set(id.rawValue, node(n, project)) } else { nodes.set(id.rawValue, node(n, project)) }
-            parentMap.set(id.rawValue, .strings((project.graph.parents[id] ?? []).sorted().map(\.rawValue)))
-            childMap.set(id.rawValue, .strings((project.graph.children[id] ?? []).sorted().map(\.rawValue)))
+        // Written as a stream: each node's value is built, written and dropped, so a 10,000-node manifest
+        // never exists as one tree in memory (same bytes as writing the tree).
+        let ids = project.nodes.keys.sorted()
+        var out: [UInt8] = []
+        out.reserveCapacity(4096 * max(1, ids.count))
+        var root = JSONWriter.ObjectStream(level: 0, into: &out)
+        root.member("metadata", into: &out) { JSONWriter.emit(meta.value, &$0, 1) }
+        for (key, wantSources) in [("nodes", false), ("sources", true)] {
+            root.member(key, into: &out) { out in
+                var o = JSONWriter.ObjectStream(level: 1, into: &out)
+                for id in ids where (project.nodes[id]!.kind == .source) == wantSources {
+                    o.member(id.rawValue, into: &out) { JSONWriter.emit(node(project.nodes[id]!, project), &$0, 2) }
+                }
+                o.end(into: &out)
+            }
         }
-        var root = Obj()
-        root.set("metadata", meta.value)
-        root.set("nodes", nodes.value)
-        root.set("sources", sources.value)
-        root.set("macros", .dict([]))
-        root.set("parent_map", parentMap.value)
-        root.set("child_map", childMap.value)
+        root.member("macros", into: &out) { JSONWriter.emit(.dict([]), &$0, 1) }
+        for (key, edges) in [("parent_map", project.graph.parents), ("child_map", project.graph.children)] {
+            root.member(key, into: &out) { out in
+                var o = JSONWriter.ObjectStream(level: 1, into: &out)
+                for id in ids { o.member(id.rawValue, into: &out) { JSONWriter.emit(.strings((edges[id] ?? []).sorted().map(\.rawValue)), &$0, 2) } }
+                o.end(into: &out)
+            }
+        }
         // Strata's own: the contracts in force, for `strata contracts diff --state`
         var contracts: [String: Contract] = [:]
         for n in project.nodes.values { if let c = n.contract { contracts[c.name] = c } }
         var contractsObj = Obj()
         for name in contracts.keys.sorted() { contractsObj.set(name, ContractCodec.encode(contracts[name]!)) }
-        root.set("contracts", contractsObj.value)
-        return JSONWriter.write(root.value)
+        root.member("contracts", into: &out) { JSONWriter.emit(contractsObj.value, &$0, 1) }
+        root.end(into: &out)
+        out.append(0x0A)
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func node(_ n: CompiledNode, _ project: CompiledProject) -> ConfigValue {
