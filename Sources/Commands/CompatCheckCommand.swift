@@ -83,7 +83,7 @@ struct CompatCheckCommand: ParsableCommand {
                                                  environment: ws.environment)
                     var compiled = try Compiler(project: ws.project, options: options).compile()
                     try ContractResolver(project: ws.project).attach(to: &compiled)
-                    for d in compiled.warnings where d.code == "C3008" || d.code == "S1014" { findings.insert(Self.finding(d)) }
+                    for d in compiled.warnings where d.message.contains("not supported") { findings.insert(Self.finding(d)) }
                 } catch let e as DiagnosticError {
                     for d in e.diagnostics { findings.insert(Self.finding(d)) }
                 } catch let d as Diagnostic {

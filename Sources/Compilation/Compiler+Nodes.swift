@@ -9,22 +9,6 @@ extension Compiler {
 
     static let hookKeys = ["pre_hook": "pre_hook", "pre-hook": "pre_hook", "post_hook": "post_hook", "post-hook": "post_hook"]
 
-    /// Configs Strata applies to models but not yet to seeds and snapshots: there each gets a located warning.
-    static let unappliedConfigs: [String: String] = [
-        "pre_hook": "hooks on seeds and snapshots", "post_hook": "hooks on seeds and snapshots", "grants": "grants on seeds and snapshots",
-    ]
-
-    func unappliedConfigWarnings(_ config: [String: ConfigValue], _ locations: [String: SourceLocation], node: String, path: String) -> [Diagnostic] {
-        var out: [Diagnostic] = []
-        for key in config.keys.sorted() {
-            guard let what = Self.unappliedConfigs[key] else { continue }
-            if case .list(let l) = config[key]!, l.isEmpty { continue }
-            out.append(Diagnostic(.warning, code: "C3008", "'\(key)' on '\(node)' is not applied: \(what) are not supported yet",
-                                  at: locations[key] ?? SourceLocation(file: path, line: 1, column: 1)))
-        }
-        return out
-    }
-
     /// Merges configs in precedence order; `tags` accumulate as in dbt.
     func merge(_ layers: [[ConfigEntry]]) -> (values: [String: ConfigValue], locations: [String: SourceLocation]) {
         var values: [String: ConfigValue] = [:]
@@ -116,7 +100,7 @@ extension Compiler {
             relation = Relation(database: config["database"]?.asString ?? options.target.database, schema: schema, identifier: alias)
         }
         let compiledPath = "\(project.name)/\(file.path)"
-        var compiled = CompiledNode(id: pm.id, kind: .model, name: file.name, path: file.path, config: values, materialization: mat,
+        let compiled = CompiledNode(id: pm.id, kind: .model, name: file.name, path: file.path, config: values, materialization: mat,
                             tags: values["tags"]?.stringList ?? [], relation: relation, dependsOn: [], rawSQL: file.rawSQL,
                             compiledSQL: nil, sourceMap: nil, description: file.properties?.description ?? "",
                             columns: file.properties?.columns ?? [], checksum: SHA256.hex(file.rawSQL.trimmedWhitespace),
@@ -150,12 +134,11 @@ extension Compiler {
         else { schema = try schemaName(custom: config["schema"]?.asString, node: .none, environment: environment, location: locations["schema"]) }
         let relation = Relation(database: config["target_database"]?.asString ?? config["database"]?.asString ?? options.target.database,
                                 schema: schema, identifier: config["alias"]?.asString ?? file.name)
-        var node = CompiledNode(id: pm.id, kind: .snapshot, name: file.name, path: file.path, config: values, materialization: .snapshot,
+        let node = CompiledNode(id: pm.id, kind: .snapshot, name: file.name, path: file.path, config: values, materialization: .snapshot,
                             tags: values["tags"]?.stringList ?? [], relation: relation, dependsOn: [], rawSQL: file.rawSQL, compiledSQL: nil,
                             sourceMap: nil, description: "", columns: [], checksum: SHA256.hex(file.rawSQL.trimmedWhitespace),
                             compiledPath: file.path.hasSuffix(".sql") ? "\(project.name)/\(file.path)"
                                 : "\(project.name)/\((file.path as NSString).deletingLastPathComponent)/\(file.name).sql", sourceName: nil)
-        node.warnings = unappliedConfigWarnings(values, locations, node: file.name, path: file.path)
         return node
     }
 
@@ -172,11 +155,10 @@ extension Compiler {
         // as dbt: seeds over 1 MiB are identified by path, not hashed
         let size = (try? FileManager.default.attributesOfItem(atPath: project.root + "/" + seed.path)[.size] as? Int) ?? 0
         let checksum = size > 1 << 20 ? "" : (FileManager.default.contents(atPath: project.root + "/" + seed.path)).map { SHA256.hex(Array($0)) } ?? ""
-        var node = CompiledNode(id: .seed(project.name, seed.name), kind: .seed, name: seed.name, path: seed.path, config: values, materialization: .seed,
+        let node = CompiledNode(id: .seed(project.name, seed.name), kind: .seed, name: seed.name, path: seed.path, config: values, materialization: .seed,
                             tags: values["tags"]?.stringList ?? [], relation: Relation(database: config["database"]?.asString ?? options.target.database, schema: schema, identifier: alias),
                             dependsOn: [], rawSQL: "", compiledSQL: nil, sourceMap: nil, description: seed.properties?.description ?? "",
                             columns: seed.properties?.columns ?? [], checksum: checksum, compiledPath: nil, sourceName: nil)
-        node.warnings = unappliedConfigWarnings(values, locations, node: seed.name, path: seed.path)
         return node
     }
 

@@ -84,21 +84,38 @@ extension Compiler {
             edges.append((try resolver.source(s, t, at: loc), loc))
         }
         // hooks render in the model's context (`this`, config, vars, macros), after the model
-        func hooks(_ key: String) throws -> [String] {
-            try (nodeConfig[key]?.asList ?? []).compactMap { item -> String? in
-                guard case .dict(let entries) = item, let e = entries.first(where: { $0.key == "sql" }), let sql = e.value.asString else { return nil }
-                do {
-                    let template = try Template(path: e.location?.file ?? me.path, text: sql)
-                    return try Renderer.render(template, environment: environment, globals: globals).text
-                } catch var d as Diagnostic {
-                    if let l = e.location { d.location = l }
-                    d.message = "in \(key.replacingOccurrences(of: "_", with: "-")) of '\(me.name)': \(d.message)"
-                    throw d
-                }
+        return RenderOutput(text: text, dynamicEdges: edges, extensions: recorder.extensions, incremental: incremental,
+                            preHooks: try renderHooks("pre_hook", of: me, environment: environment, globals: globals),
+                            postHooks: try renderHooks("post_hook", of: me, environment: environment, globals: globals))
+    }
+
+    /// A node's `pre_hook` or `post_hook` SQL (merged from the project down), rendered with `globals`.
+    func renderHooks(_ key: String, of node: CompiledNode, environment: Environment, globals: [String: Value]) throws -> [String] {
+        try (node.config[key]?.asList ?? []).compactMap { item -> String? in
+            guard case .dict(let entries) = item, let e = entries.first(where: { $0.key == "sql" }), let sql = e.value.asString else { return nil }
+            do {
+                let template = try Template(path: e.location?.file ?? node.path, text: sql)
+                return try Renderer.render(template, environment: environment, globals: globals).text
+            } catch var d as Diagnostic {
+                if let l = e.location { d.location = l }
+                d.message = "in \(key.replacingOccurrences(of: "_", with: "-")) of '\(node.name)': \(d.message)"
+                throw d
             }
         }
-        return RenderOutput(text: text, dynamicEdges: edges, extensions: recorder.extensions, incremental: incremental,
-                            preHooks: try hooks("pre_hook"), postHooks: try hooks("post_hook"))
+    }
+
+    /// Seeds are not rendered, but their hooks are: with `this` and the project's context.
+    func renderSeedHooks(_ nodes: inout [NodeID: CompiledNode], environment: Environment, bag: inout DiagnosticBag) {
+        for id in nodes.keys.sorted() where nodes[id]!.kind == .seed {
+            let node = nodes[id]!
+            guard node.config["pre_hook"] != nil || node.config["post_hook"] != nil else { continue }
+            let globals: [String: Value] = ["this": .object(relationObject(node)), "execute": .bool(true),
+                                            "model": nodeValue(name: node.name, kind: .seed, path: node.path, config: node.config)]
+            bag.capture {
+                nodes[id]!.preHooks = try renderHooks("pre_hook", of: node, environment: environment, globals: globals)
+                nodes[id]!.postHooks = try renderHooks("post_hook", of: node, environment: environment, globals: globals)
+            }
+        }
     }
 }
 

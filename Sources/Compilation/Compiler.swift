@@ -116,6 +116,7 @@ public struct Compiler: Sendable {
             sourcesByKey["\(table.sourceName).\(table.tableName)"] = node.id
         }
         renderDescriptions(&nodes, environment: environment, bag: &bag)
+        renderSeedHooks(&nodes, environment: environment, bag: &bag)
         for node in nodes.values {
             graph.add(GraphNode(id: node.id, kind: node.kind, name: node.name, path: node.path, tags: node.tags, config: node.config))
         }

@@ -216,7 +216,7 @@ public struct Executor: Sendable {
             case .loadSeed:
                 let loader = SeedLoader(adapter: adapter, projectRoot: projectRoot)
                 do {
-                    result.rowsAffected = try loader.load(project.nodes[step.id]!, on: conn, fullRefresh: fullRefresh)
+                    result.rowsAffected = try loader.load(project.nodes[step.id]!, on: conn, fullRefresh: fullRefresh, around: around(step, on: conn))
                 } catch {
                     let table = try? loader.read(project.nodes[step.id]!).0
                     throw loader.diagnostic(for: error, node: project.nodes[step.id]!, table: table)
@@ -249,7 +249,10 @@ public struct Executor: Sendable {
                 result.rowsAffected = rows
                 result.message = message
             case .snapshot(let spec):
+                let hooks = around(step, on: conn)
+                try hooks.before()
                 let (rows, message) = try SnapshotLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec, now: runStartedAt)
+                try hooks.after()
                 result.rowsAffected = rows
                 result.message = message
             case .unsupported(let why):

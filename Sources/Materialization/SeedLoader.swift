@@ -57,6 +57,11 @@ public struct SeedLoader: Sendable {
     /// in one transaction (readers wait, then see the new rows). Changed columns, no table yet, or `fullRefresh`:
     /// build a new table aside and swap it in, keeping dependent views.
     public func load(_ node: CompiledNode, on connection: any WarehouseConnection, fullRefresh: Bool = false) throws -> Int {
+        try load(node, on: connection, fullRefresh: fullRefresh, around: RelationSwap.Around())
+    }
+
+    /// `around`: the seed's hooks and grants, run inside its load transaction.
+    func load(_ node: CompiledNode, on connection: any WarehouseConnection, fullRefresh: Bool, around: RelationSwap.Around) throws -> Int {
         guard let relation = node.relation else { return 0 }
         let (table, types, file) = try read(node)
         let dialect = adapter.dialect
@@ -70,16 +75,19 @@ public struct SeedLoader: Sendable {
             let wanted = zip(names, types).map { IncrementalLoad.Column(name: $0, type: $1) }
             if existing.map(\.name) == wanted.map(\.name), try sameTypes(existing, wanted, on: connection) {
                 return try connection.transaction {
+                    try around.before()
                     do {
                         try connection.execute("TRUNCATE \(target)")
-                        return try copy(into: target, names: names, delimiter: delimiter, table: table, file: file, on: connection)
+                        let rows = try copy(into: target, names: names, delimiter: delimiter, table: table, file: file, on: connection)
+                        try around.after()
+                        return rows
                     } catch let e as WarehouseError {
                         throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)
                     }
                 }
             }
         }
-        let rows = try swap.build(.table, relation: relation) { staging in
+        let rows = try swap.build(.table, relation: relation, around: around) { staging in
             do {
                 try connection.execute("CREATE TABLE \(staging) (\(columns))")
                 return try copy(into: staging, names: names, delimiter: delimiter, table: table, file: file, on: connection)

@@ -124,20 +124,15 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
         }
     }
 
-    @Test func configsNotAppliedYetAreWarnedAboutNotIgnored() throws {
+    @Test func hooksAreRenderedForModelsAndSeeds() throws {
         let p = try compile([
-            "strata.yml": "name: p\nseeds:\n  p:\n    +post-hook: \"grant select on {{ this }} to reporter\"\n    +grants: {select: [reporter]}\n",
+            "strata.yml": "name: p\nseeds:\n  p:\n    +post-hook: \"grant select on {{ this }} to reporter\"\n",
             "seeds/s.csv": "id\n1\n",
             "models/a.sql": "{{ config(materialized='table', post_hook='select 1') }}select 1 as id",
         ])
-        let messages = p.warnings.filter { $0.code == "C3008" }.map(\.message)
-        #expect(messages.contains("'post_hook' on 's' is not applied: hooks on seeds and snapshots are not supported yet"))
-        #expect(messages.contains("'grants' on 's' is not applied: grants on seeds and snapshots are not supported yet"))
-        #expect(p.warnings.allSatisfy { $0.severity == .warning })
-        #expect(p.warnings.first { $0.message.contains("post_hook") }?.location?.file == "strata.yml")
-        // on models hooks are applied: rendered in the model's context
+        #expect(p.warnings.isEmpty)
         #expect(p.nodes[.model("p", "a")]?.postHooks == ["select 1"])
-        #expect(!messages.contains { $0.contains("'a'") })
+        #expect(p.nodes[.seed("p", "s")]?.postHooks == ["grant select on \"warehouse\".\"analytics\".\"s\" to reporter"])
     }
 
     @Test func undefinedVarIsLocated() throws {

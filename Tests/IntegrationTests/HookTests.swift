@@ -119,3 +119,33 @@ import StrataTestSupport
         #expect(paths.allSatisfy { $0 == paths[0] && $0 != "pg_catalog" })
     }
 }
+
+@Suite struct SeedAndSnapshotHookTests {
+    @Test func seedsAndSnapshotsRunTheirHooksAndGrants() throws {
+        let role = "seed_reader_\(UUID().uuidString.prefix(8).lowercased())"
+        let h = try Harness([
+            "strata.yml": """
+                name: p
+                seeds:
+                  p:
+                    +grants: {select: [\(role)]}
+                    +post-hook: "insert into analytics.log values ('seeded {{ this.identifier }}')"
+                snapshots:
+                  p:
+                    +post-hook: "insert into analytics.log values ('snapshot {{ this.identifier }}')"
+                """,
+            "seeds/s.csv": "id,v\n1,a\n",
+            "snapshots/snap.sql": "{% snapshot snap %}{{ config(unique_key='id', strategy='check', check_cols=['v'], target_schema='analytics') }}select * from {{ ref('s') }}{% endsnapshot %}",
+        ])
+        defer { h.cleanup() }
+        let admin = try h.db.connect()
+        defer { _ = try? admin.execute("DROP OWNED BY \(role)"); _ = try? admin.execute("DROP ROLE IF EXISTS \(role)"); admin.close() }
+        try admin.execute("CREATE ROLE \(role)")
+        _ = try h.query("create schema if not exists analytics; create table analytics.log (event text)")
+        #expect(try h.run(seeds: true).allSatisfy { $0.status == .success })
+        #expect(try h.run(snapshots: true).allSatisfy { $0.status == .success })
+        #expect(try h.run(seeds: true).allSatisfy { $0.status == .success })   // the truncate-and-reload path
+        #expect(try h.query("select event from analytics.log order by 1") == [["seeded s"], ["seeded s"], ["snapshot snap"]])
+        #expect(try h.query("select has_table_privilege('\(role)', 'analytics.s', 'select')") == [["t"]])
+    }
+}
