@@ -44,6 +44,7 @@ def main():
     subprocess.run(psql + ["create table public.hand as select * from public.events_merge; analyze public.hand; analyze public.events_merge"], check=True)
     half = args.changes // 2
     strata_t, hand_t = [], []
+    peaks = []
     for run in range(args.runs):
         # the same 10k changes for both: half updates of existing rows, half new rows
         subprocess.run(psql + [f"""
@@ -53,8 +54,9 @@ def main():
               select m + g, g % 50000, 'buy', 1, now(), now() + interval '{run} day'
               from (select max(event_id) m from bench_src.events) x, generate_series(1, {half}) g;"""], check=True)
         start = time.perf_counter()
-        subprocess.run([STRATA, "run", "--project-dir", project], check=True, capture_output=True)
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", STRATA, "run", "--project-dir", project], check=True, capture_output=True, text=True)
         strata_t.append(time.perf_counter() - start)
+        peaks.append(int(proc.stderr.strip().splitlines()[-1]) / 1024)
         start = time.perf_counter()
         subprocess.run(psql + [f"""
             merge into public.hand as d
@@ -69,7 +71,7 @@ def main():
                           capture_output=True, text=True).stdout
     s, h = statistics.median(strata_t), statistics.median(hand_t)
     print(f"merge {args.changes} changed/new rows into {args.rows} rows, {args.runs} runs alternating")
-    print(f"strata run {s:.2f} s   hand-written MERGE {h:.2f} s   ratio {s / h:.2f}")
+    print(f"strata run {s:.2f} s (peak {statistics.median(peaks):.0f} MiB)   hand-written MERGE {h:.2f} s   ratio {s / h:.2f}")
     print(f"rows in the hand-merged table missing from Strata's: {same.strip()}")
     subprocess.run([STRATA, "server", "stop", "--project-dir", project], capture_output=True)
 

@@ -64,7 +64,7 @@ def main():
     psql(conninfo, "alter system set pg_stat_statements.track_planning = on")
     psql(conninfo, "select pg_reload_conf()")
     print(f"machine: {os.cpu_count()} cores; PostgreSQL {psql(conninfo, 'show server_version')}")
-    print(f"{'models':>6} {'threads':>7} {'wall s':>7} {'load+compile s':>14} {'db s':>6} {'per model ms':>12} {'overhead/model ms':>17}")
+    print(f"{'models':>6} {'threads':>7} {'wall s':>7} {'load+compile s':>14} {'db s':>6} {'per model ms':>12} {'overhead/model ms':>17} {'peak MiB':>9}")
     for n in args.sizes:
         project = os.path.join(ROOT, ".build", "bench-overhead", f"p{n}")
         make_project(project, n)
@@ -74,8 +74,8 @@ def main():
             for _ in range(args.runs):
                 psql(conninfo, "select pg_stat_statements_reset()")
                 start = time.perf_counter()
-                proc = subprocess.run([STRATA, "run", "--project-dir", project, "--database-url", conninfo, "--threads", str(threads)],
-                                      capture_output=True, text=True, env={**os.environ, "STRATA_TIMINGS": "1"})
+                proc = subprocess.run(["/usr/bin/time", "-f", "peak %M", STRATA, "run", "--project-dir", project, "--database-url", conninfo,
+                                       "--threads", str(threads)], capture_output=True, text=True, env={**os.environ, "STRATA_TIMINGS": "1"})
                 wall = time.perf_counter() - start
                 if proc.returncode != 0:
                     sys.exit(proc.stdout + proc.stderr)
@@ -83,10 +83,11 @@ def main():
                 front = float(m.group(1)) + float(m.group(2))
                 db = float(psql(conninfo, "select coalesce(sum(total_exec_time + total_plan_time), 0) / 1000 from pg_stat_statements "
                                           "where query not like '%pg_stat_statements%'"))
-                rows.append((wall, front, db))
-            wall, front, db = (statistics.median(r[i] for r in rows) for i in range(3))
+                peak = int(re.search(r"peak (\d+)", proc.stderr).group(1)) / 1024
+                rows.append((wall, front, db, peak))
+            wall, front, db, peak = (statistics.median(r[i] for r in rows) for i in range(4))
             overhead = (wall - front - db) / n * 1000 if threads == 1 else float("nan")
-            print(f"{n:>6} {threads:>7} {wall:>7.2f} {front:>14.2f} {db:>6.2f} {wall / n * 1000:>12.2f} {overhead:>17.2f}")
+            print(f"{n:>6} {threads:>7} {wall:>7.2f} {front:>14.2f} {db:>6.2f} {wall / n * 1000:>12.2f} {overhead:>17.2f} {peak:>9.1f}")
     sh(STRATA, "server", "stop", "--server-dir", server)
 
 

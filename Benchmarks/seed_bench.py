@@ -33,18 +33,19 @@ def main():
     psql = ["psql", "-h", socket, "-U", "postgres", "-d", "strata", "-q", "-v", "ON_ERROR_STOP=1"]
     subprocess.run(psql + ["-c", "drop table if exists public.psql_big; create table public.psql_big (id integer, customer_id integer, "
                    "product_id integer, order_date date, status text, quantity integer, amount numeric, updated_at timestamp)"], check=True)
-    strata_t, psql_t = [], []
+    strata_t, psql_t, peaks = [], [], []
     for _ in range(args.runs):
         start = time.perf_counter()
-        subprocess.run([STRATA, "seed", "--project-dir", project], check=True, capture_output=True)
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", STRATA, "seed", "--project-dir", project], check=True, capture_output=True, text=True)
         strata_t.append(time.perf_counter() - start)
+        peaks.append(int(proc.stderr.strip().splitlines()[-1]) / 1024)
         subprocess.run(psql + ["-c", "truncate public.psql_big"], check=True)
         start = time.perf_counter()
         subprocess.run(psql + ["-c", f"\\copy public.psql_big from '{csv}' with (format csv, header true)"], check=True)
         psql_t.append(time.perf_counter() - start)
     s, p = statistics.median(strata_t), statistics.median(psql_t)
     print(f"{args.rows} rows x 8 columns ({os.path.getsize(csv) / 1e6:.0f} MB), {args.runs} runs alternating")
-    print(f"strata seed {s:.2f} s   psql \\copy {p:.2f} s   ratio {s / p:.2f}")
+    print(f"strata seed {s:.2f} s (peak {statistics.median(peaks):.0f} MiB)   psql \\copy {p:.2f} s   ratio {s / p:.2f}")
     subprocess.run([STRATA, "server", "stop", "--project-dir", project], capture_output=True)
 
 

@@ -107,20 +107,24 @@ import StrataTestSupport
         #expect(usage.status != 0)
     }
 
-    @Test func sigintCancelsTheStatementInFlightAndKeepsTheOldTable() throws {
+    /// A built project whose model `t` (`select n as id`) blocks on advisory lock 4242 when run with
+    /// `{wait: true}`, and a connection holding that lock.
+    static func blockingProject() throws -> (db: TestDatabase, project: TempProject, url: [String], holder: PostgresConnection) {
         let db = try TestPostgres.freshDatabase()
-        defer { db.drop() }
         let p = try TempProject([
             "strata.yml": "name: c\n",
-            // with wait=true, the build blocks on an advisory lock this test holds
-            "models/t.sql": "{{ config(materialized='table') }}select 1 as id{% if var('wait', false) %} from (select pg_advisory_lock(4242)) w{% endif %}",
+            "models/t.sql": "{{ config(materialized='table') }}select {{ var('n', 1) }} as id{% if var('wait', false) %} from (select pg_advisory_lock(4242)) w{% endif %}",
         ])
-        defer { p.remove() }
         let url = ["--database-url", db.conninfo, "--project-dir", p.root]
         #expect(try StrataBinary.run(["run"] + url).status == 0)
         let holder = try db.connect()
-        defer { holder.close() }
         try holder.execute("SELECT pg_advisory_lock(4242)")
+        return (db, p, url, holder)
+    }
+
+    @Test func sigintCancelsTheStatementInFlightAndKeepsTheOldTable() throws {
+        let (db, p, url, holder) = try Self.blockingProject()
+        defer { holder.close(); p.remove(); db.drop() }
         let running = try StrataBinary.start(["run", "--vars", "{wait: true}"] + url)
         // wait (bounded) until the build is blocked on the lock, then interrupt it
         #expect(try holder.blockedOnAdvisoryLock() != nil)
@@ -135,18 +139,8 @@ import StrataTestSupport
     }
 
     @Test func aSecondProcessWaitsForTheSchemaLockAndSIGTERMStopsTheFirst() throws {
-        let db = try TestPostgres.freshDatabase()
-        defer { db.drop() }
-        let p = try TempProject([
-            "strata.yml": "name: c\n",
-            "models/t.sql": "{{ config(materialized='table') }}select {{ var('n', 1) }} as id{% if var('wait', false) %} from (select pg_advisory_lock(4242)) w{% endif %}",
-        ])
-        defer { p.remove() }
-        let url = ["--database-url", db.conninfo, "--project-dir", p.root]
-        #expect(try StrataBinary.run(["run"] + url).status == 0)
-        let holder = try db.connect()
-        defer { holder.close() }
-        try holder.execute("SELECT pg_advisory_lock(4242)")
+        let (db, p, url, holder) = try Self.blockingProject()
+        defer { holder.close(); p.remove(); db.drop() }
         let first = try StrataBinary.start(["run", "--vars", "{wait: true, n: 2}"] + url)
         #expect(try holder.blockedOnAdvisoryLock() != nil)
         // a second run on the same schema gives up after --lock-timeout instead of interleaving
