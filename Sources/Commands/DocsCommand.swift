@@ -27,7 +27,7 @@ struct DocsCommand: ParsableCommand {
                 func lap(_ name: String) { let now = ContinuousClock.now; phases.append(String(format: "%@ %.3f", name, (now - mark).seconds)); mark = now }
                 let catalog = noCatalog ? [:] : ws.readCatalog(compiled, conninfo: conninfo)
                 lap("catalog")
-                let graph = LineageGraph(compiled, catalog: catalog, seedColumns: ws.seedHeaders(compiled))
+                let graph = LineageGraph(compiled, catalog: catalog, seedColumns: ws.seedHeaders(compiled), exposures: ws.project.exposures)
                 lap("lineage")
                 let site = Site(graph: graph, catalog: catalog, lastRun: ws.lastRun(), generatedAt: ISO8601DateFormatter().string(from: ws.startedAt))
                 defer { if ws.environment["STRATA_TIMINGS"] != nil { ws.console.sink.error("timings (docs): " + phases.joined(separator: ", ")) } }
@@ -84,7 +84,8 @@ struct LineageCommand: ParsableCommand {
             }()
             let needsColumns = columns || format == "openlineage"
             let catalog = needsColumns ? ws.readCatalog(compiled, conninfo: conninfo) : [:]
-            let graph = LineageGraph(compiled, selected: selected, catalog: catalog, seedColumns: needsColumns ? ws.seedHeaders(compiled) : [:], columns: needsColumns)
+            let graph = LineageGraph(compiled, selected: selected, catalog: catalog, seedColumns: needsColumns ? ws.seedHeaders(compiled) : [:], columns: needsColumns,
+                                     exposures: selected == nil ? ws.project.exposures : [])
             let text: String
             switch format {
             case "dot": text = LineageFormats.dot(graph, columns: columns)

@@ -23,7 +23,7 @@ public struct Relation: Sendable, Hashable, Codable, CustomStringConvertible {
 
 /// How a model is built.
 public enum Materialization: String, Sendable, Codable, CaseIterable {
-    case view, table, ephemeral, incremental, seed, source, snapshot, test
+    case view, table, ephemeral, incremental, seed, source, snapshot, test, exposure
 }
 
 /// A node after compilation: resolved config, relation, dependencies and (for models) compiled SQL.

@@ -46,7 +46,7 @@ public enum LineageFormats {
 
     public static func dot(_ g: LineageGraph, columns: Bool) -> String {
         var out = ["digraph \(dotQuote(g.projectName)) {", "  rankdir=LR;", "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];"]
-        let colors: [NodeKind: String] = [.model: "#dbeafe", .seed: "#dcfce7", .source: "#fef9c3", .snapshot: "#f3e8ff"]
+        let colors: [NodeKind: String] = [.model: "#dbeafe", .seed: "#dcfce7", .source: "#fef9c3", .snapshot: "#f3e8ff", .exposure: "#fee2e2"]
         for n in g.shown {
             var label = n.node.name
             if columns, !n.columnLineage.isEmpty {
@@ -92,11 +92,12 @@ public enum LineageFormats {
             case .source: out.append("  \(id(i))[(\(label(text)))]")
             case .seed: out.append("  \(id(i))[/\(label(text))/]")
             case .snapshot: out.append("  \(id(i))[[\(label(text))]]")
+            case .exposure: out.append("  \(id(i))>\(label(text))]")
             default: out.append("  \(id(i))[\(label(text))]")
             }
         }
         for (i, n) in g.nodes.enumerated() where g.visible[i] { for u in n.upstream where g.visible[u] { out.append("  \(id(u)) --> \(id(i))") } }
-        for kind in [NodeKind.model, .seed, .source, .snapshot] {
+        for kind in [NodeKind.model, .seed, .source, .snapshot, .exposure] {
             let members = g.nodes.indices.filter { g.visible[$0] && g.nodes[$0].node.kind == kind }
             if !members.isEmpty { out.append("  class \(members.map(id).joined(separator: ",")) \(kind.rawValue)") }
         }
@@ -104,6 +105,7 @@ public enum LineageFormats {
         out.append("  classDef seed fill:#dcfce7;")
         out.append("  classDef source fill:#fef9c3;")
         out.append("  classDef snapshot fill:#f3e8ff;")
+        if g.nodes.contains(where: { $0.node.kind == .exposure }) { out.append("  classDef exposure fill:#fee2e2;") }
         return out.joined(separator: "\n") + "\n"
     }
 

@@ -60,16 +60,30 @@ public struct LineageGraph: Sendable {
 
     /// `selected` restricts the graph (nil: everything); `catalog` supplies columns of relations for `select *`.
     public init(_ compiled: CompiledProject, selected: Set<NodeID>? = nil, catalog: [Relation: CatalogEntry] = [:], seedColumns: [NodeID: [String]] = [:],
-                columns: Bool = true) {
+                columns: Bool = true, exposures: [Exposure] = []) {
         projectName = compiled.projectName
         // every node is analysed (lineage crosses the selection's edge); `visible` says what the formats print
-        let kept = compiled.order.filter { compiled.nodes[$0].map { $0.kind != .test } ?? false }
-        nodes = kept.map { Node(id: $0, node: compiled.nodes[$0]!) }
+        var kept = compiled.order.filter { compiled.nodes[$0].map { $0.kind != .test } ?? false }
+        var extra: [NodeID: CompiledNode] = [:]
+        var extraParents: [NodeID: [NodeID]] = [:]
+        // exposures come last: they read models, nothing reads them
+        for e in exposures {
+            let id = NodeID("exposure.\(compiled.projectName).\(e.name)")
+            var config: [String: ConfigValue] = ["type": .string(e.type), "meta": .dict(e.owner.isEmpty ? [] : [ConfigEntry("owner", .string(e.owner))])]
+            if let url = e.url { config["url"] = .string(url) }
+            if let m = e.maturity { config["maturity"] = .string(m) }
+            extra[id] = CompiledNode(id: id, kind: .exposure, name: e.name, path: e.location?.file ?? "", config: config, materialization: .exposure,
+                                     tags: [], relation: nil, dependsOn: [], rawSQL: "", compiledSQL: nil, sourceMap: nil, description: e.description,
+                                     columns: [], checksum: "", compiledPath: nil, sourceName: nil)
+            extraParents[id] = e.dependsOn.compactMap { Self.resolve($0, in: compiled) }
+            kept.append(id)
+        }
+        nodes = kept.map { Node(id: $0, node: compiled.nodes[$0] ?? extra[$0]!) }
         index = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($1, $0) })
         visible = kept.map { selected?.contains($0) ?? true }
         // edges through ephemeral models that are not shown stay edges of their own
         for (i, n) in nodes.enumerated() {
-            let ups = (compiled.graph.parents[n.id] ?? []).compactMap { index[$0] }
+            let ups = (compiled.graph.parents[n.id] ?? extraParents[n.id] ?? []).compactMap { index[$0] }
             nodes[i].upstream = Array(Set(ups)).sorted()
             for u in nodes[i].upstream { nodes[u].downstream.append(i) }
         }
@@ -80,6 +94,21 @@ public struct LineageGraph: Sendable {
         }
         layout()
         if columns { analyzeColumns(compiled, catalog: catalog, seedColumns: seedColumns) }
+    }
+
+    /// `ref('m')` or `source('s', 't')`, as an exposure's depends_on writes them, to a node.
+    static func resolve(_ text: String, in compiled: CompiledProject) -> NodeID? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let args = t.drop { $0 != "(" }.dropFirst().dropLast().split(separator: ",").map {
+            $0.trimmingCharacters(in: CharacterSet(charactersIn: " '\""))
+        }
+        if t.hasPrefix("ref("), let name = args.last {
+            return compiled.nodes.values.first { [.model, .seed, .snapshot].contains($0.kind) && $0.name == name }?.id
+        }
+        if t.hasPrefix("source("), args.count == 2 {
+            return compiled.nodes.values.first { $0.kind == .source && $0.name == "\(args[0]).\(args[1])" }?.id
+        }
+        return nil
     }
 
     /// Layers by longest path from the roots; rows by the mean row of the parents (one sweep), so edges run mostly

@@ -81,6 +81,10 @@ public struct Site: Sendable {
         if let owner { e.append(ConfigEntry("o", .string(owner))) }
         if let group = c.config["group"]?.asString { e.append(ConfigEntry("g", .string(group))) }
         if let access = c.config["access"]?.asString { e.append(ConfigEntry("a", .string(access))) }
+        if c.kind == .exposure {
+            let facts = ["type", "maturity", "url"].compactMap { k in c.config[k]?.asString.map { "\(k): \($0)" } }
+            if !facts.isEmpty { e.append(ConfigEntry("mt", .list(facts.map { .string($0) }))) }
+        }
         if let meta = c.config["meta"]?.asDict, !meta.isEmpty {
             e.append(ConfigEntry("mt", .list(meta.map { .string("\($0.key): \(Self.plain($0.value))") })))
         }
@@ -221,7 +225,7 @@ public struct Site: Sendable {
         (function () {
           const t0 = performance.now();
           const D = window.STRATA_DOCS, N = D.nodes;
-          const COLORS = { model: "#93c5fd", seed: "#86efac", source: "#fde047", snapshot: "#d8b4fe" };
+          const COLORS = { model: "#93c5fd", seed: "#86efac", source: "#fde047", snapshot: "#d8b4fe", exposure: "#fca5a5" };
           const W = 240, H = 26, GX = 300, GY = 36;
           const down = N.map(() => []);
           N.forEach((n, i) => n.u.forEach(u => down[u].push(i)));

@@ -111,6 +111,7 @@ public struct ProjectLoader: Sendable {
                 project.yamlSnapshots += props.snapshots
                 project.testDeclarations += props.tests
                 project.unitTests += props.unitTests
+                project.exposures += props.exposures
                 for (name, p) in props.models {
                     if let existing = modelProps[name] {
                         bag.append(Diagnostic(code: "S1006", "model '\(name)' has properties in two places", at: p.location,

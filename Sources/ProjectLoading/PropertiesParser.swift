@@ -13,6 +13,7 @@ struct PropertiesParser {
         var snapshots: [YAMLSnapshot] = []
         var tests: [TestDeclaration] = []
         var unitTests: [UnitTestDeclaration] = []
+        var exposures: [Exposure] = []
         var diagnostics: [Diagnostic] = []
     }
 
@@ -126,6 +127,8 @@ struct PropertiesParser {
                     result.sources += try sources(item)
                     result.tests += try sourceTests(item)
                 }
+            case "exposures":
+                for item in try reader.sequence(node, what: "exposures") { result.exposures.append(try exposure(item)) }
             case "unit_tests":
                 for item in try reader.sequence(node, what: "unit_tests") { result.unitTests.append(try unitTest(item)) }
             case "snapshots":
@@ -231,6 +234,29 @@ struct PropertiesParser {
         let inner = t.dropFirst(4).dropLast().trimmingCharacters(in: .whitespaces)
         guard inner.count >= 2, let q = inner.first, q == "'" || q == "\"", inner.last == q else { return nil }
         return String(inner.dropFirst().dropLast())
+    }
+
+    static let exposureKeys = ["name", "label", "type", "owner", "description", "url", "maturity", "depends_on", "meta", "tags", "config"]
+
+    func exposure(_ node: Node) throws -> Exposure {
+        var e = Exposure(name: "", type: "", owner: "", description: "", url: nil, maturity: nil, dependsOn: [], location: reader.location(node))
+        for (key, value, loc) in try reader.mapping(node, what: "exposure") {
+            switch key {
+            case "name": e.name = try reader.string(value, what: "exposure name")
+            case "type": e.type = try reader.string(value, what: "type")
+            case "description": e.description = try reader.string(value, what: "description")
+            case "url": e.url = try reader.string(value, what: "url")
+            case "maturity": e.maturity = try reader.string(value, what: "maturity")
+            case "owner":
+                let v = reader.value(value)
+                e.owner = v["name"]?.asString ?? v["email"]?.asString ?? v.asString ?? ""
+            case "depends_on": e.dependsOn = try reader.stringList(value, what: "depends_on")
+            case "label", "meta", "tags", "config": break
+            default: throw reader.unknownKey(key, at: loc, known: Self.exposureKeys, in: "exposure")
+            }
+        }
+        guard !e.name.isEmpty else { throw Diagnostic(code: "S1003", "an exposure needs a name", at: e.location) }
+        return e
     }
 
     /// Tests on a model or seed entry and on its columns.

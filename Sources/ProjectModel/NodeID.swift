@@ -1,6 +1,6 @@
 /// What a graph node is.
 public enum NodeKind: String, Sendable, Codable, Hashable {
-    case model, seed, source, test, snapshot
+    case model, seed, source, test, snapshot, exposure
 }
 
 /// A unique node id in dbt's spelling: `model.<project>.<name>`, `source.<project>.<source>.<table>`.

@@ -26,6 +26,8 @@ public struct Project: Sendable {
     public var testDeclarations: [TestDeclaration] = []
     /// dbt 1.8 unit tests (`unit_tests:` in properties YAML).
     public var unitTests: [UnitTestDeclaration] = []
+    /// dbt exposures (dashboards, applications, … that use models): shown in the docs and lineage.
+    public var exposures: [Exposure] = []
     public var singularTests: [TextFile] = []
     public var seeds: [SeedFile]
     public var sources: [SourceTable]
@@ -270,6 +272,30 @@ public struct UnitTestDeclaration: Sendable {
         self.model = model
         self.given = given
         self.expect = expect
+        self.location = location
+    }
+}
+
+/// A dbt exposure: something downstream of the project (a dashboard, an application) and what it reads.
+public struct Exposure: Sendable {
+    public var name: String
+    public var type: String
+    public var owner: String
+    public var description: String
+    public var url: String?
+    public var maturity: String?
+    /// `ref('m')` / `source('s', 't')` as written.
+    public var dependsOn: [String]
+    public var location: SourceLocation?
+
+    public init(name: String, type: String, owner: String, description: String, url: String?, maturity: String?, dependsOn: [String], location: SourceLocation?) {
+        self.name = name
+        self.type = type
+        self.owner = owner
+        self.description = description
+        self.url = url
+        self.maturity = maturity
+        self.dependsOn = dependsOn
         self.location = location
     }
 }

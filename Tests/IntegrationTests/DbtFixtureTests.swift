@@ -39,6 +39,12 @@ import StrataTestSupport
         #expect(try c.execute("SELECT count(*), count(DISTINCT order_key) FROM public_marts.orders").rows == [["6", "6"]])
         #expect(try c.execute("SELECT count(*) FROM public_snapshots.customers_snapshot").scalar == "4")
         #expect(try c.execute("SELECT count(*) FROM public_meta_log WHERE event = 'built public_marts'").scalar == "2")
+        // the exposure is part of the lineage, downstream of what it reads
+        let mermaid = try StrataBinary.run(["lineage", "--format", "mermaid"] + url)
+        #expect(mermaid.status == 0, "\(mermaid.all)")
+        #expect(mermaid.stdout.contains(">\"weekly_revenue\"]"))
+        let json = try StrataBinary.run(["lineage"] + url).stdout
+        #expect(json.contains("\"from\": \"model.shopkeeper.orders\",\n      \"to\": \"exposure.shopkeeper.weekly_revenue\""))
     }
 
     @Test func compatCheckListsEveryUnsupportedConstruct() throws {
