@@ -36,7 +36,7 @@ struct CompatCheckCommand: ParsableCommand {
     ]
 
     /// Properties YAML keys Strata reads without acting on them.
-    static let ignoredTopKeys = ["metrics", "semantic_models", "saved_queries", "groups", "analyses", "macros"]
+    static let ignoredTopKeys = ["metrics", "semantic_models", "saved_queries", "analyses", "macros"]
     static let ignoredModelKeys = ["versions", "latest_version", "deprecation_date", "time_spine", "docs"]
     static let ignoredProjectKeys = ["dispatch", "query-comment", "quoting", "require-dbt-version", "flags", "restrict-access", "docs-paths",
                                      "asset-paths", "analysis-paths", "packages-install-path", "metrics", "semantic-models", "saved-queries", "exposures"]
