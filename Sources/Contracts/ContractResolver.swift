@@ -82,7 +82,8 @@ public struct ContractResolver: Sendable {
         let contracts = try contracts(in: compiled)
         guard !contracts.isEmpty else { return }
         var bag = DiagnosticBag()
-        let models = Dictionary(compiled.nodes.values.filter { $0.kind == .model }.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
+        // contracts govern models and seeds
+        let models = Dictionary(compiled.nodes.values.filter { $0.kind == .model || $0.kind == .seed }.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
         var governedBy: [NodeID: Contract] = [:]
         for contract in contracts {
             for m in contract.models {

@@ -216,7 +216,11 @@ public struct Executor: Sendable {
             case .loadSeed:
                 let loader = SeedLoader(adapter: adapter, projectRoot: projectRoot)
                 do {
-                    result.rowsAffected = try loader.load(project.nodes[step.id]!, on: conn, fullRefresh: fullRefresh, around: around(step, on: conn))
+                    result.rowsAffected = try loader.load(project.nodes[step.id]!, on: conn, fullRefresh: fullRefresh, around: around(step, on: conn)) { model in
+                        project.nodes.values.first { $0.kind == .model && $0.name == model }?.relation
+                    }
+                } catch let v as ContractViolation {
+                    throw v
                 } catch {
                     let table = try? loader.read(project.nodes[step.id]!).0
                     throw loader.diagnostic(for: error, node: project.nodes[step.id]!, table: table)

@@ -1,6 +1,7 @@
 import Foundation
 import Basics
 import Compilation
+import Contracts
 import ProjectModel
 import Warehouse
 
@@ -61,12 +62,54 @@ public struct SeedLoader: Sendable {
     }
 
     /// `around`: the seed's hooks and grants, run inside its load transaction.
-    func load(_ node: CompiledNode, on connection: any WarehouseConnection, fullRefresh: Bool, around: RelationSwap.Around) throws -> Int {
+    /// `referenced` resolves the models a contract's foreign keys point at.
+    func load(_ node: CompiledNode, on connection: any WarehouseConnection, fullRefresh: Bool, around: RelationSwap.Around,
+              referenced: (String) -> Relation? = { _ in nil }) throws -> Int {
         guard let relation = node.relation else { return 0 }
-        let (table, types, file) = try read(node)
+        var (table, types, file) = try read(node)
         let dialect = adapter.dialect
         let swap = RelationSwap(connection: connection, dialect: dialect)
         let names = columnNames(node, table.header)
+        if let contract = node.contract {
+            // a contracted seed: the file has the contract's columns, which take the contract's types and constraints
+            let declared = contract.columns.map(\.name)
+            guard Set(names) == Set(declared), names.count == declared.count, !contract.ordered || names == declared else {
+                throw ContractViolation(message: "breaks contract '\(contract.name)': the file's columns are \(names.joined(separator: ", ")), the contract's \(declared.joined(separator: ", "))",
+                                        sqlState: nil, location: contract.location)
+            }
+            types = names.map { n in contract.column(n)!.dataType }
+            let staging = RelationSwap.stagingName(relation.identifier)
+            let ddl = ContractSQL(dialect: dialect).createTable(contract, schema: relation.schema, staging: staging, final: relation.identifier, referenced: referenced)
+            let target = dialect.qualified(relation.schema, relation.identifier)
+            let delimiter = try delimiter(node)
+            let exists = try connection.execute("SELECT to_regclass($1) IS NOT NULL", parameters: [target]).scalar == "t"
+            let wanted = contract.columns.map { IncrementalLoad.Column(name: $0.name, type: $0.dataType) }
+            let existing = exists ? try IncrementalLoad(connection: connection, dialect: dialect).columns(of: target) : []
+            if !fullRefresh, exists, existing.map(\.name) == declared, try sameTypes(existing, wanted, on: connection) {
+                // same table: its constraints check the new rows; a violation rolls back to the old rows
+                return try connection.transaction {
+                    try around.before()
+                    do {
+                        try connection.execute("TRUNCATE \(target)")
+                        let rows = try copy(into: target, names: names, delimiter: delimiter, table: table, file: file, on: connection)
+                        try around.after()
+                        return rows
+                    } catch let e as WarehouseError {
+                        throw ContractViolation(message: "violates contract '\(contract.name)': \(e.message)\(e.detail.map { " (\($0))" } ?? "")", sqlState: e.sqlState, location: contract.location)
+                    }
+                }
+            }
+            let rows = try swap.build(.table, relation: relation, renames: ddl.renames, around: around) { _ in
+                do {
+                    try connection.execute(ddl.create)
+                    return try copy(into: dialect.qualified(relation.schema, staging), names: names, delimiter: delimiter, table: table, file: file, on: connection)
+                } catch let e as WarehouseError {
+                    throw ContractViolation(message: "violates contract '\(contract.name)': \(e.message.replacingOccurrences(of: staging, with: relation.identifier))\(e.detail.map { " (\($0))" } ?? "")",
+                                            sqlState: e.sqlState, location: contract.location)
+                }
+            }
+            return rows ?? table.rowCount
+        }
         let columns = zip(names, types).map { "\(dialect.quote($0)) \($1)" }.joined(separator: ", ")
         let delimiter = try delimiter(node)
         let target = dialect.qualified(relation.schema, relation.identifier)

@@ -189,7 +189,10 @@ extension ContractColumn {
         }
         if type.contains("\"\"") || type.filter({ $0 == "\"" }).count % 2 != 0 { ok = false }
         if !ok || depth != 0 {
-            throw Diagnostic(code: "K6008", "'\(type)' is not a PostgreSQL type name (like integer, numeric(10,2), text, timestamp with time zone)", at: location)
+            var msg = "'\(type)' is not a PostgreSQL type name (like integer, numeric(10,2), text, timestamp with time zone)"
+            // YAML's flow mappings split at commas: {data_type: numeric(6,1)} reads as "numeric(6"
+            if depth > 0 { msg += "; inside { … } quote a type with a comma, like \"numeric(6,1)\"" }
+            throw Diagnostic(code: "K6008", msg, at: location)
         }
     }
 }

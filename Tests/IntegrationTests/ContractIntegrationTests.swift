@@ -231,3 +231,39 @@ let contractedProject: [String: String] = [
         #expect(Set(h.result(results, "contract_orders_constraints")!.sample!.rows.map { $0[0]! }) == ["not_null(name)", "check(amount >= 0)"])
     }
 }
+
+@Suite struct SeedContractTests {
+    @Test func contractedSeedsTakeTheContractsTypesAndConstraints() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "seeds/countries.csv": "code,name,population\nFR,France,68\nDE,Germany,84\n",
+            "contracts/countries.yml": """
+                models: [countries]
+                columns:
+                  - {name: code, data_type: char(2), primary_key: true}
+                  - {name: name, data_type: text, nullable: false}
+                  - {name: population, data_type: "numeric(6,1)"}
+                """,
+        ])
+        defer { h.cleanup() }
+        #expect(try h.run(seeds: true).first?.status == .success)
+        #expect(try h.query("select format_type(atttypid, atttypmod) from pg_attribute where attrelid = 'analytics.countries'::regclass and attnum > 0 order by attnum")
+                == [["character(2)"], ["text"], ["numeric(6,1)"]])
+        #expect(try h.query("select conname from pg_constraint where conrelid = 'analytics.countries'::regclass") == [["countries_pkey"]])
+        // a duplicate key: the reload fails naming the constraint and the old rows stay (same table: truncate path)
+        try h.project.write("seeds/countries.csv", "code,name,population\nFR,France,68\nFR,Francia,68\n")
+        let r = try #require(try h.run(seeds: true).first)
+        #expect(r.status == .error)
+        #expect(r.message.contains("violates contract 'countries': duplicate key value violates unique constraint \"countries_pkey\""))
+        #expect(try h.query("select count(*) from analytics.countries") == [["2"]])
+        // a column the contract does not have
+        try h.project.write("seeds/countries.csv", "code,label,population\nFR,France,68\n")
+        #expect(try h.run(seeds: true).first?.message.contains("breaks contract 'countries': the file's columns are code, label, population") == true)
+        // the contract checks run on the seed like on a model
+        try h.project.write("seeds/countries.csv", "code,name,population\nFR,France,68\nDE,Germany,84\n")
+        #expect(try h.run(seeds: true).first?.status == .success)
+        let checks = try h.run(tests: true)
+        #expect(checks.count == 2)
+        #expect(checks.allSatisfy { $0.status == .pass })
+    }
+}
