@@ -66,10 +66,19 @@ public struct SeedLoader: Sendable {
     func load(_ node: CompiledNode, on connection: any WarehouseConnection, fullRefresh: Bool, around: RelationSwap.Around,
               referenced: (String) -> Relation? = { _ in nil }) throws -> Int {
         guard let relation = node.relation else { return 0 }
-        var (table, types, file) = try read(node)
+        let (table, types, file) = try read(node)
         let dialect = adapter.dialect
         let swap = RelationSwap(connection: connection, dialect: dialect)
         let names = columnNames(node, table.header)
+        let delimiter = try delimiter(node)
+        let target = dialect.qualified(relation.schema, relation.identifier)
+        let staging = RelationSwap.stagingName(relation.identifier)
+        // The table the seed should be: its columns in table order, how to create it aside, the constraint renames
+        // after the swap, and what a failed load reports. Plainly: the file's columns with their inferred types.
+        var wanted = zip(names, types).map { IncrementalLoad.Column(name: $0, type: $1) }
+        var create = "CREATE TABLE \(dialect.qualified(relation.schema, staging)) (\(wanted.map { "\(dialect.quote($0.name)) \($0.type)" }.joined(separator: ", ")))"
+        var renames: [(from: String, to: String)] = []
+        var failure: (WarehouseError) -> Error = { RelationSwap.StatementFailure(error: $0, bodyOffset: nil) }
         if let contract = node.contract {
             // a contracted seed: the file has the contract's columns, which take the contract's types and constraints
             let declared = contract.columns.map(\.name)
@@ -77,46 +86,19 @@ public struct SeedLoader: Sendable {
                 throw ContractViolation(message: "breaks contract '\(contract.name)': the file's columns are \(names.joined(separator: ", ")), the contract's \(declared.joined(separator: ", "))",
                                         sqlState: nil, location: contract.location)
             }
-            types = names.map { n in contract.column(n)!.dataType }
-            let staging = RelationSwap.stagingName(relation.identifier)
+            wanted = contract.columns.map { IncrementalLoad.Column(name: $0.name, type: $0.dataType) }
             let ddl = ContractSQL(dialect: dialect).createTable(contract, schema: relation.schema, staging: staging, final: relation.identifier, referenced: referenced)
-            let target = dialect.qualified(relation.schema, relation.identifier)
-            let delimiter = try delimiter(node)
-            let exists = try connection.execute("SELECT to_regclass($1) IS NOT NULL", parameters: [target]).scalar == "t"
-            let wanted = contract.columns.map { IncrementalLoad.Column(name: $0.name, type: $0.dataType) }
-            let existing = exists ? try IncrementalLoad(connection: connection, dialect: dialect).columns(of: target) : []
-            if !fullRefresh, exists, existing.map(\.name) == declared, try sameTypes(existing, wanted, on: connection) {
-                // same table: its constraints check the new rows; a violation rolls back to the old rows
-                return try connection.transaction {
-                    try around.before()
-                    do {
-                        try connection.execute("TRUNCATE \(target)")
-                        let rows = try copy(into: target, names: names, delimiter: delimiter, table: table, file: file, on: connection)
-                        try around.after()
-                        return rows
-                    } catch let e as WarehouseError {
-                        throw ContractViolation(message: "violates contract '\(contract.name)': \(e.message)\(e.detail.map { " (\($0))" } ?? "")", sqlState: e.sqlState, location: contract.location)
-                    }
-                }
+            create = ddl.create
+            renames = ddl.renames
+            failure = { e in
+                ContractViolation(message: "violates contract '\(contract.name)': \(e.message.replacingOccurrences(of: staging, with: relation.identifier))\(e.detail.map { " (\($0))" } ?? "")",
+                                  sqlState: e.sqlState, location: contract.location)
             }
-            let rows = try swap.build(.table, relation: relation, renames: ddl.renames, around: around) { _ in
-                do {
-                    try connection.execute(ddl.create)
-                    return try copy(into: dialect.qualified(relation.schema, staging), names: names, delimiter: delimiter, table: table, file: file, on: connection)
-                } catch let e as WarehouseError {
-                    throw ContractViolation(message: "violates contract '\(contract.name)': \(e.message.replacingOccurrences(of: staging, with: relation.identifier))\(e.detail.map { " (\($0))" } ?? "")",
-                                            sqlState: e.sqlState, location: contract.location)
-                }
-            }
-            return rows ?? table.rowCount
         }
-        let columns = zip(names, types).map { "\(dialect.quote($0)) \($1)" }.joined(separator: ", ")
-        let delimiter = try delimiter(node)
-        let target = dialect.qualified(relation.schema, relation.identifier)
         if !fullRefresh, try connection.execute("SELECT to_regclass($1) IS NOT NULL", parameters: [target]).scalar == "t" {
             let existing = try IncrementalLoad(connection: connection, dialect: dialect).columns(of: target)
-            let wanted = zip(names, types).map { IncrementalLoad.Column(name: $0, type: $1) }
             if existing.map(\.name) == wanted.map(\.name), try sameTypes(existing, wanted, on: connection) {
+                // the same table: truncate and reload in one transaction (a contract's constraints check the new rows)
                 return try connection.transaction {
                     try around.before()
                     do {
@@ -125,17 +107,17 @@ public struct SeedLoader: Sendable {
                         try around.after()
                         return rows
                     } catch let e as WarehouseError {
-                        throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)
+                        throw failure(e)
                     }
                 }
             }
         }
-        let rows = try swap.build(.table, relation: relation, around: around) { staging in
+        let rows = try swap.build(.table, relation: relation, renames: renames, around: around) { stagingQualified in
             do {
-                try connection.execute("CREATE TABLE \(staging) (\(columns))")
-                return try copy(into: staging, names: names, delimiter: delimiter, table: table, file: file, on: connection)
+                try connection.execute(create)
+                return try copy(into: stagingQualified, names: names, delimiter: delimiter, table: table, file: file, on: connection)
             } catch let e as WarehouseError {
-                throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)
+                throw failure(e)
             }
         }
         return rows ?? table.rowCount
