@@ -18,14 +18,14 @@ struct CompileCommand: ParsableCommand {
             let ws = try Workspace.load(global)
             let connection = try ws.resolveConnection()
             // Like dbt, use the database when there is one (is_incremental(), run_query()), but never start one to compile.
-            let conninfo = connection.conninfoWithoutStarting
-            let (compiled, selected) = try ws.compile(connection: connection, selection: selection, conninfo: offline ? nil : conninfo, offlineIfUnreachable: true)
+            let (compiled, selected, conninfo) = try ws.compileReporting(connection: connection, selection: selection,
+                                                                         conninfo: offline ? nil : connection.conninfoWithoutStarting, offlineIfUnreachable: true)
             let models = compiled.nodes.values.filter { $0.kind == .model && selected.contains($0.id) }.count
             let elapsed = ContinuousClock.now - clock
             ws.console.print("Compiled \(models) model\(models == 1 ? "" : "s") (\(compiled.nodes.count) nodes in the graph) in \(format(elapsed)) → \(ws.project.paths.target)/compiled, \(ws.project.paths.target)/manifest.json")
             let contracted = selected.filter { compiled.nodes[$0]?.contract != nil }
             if !contracted.isEmpty {
-                if let info = offline ? nil : conninfo, (try? PostgresConnection(conninfo: info))?.close() != nil {
+                if let info = conninfo {
                     try ws.checkContracts(compiled, ids: selected, conninfo: info)
                 } else {
                     ws.console.print("Contract check: skipped for \(contracted.count) contracted model\(contracted.count == 1 ? "" : "s") (offline: it needs a database to describe the queries; contract files were validated)")

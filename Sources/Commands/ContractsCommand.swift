@@ -33,8 +33,8 @@ struct ContractsCommand: ParsableCommand {
                 let ws = try Workspace.load(global)
                 let old = try previousContracts(ws)
                 let connection = try ws.resolveConnection()
-                let conninfo = connection.conninfoWithoutStarting
-                let (compiled, _) = try ws.compile(connection: connection, selection: try SelectionOptions.parse([]), conninfo: conninfo, offlineIfUnreachable: true)
+                let (compiled, _, conninfo) = try ws.compileReporting(connection: connection, selection: try SelectionOptions.parse([]),
+                                                                      conninfo: connection.conninfoWithoutStarting, offlineIfUnreachable: true)
                 let current = Dictionary(compiled.nodes.values.compactMap { $0.contract.map { ($0.name, $0) } }, uniquingKeysWith: { a, _ in a })
                 let conn = conninfo.flatMap { try? PostgresConnection(conninfo: $0) }
                 defer { conn?.close() }

@@ -67,6 +67,16 @@ struct Workspace {
     /// With `offlineIfUnreachable`, a database that cannot be reached only makes the compile offline (with a note).
     func compile(connection: ResolvedConnection, selection: SelectionOptions, existingTables: Set<Relation>? = nil, fullRefresh: Bool = false,
                  conninfo: String? = nil, offlineIfUnreachable: Bool = false, writingArtifacts: Bool = true) throws -> (CompiledProject, Set<NodeID>) {
+        let (compiled, selected, _) = try compileReporting(connection: connection, selection: selection, existingTables: existingTables, fullRefresh: fullRefresh,
+                                                           conninfo: conninfo, offlineIfUnreachable: offlineIfUnreachable, writingArtifacts: writingArtifacts)
+        return (compiled, selected)
+    }
+
+    /// `compile`, also returning the connection it actually used: nil when it compiled offline (a database that
+    /// could not be reached is not tried a second time by the caller).
+    func compileReporting(connection: ResolvedConnection, selection: SelectionOptions, existingTables: Set<Relation>? = nil, fullRefresh: Bool = false,
+                          conninfo: String? = nil, offlineIfUnreachable: Bool = false,
+                          writingArtifacts: Bool = true) throws -> (CompiledProject, Set<NodeID>, conninfo: String?) {
         do {
             let sink = console.sink
             var existingTables = existingTables
@@ -96,7 +106,7 @@ struct Workspace {
                 let phases = compiled.timings.map { "\($0.phase) \(String(format: "%.3f", $0.seconds))" }.joined(separator: ", ")
                 console.sink.error(String(format: "timings: load %.3f, compile %.3f (%@), write %.3f", loadTime.seconds, (t1 - t0).seconds, phases, (ContinuousClock.now - t1).seconds))
             }
-            return (compiled, selected)
+            return (compiled, selected, conninfo)
         } catch let e as ReportedFailure {
             throw e
         } catch {
