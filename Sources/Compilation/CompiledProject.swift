@@ -131,6 +131,13 @@ public struct CompiledProject: Sendable {
     }
 }
 
+extension CompiledProject {
+    /// The model of that name (what a contract's foreign key or `ref` by name points at).
+    public func model(named name: String) -> CompiledNode? {
+        nodes.values.first { $0.kind == .model && $0.name == name }
+    }
+}
+
 extension Duration {
     public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

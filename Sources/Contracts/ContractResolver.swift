@@ -188,7 +188,7 @@ public struct ContractResolver: Sendable {
     func checks(for node: CompiledNode, contract: Contract, compiled: CompiledProject) -> [CompiledNode] {
         guard let relation = node.relation else { return [] }
         let sql = ContractSQL(dialect: dialect)
-        let referenced = { (model: String) -> Relation? in compiled.nodes.values.first { $0.kind == .model && $0.name == model }?.relation }
+        let referenced = { (model: String) -> Relation? in compiled.model(named: model)?.relation }
         var out: [CompiledNode] = []
         func add(_ check: String, _ query: String, severity: String = "error", warnIf: String = "!=0", errorIf: String = "!=0", deps: [NodeID] = []) {
             let name = "contract_\(node.name)_\(check)"
@@ -206,7 +206,7 @@ public struct ContractResolver: Sendable {
         }
         add("schema", sql.schemaDrift(contract, relation: relation))
         let fkParents = contract.columns.flatMap(\.constraints).compactMap { $0.referencedModel }.compactMap { m in
-            compiled.nodes.values.first { $0.kind == .model && $0.name == m }?.id
+            compiled.model(named: m)?.id
         }
         if let q = sql.constraints(contract, relation: relation, isView: node.materialization == .view, referenced: referenced) {
             add("constraints", q, deps: node.materialization == .view ? fkParents : [])

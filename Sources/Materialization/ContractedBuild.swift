@@ -16,7 +16,7 @@ struct ContractedBuild {
         let staging = RelationSwap.stagingName(relation.identifier)
         let sql = ContractSQL(dialect: dialect)
         let ddl = sql.createTable(contract, schema: relation.schema, staging: staging, final: relation.identifier) { model in
-            project.nodes.values.first { $0.kind == .model && $0.name == model }?.relation
+            project.model(named: model)?.relation
         }
         do {
             return try swap.build(.table, relation: relation, renames: ddl.renames, around: around) { _ in

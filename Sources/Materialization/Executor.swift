@@ -217,7 +217,7 @@ public struct Executor: Sendable {
                 let loader = SeedLoader(adapter: adapter, projectRoot: projectRoot)
                 do {
                     result.rowsAffected = try loader.load(project.nodes[step.id]!, on: conn, fullRefresh: fullRefresh, around: around(step, on: conn)) { model in
-                        project.nodes.values.first { $0.kind == .model && $0.name == model }?.relation
+                        project.model(named: model)?.relation
                     }
                 } catch let v as ContractViolation {
                     throw v
@@ -228,10 +228,9 @@ public struct Executor: Sendable {
                 result.message = "INSERT \(result.rowsAffected ?? 0)"
             case .loadIncremental(let spec):
                 // incremental loads run their own transaction: hooks and grants run just before and after it
-                let hooks = around(step, on: conn)
-                try hooks.before()
-                let (rows, message) = try IncrementalLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec)
-                try hooks.after()
+                let (rows, message) = try around(step, on: conn).wrapping {
+                    try IncrementalLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec)
+                }
                 result.rowsAffected = rows
                 result.message = message
             case .test(let spec):
@@ -246,17 +245,15 @@ public struct Executor: Sendable {
                 result.status = failures == 0 ? .pass : .fail
                 result.message = failures == 0 ? "PASS" : message
             case .microbatch(let spec):
-                let hooks = around(step, on: conn)
-                try hooks.before()
-                let (rows, message) = try MicrobatchLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec)
-                try hooks.after()
+                let (rows, message) = try around(step, on: conn).wrapping {
+                    try MicrobatchLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec)
+                }
                 result.rowsAffected = rows
                 result.message = message
             case .snapshot(let spec):
-                let hooks = around(step, on: conn)
-                try hooks.before()
-                let (rows, message) = try SnapshotLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec, now: runStartedAt)
-                try hooks.after()
+                let (rows, message) = try around(step, on: conn).wrapping {
+                    try SnapshotLoad(connection: conn, dialect: adapter.dialect).load(relation: step.relation, sql: step.sql, spec: spec, now: runStartedAt)
+                }
                 result.rowsAffected = rows
                 result.message = message
             case .unsupported(let why):

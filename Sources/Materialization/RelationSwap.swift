@@ -28,6 +28,14 @@ struct RelationSwap {
     struct Around {
         var before: () throws -> Void = {}
         var after: () throws -> Void = {}
+
+        /// For loads that run their own transaction: `before`, the load, then `after`, just outside it.
+        func wrapping<T>(_ body: () throws -> T) throws -> T {
+            try before()
+            let result = try body()
+            try after()
+            return result
+        }
     }
 
     /// Replaces `relation` with the result of `sql`. Returns the rows the build reported (tables).
