@@ -6,7 +6,7 @@ import PackageDescription
 // Only PostgresAdapter imports CLibPQ.
 let package = Package(
     name: "Strata",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "strata", targets: ["strata"]),
     ],

@@ -159,25 +159,36 @@ enum Builtins {
             }
         case .list(let l):
             switch name {
-            case "append": return bound { a, _ in l.items.append(a.positional.first ?? .none); return .none }
-            case "extend": return bound { a, _ in l.items += a.positional.first?.iterated ?? []; return .none }
+            case "append": return bound { a, _ in l.mutate { $0.append(a.positional.first ?? .none) }; return .none }
+            case "extend": return bound { a, _ in let more = a.positional.first?.iterated ?? []; l.mutate { $0 += more }; return .none }
             case "insert":
                 return bound { a, _ in
-                    let i = min(max(a.positional.first?.asInt ?? 0, 0), l.items.count)
-                    l.items.insert(a.positional.count > 1 ? a.positional[1] : .none, at: i); return .none
+                    let item = a.positional.count > 1 ? a.positional[1] : .none
+                    l.mutate { $0.insert(item, at: min(max(a.positional.first?.asInt ?? 0, 0), $0.count)) }; return .none
                 }
             case "pop":
                 return bound { a, site in
-                    guard !l.items.isEmpty else { throw site.error("pop from empty list", code: "T2009") }
                     let i = a.positional.first?.asInt ?? -1
-                    let idx = i < 0 ? l.items.count + i : i
-                    guard idx >= 0, idx < l.items.count else { throw site.error("pop index out of range", code: "T2009") }
-                    return l.items.remove(at: idx)
+                    let popped: Value?? = l.mutate { items in
+                        guard !items.isEmpty else { return nil }
+                        let idx = i < 0 ? items.count + i : i
+                        guard idx >= 0, idx < items.count else { return .some(nil) }
+                        return .some(items.remove(at: idx))
+                    }
+                    guard let popped else { throw site.error("pop from empty list", code: "T2009") }
+                    guard let popped else { throw site.error("pop index out of range", code: "T2009") }
+                    return popped
                 }
             case "remove":
                 return bound { a, site in
-                    guard let v = a.positional.first, let i = l.items.firstIndex(where: { $0.equals(v) }) else { throw site.error("list.remove(x): x not in list", code: "T2009") }
-                    l.items.remove(at: i); return .none
+                    guard let v = a.positional.first else { throw site.error("list.remove(x): x not in list", code: "T2009") }
+                    let removed = l.mutate { items -> Bool in
+                        guard let i = items.firstIndex(where: { $0.equals(v) }) else { return false }
+                        items.remove(at: i)
+                        return true
+                    }
+                    guard removed else { throw site.error("list.remove(x): x not in list", code: "T2009") }
+                    return .none
                 }
             case "index":
                 return bound { a, site in
@@ -185,8 +196,8 @@ enum Builtins {
                     return .int(i)
                 }
             case "count": return bound { a, _ in .int(l.items.filter { $0.equals(a.positional.first ?? .none) }.count) }
-            case "reverse": return bound { _, _ in l.items.reverse(); return .none }
-            case "sort": return bound { _, _ in l.items.sort { compare($0, $1) < 0 }; return .none }
+            case "reverse": return bound { _, _ in l.mutate { $0.reverse() }; return .none }
+            case "sort": return bound { _, _ in l.mutate { $0.sort { compare($0, $1) < 0 } }; return .none }
             case "copy": return bound { _, _ in .list(l.items) }
             default: return nil
             }

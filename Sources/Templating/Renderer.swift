@@ -7,6 +7,8 @@ public final class Renderer {
     let renderGlobals: [String: Value]
     /// Innermost scope last.
     var scopes: [[String: Value]] = []
+    /// This render's copies of the environment's list and dict globals (see `lookup`).
+    var globalCopies: [String: Value] = [:]
     var output = ""
     var sourceMap = SourceMap()
     /// Output captured while rendering a macro or set-block doesn't go into the source map.
@@ -63,7 +65,14 @@ public final class Renderer {
             if let v = scope[name] { return v }
         }
         if let v = renderGlobals[name] { return v }
-        if let v = environment.globals[name] { return v }
+        if let v = environment.globals[name] {
+            // shared by every render: lists and dicts are copied on first use, so changing one stays in this render
+            guard v.isContainer else { return v }
+            if let copy = globalCopies[name] { return copy }
+            let copy = v.deepCopy
+            globalCopies[name] = copy
+            return copy
+        }
         if let m = environment.macros[name] { return .macro(MacroValue(definition: m, closure: nil)) }
         if let ns = environment.namespacedMacros[name] {
             return .dict(ns.map { ($0.key, Value.macro(MacroValue(definition: $0.value, closure: nil))) }.sorted { $0.0 < $1.0 })

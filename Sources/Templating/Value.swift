@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A runtime value in a template, with Python/Jinja semantics for truthiness, printing and comparison.
 public enum Value: Sendable {
@@ -145,26 +146,28 @@ public enum Value: Sendable {
     var isString: Bool { if case .string = self { return true } else { return false } }
 }
 
-/// A mutable list shared by reference, as Python lists are.
-public final class ListBox: @unchecked Sendable {
-    public var items: [Value]
+/// A mutable list shared by reference, as Python lists are. Its storage sits behind a lock, so the compiler checks
+/// that it is safe to share; renders still never share one (environment globals are copied per render).
+public final class ListBox: Sendable {
+    private let storage: Mutex<[Value]>
     public let isTuple: Bool
     public init(_ items: [Value], isTuple: Bool = false) {
-        self.items = items
+        storage = Mutex(items)
         self.isTuple = isTuple
+    }
+    public var items: [Value] { storage.withLock { $0 } }
+    /// Changes the items in place (`append`, `pop`, `sort`, …).
+    public func mutate<R: Sendable>(_ body: (inout [Value]) throws -> R) rethrows -> R {
+        try storage.withLock { items in try body(&items) }
     }
 }
 
-/// A mutable, insertion-ordered dict with string keys, shared by reference.
-public final class DictBox: @unchecked Sendable {
-    public private(set) var keys: [String] = []
-    public private(set) var values: [String: Value] = [:]
-    public init(_ pairs: [(String, Value)] = []) {
-        for (k, v) in pairs { self[k] = v }
-    }
-    public subscript(key: String) -> Value? {
-        get { values[key] }
-        set {
+/// A mutable, insertion-ordered dict with string keys, shared by reference. Locked like `ListBox`.
+public final class DictBox: Sendable {
+    struct Storage: Sendable {
+        var keys: [String] = []
+        var values: [String: Value] = [:]
+        mutating func set(_ key: String, _ newValue: Value?) {
             if let newValue {
                 if values.updateValue(newValue, forKey: key) == nil { keys.append(key) }
             } else if values.removeValue(forKey: key) != nil {
@@ -172,7 +175,40 @@ public final class DictBox: @unchecked Sendable {
             }
         }
     }
-    public var pairs: [(String, Value)] { keys.map { ($0, values[$0]!) } }
+    private let storage: Mutex<Storage>
+    public init(_ pairs: [(String, Value)] = []) {
+        var s = Storage()
+        for (k, v) in pairs { s.set(k, v) }
+        storage = Mutex(s)
+    }
+    public var keys: [String] { storage.withLock { $0.keys } }
+    public var values: [String: Value] { storage.withLock { $0.values } }
+    public subscript(key: String) -> Value? {
+        get { storage.withLock { $0.values[key] } }
+        set { storage.withLock { $0.set(key, newValue) } }
+    }
+    public var pairs: [(String, Value)] { storage.withLock { s in s.keys.map { ($0, s.values[$0]!) } } }
+}
+
+extension Value {
+    /// A copy that shares no list or dict with `self` (functions, macros and host objects are immutable and kept).
+    /// Environment globals are copied like this once per render, so `{% do exceptions.update(…) %}` in one model
+    /// is seen by that model only, as in dbt, where every node gets a context of its own.
+    public var deepCopy: Value {
+        switch self {
+        case .list(let l): return .list(ListBox(l.items.map(\.deepCopy), isTuple: l.isTuple))
+        case .dict(let d): return .dict(DictBox(d.pairs.map { ($0.0, $0.1.deepCopy) }))
+        default: return self
+        }
+    }
+
+    /// Whether the value holds a list or dict that a template could change.
+    var isContainer: Bool {
+        switch self {
+        case .list, .dict: return true
+        default: return false
+        }
+    }
 }
 
 /// Arguments of a call: positional, then keyword, in source order.

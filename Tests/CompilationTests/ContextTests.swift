@@ -125,3 +125,20 @@ import Warehouse
         #expect(c.nodes[.model("p", "m")]?.relation?.schema == "a_staging")
     }
 }
+
+/// Environment globals are shared by every render; a model that changes one must neither crash a parallel compile
+/// nor leak into another model (dbt gives every node a context of its own).
+@Suite struct SharedGlobalsTests {
+    @Test func parallelRendersMutatingGlobalsStayIsolated() throws {
+        var files = ["strata.yml": "name: p\n"]
+        for i in 0..<400 {
+            files["models/m\(i).sql"] = "{% for j in range(200) %}{% do exceptions.update({'k_' ~ j: j}) %}{% endfor %}"
+                + "{% do modules.update({'mine': \(i)}) %}select {{ exceptions | length }} as n, {{ modules.mine }} as mine"
+        }
+        let p = try compile(files)
+        for i in 0..<400 {
+            // two built-in entries of `exceptions` plus this model's 200; `modules.mine` is its own
+            #expect(sql(p, "m\(i)") == "select 202 as n, \(i) as mine")
+        }
+    }
+}
