@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "Templating", dependencies: ["Basics"]),
         .target(name: "DependencyGraph", dependencies: ["Basics", "ProjectModel"]),
         .target(name: "Compilation", dependencies: ["Basics", "ProjectModel", "ProjectLoading", "Templating", "DependencyGraph", "Warehouse"]),
-        .target(name: "Warehouse", dependencies: ["Basics"]),
+        .target(name: "Warehouse", dependencies: ["Basics", "ProjectModel"]),
         .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "DocsTests", dependencies: ["Docs", "Contracts", "Compilation", "ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"],
                     resources: [.copy("Golden")]),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Compilation", "ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"]),
-        .testTarget(name: "MaterializationTests", dependencies: ["Materialization", "Basics", "Compilation", "ProjectLoading", "ProjectModel", "StrataTestSupport"]),
+        .testTarget(name: "MaterializationTests", dependencies: ["Materialization", "Basics", "Compilation", "ProjectLoading", "ProjectModel", "Warehouse", "StrataTestSupport"]),
         .testTarget(
             name: "CompilationTests",
             dependencies: ["Compilation", "ProjectLoading", "ProjectModel", "Basics", "DependencyGraph", "StrataTestSupport"],

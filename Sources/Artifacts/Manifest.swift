@@ -59,7 +59,7 @@ public enum Manifest {
         o.set("unique_id", .string(n.id.rawValue))
         o.set("resource_type", .string(n.kind.rawValue))
         o.set("name", .string(n.kind == .source ? String(n.name.split(separator: ".").last ?? "") : n.name))
-        if let s = n.sourceName { o.set("source_name", .string(s)) }
+        if case .source(let s) = n.payload { o.set("source_name", .string(s.sourceName)) }
         o.set("package_name", .string(project.projectName))
         o.set("original_file_path", .string(n.path))
         o.set("fqn", .strings(fqn(n, project.projectName)))
@@ -76,7 +76,7 @@ public enum Manifest {
         if n.kind != .source {
             o.set("config", ConfigValue.dict(n.config.map { ConfigEntry($0.key, $0.value) }).sortedKeys)
             o.set("tags", .strings(n.tags))
-            o.set("depends_on", .dict([ConfigEntry("macros", .list([])), ConfigEntry("nodes", .strings(n.dependsOn.map(\.rawValue)))]))
+            o.set("depends_on", .dict([ConfigEntry("macros", .list([])), ConfigEntry("nodes", .strings(project.dependsOn(n.id).map(\.rawValue)))]))
             o.set("checksum", n.checksum.isEmpty
                   ? .dict([ConfigEntry("name", .string("path")), ConfigEntry("checksum", .string(n.path))])
                   : .dict([ConfigEntry("name", .string("sha256")), ConfigEntry("checksum", .string(n.checksum))]))

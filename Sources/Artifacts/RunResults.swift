@@ -34,7 +34,7 @@ public enum RunResults {
             o.set("relation_name", .string(r.relation.rendered()))
             o.set("failures", r.failures.map { .int($0) } ?? .null)
             if let node = project?.nodes[r.id], node.kind == .test {
-                o.set("tested_node", .str(node.config["tested_node"]?.asString))
+                o.set("tested_node", .str(node.test?.testedNode?.rawValue))
                 o.set("column_name", .str(node.columns.first?.name))
                 o.set("compiled_path", .str(node.compiledPath.map { "target/compiled/\($0)" }))
             }

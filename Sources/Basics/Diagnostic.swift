@@ -79,3 +79,22 @@ public struct DiagnosticBag: Sendable {
         if hasErrors { throw DiagnosticError(diagnostics) }
     }
 }
+
+/// A stable diagnostic code and what it means. Each module declares its codes in one place (its `Diagnostics.swift`),
+/// so a code means one thing and the README's table can list them all.
+public struct DiagnosticCode: Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: String
+    /// One line: what the code reports.
+    public let summary: String
+    public init(_ rawValue: String, _ summary: String) {
+        self.rawValue = rawValue
+        self.summary = summary
+    }
+    public var description: String { rawValue }
+}
+
+extension Diagnostic {
+    public init(_ severity: Severity = .error, code: DiagnosticCode, _ message: String, at location: SourceLocation? = nil, notes: [Note] = []) {
+        self.init(severity, code: code.rawValue, message, at: location, notes: notes)
+    }
+}

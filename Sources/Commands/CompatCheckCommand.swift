@@ -81,8 +81,7 @@ struct CompatCheckCommand: ParsableCommand {
                 do {
                     let options = CompileOptions(target: connection.target, profileName: ws.project.profileName ?? ws.project.name, vars: try ws.cliVars(),
                                                  environment: ws.environment)
-                    var compiled = try Compiler(project: ws.project, options: options).compile()
-                    try ContractResolver(project: ws.project).attach(to: &compiled)
+                    let compiled = try Compiler(project: ws.project, options: options).compile()
                     for d in compiled.warnings where d.message.contains("not supported") { findings.insert(Self.finding(d)) }
                 } catch let e as DiagnosticError {
                     for d in e.diagnostics { findings.insert(Self.finding(d)) }

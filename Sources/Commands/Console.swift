@@ -1,6 +1,7 @@
 import Foundation
 import Basics
 import Compilation
+import ProjectModel
 import Materialization
 
 /// Prints diagnostics and progress. Paths in diagnostics are project-relative; shown relative to where the user pointed.
@@ -68,7 +69,9 @@ struct ProgressPrinter: ExecutionObserver {
             }
             sink.info("\(index) of \(total) OK \(verb) \(kind) \(step.relation) ... [\(time)\(rows)]")
         case .error:
-            sink.info("\(index) of \(total) ERROR \(step.action == .loadSeed ? "loading" : "creating") \(kind) \(step.relation) ... [\(time)]")
+            var loading = false
+            if case .loadSeed = step.action { loading = true }
+            sink.info("\(index) of \(total) ERROR \(loading ? "loading" : "creating") \(kind) \(step.relation) ... [\(time)]")
         case .skipped:
             sink.info("\(index) of \(total) SKIP \(kind) \(step.relation) (\(result.message))")
         }

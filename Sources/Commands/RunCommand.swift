@@ -34,13 +34,13 @@ struct BuildOptions: ParsableArguments {
     func validate() throws {
         if let l = lockTimeout, l < 0 { throw ValidationError("--lock-timeout must not be negative") }
         for (flag, value) in [("--event-time-start", eventTimeStart), ("--event-time-end", eventTimeEnd)] {
-            if let v = value, MicrobatchSpec.parseDate(v) == nil { throw ValidationError("\(flag) '\(v)' is not a date like 2024-01-01 or 2024-01-01T10:00:00") }
+            if let v = value, MicrobatchConfig.parseDate(v) == nil { throw ValidationError("\(flag) '\(v)' is not a date like 2024-01-01 or 2024-01-01T10:00:00") }
         }
         if eventTimeEnd != nil, eventTimeStart == nil { throw ValidationError("--event-time-end needs --event-time-start") }
     }
 
     var planner: Planner {
-        Planner(now: Date(), eventTimeStart: eventTimeStart.flatMap(MicrobatchSpec.parseDate), eventTimeEnd: eventTimeEnd.flatMap(MicrobatchSpec.parseDate),
+        Planner(now: Date(), eventTimeStart: eventTimeStart.flatMap(MicrobatchConfig.parseDate), eventTimeEnd: eventTimeEnd.flatMap(MicrobatchConfig.parseDate),
                 storeFailures: storeFailures)
     }
 }
@@ -102,7 +102,7 @@ struct TestCommand: PlanCommand {
 
     func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan {
         var plan = planner.planTests(compiled, selected: selected)
-        if what == "contracts" { plan.steps = plan.steps.filter { compiled.nodes[$0.id]?.config["test_type"]?.asString == "contract" } }
+        if what == "contracts" { plan.steps = plan.steps.filter { compiled.nodes[$0.id]?.test?.type == .contract } }
         return plan
     }
 }
@@ -114,7 +114,7 @@ struct BuildCommand: PlanCommand {
     @OptionGroup var build: BuildOptions
     static let noun = "node"
     func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan {
-        planner.planBuild(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
+        planner.planBuild(compiled, selected: selected)
     }
 }
 
@@ -126,7 +126,7 @@ struct SnapshotCommand: PlanCommand {
     static let noun = "snapshot"
     /// dbt projects keep dbt's dbt_-prefixed snapshot columns, so existing snapshot tables keep working.
     func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan {
-        planner.planSnapshots(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
+        planner.planSnapshots(compiled, selected: selected)
     }
 }
 
@@ -188,7 +188,7 @@ struct PlanRunner {
         let threads = connection.target.threads
         let plural = plan.steps.count == 1 ? noun : noun + "s"
         ws.console.print("Running \(plan.steps.count) \(plural) on \(connection.target.database)/\(connection.target.schema) with \(threads) thread\(threads == 1 ? "" : "s")")
-        let executor = Executor(adapter: PostgresAdapter(conninfo: conninfo, retry: connection.retryPolicy), project: compiled, projectRoot: ws.project.root, runStartedAt: ws.startedAt, fullRefresh: build.fullRefresh)
+        let executor = Executor(adapter: PostgresAdapter(conninfo: conninfo, retry: connection.retryPolicy), projectRoot: ws.project.root, runStartedAt: ws.startedAt, fullRefresh: build.fullRefresh)
         // Ctrl-C and SIGTERM cancel the statements in flight (they roll back) and stop the run; the summary still prints.
         let cancellation = Cancellation()
         let signalSources = [SIGINT, SIGTERM].map { signo -> DispatchSourceSignal in
@@ -214,13 +214,13 @@ struct PlanRunner {
         let json = RunResults.json(results, generatedAt: ws.startedAt, invocationID: ws.invocationID, elapsed: seconds, command: command, project: compiled)
         try? Data(json.utf8).write(to: ws.targetDirectory.appendingPathComponent("run_results.json"))
         // on-run-start/end hooks are results too (run_results.json), but not nodes in the summary's count
-        let nodeResults = results.filter { !$0.id.rawValue.hasPrefix("operation.") }
+        let nodeResults = results.filter { !$0.isProjectHook }
         let count = { (s: StepResult.Status) in nodeResults.filter { $0.status == s }.count }
         let errors = results.filter { $0.status == .error }
         let failed = results.filter { $0.status == .fail }
         ws.console.print("")
         let hooks = results.count - nodeResults.count
-        if hooks > 0 { ws.console.print("Ran \(hooks) project hook\(hooks == 1 ? "" : "s") (on-run-start/on-run-end)\(results.contains { $0.id.rawValue.hasPrefix("operation.") && $0.status == .error } ? ", one failed" : "").") }
+        if hooks > 0 { ws.console.print("Ran \(hooks) project hook\(hooks == 1 ? "" : "s") (on-run-start/on-run-end)\(results.contains { $0.isProjectHook && $0.status == .error } ? ", one failed" : "").") }
         let what = "\(nodeResults.count) \(nodeResults.count == 1 ? noun : noun + "s")"
         if command == "test" || command == "build" {
             let built = command == "build" ? "\(count(.success)) OK, " : ""
@@ -231,11 +231,10 @@ struct PlanRunner {
         let failures = failed.map { r -> Diagnostic in
             let node = compiled.nodes[r.id]
             let path = node?.compiledPath.map { "\(ws.project.paths.target)/compiled/\($0)" } ?? ""
-            var notes: [Diagnostic.Note] = node?.unitTest != nil && !r.message.isEmpty ? [.init(r.message)] : []
+            var notes: [Diagnostic.Note] = node?.test?.type == .unit && !r.message.isEmpty ? [.init(r.message)] : []
             if let sample = r.sample, !sample.rows.isEmpty { notes.append(.init("failing rows (up to 5):\n" + Self.table(sample))) }
-            let location = node?.contract?.location ?? node.flatMap { n in n.config["contract"] != nil
-                ? ws.project.contracts.first { $0.name == n.config["contract"]?.asString }?.location
-                : (n.path.isEmpty ? nil : SourceLocation(file: n.path, line: 1, column: 1)) }
+            var location = node?.contract?.location ?? node?.sqlOrigin.fileStart
+            if case .contractCheck(let check)? = node?.payload { location = check.contractLocation ?? location }
             return Diagnostic(code: "T5001", "test '\(node?.name ?? r.id.rawValue)' failed: \(r.failures ?? 0) failing row\(r.failures == 1 ? "" : "s") (compiled SQL: \(path))",
                               at: location ?? node.flatMap { $0.path.isEmpty ? nil : SourceLocation(file: $0.path, line: 1, column: 1) }, notes: notes)
         }

@@ -96,8 +96,7 @@ struct Workspace {
                                                 runStartedAt: startedAt, invocationID: invocationID, log: { sink.info($0) },
                                                 queryRunner: conninfo.map { SharedQueryConnection(conninfo: $0).run })
             let t0 = ContinuousClock.now
-            var compiled = try Compiler(project: project, options: compileOptions).compile()
-            try ContractResolver(project: project).attach(to: &compiled)
+            let compiled = try Compiler(project: project, options: compileOptions).compile()
             let t1 = ContinuousClock.now
             console.report(compiled.warnings.filter { $0.severity != .error })
             let selected = try compiled.graph.select(selection.select, exclude: selection.exclude, projectName: project.name)

@@ -7,7 +7,7 @@ extension Compiler {
     /// Prepends each model's ephemeral ancestors as CTEs named `__dbt__cte__<name>`, as dbt does.
     func injectEphemeralCTEs(into nodes: inout [NodeID: CompiledNode], order: [NodeID], graph: Graph) throws {
         let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
-        let ephemeral = Set(nodes.values.filter { $0.materialization == .ephemeral }.map(\.id))
+        let ephemeral = Set(nodes.values.filter { $0.isEphemeral }.map(\.id))
         guard !ephemeral.isEmpty else { return }
         // Bodies before injection: each ephemeral contributes its own SQL once.
         let bodies = nodes.filter { ephemeral.contains($0.key) }.mapValues { $0.compiledSQL ?? "" }

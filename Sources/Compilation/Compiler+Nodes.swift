@@ -5,8 +5,6 @@ import ProjectModel
 import Templating
 
 extension Compiler {
-    static let materializations = ["view", "table", "ephemeral", "incremental"]
-
     static let hookKeys = ["pre_hook": "pre_hook", "pre-hook": "pre_hook", "post_hook": "post_hook", "post-hook": "post_hook"]
 
     /// Merges configs in precedence order; `tags` accumulate as in dbt.
@@ -70,41 +68,23 @@ extension Compiler {
             try rendered(file.properties?.config ?? [], environment: environment),
             pm.config,
         ])
-        let materializedText = config["materialized"]?.asString ?? "view"
-        guard let mat = Materialization(rawValue: materializedText), Self.materializations.contains(materializedText) else {
-            var msg = "unknown materialization '\(materializedText)' for model '\(file.name)'"
-            if let s = Suggestion.closest(to: materializedText, in: Self.materializations) { msg += "; did you mean '\(s)'?" }
-            else { msg += " (expected one of: \(Self.materializations.joined(separator: ", ")))" }
-            throw Diagnostic(code: "C3001", msg, at: locations["materialized"] ?? SourceLocation(file: file.path, line: 1, column: 1))
-        }
+        let reader = SpecReader(config: config, locations: locations, name: file.name, path: file.path)
+        let materialization = try reader.materialization()
         var values = config
-        values["materialized"] = .string(materializedText)
-        if mat == .incremental {
-            let allowed: [(String, [String])] = [("incremental_strategy", ["append", "merge", "delete+insert", "microbatch"]),
-                                                 ("on_schema_change", ["ignore", "fail", "append_new_columns", "sync_all_columns"])]
-            for (key, options) in allowed {
-                guard let v = config[key] else { continue }
-                guard let text = v.asString, options.contains(text) else {
-                    var msg = "\(key) '\(v.asString ?? "\(v)")' for model '\(file.name)' is not one of \(options.joined(separator: ", "))"
-                    if let s = v.asString.flatMap({ Suggestion.closest(to: $0, in: options) }) { msg += "; did you mean '\(s)'?" }
-                    throw Diagnostic(code: "C3002", msg, at: locations[key] ?? SourceLocation(file: file.path, line: 1, column: 1))
-                }
-            }
-        }
+        values["materialized"] = .string(materialization.name)
         let node = environment.macros["generate_schema_name"] != nil || environment.macros["generate_alias_name"] != nil
             ? nodeValue(name: file.name, kind: .model, path: file.path, config: values) : .none
         var relation: Relation?
-        if mat != .ephemeral {
+        if materialization != .ephemeral {
             let schema = try schemaName(custom: config["schema"]?.asString, node: node, environment: environment, location: locations["schema"])
             let alias = try aliasName(custom: config["alias"]?.asString, name: file.name, node: node, environment: environment)
             relation = Relation(database: config["database"]?.asString ?? options.target.database, schema: schema, identifier: alias)
         }
-        let compiledPath = "\(project.name)/\(file.path)"
-        let compiled = CompiledNode(id: pm.id, kind: .model, name: file.name, path: file.path, config: values, materialization: mat,
-                            tags: values["tags"]?.stringList ?? [], relation: relation, dependsOn: [], rawSQL: file.rawSQL,
-                            compiledSQL: nil, sourceMap: nil, description: file.properties?.description ?? "",
-                            columns: file.properties?.columns ?? [], checksum: SHA256.hex(file.rawSQL.trimmedWhitespace),
-                            compiledPath: compiledPath, sourceName: nil)
+        var compiled = CompiledNode(id: pm.id, name: file.name, path: file.path, relation: relation, description: file.properties?.description ?? "",
+                                    columns: file.properties?.columns ?? [], tags: values["tags"]?.stringList ?? [], config: values, rawSQL: file.rawSQL,
+                                    checksum: SHA256.hex(file.rawSQL.trimmedWhitespace), compiledPath: "\(project.name)/\(file.path)",
+                                    payload: .model(ModelSpec(materialization: materialization, build: try reader.buildSettings())))
+        reader.docsFields(into: &compiled)
         return compiled
     }
 
@@ -115,18 +95,7 @@ extension Compiler {
             try rendered(project.snapshotConfigs.resolve(along: folderPath(file.pathInModels, name: file.name)), environment: environment),
             pm.config,
         ])
-        let at = { (key: String) in locations[key] ?? SourceLocation(file: file.path, line: 1, column: 1) }
-        let strategy = config["strategy"]?.asString
-        guard let strategy, ["timestamp", "check"].contains(strategy) else {
-            throw Diagnostic(code: "C3006", "snapshot '\(file.name)' needs strategy='timestamp' or strategy='check'\(strategy.map { " (got '\($0)')" } ?? "")", at: at("strategy"))
-        }
-        guard config["unique_key"] != nil else { throw Diagnostic(code: "C3006", "snapshot '\(file.name)' needs a unique_key", at: at("strategy")) }
-        if strategy == "timestamp", config["updated_at"]?.asString == nil {
-            throw Diagnostic(code: "C3006", "snapshot '\(file.name)' uses strategy='timestamp' and needs updated_at='<column>'", at: at("strategy"))
-        }
-        if strategy == "check", config["check_cols"] == nil {
-            throw Diagnostic(code: "C3006", "snapshot '\(file.name)' uses strategy='check' and needs check_cols (a list, or 'all')", at: at("strategy"))
-        }
+        let spec = try SpecReader(config: config, locations: locations, name: file.name, path: file.path).snapshot(dbtNames: project.kind == .dbt)
         var values = config
         values["materialized"] = .string("snapshot")
         let schema: String
@@ -134,12 +103,11 @@ extension Compiler {
         else { schema = try schemaName(custom: config["schema"]?.asString, node: .none, environment: environment, location: locations["schema"]) }
         let relation = Relation(database: config["target_database"]?.asString ?? config["database"]?.asString ?? options.target.database,
                                 schema: schema, identifier: config["alias"]?.asString ?? file.name)
-        let node = CompiledNode(id: pm.id, kind: .snapshot, name: file.name, path: file.path, config: values, materialization: .snapshot,
-                            tags: values["tags"]?.stringList ?? [], relation: relation, dependsOn: [], rawSQL: file.rawSQL, compiledSQL: nil,
-                            sourceMap: nil, description: "", columns: [], checksum: SHA256.hex(file.rawSQL.trimmedWhitespace),
+        return CompiledNode(id: pm.id, name: file.name, path: file.path, relation: relation, tags: values["tags"]?.stringList ?? [], config: values,
+                            rawSQL: file.rawSQL, checksum: SHA256.hex(file.rawSQL.trimmedWhitespace),
                             compiledPath: file.path.hasSuffix(".sql") ? "\(project.name)/\(file.path)"
-                                : "\(project.name)/\((file.path as NSString).deletingLastPathComponent)/\(file.name).sql", sourceName: nil)
-        return node
+                                : "\(project.name)/\((file.path as NSString).deletingLastPathComponent)/\(file.name).sql",
+                            payload: .snapshot(spec))
     }
 
     func seedNode(_ seed: SeedFile, environment: Environment) throws -> CompiledNode {
@@ -147,6 +115,8 @@ extension Compiler {
             try rendered(project.seedConfigs.resolve(along: folderPath(seed.pathInSeeds, name: seed.name)), environment: environment),
             try rendered(seed.properties?.config ?? [], environment: environment),
         ])
+        let reader = SpecReader(config: config, locations: locations, name: seed.name, path: seed.path)
+        let spec = try reader.seed()
         var values = config
         values["materialized"] = .string("seed")
         let value = nodeValue(name: seed.name, kind: .seed, path: seed.path, config: values)
@@ -155,10 +125,11 @@ extension Compiler {
         // as dbt: seeds over 1 MiB are identified by path, not hashed
         let size = (try? FileManager.default.attributesOfItem(atPath: project.root + "/" + seed.path)[.size] as? Int) ?? 0
         let checksum = size > 1 << 20 ? "" : (FileManager.default.contents(atPath: project.root + "/" + seed.path)).map { SHA256.hex(Array($0)) } ?? ""
-        let node = CompiledNode(id: .seed(project.name, seed.name), kind: .seed, name: seed.name, path: seed.path, config: values, materialization: .seed,
-                            tags: values["tags"]?.stringList ?? [], relation: Relation(database: config["database"]?.asString ?? options.target.database, schema: schema, identifier: alias),
-                            dependsOn: [], rawSQL: "", compiledSQL: nil, sourceMap: nil, description: seed.properties?.description ?? "",
-                            columns: seed.properties?.columns ?? [], checksum: checksum, compiledPath: nil, sourceName: nil)
+        var node = CompiledNode(id: .seed(project.name, seed.name), name: seed.name, path: seed.path,
+                                relation: Relation(database: config["database"]?.asString ?? options.target.database, schema: schema, identifier: alias),
+                                description: seed.properties?.description ?? "", columns: seed.properties?.columns ?? [],
+                                tags: values["tags"]?.stringList ?? [], config: values, checksum: checksum, payload: .seed(spec))
+        reader.docsFields(into: &node)
         return node
     }
 
@@ -173,10 +144,9 @@ extension Compiler {
         let schema = try renderField(table.schema ?? table.sourceName)
         let database = try table.database.map(renderField) ?? options.target.database
         let relation = Relation(database: database, schema: schema, identifier: table.identifier ?? table.tableName)
-        return CompiledNode(id: .source(project.name, table.sourceName, table.tableName), kind: .source, name: "\(table.sourceName).\(table.tableName)",
-                            path: table.location?.file ?? "", config: [:], materialization: .source, tags: [], relation: relation, dependsOn: [],
-                            rawSQL: "", compiledSQL: nil, sourceMap: nil, description: table.description, columns: [], checksum: "",
-                            compiledPath: nil, sourceName: table.sourceName)
+        return CompiledNode(id: .source(project.name, table.sourceName, table.tableName), name: "\(table.sourceName).\(table.tableName)",
+                            path: table.location?.file ?? "", relation: relation, description: table.description,
+                            payload: .source(SourceSpec(sourceName: table.sourceName, tableName: table.tableName)))
     }
 }
 

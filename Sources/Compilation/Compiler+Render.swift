@@ -20,10 +20,10 @@ extension Compiler {
     }
 
     func relationObject(_ node: CompiledNode) -> RelationObject {
-        if node.materialization == .ephemeral {
-            return RelationObject(relation: nil, cteName: "__dbt__cte__\(node.name)", materialization: .ephemeral)
+        if node.isEphemeral {
+            return RelationObject(relation: nil, cteName: "__dbt__cte__\(node.name)", materialization: "ephemeral")
         }
-        return RelationObject(relation: node.relation, materialization: node.materialization)
+        return RelationObject(relation: node.relation, materialization: node.materializationName)
     }
 
     func renderModel(_ pm: ParsedModel, nodes: [NodeID: CompiledNode], resolver: NameResolver, environment: Environment) throws -> RenderOutput {
@@ -32,12 +32,13 @@ extension Compiler {
         let staticUpstream = Set(pm.staticRefs.map(\.0))
         let recorder = RenderRecorder()
         let nodeConfig = me.config
-        let isMicrobatch = me.materialization == .incremental && nodeConfig["incremental_strategy"]?.asString == "microbatch"
+        let isMicrobatch: Bool
+        if case .microbatch? = me.model?.materialization { isMicrobatch = true } else { isMicrobatch = false }
         /// In a microbatch model, refs to nodes with an event_time are filtered to the batch (dbt 1.9).
         @Sendable func related(_ id: NodeID) -> RelationObject {
             let node = nodes[id]!
             if isMicrobatch, let column = node.config["event_time"]?.asString {
-                return RelationObject(relation: node.relation, materialization: node.materialization, eventTimeFilter: column)
+                return RelationObject(relation: node.relation, materialization: node.materializationName, eventTimeFilter: column)
             }
             return relationObject(node)
         }
@@ -62,7 +63,7 @@ extension Compiler {
         globals["this"] = .object(relationObject(me))
         // dbt: a model's `full_refresh` config, when set, wins over --full-refresh
         let fullRefresh = nodeConfig["full_refresh"]?.asBool ?? options.fullRefresh
-        let incremental = me.materialization == .incremental && !fullRefresh
+        let incremental = me.materializationName == "incremental" && !fullRefresh
             && (me.relation.map { options.existingTables?.contains($0) ?? false } ?? false)
         globals["is_incremental"] = .function(Function("is_incremental") { _, _ in .bool(incremental) })
         globals["execute"] = .bool(true)
@@ -108,12 +109,13 @@ extension Compiler {
     func renderSeedHooks(_ nodes: inout [NodeID: CompiledNode], environment: Environment, bag: inout DiagnosticBag) {
         for id in nodes.keys.sorted() where nodes[id]!.kind == .seed {
             let node = nodes[id]!
-            guard node.config["pre_hook"] != nil || node.config["post_hook"] != nil else { continue }
+            guard node.config["pre_hook"] != nil || node.config["post_hook"] != nil, var settings = node.buildSettings else { continue }
             let globals: [String: Value] = ["this": .object(relationObject(node)), "execute": .bool(true),
                                             "model": nodeValue(name: node.name, kind: .seed, path: node.path, config: node.config)]
             bag.capture {
-                nodes[id]!.preHooks = try renderHooks("pre_hook", of: node, environment: environment, globals: globals)
-                nodes[id]!.postHooks = try renderHooks("post_hook", of: node, environment: environment, globals: globals)
+                settings.preHooks = try renderHooks("pre_hook", of: node, environment: environment, globals: globals)
+                settings.postHooks = try renderHooks("post_hook", of: node, environment: environment, globals: globals)
+                nodes[id]!.buildSettings = settings
             }
         }
     }
@@ -124,8 +126,8 @@ extension Compiler {
     /// the model's query is wrapped to add the key column, computed exactly as `surrogate_key([...])` renders it.
     func addSurrogateKey(_ spec: ConfigValue, to rendered: RenderedText, node: CompiledNode, onUUID: @escaping @Sendable () -> Void) throws -> RenderedText {
         let at = SourceLocation(file: node.path, line: 1, column: 1)
-        guard node.materialization == .table || node.materialization == .incremental else {
-            throw Diagnostic(code: "C3007", "the surrogate_key config adds a column to table and incremental models; '\(node.name)' is a \(node.materialization.rawValue)", at: at)
+        guard ["table", "incremental"].contains(node.materializationName) else {
+            throw Diagnostic(code: "C3007", "the surrogate_key config adds a column to table and incremental models; '\(node.name)' is a \(node.materializationName)", at: at)
         }
         guard let name = spec["name"]?.asString, !name.isEmpty, let columns = spec["columns"]?.asList, !columns.isEmpty,
               columns.allSatisfy({ $0.asString != nil }) else {

@@ -6,8 +6,6 @@ import Templating
 import Warehouse
 
 extension Compiler {
-    static let thresholdPattern = #"^\s*(==|!=|<>|>=|<=|>|<)\s*[0-9]+\s*$"#
-
     /// Generic tests from YAML and singular tests from the test paths become `test.<project>.<name>` nodes whose SQL
     /// returns the failing rows; each depends on the nodes it reads.
     func compileTests(nodes: inout [NodeID: CompiledNode], graph: inout Graph, resolver: NameResolver, environment: Environment, bag: inout DiagnosticBag) {
@@ -35,9 +33,9 @@ extension Compiler {
                     target = id
                 }
                 guard let targetNode = snapshot[target] else { return }
-                let (config, _) = merge([decl.config])
+                let (config, locations) = merge([decl.config])
                 if config["enabled"]?.asBool == false { return }
-                try validate(config, at: loc)
+                let judgement = try SpecReader(config: config, locations: locations, name: decl.testName, path: loc.file).judgement(at: loc)
                 guard let macro = environment.macros["test_\(decl.testName)"] else {
                     var msg = "unknown test '\(decl.testName)': no built-in test and no {% test \(decl.testName)(model, …) %} in the template paths"
                     if let s = Suggestion.closest(to: "test_" + decl.testName, in: environment.macros.keys.filter { $0.hasPrefix("test_") }) {
@@ -84,8 +82,9 @@ extension Compiler {
                 var deps = [target]
                 for (s, tbl, _) in recorder.sources { if let id = try? resolver.source(s, tbl, at: loc) { deps.append(id) } }
                 for (r, _) in recorder.refs { if let id = try? resolver.ref(r, at: loc) { deps.append(id) } }
-                add(testNode(name: name, path: loc.file, sql: sql.trimmedWhitespace, config: config,
-                             column: decl.column, testName: decl.testName, tested: target), deps: deps, at: loc, nodes: &nodes, graph: &graph)
+                add(testNode(name: name, path: loc.file, sql: sql.trimmedWhitespace, config: config, column: decl.column,
+                             payload: .dataTest(DataTestSpec(testName: decl.testName, testedNode: target, judgement: judgement))),
+                    deps: deps, at: loc, nodes: &nodes, graph: &graph)
             }
         }
         for file in project.singularTests {
@@ -98,13 +97,15 @@ extension Compiler {
                     return .string("")
                 })
                 let out = try Renderer.render(template, environment: environment, globals: globals)
-                let (merged, _) = merge([recorder.config])
-                try validate(merged, at: SourceLocation(file: file.path, line: 1, column: 1))
+                let (merged, locations) = merge([recorder.config])
+                let judgement = try SpecReader(config: merged, locations: locations, name: file.path, path: file.path)
+                    .judgement(at: SourceLocation(file: file.path, line: 1, column: 1))
                 let name = uniqueName(((file.path as NSString).lastPathComponent as NSString).deletingPathExtension)
                 var deps: [NodeID] = []
                 for (r, offset) in recorder.refs { deps.append(try resolver.ref(r, at: template.source.location(ofUTF8Offset: offset))) }
                 for (s, tbl, offset) in recorder.sources { deps.append(try resolver.source(s, tbl, at: template.source.location(ofUTF8Offset: offset))) }
-                var node = testNode(name: name, path: file.path, sql: out.text, config: merged, column: nil, testName: nil, tested: deps.first)
+                var node = testNode(name: name, path: file.path, sql: out.text, config: merged, column: nil,
+                                    payload: .dataTest(DataTestSpec(testName: nil, testedNode: deps.first, judgement: judgement)))
                 node.rawSQL = file.text
                 node.sourceMap = out.sourceMap
                 add(node, deps: deps, at: nil, nodes: &nodes, graph: &graph)
@@ -134,18 +135,6 @@ extension Compiler {
         }
     }
 
-    func validate(_ config: [String: ConfigValue], at loc: SourceLocation) throws {
-        if let sev = config["severity"], !["error", "warn"].contains(sev.asString?.lowercased() ?? "") {
-            throw Diagnostic(code: "C4002", "severity must be 'error' or 'warn'", at: loc)
-        }
-        for key in ["warn_if", "error_if"] {
-            if let v = config[key], v.asString?.range(of: Self.thresholdPattern, options: .regularExpression) == nil {
-                throw Diagnostic(code: "C4002", "\(key) must be a comparison with a number, like \">10\" or \"!=0\"", at: loc)
-            }
-        }
-        if let l = config["limit"], l.asInt == nil { throw Diagnostic(code: "C4002", "limit must be a number", at: loc) }
-    }
-
     func testGlobals(nodes: [NodeID: CompiledNode], resolver: NameResolver, recorder: RenderRecorder) -> [String: Value] {
         var g = refAndSource(resolver: resolver, ref: { id, name, site in
             recorder.refs.append((name, site.offset))
@@ -158,16 +147,22 @@ extension Compiler {
         return g
     }
 
-    func testNode(name: String, path: String, sql: String, config: [String: ConfigValue], column: String?, testName: String?, tested: NodeID?) -> CompiledNode {
+    /// A test node. Its manifest config records what the payload says (severity, test_type, test_name, tested_node), as
+    /// dbt's manifest does; nothing reads those keys back.
+    func testNode(name: String, path: String, sql: String, config: [String: ConfigValue], column: String?, payload: NodePayload) -> CompiledNode {
+        var node = CompiledNode(id: NodeID("test.\(project.name).\(name)"), name: name, path: path, relation: nil,
+                                columns: column.map { [ColumnProperties(name: $0)] } ?? [], rawSQL: sql, compiledSQL: sql,
+                                checksum: SHA256.hex(sql), compiledPath: "\(project.name)/tests/\(name).sql", payload: payload)
         var values = config
-        values["severity"] = .string(config["severity"]?.asString?.lowercased() ?? "error")
-        if values["test_type"] == nil { values["test_type"] = .string(testName == nil ? "singular" : "generic") }
-        if let testName { values["test_name"] = .string(testName) }
-        if let tested { values["tested_node"] = .string(tested.rawValue) }
-        return CompiledNode(id: NodeID("test.\(project.name).\(name)"), kind: .test, name: name, path: path, config: values, materialization: .test,
-                            tags: values["tags"]?.stringList ?? [], relation: nil, dependsOn: [], rawSQL: sql, compiledSQL: sql, sourceMap: nil,
-                            description: "", columns: column.map { [ColumnProperties(name: $0)] } ?? [], checksum: SHA256.hex(sql),
-                            compiledPath: "\(project.name)/tests/\(name).sql", sourceName: nil)
+        if let test = node.test {
+            values["severity"] = .string(test.judgement.severity.rawValue)
+            values["test_type"] = .string(test.type.rawValue)
+            if test.type != .singular { values["test_name"] = .string(test.name) }
+            if let tested = test.testedNode { values["tested_node"] = .string(tested.rawValue) }
+        }
+        node.config = values
+        node.tags = values["tags"]?.stringList ?? []
+        return node
     }
 
     func add(_ node: CompiledNode, deps: [NodeID], at loc: SourceLocation?, nodes: inout [NodeID: CompiledNode], graph: inout Graph) {

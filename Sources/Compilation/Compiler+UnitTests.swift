@@ -65,10 +65,9 @@ extension Compiler {
                 globals["execute"] = .bool(true)
                 globals["model"] = nodeValue(name: model.name, kind: .model, path: model.path, config: nodeConfig)
                 let sql = try Renderer.render(template, environment: environment, globals: globals).text
-                var node = testNode(name: "\(decl.model)_\(decl.name)", path: loc.file, sql: sql, config: ["test_type": .string("unit")], column: nil,
-                                    testName: "unit", tested: model.id)
+                var node = testNode(name: "\(decl.model)_\(decl.name)", path: loc.file, sql: sql, config: [:], column: nil,
+                                    payload: .unitTest(UnitTestSpec(testedNode: model.id, fixture: UnitTestFixture(inputs: inputs, expect: decl.expect))))
                 node.id = NodeID("unit_test.\(project.name).\(decl.model).\(decl.name)")
-                node.unitTest = UnitTestFixture(inputs: inputs, expect: decl.expect)
                 add(node, deps: Array(ctes.keys), at: loc, nodes: &nodes, graph: &graph)
             }
         }

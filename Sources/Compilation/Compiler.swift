@@ -160,10 +160,16 @@ public struct Compiler: Sendable {
             case .success(let r):
                 nodes[pm.id]!.compiledSQL = r.text.text
                 nodes[pm.id]!.sourceMap = r.text.sourceMap
+                // snapshots render like models; what the render found goes to the node's payload
+                var settings = nodes[pm.id]!.buildSettings ?? BuildSettings()
+                settings.preHooks = r.preHooks
+                settings.postHooks = r.postHooks
+                nodes[pm.id]!.buildSettings = settings
                 nodes[pm.id]!.extensions = r.extensions
-                nodes[pm.id]!.loadsIncrementally = r.incremental
-                nodes[pm.id]!.preHooks = r.preHooks
-                nodes[pm.id]!.postHooks = r.postHooks
+                if var model = nodes[pm.id]!.model {
+                    model.loadsIncrementally = r.incremental
+                    nodes[pm.id]!.model = model
+                }
                 // refs only known at render time (non-literal arguments) join the graph
                 for (up, loc) in r.dynamicEdges { graph.add(Edge(from: up, to: pm.id, location: loc)) }
             }
@@ -174,12 +180,11 @@ public struct Compiler: Sendable {
         try bag.throwIfErrors()
         lap("render")
         let order = try graph.topologicalOrder()
-        for id in order { nodes[id]!.dependsOn = (graph.parents[id] ?? []).sorted() }
 
         // 5. Ephemeral models become CTEs in their dependents.
         try injectEphemeralCTEs(into: &nodes, order: order, graph: graph)
         // 6. Project hooks, with dbt's `schemas` (every schema the project builds into) and `database`.
-        let schemas = Array(Set(nodes.values.filter { [.model, .seed, .snapshot].contains($0.kind) && $0.materialization != .ephemeral }
+        let schemas = Array(Set(nodes.values.filter { [.model, .seed, .snapshot].contains($0.kind) && !$0.isEphemeral }
             .compactMap { $0.relation?.schema })).sorted()
         let hookGlobals: [String: Value] = ["schemas": .list(schemas.map { .string($0) }), "database": .string(options.target.database), "execute": .bool(true)]
         func renderHooks(_ hooks: [Located<String>], _ what: String) throws -> [String] {
@@ -196,10 +201,12 @@ public struct Compiler: Sendable {
         let onRunStart = try renderHooks(project.onRunStart, "on-run-start")
         let onRunEnd = try renderHooks(project.onRunEnd, "on-run-end")
         lap("link")
-        var compiled = CompiledProject(projectName: project.name, projectKind: project.kind, target: options.target, nodes: nodes, graph: graph, order: order,
+        var compiled = CompiledProject(projectName: project.name, projectKind: project.kind, target: options.target, nodes: nodes, graph: graph,
                                        warnings: bag.diagnostics, timings: timings)
         compiled.onRunStart = onRunStart
         compiled.onRunEnd = onRunEnd
+        // 7. Contracts: attached to the models and seeds they govern, with the edges foreign keys imply and their checks.
+        try ContractResolver(project: project).attach(to: &compiled)
         return compiled
     }
 

@@ -8,12 +8,13 @@ final class RelationObject: TemplateObject {
     let relation: Relation?
     /// Ephemeral models render as their CTE name.
     let cteName: String?
-    let materialization: Materialization
+    /// dbt's `materialized` word of the node it stands for.
+    let materialization: String
 
     /// For microbatch models: the upstream's event_time column; the relation then renders filtered to the batch.
     let eventTimeFilter: String?
 
-    init(relation: Relation?, cteName: String? = nil, materialization: Materialization, eventTimeFilter: String? = nil) {
+    init(relation: Relation?, cteName: String? = nil, materialization: String, eventTimeFilter: String? = nil) {
         self.relation = relation
         self.cteName = cteName
         self.materialization = materialization
@@ -33,10 +34,10 @@ final class RelationObject: TemplateObject {
         case "database": return relation.map { .string($0.database) } ?? Value.none
         case "schema": return relation.map { .string($0.schema) } ?? Value.none
         case "identifier", "name", "table": return .string(relation?.identifier ?? cteName ?? "")
-        case "is_table": return .bool(materialization == .table || materialization == .incremental || materialization == .seed)
-        case "is_view": return .bool(materialization == .view)
+        case "is_table": return .bool(["table", "incremental", "seed"].contains(materialization))
+        case "is_view": return .bool(materialization == "view")
         case "is_cte": return .bool(cteName != nil)
-        case "type": return .string(materialization == .view ? "view" : "table")
+        case "type": return .string(materialization == "view" ? "view" : "table")
         case "render": return .function(Function("render") { [stringValue] _, _ in .string(stringValue) })
         case "quote", "include":
             // The relation is always fully quoted; these return it unchanged.

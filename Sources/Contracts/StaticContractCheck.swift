@@ -41,7 +41,7 @@ public struct StaticContractCheck: Sendable {
         for id in contracted {
             for a in compiled.graph.ancestors(of: id) {
                 guard let n = compiled.nodes[a] else { continue }
-                if n.kind == .model, n.materialization != .ephemeral { needed.insert(a) }
+                if n.kind == .model, !n.isEphemeral { needed.insert(a) }
                 else if n.kind != .model, n.relation != nil { external.insert(a) }
             }
         }

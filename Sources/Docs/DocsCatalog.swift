@@ -1,4 +1,5 @@
 import Compilation
+import ProjectModel
 import Warehouse
 
 /// What the database knows about the documented relations: columns with types and comments, row estimates,

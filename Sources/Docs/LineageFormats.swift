@@ -10,7 +10,7 @@ public enum LineageFormats {
         let nodes: [ConfigValue] = g.shown.map { n in
             var e = [
                 ConfigEntry("id", .string(n.id.rawValue)), ConfigEntry("name", .string(n.node.name)),
-                ConfigEntry("resource_type", .string(n.node.kind.rawValue)), ConfigEntry("materialized", .string(n.node.materialization.rawValue)),
+                ConfigEntry("resource_type", .string(n.node.kind.rawValue)), ConfigEntry("materialized", .string(n.node.materializationName)),
                 ConfigEntry("relation", n.node.relation.map { .string($0.rendered()) } ?? .null), ConfigEntry("path", .string(n.node.path)),
             ]
             if columns {

@@ -69,12 +69,8 @@ public struct LineageGraph: Sendable {
         // exposures come last: they read models, nothing reads them
         for e in exposures {
             let id = NodeID("exposure.\(compiled.projectName).\(e.name)")
-            var config: [String: ConfigValue] = ["type": .string(e.type), "meta": .dict(e.owner.isEmpty ? [] : [ConfigEntry("owner", .string(e.owner))])]
-            if let url = e.url { config["url"] = .string(url) }
-            if let m = e.maturity { config["maturity"] = .string(m) }
-            extra[id] = CompiledNode(id: id, kind: .exposure, name: e.name, path: e.location?.file ?? "", config: config, materialization: .exposure,
-                                     tags: [], relation: nil, dependsOn: [], rawSQL: "", compiledSQL: nil, sourceMap: nil, description: e.description,
-                                     columns: [], checksum: "", compiledPath: nil, sourceName: nil)
+            extra[id] = CompiledNode(id: id, name: e.name, path: e.location?.file ?? "", relation: nil, description: e.description,
+                                     payload: .exposure(ExposureSpec(type: e.type, owner: e.owner, url: e.url, maturity: e.maturity)))
             extraParents[id] = e.dependsOn.compactMap { Self.resolve($0, in: compiled) }
             kept.append(id)
         }
@@ -89,7 +85,7 @@ public struct LineageGraph: Sendable {
         }
         for id in compiled.order {
             guard let t = compiled.nodes[id], t.kind == .test else { continue }
-            let target = t.config["tested_node"]?.asString.map(NodeID.init) ?? compiled.graph.parents[id]?.first
+            let target = t.test?.testedNode ?? compiled.graph.parents[id]?.first
             if let target, let i = index[target] { nodes[i].tests.append(t) }
         }
         layout()

@@ -72,22 +72,23 @@ public struct Site: Sendable {
         let c = n.node
         var e: [ConfigEntry] = [
             ConfigEntry("i", .string(n.id.rawValue)), ConfigEntry("n", .string(c.name)), ConfigEntry("k", .string(c.kind.rawValue)),
-            ConfigEntry("m", .string(c.materialization.rawValue)), ConfigEntry("p", .string(c.path)),
+            ConfigEntry("m", .string(c.materializationName)), ConfigEntry("p", .string(c.path)),
             ConfigEntry("r", c.relation.map { .string($0.rendered()) } ?? .null), ConfigEntry("t", .list(c.tags.map { .string($0) })),
             ConfigEntry("L", .int(n.layer)), ConfigEntry("R", .int(n.row)), ConfigEntry("u", .list(n.upstream.map { .int($0) })),
         ]
         if !c.description.isEmpty { e.append(ConfigEntry("d", .string(Markdown.html(c.description)))) }
-        let owner = c.contract?.owner ?? c.config["meta"]?["owner"]?.asString
+        var owner = c.contract?.owner ?? c.meta.last { $0.key == "owner" }?.value.asString
+        // one "mt" list: an exposure's facts, then meta (two "mt" keys once lost an exposure's type, maturity and URL)
+        var facts: [String] = []
+        if case .exposure(let x) = c.payload {
+            if !x.owner.isEmpty { owner = owner ?? x.owner }
+            facts = [("type", x.type), ("maturity", x.maturity), ("url", x.url)].compactMap { k, v in v.map { "\(k): \($0)" } }
+        }
+        facts += c.meta.map { "\($0.key): \(Self.plain($0.value))" }
         if let owner { e.append(ConfigEntry("o", .string(owner))) }
-        if let group = c.config["group"]?.asString { e.append(ConfigEntry("g", .string(group))) }
-        if let access = c.config["access"]?.asString { e.append(ConfigEntry("a", .string(access))) }
-        if c.kind == .exposure {
-            let facts = ["type", "maturity", "url"].compactMap { k in c.config[k]?.asString.map { "\(k): \($0)" } }
-            if !facts.isEmpty { e.append(ConfigEntry("mt", .list(facts.map { .string($0) }))) }
-        }
-        if let meta = c.config["meta"]?.asDict, !meta.isEmpty {
-            e.append(ConfigEntry("mt", .list(meta.map { .string("\($0.key): \(Self.plain($0.value))") })))
-        }
+        if let group = c.group { e.append(ConfigEntry("g", .string(group))) }
+        if let access = c.access { e.append(ConfigEntry("a", .string(access))) }
+        if !facts.isEmpty { e.append(ConfigEntry("mt", .list(facts.map { .string($0) }))) }
         if let ct = c.contract {
             e.append(ConfigEntry("ct", .dict([ConfigEntry("name", .string(ct.name)), ConfigEntry("version", ct.version.map { .string($0) } ?? .null),
                                               ConfigEntry("file", .string(ct.path)), ConfigEntry("status", ct.status.map { .string($0) } ?? .null),
@@ -121,7 +122,7 @@ public struct Site: Sendable {
                 }
                 col.append(ConfigEntry("k", .string(parts.joined(separator: ", "))))
             }
-            let tests = n.tests.filter { $0.columns.first?.name == name }.map { ConfigValue.string($0.config["test_name"]?.asString ?? $0.name) }
+            let tests = n.tests.filter { $0.columns.first?.name == name }.map { ConfigValue.string($0.test?.name ?? $0.name) }
             if !tests.isEmpty { col.append(ConfigEntry("x", .list(tests))) }
             if let origins = lineage[name], !origins.isEmpty {
                 col.append(ConfigEntry("l", .list(origins.map { .list([.int($0.node), .string($0.column)]) })))
@@ -132,7 +133,7 @@ public struct Site: Sendable {
         if !n.tests.isEmpty {
             e.append(ConfigEntry("ts", .list(n.tests.map { t in
                 let r = lastRun[t.id]
-                return .list([.string(t.name), .string(t.config["test_type"]?.asString ?? "generic"), r.map { .string($0.status) } ?? .null,
+                return .list([.string(t.name), .string(t.test?.type.rawValue ?? "generic"), r.map { .string($0.status) } ?? .null,
                               r?.failures.map { .int($0) } ?? .null])
             })))
         }

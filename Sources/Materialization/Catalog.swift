@@ -1,4 +1,5 @@
 import Compilation
+import ProjectModel
 import Warehouse
 
 /// What exists in the warehouse before a run, for `is_incremental()`.

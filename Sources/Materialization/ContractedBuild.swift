@@ -9,14 +9,14 @@ import Warehouse
 struct ContractedBuild {
     let connection: any WarehouseConnection
     let dialect: SQLDialect
-    let project: CompiledProject
 
-    func buildTable(_ step: PlanStep, contract: Contract, swap: RelationSwap, around: RelationSwap.Around) throws -> Int? {
+    func buildTable(_ step: PlanStep, binding: ContractBinding, swap: RelationSwap, around: RelationSwap.Around) throws -> Int? {
+        let contract = binding.contract
         let relation = step.relation
         let staging = RelationSwap.stagingName(relation.identifier)
         let sql = ContractSQL(dialect: dialect)
         let ddl = sql.createTable(contract, schema: relation.schema, staging: staging, final: relation.identifier) { model in
-            project.model(named: model)?.relation
+            binding.referenced[model]
         }
         do {
             return try swap.build(.table, relation: relation, renames: ddl.renames, around: around) { _ in

@@ -28,6 +28,10 @@ public struct StepResult: Sendable {
     /// A located diagnostic for errors (mapped back to the model file where possible).
     public var diagnostic: Diagnostic?
     public var relation: Relation
+    /// The SQLSTATE of the database error behind an `error`, if one was behind it.
+    public var sqlState: String? = nil
+    /// An `on-run-start`/`on-run-end` hook of the project rather than a node.
+    public var isProjectHook = false
 }
 
 /// How to run a plan.
@@ -39,7 +43,7 @@ public struct ExecutionOptions: Sendable {
     /// Advisory lock key material: the target schema.
     public var lockSchema: String
     /// `on-run-start` / `on-run-end` SQL, run under the schema lock before the first step and after the last (also
-    /// after failures); nil runs the project's own.
+    /// after failures); nil runs the plan's (the project's own).
     public var onRunStart: [String]? = nil
     public var onRunEnd: [String]? = nil
     public init(threads: Int = 4, failFast: Bool = false, lockTimeout: Double? = nil, lockSchema: String) {
@@ -58,9 +62,9 @@ public protocol ExecutionObserver: Sendable {
 }
 
 /// Runs a plan against a warehouse: dependency order, N workers with a connection each, a schema lock.
+/// It reads only the plan's steps, never the compiled project.
 public struct Executor: Sendable {
     public let adapter: any WarehouseAdapter
-    public let project: CompiledProject
     /// The project folder, for reading seed files.
     public let projectRoot: String
     /// The run's start: snapshots stamp versions and deletions with it.
@@ -68,9 +72,8 @@ public struct Executor: Sendable {
     /// `--full-refresh`: seeds are rebuilt even when their columns did not change.
     public let fullRefresh: Bool
 
-    public init(adapter: any WarehouseAdapter, project: CompiledProject, projectRoot: String, runStartedAt: Date = Date(), fullRefresh: Bool = false) {
+    public init(adapter: any WarehouseAdapter, projectRoot: String, runStartedAt: Date = Date(), fullRefresh: Bool = false) {
         self.adapter = adapter
-        self.project = project
         self.projectRoot = projectRoot
         self.runStartedAt = runStartedAt
         self.fullRefresh = fullRefresh
@@ -93,10 +96,10 @@ public struct Executor: Sendable {
             }
         }
         // on-run-start: a failure stops the run before anything is built
-        var operations: [StepResult] = []
-        let startFailed = runHooks(options.onRunStart ?? project.onRunStart, "on-run-start", on: lockConnection, into: &operations)
+        var started: [StepResult] = []
+        let startFailed = runHooks(options.onRunStart ?? plan.onRunStart, "on-run-start", project: plan.projectName, on: lockConnection, into: &started)
         if startFailed {
-            return operations + plan.steps.map { s in
+            return started + plan.steps.map { s in
                 StepResult(id: s.id, status: .skipped, message: "skipped: an on-run-start hook failed", startedAt: nil, completedAt: nil,
                            executionTime: 0, rowsAffected: nil, diagnostic: nil, relation: s.relation)
             }
@@ -136,20 +139,22 @@ public struct Executor: Sendable {
         }
         group.wait()
         let results = scheduler.results(in: plan)
-        _ = runHooks(options.onRunEnd ?? project.onRunEnd, "on-run-end", on: lockConnection, into: &operations)
-        return operations.filter { $0.message.hasPrefix("on-run-start") } + results + operations.filter { $0.message.hasPrefix("on-run-end") }
+        var ended: [StepResult] = []
+        _ = runHooks(options.onRunEnd ?? plan.onRunEnd, "on-run-end", project: plan.projectName, on: lockConnection, into: &ended)
+        return started + results + ended
     }
 
     /// Runs project hooks in order; records each as an `operation.<project>.<hook>.<n>` result. Returns whether one failed.
-    private func runHooks(_ hooks: [String], _ what: String, on conn: any WarehouseConnection, into results: inout [StepResult]) -> Bool {
+    private func runHooks(_ hooks: [String], _ what: String, project: String, on conn: any WarehouseConnection, into results: inout [StepResult]) -> Bool {
         for (i, sql) in hooks.enumerated() where !sql.trimmedWhitespace.isEmpty {
             let started = Date(), clock = ContinuousClock.now
-            var r = StepResult(id: NodeID("operation.\(project.projectName).\(what).\(i)"), status: .success, message: "\(what) hook \(i + 1)",
+            var r = StepResult(id: NodeID("operation.\(project).\(what).\(i)"), status: .success, message: "\(what) hook \(i + 1)",
                                startedAt: started, completedAt: nil, executionTime: 0, rowsAffected: nil, diagnostic: nil,
-                               relation: Relation(database: "", schema: "", identifier: "\(what).\(i)"))
+                               relation: Relation(database: "", schema: "", identifier: "\(what).\(i)"), isProjectHook: true)
             do { try conn.execute(sql) } catch let e as WarehouseError {
                 r.status = .error
                 r.message = "\(what) hook \(i + 1) failed: \(e.message)"
+                r.sqlState = e.sqlState
                 r.diagnostic = Diagnostic(code: "R4005", r.message + (e.sqlState.map { " [SQLSTATE \($0)]" } ?? ""))
             } catch {
                 r.status = .error
@@ -181,14 +186,19 @@ public struct Executor: Sendable {
         var attempt = 1
         while true {
             let result = executeOnce(step, on: conn)
-            guard result.status == .error, attempt < 4, Self.isTransient(result.diagnostic) else { return result }
+            guard result.status == .error, attempt < 4, Self.isTransient(result) else { return result }
             attempt += 1
         }
     }
 
-    static func isTransient(_ d: Diagnostic?) -> Bool {
-        guard let m = d?.message else { return false }
-        return m.contains("[SQLSTATE 40P01]") || m.contains("[SQLSTATE 40001]") || (m.contains("[SQLSTATE XX000]") && m.contains("could not open relation"))
+    /// A deadlock or serialization failure, or a relation dropped under a concurrent statement: the transaction rolled
+    /// back whole and may simply be run again.
+    static func isTransient(_ r: StepResult) -> Bool {
+        switch r.sqlState {
+        case "40P01", "40001": return true
+        case "XX000": return r.message.contains("could not open relation")
+        default: return false
+        }
     }
 
     func executeOnce(_ step: PlanStep, on conn: any WarehouseConnection) -> StepResult {
@@ -200,30 +210,30 @@ public struct Executor: Sendable {
         do {
             switch step.action {
             case .buildView:
-                let contracted = ContractedBuild(connection: conn, dialect: adapter.dialect, project: project)
-                _ = try swap.build(.view, relation: step.relation, sql: step.sql, verify: project.nodes[step.id]?.contract.map { contract in
-                    { name in try contracted.verifyView(name, contract: contract, step: step) }
+                let contracted = ContractedBuild(connection: conn, dialect: adapter.dialect)
+                _ = try swap.build(.view, relation: step.relation, sql: step.sql, verify: step.contract.map { binding in
+                    { name in try contracted.verifyView(name, contract: binding.contract, step: step) }
                 }, around: around(step, on: conn))
                 result.message = "CREATE VIEW"
             case .buildTable:
-                if let contract = project.nodes[step.id]?.contract {
-                    result.rowsAffected = try ContractedBuild(connection: conn, dialect: adapter.dialect, project: project)
-                        .buildTable(step, contract: contract, swap: swap, around: around(step, on: conn))
+                if let binding = step.contract {
+                    result.rowsAffected = try ContractedBuild(connection: conn, dialect: adapter.dialect)
+                        .buildTable(step, binding: binding, swap: swap, around: around(step, on: conn))
                 } else {
                     result.rowsAffected = try swap.build(.table, relation: step.relation, sql: step.sql, around: around(step, on: conn))
                 }
                 result.message = "SELECT \(result.rowsAffected ?? 0)"
-            case .loadSeed:
+            case .loadSeed(let seed):
                 let loader = SeedLoader(adapter: adapter, projectRoot: projectRoot)
                 do {
-                    result.rowsAffected = try loader.load(project.nodes[step.id]!, on: conn, fullRefresh: fullRefresh, around: around(step, on: conn)) { model in
-                        project.model(named: model)?.relation
+                    result.rowsAffected = try loader.load(seed, on: conn, fullRefresh: fullRefresh, around: around(step, on: conn)) { model in
+                        step.contract?.referenced[model]
                     }
                 } catch let v as ContractViolation {
                     throw v
                 } catch {
-                    let table = try? loader.read(project.nodes[step.id]!).0
-                    throw loader.diagnostic(for: error, node: project.nodes[step.id]!, table: table)
+                    let table = try? loader.read(seed).0
+                    throw loader.diagnostic(for: error, node: seed, table: table)
                 }
                 result.message = "INSERT \(result.rowsAffected ?? 0)"
             case .loadIncremental(let spec):
@@ -239,8 +249,8 @@ public struct Executor: Sendable {
                 result.sample = sample
                 result.status = status
                 result.message = status == .pass ? "PASS" : "\(status.rawValue.uppercased()) \(failures)"
-            case .unitTest:
-                let (failures, message) = try UnitTestRun(connection: conn, dialect: adapter.dialect).run(step.sql, project.nodes[step.id]!.unitTest!)
+            case .unitTest(let fixture):
+                let (failures, message) = try UnitTestRun(connection: conn, dialect: adapter.dialect).run(step.sql, fixture)
                 result.failures = failures
                 result.status = failures == 0 ? .pass : .fail
                 result.message = failures == 0 ? "PASS" : message
@@ -259,11 +269,12 @@ public struct Executor: Sendable {
             case .unsupported(let why):
                 throw ExecutionError(why)
             }
-            if result.status == .success, let node = project.nodes[step.id], let docs = node.config["persist_docs"] {
-                try persistDocs(node, config: docs, relation: step.relation, on: conn)
+            if result.status == .success, step.build.persistDocs.any {
+                try persistDocs(step, on: conn)
             }
         } catch {
             result.status = .error
+            result.sqlState = Self.sqlState(of: error)
             result.diagnostic = diagnostic(for: error, step: step)
             result.message = result.diagnostic?.message ?? "\(error)"
         }
@@ -275,7 +286,7 @@ public struct Executor: Sendable {
 
     /// A model's pre-hooks, and its post-hooks and grants, for the build to run inside its transaction.
     func around(_ step: PlanStep, on conn: any WarehouseConnection) -> RelationSwap.Around {
-        guard let node = project.nodes[step.id] else { return RelationSwap.Around() }
+        let settings = step.build
         func run(_ hooks: [String], _ what: String) throws {
             for (i, sql) in hooks.enumerated() where !sql.trimmedWhitespace.isEmpty {
                 do { try conn.execute(sql) } catch let e as WarehouseError {
@@ -285,26 +296,26 @@ public struct Executor: Sendable {
                 }
             }
         }
-        return RelationSwap.Around(before: { try run(node.preHooks, "pre-hook") }, after: {
-            try run(node.postHooks, "post-hook")
-            if let grants = node.config["grants"] { try Grants(connection: conn, dialect: adapter.dialect).apply(grants, to: step.relation, model: node.name) }
+        return RelationSwap.Around(before: { try run(settings.preHooks, "pre-hook") }, after: {
+            try run(settings.postHooks, "post-hook")
+            if !settings.grants.isEmpty { try Grants(connection: conn, dialect: adapter.dialect).apply(settings.grants, to: step.relation) }
         })
     }
 
     /// `persist_docs: {relation: true, columns: true}`: descriptions from properties YAML (and contracts) become
     /// PostgreSQL comments on the relation and its columns, as dbt-postgres writes them.
-    func persistDocs(_ node: CompiledNode, config: ConfigValue, relation: Relation, on conn: any WarehouseConnection) throws {
+    func persistDocs(_ step: PlanStep, on conn: any WarehouseConnection) throws {
         let dialect = adapter.dialect
+        let relation = step.relation, persist = step.build.persistDocs
         let target = dialect.qualified(relation.schema, relation.identifier)
         let kind = try conn.execute("SELECT c.relkind::text FROM pg_catalog.pg_class c WHERE c.oid = to_regclass($1)", parameters: [target]).scalar
         let keyword = kind == "v" ? "VIEW" : kind == "m" ? "MATERIALIZED VIEW" : "TABLE"
         var statements: [String] = []
-        if config["relation"]?.asBool == true, !node.description.isEmpty {
-            statements.append("COMMENT ON \(keyword) \(target) IS \(dialect.literal(node.description))")
+        if persist.relation, !step.docs.relation.isEmpty {
+            statements.append("COMMENT ON \(keyword) \(target) IS \(dialect.literal(step.docs.relation))")
         }
-        if config["columns"]?.asBool == true {
-            var descriptions: [(String, String)] = node.columns.filter { !$0.description.isEmpty }.map { ($0.name, $0.description) }
-            for c in node.contract?.columns ?? [] where !c.description.isEmpty && !descriptions.contains(where: { $0.0 == c.name }) { descriptions.append((c.name, c.description)) }
+        if persist.columns {
+            let descriptions = step.docs.columns
             if !descriptions.isEmpty {
                 let existing = Set(try conn.execute("SELECT attname::text FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
                                                     parameters: [target]).rows.compactMap { $0[0] })
@@ -318,19 +329,18 @@ public struct Executor: Sendable {
 
     /// Maps a database error back to the model file: the statement position → compiled SQL → template line:col.
     func diagnostic(for error: Error, step: PlanStep) -> Diagnostic {
-        let node = project.nodes[step.id]
-        let fileStart = node.map { SourceLocation(file: $0.path, line: 1, column: 1) }
+        let fileStart = step.origin.fileStart
         // what failed: a model, seed, snapshot or test (tests build nothing, so nothing was "left as it was")
-        let what = "\(node?.kind.rawValue ?? "model") '\(step.name)'"
-        let kept: [Diagnostic.Note] = node?.kind == .test ? [] : [.init("\(step.relation) was left as it was")]
+        let what = "\(step.kind.rawValue) '\(step.name)'"
+        let kept: [Diagnostic.Note] = step.kind == .test ? [] : [.init("\(step.relation) was left as it was")]
         switch error {
         case let d as Diagnostic:
             return d
         case let f as RelationSwap.StatementFailure:
             let e = f.error
             var location = fileStart
-            if let pos = e.position, let offset = f.bodyOffset, pos > offset, let node,
-               let mapped = node.location(forCompiledPosition: pos - offset) {
+            if let pos = e.position, let offset = f.bodyOffset, pos > offset,
+               let mapped = step.origin.location(forCompiledPosition: pos - offset) {
                 location = mapped
             }
             var notes: [Diagnostic.Note] = []
@@ -349,6 +359,18 @@ public struct Executor: Sendable {
             return Diagnostic(code: "R4003", "\(what): \(e.description)", at: fileStart)
         default:
             return Diagnostic(code: "R4000", "\(what) failed: \(error)", at: fileStart)
+        }
+    }
+}
+
+extension Executor {
+    /// The SQLSTATE behind a step's failure, kept as a field so retries and reports need not parse messages.
+    static func sqlState(of error: Error) -> String? {
+        switch error {
+        case let f as RelationSwap.StatementFailure: return f.error.sqlState
+        case let v as ContractViolation: return v.sqlState
+        case let e as WarehouseError: return e.sqlState
+        default: return nil
         }
     }
 }

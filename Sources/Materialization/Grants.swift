@@ -10,26 +10,17 @@ struct Grants {
     let connection: any WarehouseConnection
     let dialect: SQLDialect
 
-    static let privileges = ["select", "insert", "update", "delete", "truncate", "references", "trigger"]
-
-    func apply(_ config: ConfigValue, to relation: Relation, model: String) throws {
-        guard let entries = config.asDict else {
-            throw ExecutionError("grants on '\(model)' must be a mapping of privilege to roles, like {select: [reporter]}")
-        }
+    /// `grants` were checked when compiling: each privilege is a table privilege.
+    func apply(_ grants: [Grant], to relation: Relation) throws {
         let target = dialect.qualified(relation.schema, relation.identifier)
         let current = try connection.execute("""
             SELECT r.rolname::text, lower(a.privilege_type)
             FROM pg_catalog.pg_class c, LATERAL aclexplode(c.relacl) a JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
             WHERE c.oid = to_regclass($1) AND a.grantee <> c.relowner
             """, parameters: [target]).rows
-        for e in entries {
-            let privilege = e.key.lowercased()
-            guard Self.privileges.contains(privilege) else {
-                var msg = "grants on '\(model)': '\(e.key)' is not a table privilege (\(Self.privileges.joined(separator: ", ")))"
-                if let s = Suggestion.closest(to: privilege, in: Self.privileges) { msg += "; did you mean '\(s)'?" }
-                throw ExecutionError(msg)
-            }
-            let wanted = Set(e.value.stringList)
+        for grant in grants {
+            let privilege = grant.privilege
+            let wanted = Set(grant.roles)
             let holders = Set(current.filter { $0[1] == privilege }.compactMap { $0[0] })
             for role in holders.subtracting(wanted).sorted() {
                 try connection.execute("REVOKE \(privilege.uppercased()) ON \(target) FROM \(dialect.quote(role))")

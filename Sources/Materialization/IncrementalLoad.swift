@@ -4,35 +4,6 @@ import Compilation
 import ProjectModel
 import Warehouse
 
-/// How an incremental model loads into its existing table (dbt's incremental configs).
-public struct IncrementalSpec: Sendable, Equatable {
-    public enum Strategy: String, Sendable { case append, merge, deleteInsert = "delete+insert" }
-    public enum SchemaChange: String, Sendable { case ignore, fail, appendNewColumns = "append_new_columns", syncAllColumns = "sync_all_columns" }
-
-    public var strategy: Strategy
-    public var uniqueKey: [String]
-    public var onSchemaChange: SchemaChange
-    public var predicates: [String]
-    public var mergeUpdateColumns: [String]?
-    public var mergeExcludeColumns: [String]
-
-    /// Reads the spec from a resolved config; nil strategy means one Strata does not support yet.
-    static func from(_ config: [String: ConfigValue]) -> (IncrementalSpec?, String?) {
-        let strategyText = config["incremental_strategy"]?.asString ?? (config["unique_key"] == nil ? "append" : "merge")
-        guard let strategy = Strategy(rawValue: strategyText) else {
-            return (nil, "incremental_strategy='\(strategyText)' is not supported")
-        }
-        let spec = IncrementalSpec(
-            strategy: strategy,
-            uniqueKey: config["unique_key"]?.stringList.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],
-            onSchemaChange: SchemaChange(rawValue: config["on_schema_change"]?.asString ?? "ignore") ?? .ignore,
-            predicates: config["incremental_predicates"]?.stringList ?? [],
-            mergeUpdateColumns: config["merge_update_columns"]?.stringList,
-            mergeExcludeColumns: config["merge_exclude_columns"]?.stringList ?? [])
-        return (spec, nil)
-    }
-}
-
 /// Loads the model's new rows into the existing table in one transaction: a failure leaves the table as it was.
 /// The SQL follows dbt-postgres: a temporary table of new rows, schema-change handling, then append,
 /// delete+insert (a join-based DELETE … USING) or PostgreSQL 15's MERGE.

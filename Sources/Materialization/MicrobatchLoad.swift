@@ -6,7 +6,7 @@ import Warehouse
 
 /// A microbatch incremental model's batches (dbt 1.9's `incremental_strategy='microbatch'`).
 public struct MicrobatchSpec: Sendable, Equatable {
-    public enum BatchSize: String, Sendable { case hour, day, month, year }
+    public typealias BatchSize = MicrobatchConfig.BatchSize
     /// The model's own event_time column: what each batch replaces.
     public var eventTime: String
     public var batchSize: BatchSize
@@ -37,25 +37,10 @@ public struct MicrobatchSpec: Sendable, Equatable {
         return calendar.date(byAdding: unit, value: n, to: d)!
     }
 
-    public static func parseDate(_ s: String) -> Date? {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        for format in ["yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd"] {
-            f.dateFormat = format
-            if let d = f.date(from: s) { return d }
-        }
-        return nil
-    }
-
     /// The batches for a run: an explicit `--event-time-start/--event-time-end` range; else from `begin` when the
     /// table is built, or the current batch and `lookback` batches before it when it exists. nil + message on bad config.
-    static func plan(config: [String: ConfigValue], loadsIncrementally: Bool, now: Date, start: Date?, end: Date?) -> (MicrobatchSpec?, String?) {
-        guard let eventTime = config["event_time"]?.asString else { return (nil, "microbatch needs event_time='<column>'") }
-        guard let size = BatchSize(rawValue: config["batch_size"]?.asString ?? "") else {
-            return (nil, "microbatch needs batch_size='hour', 'day', 'month' or 'year'")
-        }
-        let lookback = config["lookback"]?.asInt ?? 1
+    static func plan(config: MicrobatchConfig, loadsIncrementally: Bool, now: Date, start: Date?, end: Date?) -> (MicrobatchSpec?, String?) {
+        let eventTime = config.eventTime, size = config.batchSize, lookback = config.lookback
         var from: Date, to: Date
         let rebuild = !loadsIncrementally
         if let start {
@@ -65,7 +50,7 @@ public struct MicrobatchSpec: Sendable, Equatable {
             from = advance(floor(now, size), size, by: -lookback)
             to = advance(floor(now, size), size, by: 1)
         } else {
-            guard let beginText = config["begin"]?.asString, let begin = parseDate(beginText) else {
+            guard let begin = config.begin else {
                 return (nil, "microbatch needs begin='YYYY-MM-DD' (where the first build starts)")
             }
             from = floor(begin, size)

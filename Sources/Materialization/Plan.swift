@@ -4,13 +4,14 @@ import Compilation
 import DependencyGraph
 import ProjectModel
 
-/// What to do for one node. Plain data: printable, testable without a database.
+/// What to do for one node, with everything needed to do it (swift-driver's `Job`): the executor reads only its steps.
+/// Plain data: printable, testable without a database.
 public struct PlanStep: Sendable {
-    public enum Action: Sendable, Equatable {
+    public enum Action: Sendable {
         case buildView
         case buildTable
         /// Load a CSV seed with COPY into a table swapped in like any other.
-        case loadSeed
+        case loadSeed(SeedInput)
         /// Load new rows into the existing table of an incremental model.
         case loadIncremental(IncrementalSpec)
         /// Record changes in a snapshot table (SCD type 2).
@@ -20,17 +21,58 @@ public struct PlanStep: Sendable {
         /// Run a data test: count the rows its query returns and judge them by severity and thresholds.
         case test(TestSpec)
         /// Run a unit test: the model on given rows, compared with expected rows.
-        case unitTest
+        case unitTest(UnitTestFixture)
         /// A materialization Strata cannot build yet: the step fails with this message instead of silently doing nothing.
         case unsupported(String)
     }
     public var id: NodeID
     public var name: String
+    /// What the node is (messages say "model 'x'", "seed 'y'"; tests leave no relation behind).
+    public var kind: NodeKind
     public var action: Action
     public var relation: Relation
     public var sql: String
     /// Upstream steps in this plan (their failure skips this step).
     public var upstream: [NodeID]
+    /// Hooks, grants and persist_docs, run in the build's transaction.
+    public var build = BuildSettings()
+    /// The contract the build must keep, with the relations its foreign keys reference.
+    public var contract: ContractBinding? = nil
+    /// Descriptions for persist_docs: the relation's and its columns'.
+    public var docs = Docs()
+    /// Where the SQL came from: database error positions map back to the file through it.
+    public var origin: SQLOrigin
+    /// PostgreSQL extensions the SQL needs.
+    public var extensions: Set<String> = []
+
+    public init(id: NodeID, name: String, kind: NodeKind, action: Action, relation: Relation, sql: String, upstream: [NodeID], origin: SQLOrigin) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.action = action
+        self.relation = relation
+        self.sql = sql
+        self.upstream = upstream
+        self.origin = origin
+    }
+
+    /// Descriptions that persist_docs writes as comments.
+    public struct Docs: Sendable {
+        public var relation = ""
+        /// Column name → description, for columns with one (properties YAML first, then the contract).
+        public var columns: [(name: String, description: String)] = []
+        public init() {}
+    }
+}
+
+/// A contract with the relations of the models its foreign keys name (resolved when planning).
+public struct ContractBinding: Sendable {
+    public var contract: Contract
+    public var referenced: [String: Relation]
+    public init(contract: Contract, referenced: [String: Relation]) {
+        self.contract = contract
+        self.referenced = referenced
+    }
 }
 
 /// An ordered list of steps and the schemas they need.
@@ -38,7 +80,17 @@ public struct Plan: Sendable {
     public var steps: [PlanStep]
     public var schemas: [String]
     /// PostgreSQL extensions the steps' SQL needs, created before the first step.
-    public var extensions: [String] = []
+    public var extensions: [String] { Set(steps.flatMap(\.extensions)).sorted() }
+    /// `on-run-start` / `on-run-end` SQL of the project, run under the schema lock around the steps.
+    public var onRunStart: [String] = []
+    public var onRunEnd: [String] = []
+    /// For the ids of the project hooks' results (`operation.<project>.on-run-start.<n>`).
+    public var projectName = ""
+
+    public init(steps: [PlanStep], schemas: [String]) {
+        self.steps = steps
+        self.schemas = schemas
+    }
 
     /// One line per step, for `--dry-run` and tests.
     public var description: String {
@@ -48,7 +100,7 @@ public struct Plan: Sendable {
             case .buildView: what = "view"
             case .buildTable: what = "table"
             case .loadSeed: what = "seed"
-            case .test(let spec): what = "test (\(spec.severity))"
+            case .test(let spec): what = "test (\(spec.severity.rawValue))"
             case .unitTest: what = "unit test"
             case .microbatch(let spec): what = "microbatch \(spec.batches.count) \(spec.batchSize.rawValue) batch\(spec.batches.count == 1 ? "" : "es")" + (spec.rebuild ? " (build)" : "")
             case .snapshot(let spec): what = "snapshot \(spec.strategy.rawValue) on \(spec.uniqueKey.joined(separator: ", "))"
@@ -78,60 +130,92 @@ public struct Planner: Sendable {
         self.storeFailures = storeFailures
     }
 
+    /// A step for `node` with everything the executor needs from it.
+    func step(_ node: CompiledNode, _ action: PlanStep.Action, relation: Relation, in project: CompiledProject, upstream: [NodeID] = []) -> PlanStep {
+        var step = PlanStep(id: node.id, name: node.name, kind: node.kind, action: action, relation: relation, sql: node.compiledSQL ?? "",
+                            upstream: upstream, origin: node.sqlOrigin)
+        step.build = node.buildSettings ?? BuildSettings()
+        step.extensions = node.extensions
+        if let contract = node.contract {
+            var referenced: [String: Relation] = [:]
+            for model in contract.columns.flatMap(\.constraints).compactMap(\.referencedModel) {
+                if let r = project.model(named: model)?.relation { referenced[model] = r }
+            }
+            step.contract = ContractBinding(contract: contract, referenced: referenced)
+        }
+        if step.build.persistDocs.any {
+            step.docs.relation = node.description
+            step.docs.columns = node.columns.filter { !$0.description.isEmpty }.map { ($0.name, $0.description) }
+            for c in node.contract?.columns ?? [] where !c.description.isEmpty && !step.docs.columns.contains(where: { $0.name == c.name }) {
+                step.docs.columns.append((c.name, c.description))
+            }
+        }
+        return step
+    }
+
+    /// Ids of the nearest planned ancestors of `id`, looking through ephemeral models and sources (which have no step).
+    func plannedUpstream(of id: NodeID, in project: CompiledProject, planned: (NodeID) -> Bool) -> Set<NodeID> {
+        var upstream = Set<NodeID>()
+        var stack = project.graph.parents[id] ?? []
+        var seen = Set<NodeID>()
+        while let p = stack.popLast() {
+            guard seen.insert(p).inserted else { continue }
+            if planned(p) { upstream.insert(p) }
+            else if project.nodes[p]?.isEphemeral == true || project.nodes[p]?.kind == .source { stack += project.graph.parents[p] ?? [] }
+        }
+        return upstream
+    }
+
+    /// A plan of `steps` with the project's hooks and the schemas the steps build into.
+    func plan(_ steps: [PlanStep], _ project: CompiledProject, extraSchemas: [String] = []) -> Plan {
+        var plan = Plan(steps: steps, schemas: Array(Set(steps.filter { $0.kind != .test }.map(\.relation.schema) + extraSchemas)).sorted())
+        plan.onRunStart = project.onRunStart
+        plan.onRunEnd = project.onRunEnd
+        plan.projectName = project.projectName
+        return plan
+    }
+
     public func plan(_ project: CompiledProject, selected: Set<NodeID>) -> Plan {
         var steps: [PlanStep] = []
         var inPlan = Set<NodeID>()
         for id in project.order where selected.contains(id) {
-            guard let node = project.nodes[id], node.kind == .model, node.materialization != .ephemeral,
-                  let relation = node.relation, let sql = node.compiledSQL else { continue }
+            guard let node = project.nodes[id], let model = node.model, !node.isEphemeral, let relation = node.relation, node.compiledSQL != nil else { continue }
             let action: PlanStep.Action
-            switch node.materialization {
+            switch model.materialization {
             case .view: action = .buildView
             case .table: action = .buildTable
-            case .incremental where node.config["incremental_strategy"]?.asString == "microbatch":
-                let (spec, problem) = MicrobatchSpec.plan(config: node.config, loadsIncrementally: node.loadsIncrementally, now: now,
+            case .microbatch(let config):
+                let (spec, problem) = MicrobatchSpec.plan(config: config, loadsIncrementally: model.loadsIncrementally, now: now,
                                                           start: eventTimeStart, end: eventTimeEnd)
                 action = spec.map { .microbatch($0) } ?? .unsupported(problem ?? "bad microbatch configuration")
-            case .incremental:
+            case .incremental(let spec):
                 // first run, a view in the way, or a full refresh: build the table like any other
-                guard node.loadsIncrementally else { action = .buildTable; break }
-                let (spec, problem) = IncrementalSpec.from(node.config)
-                action = spec.map { .loadIncremental($0) } ?? .unsupported(problem ?? "unsupported incremental configuration")
-            default: action = .unsupported("materialized='\(node.materialization.rawValue)' cannot be run as a model")
+                action = model.loadsIncrementally ? .loadIncremental(spec) : .buildTable
+            case .ephemeral: continue
             }
-            // upstream steps, looking through ephemeral models (which have no step of their own)
-            var upstream = Set<NodeID>()
-            var stack = project.graph.parents[id] ?? []
-            var seen = Set<NodeID>()
-            while let p = stack.popLast() {
-                guard seen.insert(p).inserted else { continue }
-                if inPlan.contains(p) { upstream.insert(p) }
-                else if project.nodes[p]?.materialization == .ephemeral || project.nodes[p]?.kind == .source { stack += project.graph.parents[p] ?? [] }
-            }
-            steps.append(PlanStep(id: id, name: node.name, action: action, relation: relation, sql: sql, upstream: upstream.sorted()))
+            let upstream = plannedUpstream(of: id, in: project) { inPlan.contains($0) }
+            steps.append(step(node, action, relation: relation, in: project, upstream: upstream.sorted()))
             inPlan.insert(id)
         }
-        let schemas = Array(Set(steps.map(\.relation.schema))).sorted()
-        let extensions = Set(steps.flatMap { project.nodes[$0.id]?.extensions ?? [] }).sorted()
-        return Plan(steps: steps, schemas: schemas, extensions: extensions)
+        return plan(steps, project)
     }
 
-    /// Steps for the selected snapshots, in dependency order. `dbtNames` picks dbt's `dbt_`-prefixed columns.
-    public func planSnapshots(_ project: CompiledProject, selected: Set<NodeID>, dbtNames: Bool) -> Plan {
+    /// Steps for the selected snapshots, in dependency order.
+    public func planSnapshots(_ project: CompiledProject, selected: Set<NodeID>) -> Plan {
         let steps = project.order.compactMap { id -> PlanStep? in
-            guard selected.contains(id), let node = project.nodes[id], node.kind == .snapshot, let relation = node.relation, let sql = node.compiledSQL else { return nil }
-            return PlanStep(id: id, name: node.name, action: .snapshot(SnapshotSpec.from(node.config, dbtNames: dbtNames)), relation: relation, sql: sql, upstream: [])
+            guard selected.contains(id), let node = project.nodes[id], case .snapshot(let spec) = node.payload, let relation = node.relation,
+                  node.compiledSQL != nil else { return nil }
+            return step(node, .snapshot(spec), relation: relation, in: project)
         }
-        return Plan(steps: steps, schemas: Array(Set(steps.map(\.relation.schema))).sorted(),
-                    extensions: Set(steps.flatMap { project.nodes[$0.id]?.extensions ?? [] }).sorted())
+        return plan(steps, project)
     }
 
     /// `build`: seeds, models, snapshots and tests of the selection in one DAG. A node waits for its parents and for
     /// the tests of its parents, so a failing error-severity test skips everything downstream of what it tested.
-    public func planBuild(_ project: CompiledProject, selected: Set<NodeID>, dbtNames: Bool) -> Plan {
+    public func planBuild(_ project: CompiledProject, selected: Set<NodeID>) -> Plan {
         let models = plan(project, selected: selected).steps
         let seeds = planSeeds(project, selected: selected).steps
-        let snapshots = planSnapshots(project, selected: selected, dbtNames: dbtNames).steps
+        let snapshots = planSnapshots(project, selected: selected).steps
         let testPlan = planTests(project, selected: selected)
         let tests = testPlan.steps
         let byID = Dictionary(uniqueKeysWithValues: (seeds + models + snapshots + tests).map { ($0.id, $0) })
@@ -162,7 +246,7 @@ public struct Planner: Sendable {
                             upstream.insert(t)
                         }
                     }
-                } else if project.nodes[p]?.materialization == .ephemeral || project.nodes[p]?.kind == .source {
+                } else if project.nodes[p]?.isEphemeral == true || project.nodes[p]?.kind == .source {
                     stack += project.graph.parents[p] ?? []
                 }
             }
@@ -189,40 +273,37 @@ public struct Planner: Sendable {
                 ordered.append(s)
             }
         }
-        return Plan(steps: ordered, schemas: Array(Set((seeds + models + snapshots).map(\.relation.schema) + testPlan.schemas)).sorted(),
-                    extensions: Set((models + snapshots).flatMap { project.nodes[$0.id]?.extensions ?? [] }).sorted())
+        return plan(ordered, project, extraSchemas: testPlan.schemas)
     }
 
     /// The tests of the selected nodes (a test is selected with any node it reads, as dbt's eager selection does),
     /// plus tests selected by name.
     public func planTests(_ project: CompiledProject, selected: Set<NodeID>) -> Plan {
         let steps = project.order.compactMap { id -> PlanStep? in
-            guard let node = project.nodes[id], node.kind == .test, let sql = node.compiledSQL else { return nil }
+            guard let node = project.nodes[id], let test = node.test, node.compiledSQL != nil else { return nil }
             let parents = project.graph.parents[id] ?? []
-            let tested = node.config["tested_node"]?.asString.map(NodeID.init)
-            guard selected.contains(id) || parents.contains(where: { selected.contains($0) }) || tested.map(selected.contains) == true else { return nil }
-            if node.unitTest != nil {
-                return PlanStep(id: id, name: node.name, action: .unitTest, relation: Relation(database: "", schema: "", identifier: node.name), sql: sql, upstream: [])
-            }
-            var spec = TestSpec(severity: node.config["severity"]?.asString ?? "error", warnIf: node.config["warn_if"]?.asString ?? "!=0",
-                                errorIf: node.config["error_if"]?.asString ?? "!=0", limit: node.config["limit"]?.asInt)
-            if node.config["store_failures"]?.asBool ?? storeFailures {
+            guard selected.contains(id) || parents.contains(where: { selected.contains($0) }) || test.testedNode.map(selected.contains) == true else { return nil }
+            let none = Relation(database: "", schema: "", identifier: node.name)
+            if case .unitTest(let u) = node.payload { return step(node, .unitTest(u.fixture), relation: none, in: project) }
+            var spec = TestSpec(judgement: test.judgement)
+            if test.judgement.storeFailures ?? storeFailures {
                 // dbt's default: the custom schema dbt_test__audit, so <target schema>_dbt_test__audit
                 spec.storeFailuresIn = Relation(database: project.target.database, schema: "\(project.target.schema)_dbt_test__audit",
                                                 identifier: String(node.name.prefix(63)))
             }
-            return PlanStep(id: id, name: node.name, action: .test(spec), relation: Relation(database: "", schema: "", identifier: node.name), sql: sql, upstream: [])
+            return step(node, .test(spec), relation: none, in: project)
         }
         let auditSchemas = steps.compactMap { step -> String? in if case .test(let s) = step.action { return s.storeFailuresIn?.schema } else { return nil } }
-        return Plan(steps: steps, schemas: Array(Set(auditSchemas)).sorted())
+        return plan(steps, project, extraSchemas: auditSchemas)
     }
 
     /// Steps that load the selected seeds (seeds depend on nothing, so they all run in parallel).
     public func planSeeds(_ project: CompiledProject, selected: Set<NodeID>) -> Plan {
         let steps = project.order.compactMap { id -> PlanStep? in
-            guard selected.contains(id), let node = project.nodes[id], node.kind == .seed, let relation = node.relation else { return nil }
-            return PlanStep(id: id, name: node.name, action: .loadSeed, relation: relation, sql: "", upstream: [])
+            guard selected.contains(id), let node = project.nodes[id], case .seed(let spec) = node.payload, let relation = node.relation else { return nil }
+            return step(node, .loadSeed(SeedInput(name: node.name, path: node.path, relation: relation, spec: spec, contract: node.contract)),
+                        relation: relation, in: project)
         }
-        return Plan(steps: steps, schemas: Array(Set(steps.map(\.relation.schema))).sorted())
+        return plan(steps, project)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Basics
 import Compilation
+import ProjectModel
 import Warehouse
 
 /// Builds a relation aside and swaps it in, in one transaction, keeping every view that depends on the old one.

@@ -15,41 +15,28 @@ public struct SeedLoader: Sendable {
         self.projectRoot = projectRoot
     }
 
-    /// Reads and checks a seed without touching the database.
-    /// The `delimiter` config: one ASCII character (default comma).
-    func delimiter(_ node: CompiledNode) throws -> UInt8 {
-        guard let d = node.config["delimiter"] else { return UInt8(ascii: ",") }
-        guard let s = d.asString, s.utf8.count == 1, let b = s.utf8.first, b != 0x22, b != 0x0A, b != 0x0D else {
-            throw Diagnostic(code: "R5008", "seed '\(node.name)': delimiter must be a single character other than a quote or a newline",
-                             at: SourceLocation(file: node.path, line: 1, column: 1))
-        }
-        return b
-    }
-
     /// Column names as they will be in the table: `quote_columns: false` folds them the way PostgreSQL folds
     /// unquoted names (to lower case); either way they are quoted in SQL.
-    func columnNames(_ node: CompiledNode, _ header: [String]) -> [String] {
-        node.config["quote_columns"]?.asBool == false ? header.map { $0.lowercased() } : header
+    func columnNames(_ seed: SeedInput, _ header: [String]) -> [String] {
+        seed.spec.quoteColumns ? header : header.map { $0.lowercased() }
     }
 
     /// Reads and checks the seed: the table (header, row count, types) and the mapped file for COPY to stream.
-    public func read(_ node: CompiledNode) throws -> (CSVTable, [String], MappedFile) {
+    public func read(_ node: SeedInput) throws -> (CSVTable, [String], MappedFile) {
         let path = projectRoot + "/" + node.path
         guard let file = MappedFile(path: path) else {
             throw Diagnostic(code: "R5005", "cannot read seed file \(node.path)")
         }
         let bom = file.bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0   // byte-order mark
         file.start = bom
-        let table = try CSVTable.parse(UnsafeBufferPointer(rebasing: file.bytes[bom...]), path: node.path, delimiter: try delimiter(node),
+        let table = try CSVTable.parse(UnsafeBufferPointer(rebasing: file.bytes[bom...]), path: node.path, delimiter: node.spec.delimiter,
                                        keepRows: false, release: { file.release(upTo: bom + $0) })
         var types = table.inferredTypes()
-        if case .dict(let overrides)? = node.config["column_types"] {
-            for o in overrides {
-                guard let i = table.header.firstIndex(of: o.key), let t = o.value.asString else {
-                    throw Diagnostic(code: "R5006", "column_types names column '\(o.key)', which \(node.path) does not have", at: o.location)
-                }
-                types[i] = t
+        for o in node.spec.columnTypes {
+            guard let i = table.header.firstIndex(of: o.column) else {
+                throw Diagnostic(code: "R5006", "column_types names column '\(o.column)', which \(node.path) does not have", at: o.location)
             }
+            types[i] = o.type
         }
         return (table, types, file)
     }
@@ -57,20 +44,20 @@ public struct SeedLoader: Sendable {
     /// Loads one seed on `connection`; returns rows loaded. Unchanged columns: TRUNCATE and COPY into the same table
     /// in one transaction (readers wait, then see the new rows). Changed columns, no table yet, or `fullRefresh`:
     /// build a new table aside and swap it in, keeping dependent views.
-    public func load(_ node: CompiledNode, on connection: any WarehouseConnection, fullRefresh: Bool = false) throws -> Int {
+    public func load(_ node: SeedInput, on connection: any WarehouseConnection, fullRefresh: Bool = false) throws -> Int {
         try load(node, on: connection, fullRefresh: fullRefresh, around: RelationSwap.Around())
     }
 
     /// `around`: the seed's hooks and grants, run inside its load transaction.
     /// `referenced` resolves the models a contract's foreign keys point at.
-    func load(_ node: CompiledNode, on connection: any WarehouseConnection, fullRefresh: Bool, around: RelationSwap.Around,
+    func load(_ node: SeedInput, on connection: any WarehouseConnection, fullRefresh: Bool, around: RelationSwap.Around,
               referenced: (String) -> Relation? = { _ in nil }) throws -> Int {
-        guard let relation = node.relation else { return 0 }
+        let relation = node.relation
         let (table, types, file) = try read(node)
         let dialect = adapter.dialect
         let swap = RelationSwap(connection: connection, dialect: dialect)
         let names = columnNames(node, table.header)
-        let delimiter = try delimiter(node)
+        let delimiter = node.spec.delimiter
         let target = dialect.qualified(relation.schema, relation.identifier)
         let staging = RelationSwap.stagingName(relation.identifier)
         // The table the seed should be: its columns in table order, how to create it aside, the constraint renames
@@ -164,7 +151,7 @@ public struct SeedLoader: Sendable {
         return String(decoding: bytes[lineStart..<i], as: UTF8.self).unicodeScalars.count + 1
     }
 
-    public func diagnostic(for error: Error, node: CompiledNode, table: CSVTable?) -> Diagnostic {
+    public func diagnostic(for error: Error, node: SeedInput, table: CSVTable?) -> Diagnostic {
         let fileStart = SourceLocation(file: node.path, line: 1, column: 1)
         switch error {
         case let d as Diagnostic: return d
@@ -180,14 +167,14 @@ public struct SeedLoader: Sendable {
                     if let c = ctx.range(of: ", column "), let name = ctx[c.upperBound...].split(separator: ":").first,
                        let index = columnNames(node, table.header).firstIndex(of: String(name)),
                        let bytes = FileManager.default.contents(atPath: projectRoot + "/" + node.path) {
-                        column = Self.column(ofField: index, line: table.line(ofRow: n), in: [UInt8](bytes), delimiter: (try? delimiter(node)) ?? 0x2C)
+                        column = Self.column(ofField: index, line: table.line(ofRow: n), in: [UInt8](bytes), delimiter: node.spec.delimiter)
                     }
                     location = SourceLocation(file: node.path, line: table.line(ofRow: n), column: column)
                 }
             }
             var notes: [Diagnostic.Note] = []
             if let ctx = f.error.context { notes.append(.init("context: \(ctx)")) }
-            notes.append(.init("\(node.relation?.description ?? node.name) was left as it was"))
+            notes.append(.init("\(node.relation.description) was left as it was"))
             return Diagnostic(code: "R5007", "seed '\(node.name)' failed: \(f.error.message)", at: location, notes: notes)
         default:
             return Diagnostic(code: "R5000", "seed '\(node.name)' failed: \(error)", at: fileStart)
@@ -231,4 +218,21 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     deinit { if let base { munmap(base, length) } }
+}
+
+/// What loading one seed needs: its file, the table it becomes, how the file is read, and its contract.
+public struct SeedInput: Sendable {
+    public var name: String
+    /// Project-relative path of the CSV file.
+    public var path: String
+    public var relation: Relation
+    public var spec: SeedSpec
+    public var contract: Contract?
+    public init(name: String, path: String, relation: Relation, spec: SeedSpec, contract: Contract? = nil) {
+        self.name = name
+        self.path = path
+        self.relation = relation
+        self.spec = spec
+        self.contract = contract
+    }
 }

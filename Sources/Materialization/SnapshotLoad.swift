@@ -4,38 +4,6 @@ import Compilation
 import ProjectModel
 import Warehouse
 
-/// A snapshot's configuration (dbt's snapshot configs).
-public struct SnapshotSpec: Sendable, Equatable {
-    public enum Strategy: String, Sendable { case timestamp, check }
-    public enum HardDeletes: String, Sendable { case ignore, invalidate, newRecord = "new_record" }
-
-    public var strategy: Strategy
-    public var uniqueKey: [String]
-    public var updatedAt: String?
-    /// nil means `check_cols='all'`.
-    public var checkColumns: [String]?
-    public var hardDeletes: HardDeletes
-    /// `scd_id`, `updated_at`, `valid_from`, `valid_to`, `is_deleted`; dbt projects use the `dbt_` prefix.
-    public var columnPrefix: String
-    /// dbt 1.9's `snapshot_meta_column_names` (keys `dbt_valid_from` …): explicit names for the meta columns.
-    public var columnNames: [String: String] = [:]
-
-    public func column(_ name: String) -> String { columnNames["dbt_" + name] ?? columnPrefix + name }
-    public static let metaColumns = ["scd_id", "updated_at", "valid_from", "valid_to", "is_deleted"]
-
-    static func from(_ config: [String: ConfigValue], dbtNames: Bool) -> SnapshotSpec {
-        var hardDeletes = HardDeletes(rawValue: config["hard_deletes"]?.asString ?? "ignore") ?? .ignore
-        if config["invalidate_hard_deletes"]?.asBool == true { hardDeletes = .invalidate }
-        let checkCols: [String]? = config["check_cols"]?.asString == "all" ? nil : config["check_cols"]?.stringList
-        var names: [String: String] = [:]
-        for e in config["snapshot_meta_column_names"]?.asDict ?? [] { if let v = e.value.asString { names[e.key] = v } }
-        return SnapshotSpec(strategy: Strategy(rawValue: config["strategy"]?.asString ?? "timestamp") ?? .timestamp,
-                            uniqueKey: config["unique_key"]?.stringList.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],
-                            updatedAt: config["updated_at"]?.asString, checkColumns: checkCols, hardDeletes: hardDeletes,
-                            columnPrefix: dbtNames ? "dbt_" : "", columnNames: names)
-    }
-}
-
 /// SCD type 2 in one transaction, as dbt's snapshots on PostgreSQL: new and changed rows get a new version,
 /// the version they replace is closed (`valid_to`), and hard deletes are ignored, invalidated, or recorded.
 /// Running it again on unchanged data adds nothing.

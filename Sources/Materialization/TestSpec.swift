@@ -1,22 +1,25 @@
 import Compilation
+import ProjectModel
 import Warehouse
 
-/// How a data test is judged: severity, and the `warn_if`/`error_if` thresholds on its failing-row count.
+/// How a data test runs: its judgement (severity, thresholds, limit) and where its failing rows are stored.
 public struct TestSpec: Sendable, Equatable {
-    public var severity: String
-    /// Comparisons such as `!=0` or `>10` (validated when compiling).
-    public var warnIf: String
-    public var errorIf: String
-    public var limit: Int?
+    public var judgement: TestJudgement
+    public var severity: TestJudgement.Severity { judgement.severity }
     /// With store_failures: the audit table that receives the failing rows, replaced on every run.
     public var storeFailuresIn: Relation? = nil
+
+    public init(judgement: TestJudgement, storeFailuresIn: Relation? = nil) {
+        self.judgement = judgement
+        self.storeFailuresIn = storeFailuresIn
+    }
 
     /// dbt's get_test_sql: count the failing rows and compare them with the thresholds in the same query.
     /// The failing-row count, the verdict, and (when rows fail) a sample of up to five of them.
     func run(_ sql: String, on connection: any WarehouseConnection) throws -> (Int, StepResult.Status, QueryResult?) {
-        let limit = self.limit.map { "\nlimit \($0)" } ?? ""
+        let limit = judgement.limit.map { "\nlimit \($0)" } ?? ""
         let query = """
-            select count(*) as failures, count(*) \(warnIf) as should_warn, count(*) \(errorIf) as should_error
+            select count(*) as failures, count(*) \(judgement.warnIf) as should_warn, count(*) \(judgement.errorIf) as should_error
             from (
             \(sql)\(limit)
             ) dbt_internal_test
@@ -39,7 +42,7 @@ public struct TestSpec: Sendable, Equatable {
         if failures > 0 {
             sample = try? connection.execute("select * from (\n\(sql)\(limit)\n) dbt_internal_test limit 5")
         }
-        if severity == "error", row[2] == "t" { return (failures, .fail, sample) }
+        if severity == .error, row[2] == "t" { return (failures, .fail, sample) }
         if row[1] == "t" { return (failures, .warn, sample) }
         return (failures, .pass, nil)
     }

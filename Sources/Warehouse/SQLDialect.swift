@@ -1,3 +1,4 @@
+import ProjectModel
 import Foundation
 
 /// SQL spelling for one warehouse: the one place identifiers and literals are quoted.
@@ -26,4 +27,11 @@ public struct SQLDialect: Sendable {
     public func qualified(_ parts: String?...) -> String {
         parts.compactMap { $0 }.filter { !$0.isEmpty }.map(quote).joined(separator: ".")
     }
+}
+
+extension Relation {
+    /// `"db"."schema"."name"`, as dbt renders relations on PostgreSQL.
+    public func rendered(_ dialect: SQLDialect = .postgres) -> String { dialect.qualified(database, schema, identifier) }
+    /// `"schema"."name"`, for DDL that must not name the database.
+    public func schemaQualified(_ dialect: SQLDialect = .postgres) -> String { dialect.qualified(schema, identifier) }
 }

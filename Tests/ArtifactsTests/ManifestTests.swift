@@ -11,8 +11,7 @@ import Warehouse
 @Suite struct ManifestTests {
     @Test func manifestOfTheExampleProjectMatchesItsGoldenFile() throws {
         let project = try ProjectLoader().load(directory: repositoryRoot)
-        var compiled = try Compiler(project: project, options: CompileOptions(target: TargetInfo(schema: "public", database: "strata"), environment: [:])).compile()
-        try ContractResolver(project: project).attach(to: &compiled)
+        let compiled = try Compiler(project: project, options: CompileOptions(target: TargetInfo(schema: "public", database: "strata"), environment: [:])).compile()
         let json = Manifest.json(compiled, generatedAt: Date(timeIntervalSince1970: 1_790_000_000), invocationID: "00000000-test")
         let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/manifest.json")
         if ProcessInfo.processInfo.environment["STRATA_RECORD_GOLDEN"] == "1" {

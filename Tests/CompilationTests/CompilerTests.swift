@@ -46,8 +46,8 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
         #expect(sql(p, "fct") == "select * from \"warehouse\".\"analytics\".\"stg\"")
         let fct = try #require(p.nodes[.model("p", "fct")])
         #expect(fct.relation == Relation(database: "warehouse", schema: "analytics_marts", identifier: "fact_orders"))
-        #expect(fct.materialization == .table)
-        #expect(fct.dependsOn == [.model("p", "stg")])
+        #expect(fct.model?.materialization == .table)
+        #expect(p.dependsOn(fct.id) == [.model("p", "stg")])
     }
 
     @Test func projectMacroOverridesSchemaNaming() throws {
@@ -66,7 +66,7 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
             "models/a.sql": "select * from {{ source('raw', 'events') }} where id > {{ var('min_id') }} and x = '{{ env_var('REGION', 'eu') }}' -- {{ this }}",
         ], env: ["REGION": "us"])
         #expect(sql(p, "a") == "select * from \"warehouse\".\"analytics_raw\".\"evt\" where id > 10 and x = 'us' -- \"warehouse\".\"analytics\".\"a\"")
-        #expect(p.nodes[.model("p", "a")]?.dependsOn == [.source("p", "raw", "events")])
+        #expect(p.dependsOn(.model("p", "a")) == [.source("p", "raw", "events")])
     }
 
     @Test func ephemeralModelsBecomeCTEsAsInDbt() throws {
@@ -97,7 +97,7 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
             "models/a.sql": "select 1",
             "models/b.sql": "{% set up = 'a' %}select * from {{ ref(up) }}",
         ])
-        #expect(p.nodes[.model("p", "b")]?.dependsOn == [.model("p", "a")])
+        #expect(p.dependsOn(.model("p", "b")) == [.model("p", "a")])
         #expect(p.order.firstIndex(of: .model("p", "a"))! < p.order.firstIndex(of: .model("p", "b"))!)
     }
 
@@ -131,8 +131,8 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
             "models/a.sql": "{{ config(materialized='table', post_hook='select 1') }}select 1 as id",
         ])
         #expect(p.warnings.isEmpty)
-        #expect(p.nodes[.model("p", "a")]?.postHooks == ["select 1"])
-        #expect(p.nodes[.seed("p", "s")]?.postHooks == ["grant select on \"warehouse\".\"analytics\".\"s\" to reporter"])
+        #expect(p.nodes[.model("p", "a")]?.buildSettings?.postHooks == ["select 1"])
+        #expect(p.nodes[.seed("p", "s")]?.buildSettings?.postHooks == ["grant select on \"warehouse\".\"analytics\".\"s\" to reporter"])
     }
 
     @Test func undefinedVarIsLocated() throws {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import Basics
-import Compilation
+@testable import Compilation
 import ProjectLoading
 import ProjectModel
 import StrataTestSupport
@@ -12,8 +12,7 @@ func resolve(_ files: [String: String]) throws -> CompiledProject {
     let tp = try TempProject(files)
     defer { tp.remove() }
     let project = try ProjectLoader().load(directory: tp.root)
-    var compiled = try Compiler(project: project, options: CompileOptions(target: TargetInfo(schema: "analytics", database: "warehouse"), environment: [:])).compile()
-    try ContractResolver(project: project).attach(to: &compiled)
+    let compiled = try Compiler(project: project, options: CompileOptions(target: TargetInfo(schema: "analytics", database: "warehouse"), environment: [:])).compile()
     return compiled
 }
 
@@ -126,7 +125,7 @@ let customersContract = """
         var f = files
         f["models/customers.sql"] = "{{ config(materialized='ephemeral') }}select 1 as customer_id"
         #expect(diagnostics { _ = try resolve(f) }.contains { $0.code == "K6014" })
-        f["models/customers.sql"] = "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='t') }}select 1 as customer_id"
+        f["models/customers.sql"] = "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='t', batch_size='day', begin='2024-01-01') }}select 1 as customer_id"
         #expect(diagnostics { _ = try resolve(f) }.contains { $0.code == "K6018" })
     }
 

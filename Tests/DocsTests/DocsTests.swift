@@ -11,8 +11,7 @@ import StrataTestSupport
 /// The example project compiled offline with its contracts, as `strata docs generate --no-catalog` sees it.
 func exampleGraph(selected: [String] = []) throws -> LineageGraph {
     let project = try ProjectLoader().load(directory: repositoryRoot)
-    var compiled = try Compiler(project: project, options: CompileOptions(target: TargetInfo(schema: "public", database: "strata"), environment: [:])).compile()
-    try ContractResolver(project: project).attach(to: &compiled)
+    let compiled = try Compiler(project: project, options: CompileOptions(target: TargetInfo(schema: "public", database: "strata"), environment: [:])).compile()
     var seeds: [NodeID: [String]] = [:]
     for s in project.seeds {
         let text = try String(contentsOfFile: repositoryRoot + "/" + s.path, encoding: .utf8)

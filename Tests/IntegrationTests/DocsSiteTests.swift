@@ -68,10 +68,10 @@ import StrataTestSupport
         var order: [NodeID] = []
         for i in 0..<10_000 {
             let id = NodeID.model("big", "m\(i)")
-            let node = CompiledNode(id: id, kind: .model, name: "m\(i)", path: "models/layer_\(i / 1000)/m\(i).sql", config: [:], materialization: .view,
-                                    tags: i % 10 == 0 ? ["ten"] : [], relation: Relation(database: "db", schema: "s", identifier: "m\(i)"), dependsOn: [],
-                                    rawSQL: "select 1 as id", compiledSQL: "select 1 as id", sourceMap: nil, description: "Model \(i).", columns: [],
-                                    checksum: "", compiledPath: nil, sourceName: nil)
+            let node = CompiledNode(id: id, name: "m\(i)", path: "models/layer_\(i / 1000)/m\(i).sql",
+                                    relation: Relation(database: "db", schema: "s", identifier: "m\(i)"), description: "Model \(i).",
+                                    tags: i % 10 == 0 ? ["ten"] : [], rawSQL: "select 1 as id", compiledSQL: "select 1 as id",
+                                    payload: .model(ModelSpec(materialization: .view)))
             nodes[id] = node
             graph.add(GraphNode(id: id, kind: .model, name: node.name, path: node.path, tags: node.tags, config: [:]))
             if i >= 1000 {
@@ -80,7 +80,7 @@ import StrataTestSupport
             }
             order.append(id)
         }
-        let compiled = CompiledProject(projectName: "big", target: TargetInfo(), nodes: nodes, graph: graph, order: try graph.topologicalOrder())
+        let compiled = CompiledProject(projectName: "big", target: TargetInfo(), nodes: nodes, graph: graph)
         _ = order
         let site = Site(graph: LineageGraph(compiled), generatedAt: "2026-11-23T00:00:00Z")
         let dir = try TempProject([:])

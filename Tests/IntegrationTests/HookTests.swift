@@ -92,11 +92,14 @@ import StrataTestSupport
         #expect(try h.run().allSatisfy { $0.status == .success })
         #expect(try holders("analytics.t") == [[b]])
         #expect(try holders("analytics.v") == [[b]])
-        // an unknown privilege is an error naming it, and the build rolls back
+        // an unknown privilege is a compile error at the config, naming it; nothing is built
         try h.project.write("models/t.sql", "{{ config(materialized='table', grants={'selct': ['x']}) }}select 2 as id")
-        let r = try #require(try h.run(select: ["t"]).first)
-        #expect(r.message.contains("'selct' is not a table privilege"))
-        #expect(r.message.contains("did you mean 'select'?"))
+        let error = #expect(throws: DiagnosticError.self) { try h.run(select: ["t"]) }
+        let d = try #require(error?.diagnostics.first)
+        #expect(d.code == "C3010")
+        #expect(d.location?.file == "models/t.sql")
+        #expect(d.message.contains("'selct' is not a table privilege"))
+        #expect(d.message.contains("did you mean 'select'?"))
         #expect(try h.query("select id from analytics.t") == [["1"]])
     }
 }

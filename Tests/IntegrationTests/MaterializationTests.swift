@@ -37,9 +37,8 @@ struct Harness: @unchecked Sendable {
         let catalog = try db.connect()
         defer { catalog.close() }
         let existing = try Catalog.existingTables(on: catalog, database: db.name)
-        var compiled = try Compiler(project: p, options: CompileOptions(target: TargetInfo(schema: "analytics", database: db.name), environment: [:],
+        let compiled = try Compiler(project: p, options: CompileOptions(target: TargetInfo(schema: "analytics", database: db.name), environment: [:],
                                                                         existingTables: existing, fullRefresh: fullRefresh, queryRunner: runner)).compile()
-        try ContractResolver(project: p).attach(to: &compiled)
         return compiled
     }
 
@@ -49,11 +48,11 @@ struct Harness: @unchecked Sendable {
         let compiled = try compile()
         let selected = try compiled.graph.select(select, exclude: [], projectName: compiled.projectName)
         let plan = seeds ? Planner().planSeeds(compiled, selected: selected)
-            : snapshots ? Planner().planSnapshots(compiled, selected: selected, dbtNames: compiled.projectKind == .dbt)
+            : snapshots ? Planner().planSnapshots(compiled, selected: selected)
             : tests ? planner.planTests(compiled, selected: selected)
-            : build ? Planner().planBuild(compiled, selected: selected, dbtNames: false)
+            : build ? Planner().planBuild(compiled, selected: selected)
             : planner.plan(compiled, selected: selected)
-        return try Executor(adapter: PostgresAdapter(conninfo: db.conninfo), project: compiled, projectRoot: project.root, runStartedAt: time)
+        return try Executor(adapter: PostgresAdapter(conninfo: db.conninfo), projectRoot: project.root, runStartedAt: time)
             .run(plan, options: ExecutionOptions(threads: threads, failFast: failFast, lockSchema: "analytics"), observer: SilentObserver())
     }
 
@@ -251,7 +250,7 @@ struct SilentObserver: ExecutionObserver {
         try holder.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", parameters: ["strata:analytics"])
         let compiled = try h.compile()
         let plan = Planner().plan(compiled, selected: Set(compiled.nodes.keys))
-        let executor = Executor(adapter: PostgresAdapter(conninfo: h.db.conninfo), project: compiled, projectRoot: h.project.root)
+        let executor = Executor(adapter: PostgresAdapter(conninfo: h.db.conninfo), projectRoot: h.project.root)
         do {
             _ = try executor.run(plan, options: ExecutionOptions(threads: 1, lockTimeout: 0.2, lockSchema: "analytics"), observer: SilentObserver())
             Issue.record("expected a lock timeout")
@@ -654,7 +653,7 @@ struct SilentObserver: ExecutionObserver {
             """,
         ])
         defer { h.cleanup() }
-        let now = MicrobatchSpec.parseDate("2024-01-03T12:00:00")!
+        let now = MicrobatchConfig.parseDate("2024-01-03T12:00:00")!
         let first = try h.run(planner: Planner(now: now))
         #expect(first.map(\.status) == [.success, .success])
         #expect(first.last?.message == "3 batches built")
@@ -667,17 +666,20 @@ struct SilentObserver: ExecutionObserver {
         #expect(second.last?.message == "2 batches, INSERT 2")
         #expect(try h.query("select id, v10 from analytics.daily order by id") == [["1", "10"], ["2", "20"], ["3", "330"]])
         // backfill the 1st explicitly
-        let start = MicrobatchSpec.parseDate("2024-01-01")!, end = MicrobatchSpec.parseDate("2024-01-02")!
+        let start = MicrobatchConfig.parseDate("2024-01-01")!, end = MicrobatchConfig.parseDate("2024-01-02")!
         try h.run(select: ["daily"], planner: Planner(now: now, eventTimeStart: start, eventTimeEnd: end))
         #expect(try h.query("select id, v10 from analytics.daily order by id") == [["1", "10"], ["2", "20"], ["3", "330"], ["4", "40"]])
     }
 
-    @Test func missingConfigIsAClearError() throws {
+    /// A missing config is a located compile error (it used to fail the model at build time, pointing at line 1).
+    @Test func missingConfigIsALocatedCompileError() throws {
         let h = try Harness(["strata.yml": "name: p\n", "models/m.sql": "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts') }}select now() as ts"])
         defer { h.cleanup() }
-        let r = try #require(try h.run().first)
-        #expect(r.status == .error)
-        #expect(r.diagnostic?.message.contains("batch_size") == true)
+        let error = #expect(throws: DiagnosticError.self) { try h.compile() }
+        let d = try #require(error?.diagnostics.first)
+        #expect(d.code == "C3009")
+        #expect(d.message.contains("batch_size"))
+        #expect(d.location == SourceLocation(file: "models/m.sql", line: 1, column: 60))
     }
 }
 

@@ -40,14 +40,37 @@ import StrataTestSupport
         var c = try compiled([
             "strata.yml": "name: p\n",
             "models/inc.sql": "{{ config(materialized='incremental', unique_key=['id', 'day'], incremental_strategy='delete+insert') }}select 1 as id",
-            "models/mb.sql": "{{ config(materialized='incremental', incremental_strategy='microbatch') }}select 1 as id",
+            "models/mb.sql": "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day') }}select 1 as id",
         ])
-        #expect(Planner().plan(c, selected: Set(c.nodes.keys)).description == "1. table s.inc\n2. unsupported (microbatch needs event_time='<column>') s.mb")
-        for id in c.nodes.keys { c.nodes[id]!.loadsIncrementally = true }
-        #expect(Planner().plan(c, selected: Set(c.nodes.keys)).description == """
+        #expect(Planner().plan(c, selected: Set(c.nodes.keys)).description == "1. table s.inc\n2. unsupported (microbatch needs begin='YYYY-MM-DD' (where the first build starts)) s.mb")
+        for id in c.nodes.keys { c.nodes[id]!.model!.loadsIncrementally = true }
+        let now = MicrobatchConfig.parseDate("2024-01-03")!
+        #expect(Planner(now: now).plan(c, selected: Set(c.nodes.keys)).description == """
         1. incremental delete+insert on id, day s.inc
-        2. unsupported (microbatch needs event_time='<column>') s.mb
+        2. microbatch 2 day batches s.mb
         """)
+    }
+
+    /// Invalid microbatch, grants and seed configs are located compile errors, not failures at build time.
+    @Test func invalidConfigsAreLocatedCompileErrors() throws {
+        let cases: [(String, String, String)] = [
+            ("models/mb.sql", "{{ config(materialized='incremental', incremental_strategy='microbatch') }}select 1", "C3009"),
+            ("models/mb.sql", "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='t', batch_size='week') }}select 1", "C3009"),
+            ("models/g.sql", "{{ config(grants={'selct': ['x']}) }}select 1", "C3010"),
+            ("models/i.sql", "{{ config(materialized='incremental', on_schema_change='sometimes') }}select 1", "C3002"),
+        ]
+        for (path, text, code) in cases {
+            let error = #expect(throws: DiagnosticError.self) { try compiled(["strata.yml": "name: p\n", path: text]) }
+            let d = try #require(error?.diagnostics.first)
+            #expect(d.code == code, "\(text): \(d)")
+            #expect(d.location?.file == path)
+            #expect(d.location?.column ?? 0 > 1, "\(d)")
+        }
+        let seed = #expect(throws: DiagnosticError.self) {
+            try compiled(["strata.yml": "name: p\nseeds:\n  p:\n    +delimiter: ';;'\n", "seeds/s.csv": "a\n1\n"])
+        }
+        #expect(seed?.diagnostics.first?.code == "C3011")
+        #expect(seed?.diagnostics.first?.location?.line == 4)
     }
 
     @Test func selectionLimitsThePlanAndSeedsHaveTheirOwn() throws {
@@ -57,7 +80,9 @@ import StrataTestSupport
         #expect(onlyFct.steps[0].upstream.isEmpty)
         let seeds = Planner().planSeeds(c, selected: Set(c.nodes.keys))
         #expect(seeds.steps.map(\.name) == ["raw"])
-        #expect(seeds.steps[0].action == .loadSeed)
+        guard case .loadSeed(let input) = seeds.steps[0].action else { Issue.record("not a seed step"); return }
+        #expect(input.path == "seeds/raw.csv")
+        #expect(input.spec.delimiter == UInt8(ascii: ","))
     }
 
     @Test func stagingNamesStayWithinPostgresLimits() {

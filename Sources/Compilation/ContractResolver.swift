@@ -1,5 +1,4 @@
 import Basics
-import Compilation
 import DependencyGraph
 import ProjectModel
 import Warehouse
@@ -23,6 +22,7 @@ public struct ContractResolver: Sendable {
         var out = project.contracts
         let fileGoverned = Set(project.contracts.flatMap { $0.models.map(\.value) })
         for node in compiled.nodes.values.sorted(by: { $0.id < $1.id }) where node.kind == .model {
+            // read here, in the pass that turns it into a contract
             guard node.config["contract"]?["enforced"]?.asBool == true else { continue }
             let file = project.models.first { $0.name == node.name }
             let where_ = file?.properties?.location ?? SourceLocation(file: node.path, line: 1, column: 1)
@@ -78,7 +78,8 @@ public struct ContractResolver: Sendable {
     }
 
     /// Attaches contracts to their models and adds the contract checks as test nodes. Reports every problem at once.
-    public func attach(to compiled: inout CompiledProject) throws {
+    /// A pass of `Compiler.compile()`: every compiled project has been through it.
+    func attach(to compiled: inout CompiledProject) throws {
         let contracts = try contracts(in: compiled)
         guard !contracts.isEmpty else { return }
         var bag = DiagnosticBag()
@@ -98,11 +99,11 @@ public struct ContractResolver: Sendable {
                                           notes: [.init("the other contract", at: other.location)]))
                     continue
                 }
-                if compiled.nodes[id]!.materialization == .ephemeral {
+                if compiled.nodes[id]!.isEphemeral {
                     bag.append(Diagnostic(code: "K6014", "contract '\(contract.name)' governs '\(m.value)', an ephemeral model: it has no relation to hold a contract", at: m.location))
                     continue
                 }
-                if compiled.nodes[id]!.config["incremental_strategy"]?.asString == "microbatch" {
+                if case .microbatch? = compiled.nodes[id]!.model?.materialization {
                     bag.append(Diagnostic(code: "K6018", "contract '\(contract.name)' governs '\(m.value)', a microbatch model: contracts on microbatch models are not supported yet", at: m.location))
                     continue
                 }
@@ -111,6 +112,7 @@ public struct ContractResolver: Sendable {
             validateColumns(contract, bag: &bag)
         }
         // Foreign keys: the referenced model must be contracted and declare the column unique; it is built first.
+        var graph = compiled.graph
         for (id, contract) in governedBy.sorted(by: { $0.key < $1.key }) {
             for c in contract.columns {
                 for k in c.constraints where k.kind == .foreignKey {
@@ -132,34 +134,29 @@ public struct ContractResolver: Sendable {
                                               at: k.location))
                         continue
                     }
-                    if parentID != id, !compiled.graph.ancestors(of: id).contains(parentID) {
-                        compiled.graph.add(Edge(from: parentID, to: id, location: k.location))
+                    if parentID != id, !graph.ancestors(of: id).contains(parentID) {
+                        graph.add(Edge(from: parentID, to: id, location: k.location))
                     }
                 }
             }
             let node = compiled.nodes[id]!
-            if node.materialization == .view, contract.columns.contains(where: { !$0.constraints.isEmpty || $0.notNull }) || contract.primaryKey != nil || !contract.unique.isEmpty {
+            if node.model?.materialization == .view, contract.columns.contains(where: { !$0.constraints.isEmpty || $0.notNull }) || contract.primaryKey != nil || !contract.unique.isEmpty {
                 compiled.warnings.append(Diagnostic(.warning, code: "K6017", "'\(node.name)' is a view: PostgreSQL cannot hold constraints on views, so contract '\(contract.name)' checks its rows with `strata test contracts` instead of enforcing them",
                                                     at: contract.location))
             }
         }
         try bag.throwIfErrors()
-        // foreign keys may have added edges: the order must still exist (a cycle is reported with its edges)
-        compiled.order = try compiled.graph.topologicalOrder()
-        for (id, contract) in governedBy {
-            compiled.nodes[id]!.contract = contract
-            compiled.nodes[id]!.dependsOn = (compiled.graph.parents[id] ?? []).sorted()
-        }
+        for (id, contract) in governedBy { compiled.nodes[id]!.contract = contract }
         for (id, contract) in governedBy.sorted(by: { $0.key < $1.key }) {
-            for check in checks(for: compiled.nodes[id]!, contract: contract, compiled: compiled) {
+            for (check, deps) in checks(for: compiled.nodes[id]!, contract: contract, compiled: compiled) {
                 compiled.nodes[check.id] = check
-                compiled.graph.add(GraphNode(id: check.id, kind: .test, name: check.name, path: check.path, tags: check.tags, config: check.config))
-                compiled.graph.add(Edge(from: id, to: check.id, location: contract.location))
-                for d in check.dependsOn where d != id { compiled.graph.add(Edge(from: d, to: check.id, location: contract.location)) }
-                compiled.nodes[check.id]!.dependsOn = (compiled.graph.parents[check.id] ?? []).sorted()
+                graph.add(GraphNode(id: check.id, kind: .test, name: check.name, path: check.path, tags: check.tags, config: check.config))
+                graph.add(Edge(from: id, to: check.id, location: contract.location))
+                for d in deps where d != id { graph.add(Edge(from: d, to: check.id, location: contract.location)) }
             }
         }
-        compiled.order = try compiled.graph.topologicalOrder()
+        // foreign keys may have added edges: the order must still exist (a cycle is reported with its edges)
+        try compiled.replaceGraph(graph)
     }
 
     func validateColumns(_ contract: Contract, bag: inout DiagnosticBag) {
@@ -184,32 +181,36 @@ public struct ContractResolver: Sendable {
         return Diagnostic(code: "K6011", msg, at: loc)
     }
 
-    /// The verification test nodes for one contracted model.
-    func checks(for node: CompiledNode, contract: Contract, compiled: CompiledProject) -> [CompiledNode] {
+    /// The verification test nodes for one contracted model, each with the nodes it reads besides the model.
+    func checks(for node: CompiledNode, contract: Contract, compiled: CompiledProject) -> [(CompiledNode, [NodeID])] {
         guard let relation = node.relation else { return [] }
         let sql = ContractSQL(dialect: dialect)
         let referenced = { (model: String) -> Relation? in compiled.model(named: model)?.relation }
-        var out: [CompiledNode] = []
+        var out: [(CompiledNode, [NodeID])] = []
         func add(_ check: String, _ query: String, severity: String = "error", warnIf: String = "!=0", errorIf: String = "!=0", deps: [NodeID] = []) {
             let name = "contract_\(node.name)_\(check)"
+            let testName = "contract_\(check.split(separator: "_").first.map(String.init) ?? check)"
+            // the manifest's config says what the payload says
             let config: [String: ConfigValue] = [
                 "severity": .string(severity), "warn_if": .string(warnIf), "error_if": .string(errorIf), "test_type": .string("contract"),
-                "test_name": .string("contract_\(check.split(separator: "_").first.map(String.init) ?? check)"), "tested_node": .string(node.id.rawValue),
+                "test_name": .string(testName), "tested_node": .string(node.id.rawValue),
                 "contract": .string(contract.name), "tags": .list([.string("contract")]),
             ]
-            var n = CompiledNode(id: NodeID("test.\(project.name).\(name)"), kind: .test, name: name, path: contract.path, config: config,
-                                 materialization: .test, tags: ["contract"], relation: nil, dependsOn: deps, rawSQL: query, compiledSQL: query,
-                                 sourceMap: nil, description: "contract '\(contract.name)': \(check.replacingOccurrences(of: "_", with: " "))",
-                                 columns: [], checksum: SHA256.hex(query), compiledPath: "\(project.name)/contracts/\(name).sql", sourceName: nil)
-            n.dependsOn = deps
-            out.append(n)
+            let judgement = TestJudgement(severity: TestJudgement.Severity(rawValue: severity) ?? .error, warnIf: warnIf, errorIf: errorIf)
+            let n = CompiledNode(id: NodeID("test.\(project.name).\(name)"), name: name, path: contract.path, relation: nil,
+                                 description: "contract '\(contract.name)': \(check.replacingOccurrences(of: "_", with: " "))",
+                                 tags: ["contract"], config: config, rawSQL: query, compiledSQL: query, checksum: SHA256.hex(query),
+                                 compiledPath: "\(project.name)/contracts/\(name).sql",
+                                 payload: .contractCheck(ContractCheckSpec(contractName: contract.name, contractLocation: contract.location, testName: testName,
+                                                                           testedNode: node.id, judgement: judgement)))
+            out.append((n, deps))
         }
         add("schema", sql.schemaDrift(contract, relation: relation))
         let fkParents = contract.columns.flatMap(\.constraints).compactMap { $0.referencedModel }.compactMap { m in
             compiled.model(named: m)?.id
         }
-        if let q = sql.constraints(contract, relation: relation, isView: node.materialization == .view, referenced: referenced) {
-            add("constraints", q, deps: node.materialization == .view ? fkParents : [])
+        if let q = sql.constraints(contract, relation: relation, isView: node.model?.materialization == .view, referenced: referenced) {
+            add("constraints", q, deps: node.model?.materialization == .view ? fkParents : [])
         }
         for (i, rule) in contract.quality.enumerated() {
             let label = rule.name.map { Self.slug($0) } ?? "quality_\(i + 1)"

@@ -1,5 +1,4 @@
 import Basics
-import Compilation
 import ProjectModel
 import Warehouse
 
