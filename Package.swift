@@ -15,30 +15,31 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        .target(name: "Basics"),
-        .target(name: "ProjectModel", dependencies: ["Basics"]),
-        .target(name: "ProjectLoading", dependencies: ["Basics", "ProjectModel", "Templating", "Yams"]),
-        .target(name: "Templating", dependencies: ["Basics"]),
-        .target(name: "DependencyGraph", dependencies: ["Basics", "ProjectModel"]),
-        .target(name: "Compilation", dependencies: ["Basics", "ProjectModel", "ProjectLoading", "Templating", "DependencyGraph", "Warehouse"]),
-        .target(name: "Warehouse", dependencies: ["Basics", "ProjectModel"]),
+        .target(name: "Basics", exclude: ["README.md"]),
+        .target(name: "ProjectModel", dependencies: ["Basics"], exclude: ["README.md"]),
+        .target(name: "ProjectLoading", dependencies: ["Basics", "ProjectModel", "Templating", "Yams"], exclude: ["README.md"]),
+        .target(name: "Templating", dependencies: ["Basics"], exclude: ["README.md"]),
+        .target(name: "DependencyGraph", dependencies: ["Basics", "ProjectModel"], exclude: ["README.md"]),
+        .target(name: "Compilation", dependencies: ["Basics", "ProjectModel", "ProjectLoading", "Templating", "DependencyGraph", "Warehouse"], exclude: ["README.md"]),
+        .target(name: "Warehouse", dependencies: ["Basics", "ProjectModel"], exclude: ["README.md"]),
         .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
-        .target(name: "PostgresAdapter", dependencies: ["Basics", "Warehouse", "CLibPQ"]),
-        .target(name: "Artifacts", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "Materialization"]),
-        .target(name: "Contracts", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Warehouse"]),
-        .target(name: "Materialization", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "DependencyGraph", "Warehouse"]),
-        .target(name: "Docs", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Artifacts", "Warehouse"]),
+        .target(name: "PostgresAdapter", dependencies: ["Basics", "Warehouse", "CLibPQ"], exclude: ["README.md"]),
+        .target(name: "Artifacts", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "Materialization"], exclude: ["README.md"]),
+        .target(name: "Contracts", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Warehouse"], exclude: ["README.md"]),
+        .target(name: "Materialization", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "DependencyGraph", "Warehouse"], exclude: ["README.md"]),
+        .target(name: "Docs", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Artifacts", "Warehouse"], exclude: ["README.md"]),
         .target(
             name: "Commands",
             dependencies: [
                 "Basics", "ProjectModel", "ProjectLoading", "Templating", "DependencyGraph", "Compilation",
                 "Warehouse", "PostgresAdapter", "Contracts", "Materialization", "Artifacts", "Docs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .executableTarget(name: "strata", dependencies: ["Commands"]),
 

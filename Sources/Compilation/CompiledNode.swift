@@ -164,8 +164,9 @@ extension CompiledNode {
     public var sqlOrigin: SQLOrigin { SQLOrigin(path: path, rawSQL: rawSQL, compiledSQL: compiledSQL, sourceMap: sourceMap) }
 }
 
-/// The part of a node that depends on what it is.
-public enum NodePayload: Sendable {
+/// The part of a node that depends on what it is. Indirect: nodes are copied often, and a copy then retains one box
+/// instead of copying every field of a spec.
+public indirect enum NodePayload: Sendable {
     case model(ModelSpec)
     case seed(SeedSpec)
     case snapshot(SnapshotSpec)

@@ -25,12 +25,19 @@ public struct CompiledProject: Sendable {
     /// `graph` must be acyclic (compilation checks it first).
     public init(projectName: String, projectKind: Project.Kind = .strata, target: TargetInfo, nodes: [NodeID: CompiledNode], graph: Graph,
                 warnings: [Diagnostic] = [], timings: [(phase: String, seconds: Double)] = []) {
+        self.init(projectName: projectName, projectKind: projectKind, target: target, nodes: nodes, graph: graph,
+                  order: (try? graph.topologicalOrder()) ?? [], warnings: warnings, timings: timings)
+    }
+
+    /// For the compiler, which has just derived `order` from `graph`.
+    init(projectName: String, projectKind: Project.Kind, target: TargetInfo, nodes: [NodeID: CompiledNode], graph: Graph, order: [NodeID],
+         warnings: [Diagnostic], timings: [(phase: String, seconds: Double)]) {
         self.projectName = projectName
         self.projectKind = projectKind
         self.target = target
         self.nodes = nodes
         self.graph = graph
-        self.order = (try? graph.topologicalOrder()) ?? []
+        self.order = order
         self.warnings = warnings
         self.timings = timings
     }

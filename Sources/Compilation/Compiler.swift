@@ -202,7 +202,7 @@ public struct Compiler: Sendable {
         let onRunEnd = try renderHooks(project.onRunEnd, "on-run-end")
         lap("link")
         var compiled = CompiledProject(projectName: project.name, projectKind: project.kind, target: options.target, nodes: nodes, graph: graph,
-                                       warnings: bag.diagnostics, timings: timings)
+                                       order: order, warnings: bag.diagnostics, timings: timings)
         compiled.onRunStart = onRunStart
         compiled.onRunEnd = onRunEnd
         // 7. Contracts: attached to the models and seeds they govern, with the edges foreign keys imply and their checks.

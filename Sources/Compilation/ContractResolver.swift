@@ -21,9 +21,10 @@ public struct ContractResolver: Sendable {
         var bag = DiagnosticBag()
         var out = project.contracts
         let fileGoverned = Set(project.contracts.flatMap { $0.models.map(\.value) })
-        for node in compiled.nodes.values.sorted(by: { $0.id < $1.id }) where node.kind == .model {
+        for id in compiled.nodes.keys.sorted() {
             // read here, in the pass that turns it into a contract
-            guard node.config["contract"]?["enforced"]?.asBool == true else { continue }
+            guard compiled.nodes[id]?.kind == .model, compiled.nodes[id]?.config["contract"]?["enforced"]?.asBool == true else { continue }
+            let node = compiled.nodes[id]!
             let file = project.models.first { $0.name == node.name }
             let where_ = file?.properties?.location ?? SourceLocation(file: node.path, line: 1, column: 1)
             if fileGoverned.contains(node.name) {

@@ -216,3 +216,13 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
         }
     }
 }
+
+@Suite struct DiagnosticRegistryTests {
+    /// Each registered code means one thing, and the README's table lists exactly the registered codes and meanings.
+    @Test func registeredCodesAreUniqueAndDocumented() throws {
+        let codes = DiagnosticCode.compilationCodes
+        #expect(Set(codes.map(\.rawValue)).count == codes.count)
+        let readme = try String(contentsOfFile: repositoryRoot + "/README.md", encoding: .utf8)
+        for c in codes { #expect(readme.contains("| `\(c.rawValue)` | \(c.summary) |"), "\(c.rawValue) missing from the README's table") }
+    }
+}

@@ -27,7 +27,7 @@ import StrataTestSupport
                 let files = FileManager.default.enumerator(atPath: overlay)?.allObjects as? [String] ?? []
                 for f in files where !f.hasPrefix(".") {
                     var isDir: ObjCBool = false
-                    FileManager.default.fileExists(atPath: overlay + "/" + f, isDirectory: &isDir)
+                    _ = FileManager.default.fileExists(atPath: overlay + "/" + f, isDirectory: &isDir)
                     if !isDir.boolValue { try p.write(f, try String(contentsOfFile: overlay + "/" + f, encoding: .utf8)) }
                 }
             case "save-state":
