@@ -28,10 +28,10 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .target(name: "PostgresAdapter", dependencies: ["Basics", "Warehouse", "CLibPQ"], exclude: ["README.md"]),
-        .target(name: "Artifacts", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "Materialization"], exclude: ["README.md"]),
+        .target(name: "Artifacts", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "Warehouse"], exclude: ["README.md"]),
         .target(name: "Contracts", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Warehouse"], exclude: ["README.md"]),
-        .target(name: "Materialization", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "DependencyGraph", "Warehouse"], exclude: ["README.md"]),
-        .target(name: "Docs", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Artifacts", "Warehouse"], exclude: ["README.md"]),
+        .target(name: "Materialization", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "DependencyGraph", "Warehouse", "Artifacts"], exclude: ["README.md"]),
+        .target(name: "Docs", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Warehouse"], exclude: ["README.md"]),
         .target(
             name: "Commands",
             dependencies: [
@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "DocsTests", dependencies: ["Docs", "Contracts", "Compilation", "ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"],
                     resources: [.copy("Golden")]),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Compilation", "ProjectLoading", "ProjectModel", "Basics", "StrataTestSupport"]),
-        .testTarget(name: "MaterializationTests", dependencies: ["Materialization", "Basics", "Compilation", "ProjectLoading", "ProjectModel", "Warehouse", "StrataTestSupport"]),
+        .testTarget(name: "MaterializationTests", dependencies: ["Materialization", "Artifacts", "Basics", "Compilation", "ProjectLoading", "ProjectModel", "Warehouse", "StrataTestSupport"]),
         .testTarget(
             name: "CompilationTests",
             dependencies: ["Compilation", "ProjectLoading", "ProjectModel", "Basics", "DependencyGraph", "StrataTestSupport"],

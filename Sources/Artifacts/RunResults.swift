@@ -1,6 +1,6 @@
+import Basics
 import Foundation
 import Compilation
-import Materialization
 import ProjectModel
 
 /// `target/run_results.json`: per node status, timing, rows and message. Shaped like dbt's run_results v6.

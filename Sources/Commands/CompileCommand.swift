@@ -26,7 +26,7 @@ struct CompileCommand: ParsableCommand {
             let contracted = selected.filter { compiled.nodes[$0]?.contract != nil }
             if !contracted.isEmpty {
                 if let info = conninfo {
-                    try ws.checkContracts(compiled, ids: selected, conninfo: info)
+                    try ws.checkContracts(compiled, ids: selected, adapter: connection.adapter(info))
                 } else {
                     ws.console.print("Contract check: skipped for \(contracted.count) contracted model\(contracted.count == 1 ? "" : "s") (offline: it needs a database to describe the queries; contract files were validated)")
                 }

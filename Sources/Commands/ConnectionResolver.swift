@@ -37,6 +37,9 @@ struct ResolvedConnection {
 
     var retryPolicy: ConnectRetry { ConnectRetry(retries: retries) }
 
+    /// Every session a command opens goes through the adapter, with the retry policy.
+    func adapter(_ conninfo: String) -> PostgresAdapter { PostgresAdapter(conninfo: conninfo, retry: retryPolicy) }
+
     /// The connection to use without starting anything: the configured one, or the private server when it is
     /// already running (commands that only read — compile, docs, lineage, contracts diff — never start one).
     var conninfoWithoutStarting: String? {

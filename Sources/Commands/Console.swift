@@ -2,6 +2,7 @@ import Foundation
 import Basics
 import Compilation
 import ProjectModel
+import Artifacts
 import Materialization
 
 /// Prints diagnostics and progress. Paths in diagnostics are project-relative; shown relative to where the user pointed.

@@ -36,13 +36,13 @@ struct ContractsCommand: ParsableCommand {
                 let (compiled, _, conninfo) = try ws.compileReporting(connection: connection, selection: try SelectionOptions.parse([]),
                                                                       conninfo: connection.conninfoWithoutStarting, offlineIfUnreachable: true)
                 let current = Dictionary(compiled.nodes.values.compactMap { $0.contract.map { ($0.name, $0) } }, uniquingKeysWith: { a, _ in a })
-                let conn = conninfo.flatMap { try? PostgresConnection(conninfo: $0) }
+                let conn = conninfo.flatMap { try? connection.adapter($0).open() }
                 defer { conn?.close() }
                 let relations = Dictionary(compiled.nodes.values.filter { $0.kind == .model }.compactMap { n in n.relation.map { (n.name, $0) } },
                                            uniquingKeysWith: { a, _ in a })
                 let differ = ContractDiff(violations: conn.map { c in { contract, constraint in
                     guard let model = contract.models.first?.value, let relation = relations[model] else { return nil }
-                    guard (try? c.execute("SELECT to_regclass($1) IS NOT NULL", parameters: [relation.schemaQualified()]).scalar) == "t" else { return nil }
+                    guard (try? WarehouseCatalog(c).exists(relation.schemaQualified())) == true else { return nil }
                     guard let q = ContractSQL().violations(of: constraint, in: contract, relation: relation, referenced: { relations[$0] }) else { return nil }
                     return (try? c.execute("SELECT count(*) FROM (\n\(q)\n) v").scalar).flatMap { $0 }.flatMap { Int($0) }
                 } })

@@ -21,7 +21,7 @@ struct DebugCommand: ParsableCommand {
             do {
                 let conninfo = try connection.connectionString(log: ws.console.print)
                 ws.console.print("  conninfo: \(Redaction.connectionString(conninfo.isEmpty ? "(from PG* environment)" : conninfo))")
-                let conn = try PostgresConnection(conninfo: conninfo)
+                let conn = try connection.adapter(conninfo).open()
                 defer { conn.close() }
                 let version = try conn.execute("SHOW server_version").scalar ?? "?"
                 ws.console.print("  server: PostgreSQL \(version), encrypted: \(conn.isEncrypted ? "yes" : "no")")

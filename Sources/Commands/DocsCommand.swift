@@ -25,7 +25,7 @@ struct DocsCommand: ParsableCommand {
                 var mark = ContinuousClock.now
                 var phases: [String] = []
                 func lap(_ name: String) { let now = ContinuousClock.now; phases.append(String(format: "%@ %.3f", name, (now - mark).seconds)); mark = now }
-                let catalog = noCatalog ? [:] : ws.readCatalog(compiled, conninfo: conninfo)
+                let catalog = noCatalog ? [:] : ws.readCatalog(compiled, adapter: ws.adapter(conninfo))
                 lap("catalog")
                 let graph = LineageGraph(compiled, catalog: catalog, seedColumns: ws.seedHeaders(compiled), exposures: ws.project.exposures)
                 lap("lineage")
@@ -83,7 +83,7 @@ struct LineageCommand: ParsableCommand {
                 do { return try compiled.graph.select(selection.select, exclude: selection.exclude, projectName: compiled.projectName) } catch { throw ws.console.fail(error) }
             }()
             let needsColumns = columns || format == "openlineage"
-            let catalog = needsColumns ? ws.readCatalog(compiled, conninfo: conninfo) : [:]
+            let catalog = needsColumns ? ws.readCatalog(compiled, adapter: ws.adapter(conninfo)) : [:]
             let graph = LineageGraph(compiled, selected: selected, catalog: catalog, seedColumns: needsColumns ? ws.seedHeaders(compiled) : [:], columns: needsColumns,
                                      exposures: selected == nil ? ws.project.exposures : [])
             let text: String
@@ -113,7 +113,7 @@ extension Workspace {
         let connection = try resolveConnection()
         var conninfo = connection.conninfoWithoutStarting
         if offline { conninfo = nil }
-        if let info = conninfo, (try? PostgresConnection(conninfo: info)).map({ $0.close() }) == nil {
+        if let info = conninfo, (try? connection.adapter(info).open()).map({ $0.close() }) == nil {
             if !quiet { console.sink.error("note: the database is not reachable; documenting without a catalog") }
             conninfo = nil
         }
@@ -123,8 +123,14 @@ extension Workspace {
         return (compiled, conninfo)
     }
 
-    func readCatalog(_ compiled: CompiledProject, conninfo: String?) -> [Relation: LineageGraph.CatalogEntry] {
-        guard let conninfo, let conn = try? PostgresConnection(conninfo: conninfo) else { return [:] }
+    /// The adapter for a connection string of this workspace's connection (with its retry policy).
+    func adapter(_ conninfo: String?) -> PostgresAdapter? {
+        guard let conninfo, let connection = try? resolveConnection() else { return nil }
+        return connection.adapter(conninfo)
+    }
+
+    func readCatalog(_ compiled: CompiledProject, adapter: PostgresAdapter?) -> [Relation: LineageGraph.CatalogEntry] {
+        guard let conn = try? adapter?.open() else { return [:] }
         defer { conn.close() }
         let schemas = Set(compiled.nodes.values.compactMap { $0.kind == .test ? nil : $0.relation?.schema })
         return (try? DocsCatalog.read(schemas: schemas, on: conn, database: compiled.target.database)) ?? [:]

@@ -184,11 +184,12 @@ struct PlanRunner {
             default: return false
             }
         }.map(\.id))
-        try ws.checkContracts(compiled, ids: builds, conninfo: conninfo)
+        let adapter = connection.adapter(conninfo)
+        try ws.checkContracts(compiled, ids: builds, adapter: adapter)
         let threads = connection.target.threads
         let plural = plan.steps.count == 1 ? noun : noun + "s"
         ws.console.print("Running \(plan.steps.count) \(plural) on \(connection.target.database)/\(connection.target.schema) with \(threads) thread\(threads == 1 ? "" : "s")")
-        let executor = Executor(adapter: PostgresAdapter(conninfo: conninfo, retry: connection.retryPolicy), projectRoot: ws.project.root, runStartedAt: ws.startedAt, fullRefresh: build.fullRefresh)
+        let executor = Executor(adapter: adapter, projectRoot: ws.project.root, runStartedAt: ws.startedAt, fullRefresh: build.fullRefresh)
         // Ctrl-C and SIGTERM cancel the statements in flight (they roll back) and stop the run; the summary still prints.
         let cancellation = Cancellation()
         let signalSources = [SIGINT, SIGTERM].map { signo -> DispatchSourceSignal in

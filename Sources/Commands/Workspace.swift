@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Basics
 import Artifacts
 import Compilation
@@ -83,9 +84,9 @@ struct Workspace {
             var conninfo = conninfo
             if existingTables == nil, let info = conninfo {
                 do {
-                    let conn = try PostgresConnection(conninfo: info)
+                    let conn = try connection.adapter(info).open()
                     defer { conn.close() }
-                    existingTables = try Catalog.existingTables(on: conn, database: connection.target.database)
+                    existingTables = try WarehouseCatalog(conn).existingTables(database: connection.target.database)
                 } catch let e as WarehouseError where offlineIfUnreachable {
                     console.sink.error("note: compiling offline (the database is not reachable: \(e.message)); is_incremental() is false and run_query() is unavailable")
                     conninfo = nil
@@ -94,7 +95,7 @@ struct Workspace {
             let compileOptions = CompileOptions(target: connection.target, profileName: project.profileName ?? project.name, vars: try cliVars(),
                                                 environment: environment, existingTables: existingTables, fullRefresh: fullRefresh,
                                                 runStartedAt: startedAt, invocationID: invocationID, log: { sink.info($0) },
-                                                queryRunner: conninfo.map { SharedQueryConnection(conninfo: $0).run })
+                                                queryRunner: conninfo.map { SharedQueryConnection(adapter: connection.adapter($0)).run })
             let t0 = ContinuousClock.now
             let compiled = try Compiler(project: project, options: compileOptions).compile()
             let t1 = ContinuousClock.now
@@ -115,13 +116,13 @@ struct Workspace {
 
     /// Checks the contracted models among `ids` against their contracts on the database, without building anything.
     /// Prints what it found; contract errors fail the command (exit 1) before anything is built.
-    func checkContracts(_ compiled: CompiledProject, ids: Set<NodeID>, conninfo: String) throws {
+    func checkContracts(_ compiled: CompiledProject, ids: Set<NodeID>, adapter: PostgresAdapter) throws {
         let count = ids.filter { compiled.nodes[$0]?.contract != nil }.count
         guard count > 0 else { return }
         let start = ContinuousClock.now
         let outcome: StaticContractCheck.Outcome
         do {
-            let conn = try PostgresConnection(conninfo: conninfo)
+            let conn = try adapter.open()
             defer { conn.close() }
             outcome = try StaticContractCheck(connection: conn).check(compiled, selected: ids)
         } catch {
@@ -180,19 +181,18 @@ extension Console {
 
 /// One connection for `run_query()` during rendering, opened on first use and shared under a lock
 /// (renders run in parallel; queries at render time are rare).
-final class SharedQueryConnection: @unchecked Sendable {
-    let conninfo: String
-    private let lock = NSLock()
-    private var connection: PostgresConnection?
+final class SharedQueryConnection: Sendable {
+    let adapter: PostgresAdapter
+    private let connection = Mutex<PostgresConnection?>(nil)
 
-    init(conninfo: String) { self.conninfo = conninfo }
+    init(adapter: PostgresAdapter) { self.adapter = adapter }
 
-    deinit { connection?.close() }
+    deinit { connection.withLock { $0?.close() } }
 
     @Sendable func run(_ sql: String) throws -> QueryResult {
-        try lock.withLock {
-            if connection == nil { connection = try PostgresConnection(conninfo: conninfo) }
-            return try connection!.execute(sql)
+        try connection.withLock { c in
+            if c == nil { c = try adapter.open() }
+            return try c!.execute(sql)
         }
     }
 }

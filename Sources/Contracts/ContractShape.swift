@@ -62,12 +62,7 @@ public struct ContractShape: Sendable {
 
     /// The columns of a relation, by name (schema-qualified, quoted).
     public static func columns(of qualifiedName: String, on connection: any WarehouseConnection) throws -> [Column] {
-        try connection.execute("""
-            SELECT a.attname::text, pg_catalog.format_type(a.atttypid, NULL)
-            FROM pg_catalog.pg_attribute a
-            WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
-            ORDER BY a.attnum
-            """, parameters: [qualifiedName]).rows.map { Column(name: $0[0] ?? "", baseType: $0[1] ?? "") }
+        try WarehouseCatalog(connection).columns(of: qualifiedName, typmods: false).map { Column(name: $0.name, baseType: $0.type) }
     }
 
     /// The contract's columns with their canonical base types, and the declared types PostgreSQL does not know.

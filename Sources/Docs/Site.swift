@@ -1,5 +1,4 @@
 import Foundation
-import Artifacts
 import Basics
 import Compilation
 import ProjectModel

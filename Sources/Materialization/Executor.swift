@@ -1,38 +1,10 @@
 import Foundation
 import Basics
+import Artifacts
 import Compilation
 import DependencyGraph
 import ProjectModel
 import Warehouse
-
-/// The outcome of one step.
-public struct StepResult: Sendable {
-    public enum Status: String, Sendable, Codable {
-        case success, error, skipped
-        /// Test outcomes, as dbt names them.
-        case pass, warn, fail
-        /// Whether the step's dependents may run.
-        public var succeeded: Bool { self == .success || self == .pass || self == .warn }
-    }
-    /// For tests: how many rows the test query returned.
-    public var failures: Int? = nil
-    /// For failing or warning tests: up to five of the rows the test query returned.
-    public var sample: QueryResult? = nil
-    public var id: NodeID
-    public var status: Status
-    public var message: String
-    public var startedAt: Date?
-    public var completedAt: Date?
-    public var executionTime: Double
-    public var rowsAffected: Int?
-    /// A located diagnostic for errors (mapped back to the model file where possible).
-    public var diagnostic: Diagnostic?
-    public var relation: Relation
-    /// The SQLSTATE of the database error behind an `error`, if one was behind it.
-    public var sqlState: String? = nil
-    /// An `on-run-start`/`on-run-end` hook of the project rather than a node.
-    public var isProjectHook = false
-}
 
 /// How to run a plan.
 public struct ExecutionOptions: Sendable {
@@ -308,7 +280,8 @@ public struct Executor: Sendable {
         let dialect = adapter.dialect
         let relation = step.relation, persist = step.build.persistDocs
         let target = dialect.qualified(relation.schema, relation.identifier)
-        let kind = try conn.execute("SELECT c.relkind::text FROM pg_catalog.pg_class c WHERE c.oid = to_regclass($1)", parameters: [target]).scalar
+        let catalog = WarehouseCatalog(conn)
+        let kind = try catalog.kind(of: target)
         let keyword = kind == "v" ? "VIEW" : kind == "m" ? "MATERIALIZED VIEW" : "TABLE"
         var statements: [String] = []
         if persist.relation, !step.docs.relation.isEmpty {
@@ -317,8 +290,7 @@ public struct Executor: Sendable {
         if persist.columns {
             let descriptions = step.docs.columns
             if !descriptions.isEmpty {
-                let existing = Set(try conn.execute("SELECT attname::text FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
-                                                    parameters: [target]).rows.compactMap { $0[0] })
+                let existing = Set(try catalog.columns(of: target).map(\.name))
                 for (name, text) in descriptions where existing.contains(name) {
                     statements.append("COMMENT ON COLUMN \(target).\(dialect.quote(name)) IS \(dialect.literal(text))")
                 }

@@ -13,15 +13,11 @@ struct Grants {
     /// `grants` were checked when compiling: each privilege is a table privilege.
     func apply(_ grants: [Grant], to relation: Relation) throws {
         let target = dialect.qualified(relation.schema, relation.identifier)
-        let current = try connection.execute("""
-            SELECT r.rolname::text, lower(a.privilege_type)
-            FROM pg_catalog.pg_class c, LATERAL aclexplode(c.relacl) a JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
-            WHERE c.oid = to_regclass($1) AND a.grantee <> c.relowner
-            """, parameters: [target]).rows
+        let current = try WarehouseCatalog(connection).grantees(of: target)
         for grant in grants {
             let privilege = grant.privilege
             let wanted = Set(grant.roles)
-            let holders = Set(current.filter { $0[1] == privilege }.compactMap { $0[0] })
+            let holders = Set(current.filter { $0.privilege == privilege }.map(\.role))
             for role in holders.subtracting(wanted).sorted() {
                 try connection.execute("REVOKE \(privilege.uppercased()) ON \(target) FROM \(dialect.quote(role))")
             }

@@ -11,10 +11,7 @@ struct IncrementalLoad {
     let connection: any WarehouseConnection
     let dialect: SQLDialect
 
-    struct Column: Equatable {
-        var name: String
-        var type: String
-    }
+    typealias Column = WarehouseCatalog.Column
 
     func load(relation: Relation, sql: String, spec: IncrementalSpec) throws -> (rows: Int, message: String) {
         let target = dialect.qualified(relation.schema, relation.identifier)
@@ -67,12 +64,9 @@ struct IncrementalLoad {
     }
 
     func columns(of relation: String) throws -> [Column] {
-        try run("""
-            SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)
-            FROM pg_catalog.pg_attribute a
-            WHERE a.attrelid = '\(relation.replacingOccurrences(of: "'", with: "''"))'::regclass AND a.attnum > 0 AND NOT a.attisdropped
-            ORDER BY a.attnum
-            """).rows.map { Column(name: $0[0]!, type: $0[1]!) }
+        do { return try WarehouseCatalog(connection).columns(of: relation) } catch let e as WarehouseError {
+            throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)
+        }
     }
 
     /// Applies `on_schema_change`; returns the columns to load.

@@ -82,7 +82,7 @@ public struct SeedLoader: Sendable {
                                   sqlState: e.sqlState, location: contract.location)
             }
         }
-        if !fullRefresh, try connection.execute("SELECT to_regclass($1) IS NOT NULL", parameters: [target]).scalar == "t" {
+        if !fullRefresh, try WarehouseCatalog(connection).exists(target) {
             let existing = try IncrementalLoad(connection: connection, dialect: dialect).columns(of: target)
             if existing.map(\.name) == wanted.map(\.name), try sameTypes(existing, wanted, on: connection) {
                 // the same table: truncate and reload in one transaction (a contract's constraints check the new rows)

@@ -41,7 +41,7 @@ struct SnapshotLoad {
             let hashArgs = spec.uniqueKey.map { "coalesce(cast(s.\(q($0)) as varchar), '')" } + ["coalesce(cast(\(versionTime("s")) as varchar), '')"]
             let scdExpr = "md5(" + hashArgs.joined(separator: " || '|' || ") + ")"
             let cols = sourceColumns.map { q($0.name) }
-            let exists = try connection.execute("SELECT to_regclass($1) IS NOT NULL", parameters: [target]).scalar == "t"
+            let exists = try WarehouseCatalog(connection).exists(target)
             if !exists {
                 let deleted = spec.hardDeletes == .newRecord ? ", 'False'::text AS \(isDeleted)" : ""
                 let r = try run("CREATE TABLE \(target) AS SELECT \(cols.map { "s.\($0)" }.joined(separator: ", ")), \(scdExpr) AS \(scdID), \(versionTime("s")) AS \(updatedAt), \(versionTime("s")) AS \(validFrom), CAST(NULL AS timestamp) AS \(validTo)\(deleted) FROM \(src) s")

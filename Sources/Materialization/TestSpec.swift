@@ -1,3 +1,4 @@
+import Artifacts
 import Compilation
 import ProjectModel
 import Warehouse

@@ -179,7 +179,10 @@ public struct PostgresAdapter: WarehouseAdapter {
         self.retry = retry
     }
 
-    public func connect() throws -> any WarehouseConnection {
+    public func connect() throws -> any WarehouseConnection { try open() }
+
+    /// A PostgreSQL session, opened with the retry policy (for callers that need libpq facts such as encryption).
+    public func open() throws -> PostgresConnection {
         try retry.run { try PostgresConnection(conninfo: conninfo) }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Artifacts
 import Basics
 import Compilation
 import Materialization

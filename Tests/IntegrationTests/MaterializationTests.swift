@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Artifacts
 import Basics
 import Compilation
 import Contracts
@@ -36,7 +37,7 @@ struct Harness: @unchecked Sendable {
         }
         let catalog = try db.connect()
         defer { catalog.close() }
-        let existing = try Catalog.existingTables(on: catalog, database: db.name)
+        let existing = try WarehouseCatalog(catalog).existingTables(database: db.name)
         let compiled = try Compiler(project: p, options: CompileOptions(target: TargetInfo(schema: "analytics", database: db.name), environment: [:],
                                                                         existingTables: existing, fullRefresh: fullRefresh, queryRunner: runner)).compile()
         return compiled

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import Artifacts
 import Basics
 import Compilation
 import ProjectModel

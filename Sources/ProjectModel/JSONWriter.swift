@@ -1,5 +1,4 @@
 import Foundation
-import ProjectModel
 
 /// Writes ConfigValue trees as JSON, keys in the order given: deterministic, and fast for 40 MB manifests
 /// (it appends bytes and copies runs of characters that need no escaping in one go).
@@ -13,17 +12,17 @@ public enum JSONWriter {
     }
 
     /// A pretty-printed object written member by member into a buffer, in the same format as `write`.
-    struct ObjectStream {
-        let level: Int
-        var empty = true
+    package struct ObjectStream {
+        package let level: Int
+        package var empty = true
 
-        init(level: Int, into out: inout [UInt8]) {
+        package init(level: Int, into out: inout [UInt8]) {
             self.level = level
             out.append(UInt8(ascii: "{"))
         }
 
         /// Writes `"key": ` and then whatever `value` writes (a value at `level + 1`).
-        mutating func member(_ key: String, into out: inout [UInt8], _ value: (inout [UInt8]) -> Void) {
+        package mutating func member(_ key: String, into out: inout [UInt8], _ value: (inout [UInt8]) -> Void) {
             if !empty { out.append(UInt8(ascii: ",")) }
             empty = false
             JSONWriter.newline(&out, level + 1)
@@ -32,18 +31,18 @@ public enum JSONWriter {
             value(&out)
         }
 
-        func end(into out: inout [UInt8]) {
+        package func end(into out: inout [UInt8]) {
             if !empty { JSONWriter.newline(&out, level) }
             out.append(UInt8(ascii: "}"))
         }
     }
 
-    static func newline(_ out: inout [UInt8], _ level: Int) {
+    package static func newline(_ out: inout [UInt8], _ level: Int) {
         out.append(0x0A)
         out.append(contentsOf: repeatElement(0x20, count: level * 2))
     }
 
-    static func emit(_ v: ConfigValue, _ out: inout [UInt8], _ level: Int?) {
+    package static func emit(_ v: ConfigValue, _ out: inout [UInt8], _ level: Int?) {
         switch v {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -76,7 +75,7 @@ public enum JSONWriter {
         }
     }
 
-    static func quote(_ s: String, _ out: inout [UInt8]) {
+    package static func quote(_ s: String, _ out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { buf in
@@ -102,17 +101,18 @@ public enum JSONWriter {
 }
 
 /// Builds ordered JSON objects tersely.
-struct Obj {
-    var entries: [ConfigEntry] = []
-    mutating func set(_ key: String, _ value: ConfigValue) { entries.append(ConfigEntry(key, value)) }
-    var value: ConfigValue { .dict(entries) }
+package struct Obj {
+    package var entries: [ConfigEntry] = []
+    package init() {}
+    package mutating func set(_ key: String, _ value: ConfigValue) { entries.append(ConfigEntry(key, value)) }
+    package var value: ConfigValue { .dict(entries) }
 }
 
 extension ConfigValue {
-    static func str(_ s: String?) -> ConfigValue { s.map { .string($0) } ?? .null }
-    static func strings(_ xs: [String]) -> ConfigValue { .list(xs.map { .string($0) }) }
+    package static func str(_ s: String?) -> ConfigValue { s.map { .string($0) } ?? .null }
+    package static func strings(_ xs: [String]) -> ConfigValue { .list(xs.map { .string($0) }) }
     /// The same value with dict keys sorted (config dicts come from hash maps).
-    var sortedKeys: ConfigValue {
+    package var sortedKeys: ConfigValue {
         switch self {
         case .dict(let d): return .dict(d.sorted { $0.key < $1.key }.map { ConfigEntry($0.key, $0.value.sortedKeys) })
         case .list(let l): return .list(l.map(\.sortedKeys))
