@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "Artifacts", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "Warehouse"], exclude: ["README.md"]),
         .target(name: "Contracts", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Warehouse"], exclude: ["README.md"]),
         .target(name: "Materialization", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "DependencyGraph", "Warehouse", "Artifacts"], exclude: ["README.md"]),
-        .target(name: "Docs", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Warehouse"], exclude: ["README.md"]),
+        .target(name: "Docs", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Warehouse"], exclude: ["README.md"],
+                resources: [.embedInCode("Resources/strata-docs.js"), .embedInCode("Resources/strata-docs.css")]),
         .target(
             name: "Commands",
             dependencies: [
