@@ -60,38 +60,29 @@ public struct Site: Sendable {
     }
 
     func data() -> ConfigValue {
-        let nodes: [ConfigValue] = Array(graph.nodes.enumerated()).concurrentMap { i, n in node(i, n) }
-        return .dict([
-            ConfigEntry("project", .string(graph.projectName)), ConfigEntry("generated_at", .string(generatedAt)),
-            ConfigEntry("chunk", .int(Self.sqlChunkSize)), ConfigEntry("nodes", .list(nodes)),
-        ])
+        let nodes = Array(graph.nodes.enumerated()).concurrentMap { i, n in node(i, n) }
+        return ConfigValueEncoder().tree(SitePayload(project: graph.projectName, generatedAt: generatedAt, chunk: Self.sqlChunkSize, nodes: nodes))
     }
 
-    func node(_ i: Int, _ n: LineageGraph.Node) -> ConfigValue {
+    func node(_ i: Int, _ n: LineageGraph.Node) -> DocsNode {
         let c = n.node
-        var e: [ConfigEntry] = [
-            ConfigEntry("i", .string(n.id.rawValue)), ConfigEntry("n", .string(c.name)), ConfigEntry("k", .string(c.kind.rawValue)),
-            ConfigEntry("m", .string(c.materializationName)), ConfigEntry("p", .string(c.path)),
-            ConfigEntry("r", c.relation.map { .string($0.rendered()) } ?? .null), ConfigEntry("t", .list(c.tags.map { .string($0) })),
-            ConfigEntry("L", .int(n.layer)), ConfigEntry("R", .int(n.row)), ConfigEntry("u", .list(n.upstream.map { .int($0) })),
-        ]
-        if !c.description.isEmpty { e.append(ConfigEntry("d", .string(Markdown.html(c.description)))) }
+        var d = DocsNode(id: n.id.rawValue, name: c.name, kind: c.kind.rawValue, materialized: c.materializationName, path: c.path,
+                         relation: c.relation?.rendered(), tags: c.tags, layer: n.layer, row: n.row, upstream: n.upstream)
+        if !c.description.isEmpty { d.description = Markdown.html(c.description) }
         var owner = c.contract?.owner ?? c.meta.last { $0.key == "owner" }?.value.asString
-        // one "mt" list: an exposure's facts, then meta (two "mt" keys once lost an exposure's type, maturity and URL)
+        // an exposure's facts, then meta
         var facts: [String] = []
         if case .exposure(let x) = c.payload {
             if !x.owner.isEmpty { owner = owner ?? x.owner }
             facts = [("type", x.type), ("maturity", x.maturity), ("url", x.url)].compactMap { k, v in v.map { "\(k): \($0)" } }
         }
         facts += c.meta.map { "\($0.key): \(Self.plain($0.value))" }
-        if let owner { e.append(ConfigEntry("o", .string(owner))) }
-        if let group = c.group { e.append(ConfigEntry("g", .string(group))) }
-        if let access = c.access { e.append(ConfigEntry("a", .string(access))) }
-        if !facts.isEmpty { e.append(ConfigEntry("mt", .list(facts.map { .string($0) }))) }
+        d.owner = owner
+        d.group = c.group
+        d.access = c.access
+        if !facts.isEmpty { d.facts = facts }
         if let ct = c.contract {
-            e.append(ConfigEntry("ct", .dict([ConfigEntry("name", .string(ct.name)), ConfigEntry("version", ct.version.map { .string($0) } ?? .null),
-                                              ConfigEntry("file", .string(ct.path)), ConfigEntry("status", ct.status.map { .string($0) } ?? .null),
-                                              ConfigEntry("d", .string(Markdown.html(ct.description)))])))
+            d.contract = DocsNode.Contract(name: ct.name, version: ct.version, file: ct.path, status: ct.status, description: Markdown.html(ct.description))
         }
         // columns: the catalog's order when there is one, then the contract's, the SQL's, the YAML's
         var names: [String] = []
@@ -102,13 +93,13 @@ public struct Site: Sendable {
         n.columnLineage.forEach { add($0.column) }
         c.columns.forEach { add($0.name) }
         let lineage = Dictionary(n.columnLineage.map { ($0.column, $0.origins) }, uniquingKeysWith: { a, _ in a })
-        let columns: [ConfigValue] = names.map { name in
-            var col = [ConfigEntry("n", .string(name))]
+        let columns: [DocsNode.Column] = names.map { name in
+            var col = DocsNode.Column(name: name)
             let yaml = c.columns.first { $0.name == name }
             let contracted = c.contract?.column(name)
-            if let t = cat?.columns.first(where: { $0.name == name })?.type ?? contracted?.dataType ?? yaml?.dataType { col.append(ConfigEntry("t", .string(t))) }
+            col.type = cat?.columns.first(where: { $0.name == name })?.type ?? contracted?.dataType ?? yaml?.dataType
             let description = yaml?.description.isEmpty == false ? yaml!.description : (contracted?.description ?? cat?.columns.first { $0.name == name }?.comment ?? "")
-            if !description.isEmpty { col.append(ConfigEntry("d", .string(Markdown.html(description)))) }
+            if !description.isEmpty { col.description = Markdown.html(description) }
             if let k = contracted {
                 var parts = [k.dataType + (k.notNull ? " not null" : "")]
                 parts += k.constraints.filter { $0.kind != .notNull }.map { x in
@@ -119,30 +110,25 @@ public struct Site: Sendable {
                     default: return x.kind.rawValue
                     }
                 }
-                col.append(ConfigEntry("k", .string(parts.joined(separator: ", "))))
+                col.contract = parts.joined(separator: ", ")
             }
-            let tests = n.tests.filter { $0.columns.first?.name == name }.map { ConfigValue.string($0.test?.name ?? $0.name) }
-            if !tests.isEmpty { col.append(ConfigEntry("x", .list(tests))) }
-            if let origins = lineage[name], !origins.isEmpty {
-                col.append(ConfigEntry("l", .list(origins.map { .list([.int($0.node), .string($0.column)]) })))
-            }
-            return .dict(col)
+            let tests = n.tests.filter { $0.columns.first?.name == name }.map { $0.test?.name ?? $0.name }
+            if !tests.isEmpty { col.tests = tests }
+            if let origins = lineage[name], !origins.isEmpty { col.lineage = origins.map { DocsNode.Origin(node: $0.node, column: $0.column) } }
+            return col
         }
-        if !columns.isEmpty { e.append(ConfigEntry("c", .list(columns))) }
+        if !columns.isEmpty { d.columns = columns }
         if !n.tests.isEmpty {
-            e.append(ConfigEntry("ts", .list(n.tests.map { t in
+            d.tests = n.tests.map { t in
                 let r = lastRun[t.id]
-                return .list([.string(t.name), .string(t.test?.type.rawValue ?? "generic"), r.map { .string($0.status) } ?? .null,
-                              r?.failures.map { .int($0) } ?? .null])
-            })))
+                return DocsNode.Test(name: t.name, type: t.test?.type.rawValue ?? "generic", status: r?.status, failures: r?.failures)
+            }
         }
         if let r = lastRun[n.id] {
-            e.append(ConfigEntry("run", .list([.string(r.status), r.completedAt.map { .string($0) } ?? .null, .double((r.executionTime * 1000).rounded() / 1000)])))
+            d.lastRun = DocsNode.LastRun(status: r.status, completedAt: r.completedAt, seconds: (r.executionTime * 1000).rounded() / 1000)
         }
-        if let cat {
-            e.append(ConfigEntry("cat", .list([cat.rows.map { .double($0) } ?? .null, cat.bytes.map { .int($0) } ?? .null, cat.comment.map { .string($0) } ?? .null])))
-        }
-        return .dict(e)
+        if let cat { d.catalog = DocsNode.Catalog(rows: cat.rows, bytes: cat.bytes, comment: cat.comment) }
+        return d
     }
 
     /// A config value as short text for a page.

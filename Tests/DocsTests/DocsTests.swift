@@ -142,3 +142,32 @@ func golden(_ name: String, _ actual: String) throws {
         #expect(data.hasPrefix("window.STRATA_DOCS = {"))
     }
 }
+
+@Suite struct SitePayloadTests {
+    /// An exposure's page keeps its type, maturity and URL beside its owner (a second "mt" key once replaced them).
+    @Test func exposureFactsSurviveNextToItsOwner() throws {
+        let project = try ProjectLoader().load(directory: repositoryRoot)
+        let compiled = try Compiler(project: project, options: CompileOptions(target: TargetInfo(schema: "public", database: "strata"), environment: [:])).compile()
+        let exposure = Exposure(name: "weekly", type: "dashboard", owner: "ops", description: "", url: "https://bi.example/w", maturity: "high",
+                                dependsOn: ["ref('customers')"], location: nil)
+        let site = Site(graph: LineageGraph(compiled, exposures: [exposure]), generatedAt: "2026-12-02T00:00:00Z")
+        let data = JSONWriter.write(site.data(), pretty: false)
+        #expect(data.contains(#""n":"weekly","k":"exposure","m":"exposure""#))
+        #expect(data.contains(#""o":"ops","mt":["type: dashboard","maturity: high","url: https://bi.example/w"]"#))
+        #expect(data.components(separatedBy: #""mt":"#).count == 2)
+    }
+
+    /// The encoder keeps keys in encoding order and writes explicit nulls, so typed payloads write the same bytes.
+    @Test func configValueEncoderKeepsOrderAndNulls() throws {
+        struct Row: Encodable {
+            var b = 1, a = "x"
+            var none: String? = nil
+            var list = [1.5, 2]
+        }
+        #expect(JSONWriter.write(try ConfigValueEncoder().encode([Row()]), pretty: false) == "[{\"b\":1,\"a\":\"x\",\"list\":[1.5,2.0]}]\n")
+        let node = DocsNode(id: "m.p.a", name: "a", kind: "model", materialized: "view", path: "models/a.sql", relation: nil, tags: [],
+                            layer: 0, row: 0, upstream: [])
+        #expect(JSONWriter.write(try ConfigValueEncoder().encode(node), pretty: false)
+                == "{\"i\":\"m.p.a\",\"n\":\"a\",\"k\":\"model\",\"m\":\"view\",\"p\":\"models/a.sql\",\"r\":null,\"t\":[],\"L\":0,\"R\":0,\"u\":[]}\n")
+    }
+}
