@@ -23,7 +23,8 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public init(_ severity: Severity = .error, code: String, _ message: String, at location: SourceLocation? = nil, notes: [Note] = []) {
+    /// Codes come from a module's registry (`DiagnosticCode`), so this stays inside Basics.
+    init(_ severity: Severity = .error, rawCode code: String, _ message: String, at location: SourceLocation? = nil, notes: [Note] = []) {
         self.severity = severity
         self.code = code
         self.message = message
@@ -72,7 +73,7 @@ public struct DiagnosticBag: Sendable {
         } catch let d as Diagnostic {
             diagnostics.append(d); return nil
         } catch {
-            diagnostics.append(Diagnostic(code: "S0000", "\(error)")); return nil
+            diagnostics.append(Diagnostic(code: .unexpected, "\(error)")); return nil
         }
     }
     public func throwIfErrors() throws {
@@ -95,6 +96,6 @@ public struct DiagnosticCode: Sendable, Hashable, CustomStringConvertible {
 
 extension Diagnostic {
     public init(_ severity: Severity = .error, code: DiagnosticCode, _ message: String, at location: SourceLocation? = nil, notes: [Note] = []) {
-        self.init(severity, code: code.rawValue, message, at: location, notes: notes)
+        self.init(severity, rawCode: code.rawValue, message, at: location, notes: notes)
     }
 }

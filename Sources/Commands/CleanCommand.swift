@@ -15,7 +15,7 @@ struct CleanCommand: ParsableCommand {
                 let url = root.appendingPathComponent(t).standardizedFileURL
                 // Never delete outside the project, the project itself, or the private server.
                 guard url.path.hasPrefix(root.path + "/"), !url.path.hasPrefix(root.path + "/.strata") else {
-                    throw ws.console.fail(Diagnostic(code: "S1401", "refusing to clean '\(t)': it is not a folder inside the project"))
+                    throw ws.console.fail(Diagnostic(code: .unsafeClean, "refusing to clean '\(t)': it is not a folder inside the project"))
                 }
                 if FileManager.default.fileExists(atPath: url.path) {
                     try FileManager.default.removeItem(at: url)

@@ -51,14 +51,14 @@ struct ContractsCommand: ParsableCommand {
                 for c in changes {
                     switch (c.kind, c.allowedByVersion) {
                     case (.breaking, nil):
-                        diagnostics.append(Diagnostic(failOn == "breaking" ? .error : .warning, code: "K6030", "breaking: \(c)", at: c.location,
+                        diagnostics.append(Diagnostic(failOn == "breaking" ? .error : .warning, code: .breakingChange, "breaking: \(c)", at: c.location,
                                                       notes: [.init("bump the contract's major version to make this change on purpose")]))
                     case (.breaking, let v?):
-                        diagnostics.append(Diagnostic(.note, code: "K6031", "breaking, allowed by the version change \(v): \(c)", at: c.location))
+                        diagnostics.append(Diagnostic(.note, code: .allowedBreakingChange, "breaking, allowed by the version change \(v): \(c)", at: c.location))
                     case (.unverified, _):
-                        diagnostics.append(Diagnostic(.warning, code: "K6032", "unverified: \(c)", at: c.location))
+                        diagnostics.append(Diagnostic(.warning, code: .unverifiedChange, "unverified: \(c)", at: c.location))
                     case (.nonBreaking, _):
-                        diagnostics.append(Diagnostic(.note, code: "K6033", "non-breaking: \(c)", at: c.location))
+                        diagnostics.append(Diagnostic(.note, code: .nonBreakingChange, "non-breaking: \(c)", at: c.location))
                     }
                 }
                 ws.console.report(diagnostics)
@@ -72,10 +72,10 @@ struct ContractsCommand: ParsableCommand {
         func previousContracts(_ ws: Workspace) throws -> [Contract] {
             let path = (state as NSString).appendingPathComponent("manifest.json")
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw ws.console.fail(Diagnostic(code: "K6034", "cannot read \(path): --state must be a folder holding a previous build's manifest.json (a copy of target/)"))
+                throw ws.console.fail(Diagnostic(code: .unreadableState, "cannot read \(path): --state must be a folder holding a previous build's manifest.json (a copy of target/)"))
             }
             guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw ws.console.fail(Diagnostic(code: "K6034", "\(path) is not a JSON manifest"))
+                throw ws.console.fail(Diagnostic(code: .unreadableState, "\(path) is not a JSON manifest"))
             }
             guard let contracts = root["contracts"] else { return [] }   // a manifest from before contracts: nothing was promised
             let value = try JSONDecoder().decode(ConfigValue.self, from: JSONSerialization.data(withJSONObject: contracts))

@@ -41,7 +41,7 @@ struct DocsCommand: ParsableCommand {
                     defer { lap("write") }
                     for f in files {
                         bytes += f.contents.utf8.count
-                        if let problem = FileWriter.write(f.contents, to: dir.appendingPathComponent(f.path).path) { throw Diagnostic(code: "S1201", "cannot write docs: \(problem)") }
+                        if let problem = FileWriter.write(f.contents, to: dir.appendingPathComponent(f.path).path) { throw Diagnostic(code: .cannotWrite, "cannot write docs: \(problem)") }
                     }
                 } catch {
                     throw ws.console.fail(error)
@@ -93,13 +93,13 @@ struct LineageCommand: ParsableCommand {
             case "openlineage":
                 let outcomes = ws.lastRunOutcomes()
                 guard !outcomes.isEmpty else {
-                    throw ws.console.fail(Diagnostic(code: "S1202", "no run to describe: \(ws.project.paths.target)/run_results.json is missing or empty (run `strata run` or `strata build` first)"))
+                    throw ws.console.fail(Diagnostic(code: .noRunResults, "no run to describe: \(ws.project.paths.target)/run_results.json is missing or empty (run `strata run` or `strata build` first)"))
                 }
                 text = LineageFormats.openLineage(graph, outcomes: outcomes, namespace: ws.openLineageNamespace(conninfo), invocationID: ws.lastInvocationID() ?? ws.invocationID)
             default: text = LineageFormats.json(graph, columns: columns)
             }
             if let output {
-                if let problem = FileWriter.write(text, to: output) { throw ws.console.fail(Diagnostic(code: "S1201", "cannot write \(output): \(problem)")) }
+                if let problem = FileWriter.write(text, to: output) { throw ws.console.fail(Diagnostic(code: .cannotWrite, "cannot write \(output): \(problem)")) }
             } else {
                 ws.console.sink.info(text.hasSuffix("\n") ? String(text.dropLast()) : text)
             }

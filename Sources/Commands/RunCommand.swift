@@ -206,7 +206,7 @@ struct PlanRunner {
             results = try executor.run(plan, options: options,
                                        observer: ProgressPrinter(sink: ws.console.sink), cancellation: cancellation)
         } catch let e as WarehouseError {
-            throw ws.console.fail(Diagnostic(code: "S1302", "cannot \(command): \(e.description) (connection: \(connection.source.description))"))
+            throw ws.console.fail(Diagnostic(code: .cannotConnect, "cannot \(command): \(e.description) (connection: \(connection.source.description))"))
         } catch {
             throw ws.console.fail(error)
         }
@@ -236,11 +236,11 @@ struct PlanRunner {
             if let sample = r.sample, !sample.rows.isEmpty { notes.append(.init("failing rows (up to 5):\n" + Self.table(sample))) }
             var location = node?.contract?.location ?? node?.sqlOrigin.fileStart
             if case .contractCheck(let check)? = node?.payload { location = check.contractLocation ?? location }
-            return Diagnostic(code: "T5001", "test '\(node?.name ?? r.id.rawValue)' failed: \(r.failures ?? 0) failing row\(r.failures == 1 ? "" : "s") (compiled SQL: \(path))",
+            return Diagnostic(code: .testFailed, "test '\(node?.name ?? r.id.rawValue)' failed: \(r.failures ?? 0) failing row\(r.failures == 1 ? "" : "s") (compiled SQL: \(path))",
                               at: location ?? node.flatMap { $0.path.isEmpty ? nil : SourceLocation(file: $0.path, line: 1, column: 1) }, notes: notes)
         }
         if let signo = cancellation.reason {
-            ws.console.report([Diagnostic(code: "R4010", "\(command) cancelled by \(signo == SIGINT ? "SIGINT" : "SIGTERM"): statements in flight were cancelled and rolled back; relations keep their previous state")])
+            ws.console.report([Diagnostic(code: .cancelled, "\(command) cancelled by \(signo == SIGINT ? "SIGINT" : "SIGTERM"): statements in flight were cancelled and rolled back; relations keep their previous state")])
             Foundation.exit(128 + signo)
         }
         if !errors.isEmpty || !failures.isEmpty {

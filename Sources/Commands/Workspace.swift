@@ -156,10 +156,10 @@ struct Workspace {
             let url = compiledRoot.appendingPathComponent(n.compiledPath!)
             return FileWriter.write(n.compiledSQL!, to: url.path)
         }.compactMap { $0 }
-        if let f = failures.first { throw Diagnostic(code: "S1201", "cannot write compiled SQL: \(f)") }
+        if let f = failures.first { throw Diagnostic(code: .cannotWrite, "cannot write compiled SQL: \(f)") }
         let manifest = Manifest.json(compiled, generatedAt: startedAt, invocationID: invocationID)
         if let f = FileWriter.write(manifest, to: targetDirectory.appendingPathComponent("manifest.json").path) {
-            throw Diagnostic(code: "S1201", "cannot write the manifest: \(f)")
+            throw Diagnostic(code: .cannotWrite, "cannot write the manifest: \(f)")
         }
     }
 }
@@ -171,9 +171,9 @@ extension Console {
         case let r as ReportedFailure: return r
         case let d as DiagnosticError: report(d.diagnostics)
         case let d as Diagnostic: report([d])
-        case let e as ServerError: report([Diagnostic(code: "S1301", e.description)])
-        case let e as WarehouseError: report([Diagnostic(code: "S1302", "cannot connect: \(e.description)")])
-        default: report([Diagnostic(code: "S0000", String(describing: error))])
+        case let e as ServerError: report([Diagnostic(code: .serverError, e.description)])
+        case let e as WarehouseError: report([Diagnostic(code: .cannotConnect, "cannot connect: \(e.description)")])
+        default: report([Diagnostic(code: .unexpected, String(describing: error))])
         }
         return ReportedFailure(status: status)
     }

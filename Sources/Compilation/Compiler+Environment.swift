@@ -13,15 +13,15 @@ extension Compiler {
         env.globals["target"] = .object(target)
         env.globals["project_name"] = .string(project.name)
         env.globals["var"] = .function(Function("var") { args, site in
-            guard let name = args.argument(0, "name")?.asString else { throw site.error("var() needs a variable name", code: "C2001") }
+            guard let name = args.argument(0, "name")?.asString else { throw site.error("var() needs a variable name", code: .missingVar) }
             if let v = vars[name] { return Value(v) }
             if let d = args.argument(1, "default") { return d }
-            throw site.error("required var '\(name)' is not set: add it under `vars:` in the project file or pass --vars '{\(name): …}'", code: "C2001")
+            throw site.error("required var '\(name)' is not set: add it under `vars:` in the project file or pass --vars '{\(name): …}'", code: .missingVar)
         })
         env.globals["env_var"] = .function(.envVar(environ, allowSecrets: false))
         env.globals["exceptions"] = .dict([
             ("raise_compiler_error", .function(Function("raise_compiler_error") { args, site in
-                throw site.error(args.positional.first?.stringValue ?? "compiler error", code: "C2100")
+                throw site.error(args.positional.first?.stringValue ?? "compiler error", code: .compilerErrorRaised)
             })),
             ("warn", .function(Function("warn") { _, _ in .string("") })),
         ])

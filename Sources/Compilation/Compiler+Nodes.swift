@@ -160,15 +160,15 @@ struct NameResolver: Sendable {
 
     func ref(_ name: String, package: String? = nil, at location: SourceLocation?) throws -> NodeID {
         if let package, package != projectName {
-            throw Diagnostic(code: "C2005", "ref('\(package)', '\(name)'): package '\(package)' is not installed (packages are not supported yet)", at: location)
+            throw Diagnostic(code: .unknownPackage, "ref('\(package)', '\(name)'): package '\(package)' is not installed (packages are not supported yet)", at: location)
         }
         if let id = models[name] ?? seeds[name] { return id }
         if disabled.contains(name) {
-            throw Diagnostic(code: "C2003", "ref('\(name)') points to a disabled node", at: location)
+            throw Diagnostic(code: .unknownRef, "ref('\(name)') points to a disabled node", at: location)
         }
         var msg = "ref('\(name)') does not match any model or seed"
         if let s = Suggestion.closest(to: name, in: Array(models.keys) + Array(seeds.keys)) { msg += "; did you mean '\(s)'?" }
-        throw Diagnostic(code: "C2003", msg, at: location)
+        throw Diagnostic(code: .unknownRef, msg, at: location)
     }
 
     func source(_ source: String, _ table: String, at location: SourceLocation?) throws -> NodeID {
@@ -178,6 +178,6 @@ struct NameResolver: Sendable {
             let parts = s.split(separator: ".", maxSplits: 1)
             msg += "; did you mean source('\(parts[0])', '\(parts[1])')?"
         }
-        throw Diagnostic(code: "C2004", msg, at: location)
+        throw Diagnostic(code: .unknownSource, msg, at: location)
     }
 }

@@ -14,14 +14,14 @@ extension Compiler {
             "ref": .function(Function("ref") { args, site in
                 let names = args.positional.compactMap(\.asString)
                 guard names.count == args.positional.count, (1...2).contains(names.count) else {
-                    throw site.error("ref() takes a model name, or a package and a model name", code: "C2003")
+                    throw site.error("ref() takes a model name, or a package and a model name", code: .unknownRef)
                 }
                 let id = try resolver.ref(names.last!, package: names.count == 2 ? names[0] : nil, at: site.location)
                 return try resolved(id, names.last!, site)
             }),
             "source": .function(Function("source") { args, site in
                 guard let s = args.argument(0, "source_name")?.asString, let t = args.argument(1, "table_name")?.asString else {
-                    throw site.error("source() takes a source name and a table name", code: "C2004")
+                    throw site.error("source() takes a source name and a table name", code: .unknownSource)
                 }
                 return try resolvedSource(resolver.source(s, t, at: site.location), s, t, site)
             }),

@@ -55,7 +55,7 @@ extension Compiler {
         }
         let require = Function("require") { args, site in
             guard let key = args.argument(0, "name")?.asString, let v = nodeConfig[key] else {
-                throw site.error("config '\(args.positional.first?.stringValue ?? "")' is required for model '\(me.name)' but not set", code: "C2006")
+                throw site.error("config '\(args.positional.first?.stringValue ?? "")' is required for model '\(me.name)' but not set", code: .requiredConfigMissing)
             }
             return Value(v)
         }
@@ -127,11 +127,11 @@ extension Compiler {
     func addSurrogateKey(_ spec: ConfigValue, to rendered: RenderedText, node: CompiledNode, onUUID: @escaping @Sendable () -> Void) throws -> RenderedText {
         let at = SourceLocation(file: node.path, line: 1, column: 1)
         guard ["table", "incremental"].contains(node.materializationName) else {
-            throw Diagnostic(code: "C3007", "the surrogate_key config adds a column to table and incremental models; '\(node.name)' is a \(node.materializationName)", at: at)
+            throw Diagnostic(code: .invalidSurrogateKeyConfig, "the surrogate_key config adds a column to table and incremental models; '\(node.name)' is a \(node.materializationName)", at: at)
         }
         guard let name = spec["name"]?.asString, !name.isEmpty, let columns = spec["columns"]?.asList, !columns.isEmpty,
               columns.allSatisfy({ $0.asString != nil }) else {
-            throw Diagnostic(code: "C3007", "surrogate_key for '\(node.name)' needs {name: <column>, columns: [<column>, …], kind: md5|uuid5}", at: at)
+            throw Diagnostic(code: .invalidSurrogateKeyConfig, "surrogate_key for '\(node.name)' needs {name: <column>, columns: [<column>, …], kind: md5|uuid5}", at: at)
         }
         var arguments = Arguments([.list(columns.map { Value($0) })])
         if let kind = spec["kind"]?.asString { arguments.keyword = [("kind", .string(kind))] }

@@ -41,7 +41,7 @@ extension Compiler {
                     if let s = Suggestion.closest(to: "test_" + decl.testName, in: environment.macros.keys.filter { $0.hasPrefix("test_") }) {
                         msg += "; did you mean '\(s.dropFirst(5))'?"
                     }
-                    throw Diagnostic(code: "C4001", msg, at: loc)
+                    throw Diagnostic(code: .unknownGenericTest, msg, at: loc)
                 }
                 // arguments: model (filtered by `where`), column_name, and the declared ones; ref()/source() strings become relations
                 let recorder = RenderRecorder()

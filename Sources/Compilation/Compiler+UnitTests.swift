@@ -22,7 +22,7 @@ extension Compiler {
                 guard let file = project.models.first(where: { $0.name == decl.model }), let model = snapshot[.model(project.name, decl.model)] else {
                     var msg = "unit test '\(decl.name)' is for model '\(decl.model)', which does not exist"
                     if let s = Suggestion.closest(to: decl.model, in: project.models.map(\.name)) { msg += "; did you mean '\(s)'?" }
-                    throw Diagnostic(code: "C4003", msg, at: loc)
+                    throw Diagnostic(code: .unitTestModelMissing, msg, at: loc)
                 }
                 // resolve the given inputs to nodes and CTE names
                 var cteNames: [NodeID: String] = [:]
@@ -35,8 +35,8 @@ extension Compiler {
                     let id: NodeID
                     if let r = recorder.refs.first { id = try resolver.ref(r.name, at: loc) }
                     else if let s = recorder.sources.first { id = try resolver.source(s.source, s.table, at: loc) }
-                    else { throw Diagnostic(code: "C4004", "unit test '\(decl.name)': input must be ref('…') or source('…', '…')", at: loc) }
-                    guard let relation = snapshot[id]?.relation else { throw Diagnostic(code: "C4004", "unit test '\(decl.name)': input \(text) has no relation", at: loc) }
+                    else { throw Diagnostic(code: .invalidUnitTestInput, "unit test '\(decl.name)': input must be ref('…') or source('…', '…')", at: loc) }
+                    guard let relation = snapshot[id]?.relation else { throw Diagnostic(code: .invalidUnitTestInput, "unit test '\(decl.name)': input \(text) has no relation", at: loc) }
                     let cte = "__dbt__cte__" + (snapshot[id]!.name.replacingOccurrences(of: ".", with: "_"))
                     cteNames[id] = cte
                     inputs.append((cte, relation, g.rows))
@@ -48,12 +48,12 @@ extension Compiler {
                 let testName = decl.name
                 var globals = refAndSource(resolver: resolver, ref: { id, name, site in
                     guard let cte = ctes[id] else {
-                        throw site.error("unit test '\(testName)': the model reads ref('\(name)'), which is not among its given inputs", code: "C4005")
+                        throw site.error("unit test '\(testName)': the model reads ref('\(name)'), which is not among its given inputs", code: .unitTestInputMissing)
                     }
                     return .string(cte)
                 }, source: { id, s, t, site in
                     guard let cte = ctes[id] else {
-                        throw site.error("unit test '\(testName)': the model reads source('\(s)', '\(t)'), which is not among its given inputs", code: "C4005")
+                        throw site.error("unit test '\(testName)': the model reads source('\(s)', '\(t)'), which is not among its given inputs", code: .unitTestInputMissing)
                     }
                     return .string(cte)
                 })

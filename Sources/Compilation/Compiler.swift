@@ -89,7 +89,7 @@ public struct Compiler: Sendable {
             guard let node = bag.capture({ try result.get() }) else { continue }
             if node.config["enabled"]?.asBool == false { disabled.insert(node.name); continue }
             if let other = modelsByName[node.name] {
-                bag.append(Diagnostic(code: "C3004", "'\(node.name)' names both \(other.rawValue.hasPrefix("snapshot") ? "a snapshot" : "a model") and \(node.kind == .snapshot ? "a snapshot" : "a model"); ref('\(node.name)') would be ambiguous",
+                bag.append(Diagnostic(code: .snapshotNameClash, "'\(node.name)' names both \(other.rawValue.hasPrefix("snapshot") ? "a snapshot" : "a model") and \(node.kind == .snapshot ? "a snapshot" : "a model"); ref('\(node.name)') would be ambiguous",
                                       at: SourceLocation(file: node.path, line: 1, column: 1)))
                 continue
             }
@@ -102,7 +102,7 @@ public struct Compiler: Sendable {
             guard let node = bag.capture({ try seedNode(seed, environment: environment) }) else { continue }
             if node.config["enabled"]?.asBool == false { disabled.insert(node.name); continue }
             if modelsByName[seed.name] != nil {
-                bag.append(Diagnostic(code: "C3003", "seed '\(seed.name)' has the same name as a model; ref('\(seed.name)') would be ambiguous",
+                bag.append(Diagnostic(code: .seedNameClash, "seed '\(seed.name)' has the same name as a model; ref('\(seed.name)') would be ambiguous",
                                       at: SourceLocation(file: seed.path, line: 1, column: 1)))
             }
             nodes[node.id] = node
@@ -156,7 +156,7 @@ public struct Compiler: Sendable {
             case .failure(let e):
                 if let d = e as? DiagnosticError { bag.append(contentsOf: d.diagnostics) }
                 else if let d = e as? Diagnostic { bag.append(d) }
-                else { bag.append(Diagnostic(code: "C1000", "\(e)", at: SourceLocation(file: pm.file.path, line: 1, column: 1))) }
+                else { bag.append(Diagnostic(code: .unexpectedRenderError, "\(e)", at: SourceLocation(file: pm.file.path, line: 1, column: 1))) }
             case .success(let r):
                 nodes[pm.id]!.compiledSQL = r.text.text
                 nodes[pm.id]!.sourceMap = r.text.sourceMap
@@ -251,7 +251,7 @@ public struct Compiler: Sendable {
                 let template = try Template(path: f.path, text: f.text, stripFile: true)
                 let blocks = template.snapshotBlocks
                 guard blocks.count == 1 else {
-                    throw Diagnostic(code: "C3005", blocks.isEmpty ? "\(f.path) has no {% snapshot name %} block" : "\(f.path) defines \(blocks.count) snapshots; put each in its own file",
+                    throw Diagnostic(code: .snapshotBlocks, blocks.isEmpty ? "\(f.path) has no {% snapshot name %} block" : "\(f.path) defines \(blocks.count) snapshots; put each in its own file",
                                      at: template.source.location(ofUTF8Offset: blocks.dropFirst().first?.offset ?? 0))
                 }
                 let folder = project.paths.snapshots.first { f.path.hasPrefix($0 + "/") } ?? ""
@@ -276,7 +276,7 @@ public struct Compiler: Sendable {
                 if let args = call.literalStrings, (1...2).contains(args.count) { refs.append((args.last!, call.offset)) }
             case "source":
                 if let args = call.literalStrings {
-                    guard args.count == 2 else { throw Diagnostic(code: "C2004", "source() takes a source name and a table name", at: loc) }
+                    guard args.count == 2 else { throw Diagnostic(code: .unknownSource, "source() takes a source name and a table name", at: loc) }
                     sources.append((args[0], args[1], call.offset))
                 }
             default:
@@ -299,11 +299,11 @@ public struct Compiler: Sendable {
     func renderDescriptions(_ nodes: inout [NodeID: CompiledNode], environment: Environment, bag: inout DiagnosticBag) {
         let blocks = project.docBlocks
         let globals: [String: Value] = ["doc": .function(Function("doc") { args, site in
-            guard let name = args.positional.last?.asString else { throw site.error("doc() needs the name of a docs block", code: "C2007") }
+            guard let name = args.positional.last?.asString else { throw site.error("doc() needs the name of a docs block", code: .unknownDocsBlock) }
             if let block = blocks[name] { return .string(block.value) }
             var msg = "doc('\(name)') names no docs block"
             if let s = Suggestion.closest(to: name, in: blocks.keys) { msg += "; did you mean '\(s)'?" }
-            throw site.error(msg + " ({% docs \(name) %}…{% enddocs %} in a .md file under the model or macro paths)", code: "C2007")
+            throw site.error(msg + " ({% docs \(name) %}…{% enddocs %} in a .md file under the model or macro paths)", code: .unknownDocsBlock)
         })]
         func render(_ text: String, at location: SourceLocation) throws -> String {
             guard text.contains("{{") || text.contains("{%") else { return text }

@@ -28,7 +28,7 @@ public struct ContractResolver: Sendable {
             let file = project.models.first { $0.name == node.name }
             let where_ = file?.properties?.location ?? SourceLocation(file: node.path, line: 1, column: 1)
             if fileGoverned.contains(node.name) {
-                bag.append(Diagnostic(code: "K6013", "model '\(node.name)' has an enforced dbt contract and is also governed by a contract file; keep one",
+                bag.append(Diagnostic(code: .twoContractKinds, "model '\(node.name)' has an enforced dbt contract and is also governed by a contract file; keep one",
                                       at: where_))
                 continue
             }
@@ -40,7 +40,7 @@ public struct ContractResolver: Sendable {
 
     func dbtContract(_ node: CompiledNode, properties: ModelProperties?, at location: SourceLocation) throws -> Contract {
         guard !node.columns.isEmpty else {
-            throw Diagnostic(code: "K6012", "model '\(node.name)' enforces a contract but declares no columns: list them with a data_type each in its properties YAML",
+            throw Diagnostic(code: .dbtContractColumns, "model '\(node.name)' enforces a contract but declares no columns: list them with a data_type each in its properties YAML",
                              at: location)
         }
         var bag = DiagnosticBag()
@@ -48,7 +48,7 @@ public struct ContractResolver: Sendable {
                                 models: [Located(node.name, at: location)])
         for c in node.columns {
             guard let type = c.dataType, !type.isEmpty else {
-                bag.append(Diagnostic(code: "K6012", "model '\(node.name)' enforces a contract, so column '\(c.name)' needs a data_type", at: c.location ?? location))
+                bag.append(Diagnostic(code: .dbtContractColumns, "model '\(node.name)' enforces a contract, so column '\(c.name)' needs a data_type", at: c.location ?? location))
                 continue
             }
             bag.capture { try ContractColumn.validateTypeSyntax(type, at: c.dataTypeLocation ?? c.location) }
@@ -67,7 +67,7 @@ public struct ContractResolver: Sendable {
                 }
             case .foreignKey:
                 guard k.columns.count == 1, let i = contract.columns.firstIndex(where: { $0.name == k.columns[0] }) else {
-                    bag.append(Diagnostic(code: "K6004", "a model-level foreign_key needs exactly one of the model's columns in `columns:`", at: k.location))
+                    bag.append(Diagnostic(code: .modelForeignKeyColumns, "a model-level foreign_key needs exactly one of the model's columns in `columns:`", at: k.location))
                     continue
                 }
                 contract.columns[i].constraints.append(k)
@@ -92,20 +92,20 @@ public struct ContractResolver: Sendable {
                 guard let id = models[m.value] else {
                     var msg = "contract '\(contract.name)' governs model '\(m.value)', which does not exist"
                     if let s = Suggestion.closest(to: m.value, in: models.keys) { msg += "; did you mean '\(s)'?" }
-                    bag.append(Diagnostic(code: "K6010", msg, at: m.location))
+                    bag.append(Diagnostic(code: .contractModelMissing, msg, at: m.location))
                     continue
                 }
                 if let other = governedBy[id] {
-                    bag.append(Diagnostic(code: "K6015", "model '\(m.value)' is governed by two contracts, '\(other.name)' and '\(contract.name)'", at: m.location,
+                    bag.append(Diagnostic(code: .twoContracts, "model '\(m.value)' is governed by two contracts, '\(other.name)' and '\(contract.name)'", at: m.location,
                                           notes: [.init("the other contract", at: other.location)]))
                     continue
                 }
                 if compiled.nodes[id]!.isEphemeral {
-                    bag.append(Diagnostic(code: "K6014", "contract '\(contract.name)' governs '\(m.value)', an ephemeral model: it has no relation to hold a contract", at: m.location))
+                    bag.append(Diagnostic(code: .contractOnEphemeral, "contract '\(contract.name)' governs '\(m.value)', an ephemeral model: it has no relation to hold a contract", at: m.location))
                     continue
                 }
                 if case .microbatch? = compiled.nodes[id]!.model?.materialization {
-                    bag.append(Diagnostic(code: "K6018", "contract '\(contract.name)' governs '\(m.value)', a microbatch model: contracts on microbatch models are not supported yet", at: m.location))
+                    bag.append(Diagnostic(code: .contractOnMicrobatch, "contract '\(contract.name)' governs '\(m.value)', a microbatch model: contracts on microbatch models are not supported yet", at: m.location))
                     continue
                 }
                 governedBy[id] = contract
@@ -121,17 +121,17 @@ public struct ContractResolver: Sendable {
                     guard let parentID = models[model] else {
                         var msg = "foreign key on '\(c.name)' points at model '\(model)', which does not exist"
                         if let s = Suggestion.closest(to: model, in: models.keys) { msg += "; did you mean '\(s)'?" }
-                        bag.append(Diagnostic(code: "K6016", msg, at: k.location))
+                        bag.append(Diagnostic(code: .invalidForeignKey, msg, at: k.location))
                         continue
                     }
                     guard let parentContract = governedBy[parentID] else {
-                        bag.append(Diagnostic(code: "K6016", "foreign key on '\(c.name)' points at '\(model)', which has no contract: a foreign key needs the referenced column declared primary_key or unique in the referenced model's contract",
+                        bag.append(Diagnostic(code: .invalidForeignKey, "foreign key on '\(c.name)' points at '\(model)', which has no contract: a foreign key needs the referenced column declared primary_key or unique in the referenced model's contract",
                                               at: k.location))
                         continue
                     }
                     let keyed = parentContract.primaryKeyColumns == [column] || ContractSQL(dialect: dialect).uniqueSets(parentContract).contains([column])
                     guard parentContract.column(column) != nil, keyed else {
-                        bag.append(Diagnostic(code: "K6016", "foreign key on '\(c.name)' points at \(model).\(column), which contract '\(parentContract.name)' does not declare primary_key or unique",
+                        bag.append(Diagnostic(code: .invalidForeignKey, "foreign key on '\(c.name)' points at \(model).\(column), which contract '\(parentContract.name)' does not declare primary_key or unique",
                                               at: k.location))
                         continue
                     }
@@ -142,7 +142,7 @@ public struct ContractResolver: Sendable {
             }
             let node = compiled.nodes[id]!
             if node.model?.materialization == .view, contract.columns.contains(where: { !$0.constraints.isEmpty || $0.notNull }) || contract.primaryKey != nil || !contract.unique.isEmpty {
-                compiled.warnings.append(Diagnostic(.warning, code: "K6017", "'\(node.name)' is a view: PostgreSQL cannot hold constraints on views, so contract '\(contract.name)' checks its rows with `strata test contracts` instead of enforcing them",
+                compiled.warnings.append(Diagnostic(.warning, code: .contractOnView, "'\(node.name)' is a view: PostgreSQL cannot hold constraints on views, so contract '\(contract.name)' checks its rows with `strata test contracts` instead of enforcing them",
                                                     at: contract.location))
             }
         }
@@ -179,7 +179,7 @@ public struct ContractResolver: Sendable {
     func unknownColumn(_ name: String, in contract: Contract, at loc: SourceLocation?) -> Diagnostic {
         var msg = "contract '\(contract.name)' has no column '\(name)'"
         if let s = Suggestion.closest(to: name, in: contract.columns.map(\.name)) { msg += "; did you mean '\(s)'?" }
-        return Diagnostic(code: "K6011", msg, at: loc)
+        return Diagnostic(code: .contractColumnMissing, msg, at: loc)
     }
 
     /// The verification test nodes for one contracted model, each with the nodes it reads besides the model.

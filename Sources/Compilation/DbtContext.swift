@@ -18,20 +18,20 @@ struct DbtContext {
         g["invocation_id"] = .string(options.invocationID)
         g["modules"] = .dict([("datetime", PyDateTimeModule.module(now: options.runStartedAt))])
         g["fromjson"] = .function(Function("fromjson") { args, site in
-            guard let s = args.positional.first?.asString else { throw site.error("fromjson() needs a string", code: "C2201") }
+            guard let s = args.positional.first?.asString else { throw site.error("fromjson() needs a string", code: .invalidSerialization) }
             do { return try JSON.decode(s) } catch {
                 if let d = args.argument(1, "default") { return d }
-                throw site.error("fromjson(): not valid JSON", code: "C2201")
+                throw site.error("fromjson(): not valid JSON", code: .invalidSerialization)
             }
         })
         g["tojson"] = .function(Function("tojson") { args, _ in
             .string(JSON.encode(args.positional.first ?? .none, sortKeys: args.value("sort_keys")?.isTrue ?? false))
         })
         g["fromyaml"] = .function(Function("fromyaml") { args, site in
-            guard let s = args.positional.first?.asString else { throw site.error("fromyaml() needs a string", code: "C2201") }
+            guard let s = args.positional.first?.asString else { throw site.error("fromyaml() needs a string", code: .invalidSerialization) }
             do { return try YAMLCodec.parse(s).map(Value.init) ?? .none } catch {
                 if let d = args.argument(1, "default") { return d }
-                throw site.error("fromyaml(): not valid YAML", code: "C2201")
+                throw site.error("fromyaml(): not valid YAML", code: .invalidSerialization)
             }
         })
         g["toyaml"] = .function(Function("toyaml") { args, _ in
@@ -51,7 +51,7 @@ struct DbtContext {
         g.merge(surrogateKeyGlobals(onUUID: {})) { $1 }
         g["run_query"] = runQuery()
         g["statement"] = .function(Function("statement") { _, site in
-            throw site.error("{% call statement() %} is not supported yet; use run_query()", code: "C2101")
+            throw site.error("{% call statement() %} is not supported yet; use run_query()", code: .unsupportedContextCall)
         })
         return g
     }
@@ -66,11 +66,11 @@ struct DbtContext {
         var entries: [(String, Value)] = [
             ("type", .function(Function("type") { _, _ in .string("postgres") })),
             ("quote", .function(Function("quote") { args, site in
-                guard let s = args.positional.first?.asString else { throw site.error("adapter.quote() needs a name", code: "C2202") }
+                guard let s = args.positional.first?.asString else { throw site.error("adapter.quote() needs a name", code: .invalidAdapterCall) }
                 return .string(dialect.quote(s))
             })),
             ("dispatch", .function(Function("dispatch") { args, site in
-                guard let name = args.argument(0, "macro_name")?.asString else { throw site.error("adapter.dispatch() needs a macro name", code: "C2202") }
+                guard let name = args.argument(0, "macro_name")?.asString else { throw site.error("adapter.dispatch() needs a macro name", code: .invalidAdapterCall) }
                 let namespace = args.argument(1, "macro_namespace")?.asString
                 let env = macros()
                 for candidate in ["postgres__\(name)", "default__\(name)"] {
@@ -80,12 +80,12 @@ struct DbtContext {
                 if namespace == nil || namespace == "dbt", let f = Self.crossDatabaseMacros[name] { return .function(f) }
                 var msg = "adapter.dispatch('\(name)'): no macro named postgres__\(name) or default__\(name)"
                 if let ns = namespace { msg += " in the project or namespace '\(ns)'" }
-                throw site.error(msg, code: "C2203")
+                throw site.error(msg, code: .dispatchNotFound)
             })),
         ]
         for name in unsupported {
             entries.append((name, .function(Function(name) { _, site in
-                throw site.error("adapter.\(name)() is not supported yet", code: "C2101")
+                throw site.error("adapter.\(name)() is not supported yet", code: .unsupportedContextCall)
             })))
         }
         return .dict(entries)
@@ -97,7 +97,7 @@ struct DbtContext {
         func constant(_ name: String, _ text: String) -> (String, Function) { (name, Function(name) { _, _ in .string(text) }) }
         @Sendable func args(_ a: Arguments, _ names: [String], _ site: CallSite) throws -> [String] {
             try names.enumerated().map { i, n in
-                guard let v = a.argument(i, n) else { throw site.error("missing argument '\(n)'", code: "T2005") }
+                guard let v = a.argument(i, n) else { throw site.error("missing argument '\(n)'", code: .wrongArguments) }
                 return v.stringValue
             }
         }
@@ -106,7 +106,7 @@ struct DbtContext {
             constant("type_int", "INT"), constant("type_bigint", "bigint"), constant("type_numeric", "numeric(28,6)"),
             constant("type_boolean", "BOOLEAN"), constant("current_timestamp", "now()"),
             ("concat", Function("concat") { a, site in
-                guard let fields = a.argument(0, "fields")?.iterated else { throw site.error("concat() needs a list of fields", code: "T2005") }
+                guard let fields = a.argument(0, "fields")?.iterated else { throw site.error("concat() needs a list of fields", code: .wrongArguments) }
                 return .string(fields.map(\.stringValue).joined(separator: " || "))
             }),
             ("hash", Function("hash") { a, site in .string("md5(cast(\(try args(a, ["field"], site)[0]) as TEXT))") }),
@@ -143,9 +143,9 @@ struct DbtContext {
         let treatNullsAsEmpty = vars["surrogate_key_treat_nulls_as_empty_strings"]?.asBool ?? false
         return Function("surrogate_key") { args, site in
             guard let list = args.argument(0, "field_list"), case .list(let box) = list else {
-                throw site.error("surrogate_key() takes a list of column names, e.g. surrogate_key(['order_id', 'line'])", code: "C2204")
+                throw site.error("surrogate_key() takes a list of column names, e.g. surrogate_key(['order_id', 'line'])", code: .invalidSurrogateKey)
             }
-            guard !box.items.isEmpty else { throw site.error("surrogate_key() needs at least one column", code: "C2204") }
+            guard !box.items.isEmpty else { throw site.error("surrogate_key() needs at least one column", code: .invalidSurrogateKey) }
             let nullValue = treatNullsAsEmpty ? "" : "_dbt_utils_surrogate_key_null_"
             var fields: [String] = []
             for (i, f) in box.items.enumerated() {
@@ -159,7 +159,7 @@ struct DbtContext {
                 onUUID()
                 return .string("uuid_generate_v5(uuid_ns_url(), \(concatenated))")
             case let other:
-                throw site.error("surrogate_key kind '\(other)' is not one of md5, uuid5", code: "C2204")
+                throw site.error("surrogate_key kind '\(other)' is not one of md5, uuid5", code: .invalidSurrogateKey)
             }
         }
     }
@@ -169,15 +169,15 @@ struct DbtContext {
     func runQuery() -> Value {
         guard let runner = options.queryRunner else {
             return .function(Function("run_query") { _, site in
-                throw site.error("run_query() needs a database: it runs with `strata run`, not while compiling offline", code: "C2101")
+                throw site.error("run_query() needs a database: it runs with `strata run`, not while compiling offline", code: .unsupportedContextCall)
             })
         }
         return .function(Function("run_query") { args, site in
-            guard let sql = args.argument(0, "sql")?.stringValue else { throw site.error("run_query() needs SQL", code: "C2205") }
+            guard let sql = args.argument(0, "sql")?.stringValue else { throw site.error("run_query() needs SQL", code: .runQueryFailed) }
             do {
                 return .object(QueryTable(try runner(sql)))
             } catch let e as WarehouseError {
-                throw site.error("run_query() failed: \(e.message)", code: "C2205")
+                throw site.error("run_query() failed: \(e.message)", code: .runQueryFailed)
             }
         })
     }

@@ -1,18 +1,44 @@
 import Basics
 
-/// The codes of the configuration problems Compilation reports when it resolves node specs.
+/// The diagnostic codes Compilation reports: each means one thing (the README lists them all).
 extension DiagnosticCode {
+    public static let unexpectedRenderError = DiagnosticCode("C1000", "a model's render failed with an unexpected error (please report it)")
+    public static let missingVar = DiagnosticCode("C2001", "var() of a variable that is not set (without a default)")
+    public static let unknownRef = DiagnosticCode("C2003", "ref() to a model or seed that does not exist or is disabled")
+    public static let unknownSource = DiagnosticCode("C2004", "source() to a table no sources: YAML declares")
+    public static let unknownPackage = DiagnosticCode("C2005", "ref() into a package that is not installed")
+    public static let unknownDocsBlock = DiagnosticCode("C2007", "doc() of a docs block that does not exist")
+    public static let requiredConfigMissing = DiagnosticCode("C2008", "config.require() of a config the model does not set")
+    public static let compilerErrorRaised = DiagnosticCode("C2100", "exceptions.raise_compiler_error() called by a template")
+    public static let unsupportedContextCall = DiagnosticCode("C2101", "a dbt context call Strata does not support yet")
+    public static let invalidSerialization = DiagnosticCode("C2201", "fromjson()/fromyaml() of text that is not JSON or YAML")
+    public static let invalidAdapterCall = DiagnosticCode("C2202", "an adapter.* call with invalid arguments")
+    public static let dispatchNotFound = DiagnosticCode("C2203", "adapter.dispatch() finds no implementation of the macro")
+    public static let invalidSurrogateKey = DiagnosticCode("C2204", "surrogate_key() called with invalid columns or kind")
+    public static let runQueryFailed = DiagnosticCode("C2205", "run_query() without SQL, offline, or failing on the database")
     public static let unknownMaterialization = DiagnosticCode("C3001", "a model's `materialized` is not view, table, ephemeral or incremental")
     public static let invalidIncrementalConfig = DiagnosticCode("C3002", "an incremental model's incremental_strategy or on_schema_change is not one dbt knows")
+    public static let seedNameClash = DiagnosticCode("C3003", "a seed has the same name as a model")
+    public static let snapshotNameClash = DiagnosticCode("C3004", "a snapshot has the same name as a model or another snapshot")
+    public static let snapshotBlocks = DiagnosticCode("C3005", "a snapshot file holds no or several {% snapshot %} blocks")
     public static let invalidSnapshotConfig = DiagnosticCode("C3006", "a snapshot's strategy, unique_key, updated_at, check_cols or hard_deletes is missing or invalid")
+    public static let invalidSurrogateKeyConfig = DiagnosticCode("C3007", "the surrogate_key config is invalid or on a view")
     public static let invalidMicrobatchConfig = DiagnosticCode("C3009", "a microbatch model's event_time, batch_size, begin or lookback is missing or invalid")
     public static let invalidGrants = DiagnosticCode("C3010", "a `grants:` config is not a mapping of table privileges to roles")
     public static let invalidSeedConfig = DiagnosticCode("C3011", "a seed's delimiter, quote_columns or column_types is invalid")
+    public static let unknownGenericTest = DiagnosticCode("C4001", "a generic test that is neither built in nor defined by a {% test %} block")
     public static let invalidTestConfig = DiagnosticCode("C4002", "a test's severity, warn_if, error_if, limit or store_failures is invalid")
-
-    /// Every code Compilation declares here (for the README's table and its test).
-    public static let compilationCodes: [DiagnosticCode] = [
-        .unknownMaterialization, .invalidIncrementalConfig, .invalidSnapshotConfig, .invalidMicrobatchConfig, .invalidGrants, .invalidSeedConfig,
-        .invalidTestConfig,
-    ]
+    public static let unitTestModelMissing = DiagnosticCode("C4003", "a unit test for a model that does not exist")
+    public static let invalidUnitTestInput = DiagnosticCode("C4004", "a unit test's given input is not ref(…) or source(…)")
+    public static let unitTestInputMissing = DiagnosticCode("C4005", "a model reads a ref or source its unit test does not give")
+    public static let contractModelMissing = DiagnosticCode("K6010", "a contract governs a model that does not exist")
+    public static let contractColumnMissing = DiagnosticCode("K6011", "a contract rule names a column the contract does not declare")
+    public static let dbtContractColumns = DiagnosticCode("K6012", "an enforced dbt contract without columns or data types")
+    public static let twoContractKinds = DiagnosticCode("K6013", "a model with both an enforced dbt contract and a contract file")
+    public static let contractOnEphemeral = DiagnosticCode("K6014", "a contract on an ephemeral model")
+    public static let twoContracts = DiagnosticCode("K6015", "a model governed by two contracts")
+    public static let invalidForeignKey = DiagnosticCode("K6016", "a foreign key to a model without a contract or without that key")
+    public static let contractOnView = DiagnosticCode("K6017", "a contract with constraints on a view: checked by tests, not enforced (warning)")
+    public static let contractOnMicrobatch = DiagnosticCode("K6018", "a contract on a microbatch model (not supported yet)")
+    public static let modelForeignKeyColumns = DiagnosticCode("K6023", "a model-level foreign_key that does not name exactly one column")
 }

@@ -83,7 +83,7 @@ public struct ContractShape: Sendable {
         unknown.map { c in
             var msg = "contract '\(contract.name)': column '\(c.name)' has type '\(c.dataType)', which PostgreSQL does not know"
             if let s = Suggestion.closest(to: c.dataType, in: commonTypes) { msg += "; did you mean '\(s)'?" }
-            return Diagnostic(code: "K6019", msg, at: c.dataTypeLocation ?? c.location)
+            return Diagnostic(code: .unknownContractType, msg, at: c.dataTypeLocation ?? c.location)
         }
     }
 

@@ -71,7 +71,7 @@ public struct StaticContractCheck: Sendable {
             if let m = ancestors.first(where: { missing.contains($0) }) {
                 if isContracted {
                     outcome.skipped.append(id)
-                    outcome.diagnostics.append(Diagnostic(.note, code: "K6021", "contract of '\(node.name)' not checked before the build: \(compiled.nodes[m]?.kind.rawValue ?? "relation") '\(compiled.nodes[m]?.name ?? m.rawValue)' does not exist yet; it is checked when '\(node.name)' is built",
+                    outcome.diagnostics.append(Diagnostic(.note, code: .contractCheckDeferred, "contract of '\(node.name)' not checked before the build: \(compiled.nodes[m]?.kind.rawValue ?? "relation") '\(compiled.nodes[m]?.name ?? m.rawValue)' does not exist yet; it is checked when '\(node.name)' is built",
                                                           at: SourceLocation(file: node.path, line: 1, column: 1)))
                 }
                 broken.insert(id)
@@ -96,7 +96,7 @@ public struct StaticContractCheck: Sendable {
                 if isContracted, let contract = node.contract {
                     if let b = ancestors.first(where: { broken.contains($0) }), let bn = compiled.nodes[b] {
                         outcome.skipped.append(id)
-                        outcome.diagnostics.append(Diagnostic(.note, code: "K6021", "contract of '\(node.name)' not checked before the build: upstream model '\(bn.name)' could not be described",
+                        outcome.diagnostics.append(Diagnostic(.note, code: .contractCheckDeferred, "contract of '\(node.name)' not checked before the build: upstream model '\(bn.name)' could not be described",
                                                               at: SourceLocation(file: node.path, line: 1, column: 1)))
                     } else {
                         var location = SourceLocation(file: node.path, line: 1, column: 1)
@@ -104,7 +104,7 @@ public struct StaticContractCheck: Sendable {
                            let mapped = node.location(forCompiledPosition: rewritten.originalPosition(pos - prefix.unicodeScalars.count)) {
                             location = mapped
                         }
-                        outcome.diagnostics.append(Diagnostic(code: "K6020", "model '\(node.name)' cannot be checked against contract '\(contract.name)': \(e.message)\(e.sqlState.map { " [SQLSTATE \($0)]" } ?? "")",
+                        outcome.diagnostics.append(Diagnostic(code: .contractCheckFailed, "model '\(node.name)' cannot be checked against contract '\(contract.name)': \(e.message)\(e.sqlState.map { " [SQLSTATE \($0)]" } ?? "")",
                                                               at: location))
                     }
                     try? standIn(contract, schema: shadow, identifier: relation.identifier)
@@ -152,7 +152,7 @@ public struct StaticContractCheck: Sendable {
     static func diagnostic(_ p: ContractShape.Problem, node: CompiledNode, contract: Contract) -> Diagnostic {
         let column = contract.column(p.column)
         let location = column?.location ?? contract.location
-        return Diagnostic(code: "K6022", "model '\(node.name)' breaks contract '\(contract.name)': \(p)", at: location,
+        return Diagnostic(code: .contractBroken, "model '\(node.name)' breaks contract '\(contract.name)': \(p)", at: location,
                           notes: [.init("the model", at: SourceLocation(file: node.path, line: 1, column: 1))])
     }
 

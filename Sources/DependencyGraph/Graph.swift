@@ -108,7 +108,7 @@ public struct Graph: Sendable {
             notes.append(.init("'\(nodes[down]?.name ?? down.rawValue)' depends on '\(nodes[up]?.name ?? up.rawValue)' here", at: location(of: up, to: down)))
         }
         let first = notes.first?.location
-        return Diagnostic(code: "G2001", "dependency cycle: \(names.joined(separator: " -> "))", at: first, notes: notes)
+        return Diagnostic(code: .dependencyCycle, "dependency cycle: \(names.joined(separator: " -> "))", at: first, notes: notes)
     }
 
     /// All ancestors of `id` up to `depth` levels (nil: all).

@@ -20,7 +20,7 @@ public struct Selector: Sendable {
         for word in expression.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
             groups.append(try word.split(separator: ",").map { try Selector.atom(String($0)) })
         }
-        guard !groups.isEmpty else { throw Diagnostic(code: "G3001", "empty selector") }
+        guard !groups.isEmpty else { throw Diagnostic(code: .emptySelector, "empty selector") }
         self.groups = groups
     }
 
@@ -38,7 +38,7 @@ public struct Selector: Sendable {
             children = digits.isEmpty ? Int.max : Int(digits)!
             s = s[..<plus]
         }
-        guard !s.isEmpty else { throw Diagnostic(code: "G3001", "invalid selector '\(raw)'") }
+        guard !s.isEmpty else { throw Diagnostic(code: .emptySelector, "invalid selector '\(raw)'") }
         var method = "fqn", value = String(s)
         if let colon = s.firstIndex(of: ":") {
             method = String(s[..<colon])
@@ -47,7 +47,7 @@ public struct Selector: Sendable {
             guard known.contains(method) || method.hasPrefix("config.") else {
                 var msg = "unknown selector method '\(method)'"
                 if let sug = Suggestion.closest(to: method, in: known + ["config.materialized"]) { msg += "; did you mean '\(sug)'?" }
-                throw Diagnostic(code: "G3002", msg)
+                throw Diagnostic(code: .invalidSelector, msg)
             }
         }
         return Atom(method: method, value: value, parents: parents, children: children, at: at)

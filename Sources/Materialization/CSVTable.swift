@@ -43,7 +43,7 @@ public struct CSVTable: Sendable {
         if let bad = firstInvalidUTF8(b, release: release) {
             var line = 1, col = 1
             for i in 0..<bad { if b[i] == 0x0A { line += 1; col = 1 } else if b[i] & 0xC0 != 0x80 { col += 1 } }
-            throw Diagnostic(code: "R5001", "\(path) is not valid UTF-8 text", at: SourceLocation(file: path, line: line, column: col))
+            throw Diagnostic(code: .invalidUTF8, "\(path) is not valid UTF-8 text", at: SourceLocation(file: path, line: line, column: col))
         }
         var table = CSVTable(header: [], rows: [], rowCount: 0, rowLines: [], dataOffset: b.count, candidates: [], sawValue: [])
         var released = 0
@@ -53,7 +53,7 @@ public struct CSVTable: Sendable {
         var headerDone = false
         var recordLine = 1
         let n = b.count
-        func error(_ code: String, _ message: String, _ line: Int, _ column: Int) -> Diagnostic {
+        func error(_ code: DiagnosticCode, _ message: String, _ line: Int, _ column: Int) -> Diagnostic {
             Diagnostic(code: code, "\(path): \(message)", at: SourceLocation(file: path, line: line, column: column))
         }
         while i < n {
@@ -66,7 +66,7 @@ public struct CSVTable: Sendable {
                 i += 1
                 start = i
                 while true {
-                    guard i < n else { throw error("R5002", "a quoted field is never closed", recordLine, 1) }
+                    guard i < n else { throw error(.invalidCSVQuoting, "a quoted field is never closed", recordLine, 1) }
                     if b[i] == 0x22 {
                         if i + 1 < n, b[i + 1] == 0x22 { hasEscapedQuote = true; i += 2; continue }
                         break
@@ -77,11 +77,11 @@ public struct CSVTable: Sendable {
                 end = i
                 i += 1
                 if i < n, b[i] != delimiter, b[i] != 0x0A, b[i] != 0x0D {
-                    throw error("R5002", "unexpected character after a closing quote", line, i - fieldStart + 1)
+                    throw error(.invalidCSVQuoting, "unexpected character after a closing quote", line, i - fieldStart + 1)
                 }
             } else {
                 while i < n, b[i] != delimiter, b[i] != 0x0A, b[i] != 0x0D {
-                    if b[i] == 0x22 { throw error("R5002", "a quote inside an unquoted field", line, i - fieldStart + 1) }
+                    if b[i] == 0x22 { throw error(.invalidCSVQuoting, "a quote inside an unquoted field", line, i - fieldStart + 1) }
                     i += 1
                 }
                 end = i
@@ -111,9 +111,9 @@ public struct CSVTable: Sendable {
             if !headerDone {
                 for (idx, h) in record.enumerated() {
                     guard let name = h?.trimmingCharacters(in: .whitespaces), !name.isEmpty else {
-                        throw error("R5003", "column \(idx + 1) of the header has no name", 1, 1)
+                        throw error(.invalidCSVHeader, "column \(idx + 1) of the header has no name", 1, 1)
                     }
-                    if table.header.contains(name) { throw error("R5003", "column '\(name)' appears twice in the header", 1, 1) }
+                    if table.header.contains(name) { throw error(.invalidCSVHeader, "column '\(name)' appears twice in the header", 1, 1) }
                     table.header.append(name)
                 }
                 table.candidates = Array(repeating: 0x3F, count: table.header.count)
@@ -123,7 +123,7 @@ public struct CSVTable: Sendable {
                 headerDone = true
             } else if !blank {
                 if fieldIndex != table.header.count {
-                    throw error("R5004", "row has \(fieldIndex) field\(fieldIndex == 1 ? "" : "s") but the header has \(table.header.count)", recordLine, 1)
+                    throw error(.wrongFieldCount, "row has \(fieldIndex) field\(fieldIndex == 1 ? "" : "s") but the header has \(table.header.count)", recordLine, 1)
                 }
                 table.rowCount += 1
                 // rows are numbered by line; only rows that do not follow their predecessor's line are recorded
@@ -138,7 +138,7 @@ public struct CSVTable: Sendable {
             recordLine = line
         }
         guard headerDone, !table.header.isEmpty else {
-            throw error("R5003", "the file is empty: a seed needs a header row", 1, 1)
+            throw error(.invalidCSVHeader, "the file is empty: a seed needs a header row", 1, 1)
         }
         return table
     }

@@ -127,7 +127,7 @@ public struct Executor: Sendable {
                 r.status = .error
                 r.message = "\(what) hook \(i + 1) failed: \(e.message)"
                 r.sqlState = e.sqlState
-                r.diagnostic = Diagnostic(code: "R4005", r.message + (e.sqlState.map { " [SQLSTATE \($0)]" } ?? ""))
+                r.diagnostic = Diagnostic(code: .projectHookFailed, r.message + (e.sqlState.map { " [SQLSTATE \($0)]" } ?? ""))
             } catch {
                 r.status = .error
                 r.message = "\(what) hook \(i + 1) failed: \(error)"
@@ -320,17 +320,17 @@ public struct Executor: Sendable {
             if let h = e.hint { notes.append(.init("hint: \(h)")) }
             notes += kept
             let state = e.sqlState.map { " [SQLSTATE \($0)]" } ?? ""
-            return Diagnostic(code: "R4001", "\(what) failed: \(e.message)\(state)", at: location, notes: notes)
+            return Diagnostic(code: .statementFailed, "\(what) failed: \(e.message)\(state)", at: location, notes: notes)
         case let v as ContractViolation:
             let state = v.sqlState.map { " [SQLSTATE \($0)]" } ?? ""
-            return Diagnostic(code: "R4004", "\(what) \(v.message)\(state)", at: fileStart,
+            return Diagnostic(code: .contractViolated, "\(what) \(v.message)\(state)", at: fileStart,
                               notes: [.init("the contract", at: v.location)] + kept)
         case let e as WarehouseError:
-            return Diagnostic(code: "R4002", "\(what) failed: \(e.description)", at: fileStart)
+            return Diagnostic(code: .databaseError, "\(what) failed: \(e.description)", at: fileStart)
         case let e as ExecutionError:
-            return Diagnostic(code: "R4003", "\(what): \(e.description)", at: fileStart)
+            return Diagnostic(code: .buildNotPossible, "\(what): \(e.description)", at: fileStart)
         default:
-            return Diagnostic(code: "R4000", "\(what) failed: \(error)", at: fileStart)
+            return Diagnostic(code: .unexpectedBuildError, "\(what) failed: \(error)", at: fileStart)
         }
     }
 }

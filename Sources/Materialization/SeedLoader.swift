@@ -25,7 +25,7 @@ public struct SeedLoader: Sendable {
     public func read(_ node: SeedInput) throws -> (CSVTable, [String], MappedFile) {
         let path = projectRoot + "/" + node.path
         guard let file = MappedFile(path: path) else {
-            throw Diagnostic(code: "R5005", "cannot read seed file \(node.path)")
+            throw Diagnostic(code: .unreadableSeed, "cannot read seed file \(node.path)")
         }
         let bom = file.bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0   // byte-order mark
         file.start = bom
@@ -34,7 +34,7 @@ public struct SeedLoader: Sendable {
         var types = table.inferredTypes()
         for o in node.spec.columnTypes {
             guard let i = table.header.firstIndex(of: o.column) else {
-                throw Diagnostic(code: "R5006", "column_types names column '\(o.column)', which \(node.path) does not have", at: o.location)
+                throw Diagnostic(code: .unknownSeedColumn, "column_types names column '\(o.column)', which \(node.path) does not have", at: o.location)
             }
             types[i] = o.type
         }
@@ -155,7 +155,7 @@ public struct SeedLoader: Sendable {
         let fileStart = SourceLocation(file: node.path, line: 1, column: 1)
         switch error {
         case let d as Diagnostic: return d
-        case let d as DiagnosticError: return d.diagnostics.first ?? Diagnostic(code: "R5000", "seed '\(node.name)' failed", at: fileStart)
+        case let d as DiagnosticError: return d.diagnostics.first ?? Diagnostic(code: .unexpectedSeedError, "seed '\(node.name)' failed", at: fileStart)
         case let f as RelationSwap.StatementFailure:
             var location = fileStart
             // COPY context reads: COPY x, line 3, column amount: "abc"
@@ -175,9 +175,9 @@ public struct SeedLoader: Sendable {
             var notes: [Diagnostic.Note] = []
             if let ctx = f.error.context { notes.append(.init("context: \(ctx)")) }
             notes.append(.init("\(node.relation.description) was left as it was"))
-            return Diagnostic(code: "R5007", "seed '\(node.name)' failed: \(f.error.message)", at: location, notes: notes)
+            return Diagnostic(code: .seedLoadFailed, "seed '\(node.name)' failed: \(f.error.message)", at: location, notes: notes)
         default:
-            return Diagnostic(code: "R5000", "seed '\(node.name)' failed: \(error)", at: fileStart)
+            return Diagnostic(code: .unexpectedSeedError, "seed '\(node.name)' failed: \(error)", at: fileStart)
         }
     }
 }

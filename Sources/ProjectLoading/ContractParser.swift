@@ -69,12 +69,12 @@ struct ContractParser {
         }
         bag.append(contentsOf: nested.diagnostics)
         if !modelsSeen {
-            bag.append(Diagnostic(code: "K6001", "contract '\(contract.name)' does not say which models it governs: add `models: [name]`", at: contract.location))
+            bag.append(Diagnostic(code: .contractWithoutModels, "contract '\(contract.name)' does not say which models it governs: add `models: [name]`", at: contract.location))
         }
         var seen: [String: SourceLocation?] = [:]
         for c in contract.columns {
             if let first = seen[c.name] {
-                bag.append(Diagnostic(code: "K6002", "column '\(c.name)' is declared twice", at: c.location, notes: [.init("first declared here", at: first)]))
+                bag.append(Diagnostic(code: .duplicateContractColumn, "column '\(c.name)' is declared twice", at: c.location, notes: [.init("first declared here", at: first)]))
             }
             seen[c.name] = c.location
         }
@@ -112,8 +112,8 @@ struct ContractParser {
             }
         }
         bag.append(contentsOf: nested.diagnostics)
-        if col.name.isEmpty { bag.append(Diagnostic(code: "K6003", "a contract column needs a name", at: col.location)) }
-        else if col.dataType.isEmpty { bag.append(Diagnostic(code: "K6003", "column '\(col.name)' needs a data_type", at: col.location)) }
+        if col.name.isEmpty { bag.append(Diagnostic(code: .contractColumnWithoutName, "a contract column needs a name", at: col.location)) }
+        else if col.dataType.isEmpty { bag.append(Diagnostic(code: .contractColumnWithoutName, "column '\(col.name)' needs a data_type", at: col.location)) }
         try bag.throwIfErrors()
         return col
     }
@@ -124,7 +124,7 @@ struct ContractParser {
         if case .scalar(let s) = node {
             guard let kind = ColumnConstraint.Kind(rawValue: s.string), kind != .foreignKey, kind != .check, kind != .acceptedValues else {
                 if ["foreign_key", "check", "accepted_values"].contains(s.string) {
-                    throw Diagnostic(code: "K6004", "constraint '\(s.string)' needs a value, like `- \(s.string): …`", at: loc)
+                    throw Diagnostic(code: .invalidContractConstraint, "constraint '\(s.string)' needs a value, like `- \(s.string): …`", at: loc)
                 }
                 throw unknownConstraint(s.string, at: loc)
             }
@@ -132,7 +132,7 @@ struct ContractParser {
         }
         let entries = try reader.mapping(node, what: "constraint")
         guard entries.count == 1, let (key, value, keyLoc) = entries.first else {
-            throw Diagnostic(code: "K6004", "a constraint entry names one constraint, like `- foreign_key: customers.customer_id`", at: loc)
+            throw Diagnostic(code: .invalidContractConstraint, "a constraint entry names one constraint, like `- foreign_key: customers.customer_id`", at: loc)
         }
         switch key {
         case "foreign_key": return try foreignKey(value)
@@ -140,7 +140,7 @@ struct ContractParser {
         case "accepted_values": return ColumnConstraint(.acceptedValues, values: try reader.stringList(value, what: "accepted_values"), at: keyLoc)
         default:
             if let kind = ColumnConstraint.Kind(rawValue: key) {
-                guard try bool(value, what: key) else { throw Diagnostic(code: "K6004", "write `- \(key)` to declare the constraint", at: keyLoc) }
+                guard try bool(value, what: key) else { throw Diagnostic(code: .invalidContractConstraint, "write `- \(key)` to declare the constraint", at: keyLoc) }
                 return ColumnConstraint(kind, at: keyLoc)
             }
             throw unknownConstraint(key, at: keyLoc)
@@ -159,13 +159,13 @@ struct ContractParser {
                 default: throw reader.unknownKey(k, at: kl, known: ["model", "column"], in: "foreign_key")
                 }
             }
-            guard let model, let column else { throw Diagnostic(code: "K6004", "foreign_key needs a model and a column", at: loc) }
+            guard let model, let column else { throw Diagnostic(code: .invalidContractConstraint, "foreign_key needs a model and a column", at: loc) }
             return ColumnConstraint(.foreignKey, referencedModel: model, referencedColumn: column, at: loc)
         }
         let text = try reader.string(node, what: "foreign_key")
         let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-            throw Diagnostic(code: "K6004", "foreign_key '\(text)' must name a model and its column, like customers.customer_id", at: loc)
+            throw Diagnostic(code: .invalidContractConstraint, "foreign_key '\(text)' must name a model and its column, like customers.customer_id", at: loc)
         }
         return ColumnConstraint(.foreignKey, referencedModel: parts[0], referencedColumn: parts[1], at: loc)
     }
@@ -173,7 +173,7 @@ struct ContractParser {
     private func unknownConstraint(_ name: String, at loc: SourceLocation?) -> Diagnostic {
         var msg = "unknown constraint '\(name)'"
         if let s = Suggestion.closest(to: name, in: Self.constraintKinds) { msg += "; did you mean '\(s)'?" }
-        return Diagnostic(code: "K6004", msg + " (known: \(Self.constraintKinds.joined(separator: ", ")))", at: loc)
+        return Diagnostic(code: .invalidContractConstraint, msg + " (known: \(Self.constraintKinds.joined(separator: ", ")))", at: loc)
     }
 
     private func qualityRule(_ node: Node) throws -> QualityRule {
@@ -187,7 +187,7 @@ struct ContractParser {
             case "severity":
                 severity = try reader.string(value, what: "severity").lowercased()
                 guard severity == "error" || severity == "warn" else {
-                    throw Diagnostic(code: "K6005", "severity must be error or warn, not '\(severity)'", at: reader.location(value))
+                    throw Diagnostic(code: .invalidQualityRule, "severity must be error or warn, not '\(severity)'", at: reader.location(value))
                 }
             case "row_count":
                 var min: Int?, max: Int?
@@ -198,8 +198,8 @@ struct ContractParser {
                     default: throw reader.unknownKey(k, at: l, known: ["min", "max"], in: "row_count")
                     }
                 }
-                guard min != nil || max != nil else { throw Diagnostic(code: "K6005", "row_count needs min, max or both", at: reader.location(value)) }
-                if let a = min, let b = max, a > b { throw Diagnostic(code: "K6005", "row_count min \(a) is above max \(b)", at: reader.location(value)) }
+                guard min != nil || max != nil else { throw Diagnostic(code: .invalidQualityRule, "row_count needs min, max or both", at: reader.location(value)) }
+                if let a = min, let b = max, a > b { throw Diagnostic(code: .invalidQualityRule, "row_count min \(a) is above max \(b)", at: reader.location(value)) }
                 kinds.append(.rowCount(min: min, max: max))
             case "expression": kinds.append(.expression(try reader.string(value, what: "expression")))
             case "unique": kinds.append(.unique(try reader.stringList(value, what: "unique")))
@@ -214,17 +214,17 @@ struct ContractParser {
                         case .double(let d): max = d
                         default: break
                         }
-                        guard let m = max, m >= 0, m <= 1 else { throw Diagnostic(code: "K6005", "null_fraction max must be a number from 0 to 1", at: reader.location(v)) }
+                        guard let m = max, m >= 0, m <= 1 else { throw Diagnostic(code: .invalidQualityRule, "null_fraction max must be a number from 0 to 1", at: reader.location(v)) }
                     default: throw reader.unknownKey(k, at: l, known: ["column", "max"], in: "null_fraction")
                     }
                 }
-                guard let column, let max else { throw Diagnostic(code: "K6005", "null_fraction needs a column and a max", at: reader.location(value)) }
+                guard let column, let max else { throw Diagnostic(code: .invalidQualityRule, "null_fraction needs a column and a max", at: reader.location(value)) }
                 kinds.append(.nullFraction(column: column, max: max))
             default: throw reader.unknownKey(key, at: kl, known: Self.qualityKeys, in: "quality rule")
             }
         }
         guard kinds.count == 1 else {
-            throw Diagnostic(code: "K6005", kinds.isEmpty ? "a quality rule needs one of row_count, expression, unique, null_fraction"
+            throw Diagnostic(code: .invalidQualityRule, kinds.isEmpty ? "a quality rule needs one of row_count, expression, unique, null_fraction"
                                                          : "a quality rule checks one thing; split it into one entry per rule", at: loc)
         }
         return QualityRule(name: name, kind: kinds[0], severity: severity, description: description, at: loc)
@@ -240,8 +240,8 @@ struct ContractParser {
             default: throw reader.unknownKey(k, at: l, known: ["column", "warn_after", "error_after"], in: "freshness")
             }
         }
-        guard !f.column.isEmpty else { throw Diagnostic(code: "K6006", "freshness needs the timestamp column to look at", at: f.location) }
-        guard f.warnAfter != nil || f.errorAfter != nil else { throw Diagnostic(code: "K6006", "freshness needs warn_after, error_after or both", at: f.location) }
+        guard !f.column.isEmpty else { throw Diagnostic(code: .invalidFreshness, "freshness needs the timestamp column to look at", at: f.location) }
+        guard f.warnAfter != nil || f.errorAfter != nil else { throw Diagnostic(code: .invalidFreshness, "freshness needs warn_after, error_after or both", at: f.location) }
         return f
     }
 
@@ -259,25 +259,25 @@ struct ContractParser {
                 }
             }
             guard let count, let period, let unit = units[period], count > 0 else {
-                throw Diagnostic(code: "K6006", "a duration is {count: N, period: minute|hour|day} with N > 0", at: loc)
+                throw Diagnostic(code: .invalidFreshness, "a duration is {count: N, period: minute|hour|day} with N > 0", at: loc)
             }
             return count * unit
         }
         let text = try reader.string(node, what: "duration").trimmingCharacters(in: .whitespaces)
         let digits = text.prefix { $0.isNumber }
         guard let n = Int(digits), n > 0, let unit = units[String(text.dropFirst(digits.count))] else {
-            throw Diagnostic(code: "K6006", "'\(text)' is not a duration like 30m, 12h or 2d", at: loc)
+            throw Diagnostic(code: .invalidFreshness, "'\(text)' is not a duration like 30m, 12h or 2d", at: loc)
         }
         return n * unit
     }
 
     private func bool(_ node: Node, what: String) throws -> Bool {
-        guard let b = reader.value(node).asBool else { throw Diagnostic(code: "K6007", "\(what) must be true or false", at: reader.location(node)) }
+        guard let b = reader.value(node).asBool else { throw Diagnostic(code: .invalidContractValue, "\(what) must be true or false", at: reader.location(node)) }
         return b
     }
 
     private func int(_ node: Node, what: String) throws -> Int {
-        guard let i = reader.value(node).asInt, i >= 0 else { throw Diagnostic(code: "K6007", "\(what) must be a whole number ≥ 0", at: reader.location(node)) }
+        guard let i = reader.value(node).asInt, i >= 0 else { throw Diagnostic(code: .invalidContractValue, "\(what) must be a whole number ≥ 0", at: reader.location(node)) }
         return i
     }
 }

@@ -52,7 +52,7 @@ public struct ProfileLoader: Sendable {
         if required {
             var msg = "profile '\(profileName)' was not found in any profiles.yml (searched: \(searchPath.joined(separator: ", ")))"
             if let s = Suggestion.closest(to: profileName, in: seen) { msg += "; did you mean '\(s)'?" }
-            throw Diagnostic(code: "S1101", msg)
+            throw Diagnostic(code: .profileNotFound, msg)
         }
         return nil
     }
@@ -75,17 +75,17 @@ public struct ProfileLoader: Sendable {
         guard let output = outputs.first(where: { $0.0 == chosen }) else {
             var msg = "target '\(chosen)' is not among the outputs of profile '\(profileName)'"
             if let s = Suggestion.closest(to: chosen, in: outputs.map(\.0)) { msg += "; did you mean '\(s)'?" }
-            throw Diagnostic(code: "S1102", msg, at: reader.location(node))
+            throw Diagnostic(code: .invalidProfile, msg, at: reader.location(node))
         }
         var fields: [String: String] = [:]
         for (key, value, loc) in try reader.mapping(output.1, what: "output '\(chosen)'") {
             guard Self.outputKeys.contains(key) else { throw reader.unknownKey(key, at: loc, known: Self.outputKeys, in: "output '\(chosen)'") }
-            guard case .scalar(let s) = value else { throw Diagnostic(code: "S1003", "'\(key)' must be a single value", at: loc) }
+            guard case .scalar(let s) = value else { throw Diagnostic(code: .wrongYAMLShape, "'\(key)' must be a single value", at: loc) }
             fields[key] = try render(s.string, reader.location(value))
         }
         let type = fields["type"] ?? "postgres"
         guard type == "postgres" else {
-            throw Diagnostic(code: "S1103", "output '\(chosen)' has type '\(type)': only 'postgres' is supported", at: output.2)
+            throw Diagnostic(code: .unsupportedAdapter, "output '\(chosen)' has type '\(type)': only 'postgres' is supported", at: output.2)
         }
         var kw: [(String, String)] = []
         func add(_ k: String, _ v: String?) { if let v, !v.isEmpty { kw.append((k, v)) } }
@@ -112,7 +112,7 @@ public struct ProfileLoader: Sendable {
                               user: fields["user"] ?? fields["username"] ?? "postgres", threads: Int(fields["threads"] ?? "") ?? 4)
         var target = ProfileTarget(info: info, keywords: kw, file: reader.path)
         if let r = fields["retries"] {
-            guard let n = Int(r), n >= 0, n <= 20 else { throw Diagnostic(code: "S1104", "retries must be a whole number from 0 to 20, not '\(r)'", at: output.2) }
+            guard let n = Int(r), n >= 0, n <= 20 else { throw Diagnostic(code: .invalidRetries, "retries must be a whole number from 0 to 20, not '\(r)'", at: output.2) }
             target.retries = n
         }
         return target

@@ -29,14 +29,14 @@ public struct ProjectLoader: Sendable {
         if fm.fileExists(atPath: strataFile) { (file, kind) = (strataFile, .strata) }
         else if fm.fileExists(atPath: dbtFile) { (file, kind) = (dbtFile, .dbt) }
         else {
-            throw Diagnostic(code: "S1001", "no project found in \(root): expected strata.yml or dbt_project.yml (create one with `strata init NAME`)")
+            throw Diagnostic(code: .noProject, "no project found in \(root): expected strata.yml or dbt_project.yml (create one with `strata init NAME`)")
         }
         let relFile = (file as NSString).lastPathComponent
         let text = try readText(file, display: relFile)
         var bag = DiagnosticBag()
         let reader = YAMLReader(path: displayPath(file, root: root))
         guard let doc = try reader.parse(text) else {
-            throw Diagnostic(code: "S1003", "\(relFile) is empty: it needs at least `name:`", at: SourceLocation(file: reader.path, line: 1, column: 1))
+            throw Diagnostic(code: .missingName, "\(relFile) is empty: it needs at least `name:`", at: SourceLocation(file: reader.path, line: 1, column: 1))
         }
         var project = Project(name: "", kind: kind, root: root, projectFile: relFile)
         // dbt's default macro folder is macros/ (Strata's own is templates/)
@@ -49,7 +49,7 @@ public struct ProjectLoader: Sendable {
                     project.name = try reader.string(node, what: "name")
                     nameSeen = true
                     if project.name.isEmpty || project.name.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_") }) {
-                        throw Diagnostic(code: "S1005", "project name '\(project.name)' must be letters, digits and underscores", at: reader.location(node))
+                        throw Diagnostic(code: .invalidProjectName, "project name '\(project.name)' must be letters, digits and underscores", at: reader.location(node))
                     }
                 case "profile": project.profileName = try reader.string(node, what: "profile")
                 case "model-paths": project.paths.models = try reader.stringList(node, what: key)
@@ -84,7 +84,7 @@ public struct ProjectLoader: Sendable {
             }
         }
         if !nameSeen {
-            bag.append(Diagnostic(code: "S1003", "\(relFile) has no `name:`", at: SourceLocation(file: reader.path, line: 1, column: 1)))
+            bag.append(Diagnostic(code: .missingName, "\(relFile) has no `name:`", at: SourceLocation(file: reader.path, line: 1, column: 1)))
         }
         // Templates
         for path in files(under: project.paths.templates, root: root, extensions: ["sql", "jinja", "j2"]) {
@@ -114,7 +114,7 @@ public struct ProjectLoader: Sendable {
                 project.exposures += props.exposures
                 for (name, p) in props.models {
                     if let existing = modelProps[name] {
-                        bag.append(Diagnostic(code: "S1006", "model '\(name)' has properties in two places", at: p.location,
+                        bag.append(Diagnostic(code: .duplicateProperties, "model '\(name)' has properties in two places", at: p.location,
                                               notes: [.init("also described here", at: existing.location)]))
                     }
                     modelProps[name] = p
@@ -131,7 +131,7 @@ public struct ProjectLoader: Sendable {
                 guard let sql = bag.capture({ try text.get() }) else { continue }
                 let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
                 if let other = modelLocations[name] {
-                    bag.append(Diagnostic(code: "S1007", "two models are named '\(name)': model names must be unique",
+                    bag.append(Diagnostic(code: .duplicateModel, "two models are named '\(name)': model names must be unique",
                                           at: SourceLocation(file: path, line: 1, column: 1), notes: [.init("the other one", at: SourceLocation(file: other, line: 1, column: 1))]))
                     continue
                 }
@@ -143,7 +143,7 @@ public struct ProjectLoader: Sendable {
         for (name, p) in modelProps where modelLocations[name] == nil {
             var msg = "properties describe model '\(name)', but there is no models/**/\(name).sql"
             if let s = Suggestion.closest(to: name, in: modelLocations.keys) { msg += "; did you mean '\(s)'?" }
-            bag.append(Diagnostic(.warning, code: "S1008", msg, at: p.location))
+            bag.append(Diagnostic(.warning, code: .propertiesForMissingNode, msg, at: p.location))
         }
         // Under the test paths: singular tests, and generic test definitions in tests/generic (templates)
         for path in files(under: project.paths.tests, root: root, extensions: ["sql"]) {
@@ -175,7 +175,7 @@ public struct ProjectLoader: Sendable {
                 let name = String(text[nameRange])
                 let location = source.location(ofUTF8Offset: text.utf8.distance(from: text.utf8.startIndex, to: whole.lowerBound))
                 if let other = project.docBlocks[name] {
-                    bag.append(Diagnostic(code: "S1015", "two docs blocks are named '\(name)'", at: location, notes: [.init("the other one", at: other.location)]))
+                    bag.append(Diagnostic(code: .duplicateDocsBlock, "two docs blocks are named '\(name)'", at: location, notes: [.init("the other one", at: other.location)]))
                     continue
                 }
                 project.docBlocks[name] = Located(String(text[bodyRange]).trimmedWhitespace, at: location)
@@ -188,7 +188,7 @@ public struct ProjectLoader: Sendable {
             let base = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
             guard let contract = bag.capture({ try ContractParser(reader: YAMLReader(path: path)).parse(text, defaultName: base) }), let c = contract else { continue }
             if let other = contractFiles[c.name] {
-                bag.append(Diagnostic(code: "K6009", "two contracts are named '\(c.name)'", at: c.location ?? SourceLocation(file: path, line: 1, column: 1),
+                bag.append(Diagnostic(code: .duplicateContract, "two contracts are named '\(c.name)'", at: c.location ?? SourceLocation(file: path, line: 1, column: 1),
                                       notes: [.init("the other one", at: SourceLocation(file: other, line: 1, column: 1))]))
                 continue
             }
@@ -201,10 +201,10 @@ public struct ProjectLoader: Sendable {
 
     func readText(_ absolute: String, display: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: absolute) else {
-            throw Diagnostic(code: "S1009", "cannot read \(display)")
+            throw Diagnostic(code: .unreadableFile, "cannot read \(display)")
         }
         guard let s = String(data: data, encoding: .utf8) else {
-            throw Diagnostic(code: "S1009", "\(display) is not valid UTF-8", at: SourceLocation(file: display, line: 1, column: 1))
+            throw Diagnostic(code: .unreadableFile, "\(display) is not valid UTF-8", at: SourceLocation(file: display, line: 1, column: 1))
         }
         return s
     }
@@ -258,7 +258,7 @@ extension ProjectLoader {
         let reader = YAMLReader(path: "--vars")
         guard let node = try reader.parse(text) else { return [:] }
         guard case .dict(let entries) = reader.value(node) else {
-            throw Diagnostic(code: "S1010", "--vars must be a YAML or JSON mapping, like '{key: value}'")
+            throw Diagnostic(code: .invalidVars, "--vars must be a YAML or JSON mapping, like '{key: value}'")
         }
         var out: [String: ConfigValue] = [:]
         for e in entries { out[e.key] = e.value }

@@ -31,7 +31,7 @@ struct PropertiesParser {
         }
         return try reader.sequence(node, what: "rows").map { row in
             try reader.mapping(row, what: "row").map { key, value, _ in
-                guard case .scalar(let s) = value else { throw Diagnostic(code: "S1013", "unit test values must be single values", at: reader.location(value)) }
+                guard case .scalar(let s) = value else { throw Diagnostic(code: .invalidUnitTest, "unit test values must be single values", at: reader.location(value)) }
                 return (key, s.style == .plain && YAMLReader.resolvePlain(s.string) == .null ? nil : s.string)
             }
         }
@@ -46,7 +46,7 @@ struct PropertiesParser {
             case "given":
                 for g in try reader.sequence(value, what: "given") {
                     let entries = try reader.mapping(g, what: "given input")
-                    guard let input = entries.first(where: { $0.key == "input" }) else { throw Diagnostic(code: "S1013", "a given entry needs an input: ref('…') or source('…', '…')", at: reader.location(g)) }
+                    guard let input = entries.first(where: { $0.key == "input" }) else { throw Diagnostic(code: .invalidUnitTest, "a given entry needs an input: ref('…') or source('…', '…')", at: reader.location(g)) }
                     let format = try entries.first { $0.key == "format" }.map { try reader.string($0.node, what: "format") }
                     given.append((try reader.string(input.node, what: "input"), try unitRows(entries.first { $0.key == "rows" }?.node, format: format)))
                 }
@@ -58,7 +58,7 @@ struct PropertiesParser {
             default: throw reader.unknownKey(key, at: loc, known: ["name", "model", "given", "expect", "description", "config", "overrides"], in: "unit test")
             }
         }
-        guard let name, let model else { throw Diagnostic(code: "S1013", "a unit test needs a name and a model", at: reader.location(node)) }
+        guard let name, let model else { throw Diagnostic(code: .invalidUnitTest, "a unit test needs a name and a model", at: reader.location(node)) }
         return UnitTestDeclaration(name: name, model: model, given: given, expect: expect, location: reader.location(node))
     }
 
@@ -73,7 +73,7 @@ struct PropertiesParser {
             }
             let entries = try reader.mapping(item, what: "test")
             guard entries.count == 1 || entries.contains(where: { $0.key == "test_name" }) else {
-                throw Diagnostic(code: "S1012", "a test entry names one test, like `- unique` or `- accepted_values: {values: [a, b]}`", at: reader.location(item))
+                throw Diagnostic(code: .invalidTestEntry, "a test entry names one test, like `- unique` or `- accepted_values: {values: [a, b]}`", at: reader.location(item))
             }
             var name = entries[0].key
             var body = reader.value(entries[0].node).asDict ?? []
@@ -170,7 +170,7 @@ struct PropertiesParser {
                             if !Self.columnKeys.contains(ck) { throw reader.unknownKey(ck, at: cloc, known: Self.columnKeys, in: "column") }
                         }
                     }
-                    if col.name.isEmpty { throw Diagnostic(code: "S1003", "a column needs a name", at: reader.location(c)) }
+                    if col.name.isEmpty { throw Diagnostic(code: .missingName, "a column needs a name", at: reader.location(c)) }
                     p.columns.append(col)
                 }
             case "tags":
@@ -184,7 +184,7 @@ struct PropertiesParser {
                 if !Self.modelKeys.contains(key) { throw reader.unknownKey(key, at: loc, known: Self.modelKeys, in: what) }
             }
         }
-        guard let name else { throw Diagnostic(code: "S1003", "a \(what) entry needs a name", at: reader.location(node)) }
+        guard let name else { throw Diagnostic(code: .missingName, "a \(what) entry needs a name", at: reader.location(node)) }
         return (name, p)
     }
 
@@ -206,23 +206,23 @@ struct PropertiesParser {
                 default: throw reader.unknownKey(k, at: kl, known: Self.dbtConstraintKeys, in: "constraint")
                 }
             }
-            guard let type else { throw Diagnostic(code: "K6004", "a constraint needs a type (not_null, unique, primary_key, foreign_key, check)", at: loc) }
+            guard let type else { throw Diagnostic(code: .invalidDbtConstraint, "a constraint needs a type (not_null, unique, primary_key, foreign_key, check)", at: loc) }
             guard let kind = ColumnConstraint.Kind(rawValue: type), kind != .acceptedValues else {
                 var msg = "unknown constraint type '\(type)'"
                 if let s = Suggestion.closest(to: type, in: ["not_null", "unique", "primary_key", "foreign_key", "check"]) { msg += "; did you mean '\(s)'?" }
-                throw Diagnostic(code: "K6004", msg, at: loc)
+                throw Diagnostic(code: .invalidDbtConstraint, msg, at: loc)
             }
             var c = ColumnConstraint(kind, expression: expression, columns: columns, at: loc)
-            if kind == .check, expression == nil { throw Diagnostic(code: "K6004", "a check constraint needs an expression", at: loc) }
+            if kind == .check, expression == nil { throw Diagnostic(code: .invalidDbtConstraint, "a check constraint needs an expression", at: loc) }
             if kind == .foreignKey {
                 // dbt 1.9: to: ref('m'), to_columns: [c]; older projects wrote expression: "schema.table (column)"
                 guard let to, let model = Self.refName(to), toColumns.count == 1 else {
-                    throw Diagnostic(code: "K6004", "a foreign_key constraint needs `to: ref('model')` and one `to_columns` entry (Strata does not read the older `expression:` form)", at: loc)
+                    throw Diagnostic(code: .invalidDbtConstraint, "a foreign_key constraint needs `to: ref('model')` and one `to_columns` entry (Strata does not read the older `expression:` form)", at: loc)
                 }
                 c.referencedModel = model
                 c.referencedColumn = toColumns[0]
             }
-            if modelLevel, kind != .check, columns.isEmpty { throw Diagnostic(code: "K6004", "a model-level \(type) constraint needs `columns:`", at: loc) }
+            if modelLevel, kind != .check, columns.isEmpty { throw Diagnostic(code: .invalidDbtConstraint, "a model-level \(type) constraint needs `columns:`", at: loc) }
             return c
         }
     }
@@ -255,7 +255,7 @@ struct PropertiesParser {
             default: throw reader.unknownKey(key, at: loc, known: Self.exposureKeys, in: "exposure")
             }
         }
-        guard !e.name.isEmpty else { throw Diagnostic(code: "S1003", "an exposure needs a name", at: e.location) }
+        guard !e.name.isEmpty else { throw Diagnostic(code: .missingName, "an exposure needs a name", at: e.location) }
         return e
     }
 
@@ -310,10 +310,10 @@ struct PropertiesParser {
             }
         }
         guard let relation else { return nil }
-        guard let name else { throw Diagnostic(code: "S1003", "a snapshot needs a name", at: reader.location(node)) }
+        guard let name else { throw Diagnostic(code: .missingName, "a snapshot needs a name", at: reader.location(node)) }
         let trimmed = relation.trimmingCharacters(in: .whitespaces)
         guard trimmed.hasPrefix("source(") || trimmed.hasPrefix("ref("), trimmed.hasSuffix(")") else {
-            throw Diagnostic(code: "S1011", "snapshot '\(name)': relation must be source('…', '…') or ref('…')", at: relationLocation)
+            throw Diagnostic(code: .invalidSnapshotRelation, "snapshot '\(name)': relation must be source('…', '…') or ref('…')", at: relationLocation)
         }
         return YAMLSnapshot(name: name, relation: trimmed, relationLocation: relationLocation ?? SourceLocation(file: reader.path, line: 1, column: 1),
                             config: config, location: reader.location(node))
@@ -337,7 +337,7 @@ struct PropertiesParser {
                 if !Self.sourceKeys.contains(key) { throw reader.unknownKey(key, at: loc, known: Self.sourceKeys, in: "source") }
             }
         }
-        guard let name else { throw Diagnostic(code: "S1003", "a source needs a name", at: reader.location(node)) }
+        guard let name else { throw Diagnostic(code: .missingName, "a source needs a name", at: reader.location(node)) }
         _ = description
         return try tables.map { t in
             var table = SourceTable(sourceName: name, tableName: "", schema: schema, database: database, location: reader.location(t))
@@ -350,7 +350,7 @@ struct PropertiesParser {
                     if !Self.tableKeys.contains(key) { throw reader.unknownKey(key, at: loc, known: Self.tableKeys, in: "source table") }
                 }
             }
-            if table.tableName.isEmpty { throw Diagnostic(code: "S1003", "a source table needs a name", at: reader.location(t)) }
+            if table.tableName.isEmpty { throw Diagnostic(code: .missingName, "a source table needs a name", at: reader.location(t)) }
             return table
         }
     }

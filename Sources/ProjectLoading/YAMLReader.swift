@@ -13,7 +13,7 @@ struct YAMLReader {
             let node = try Yams.compose(yaml: text, .basic)
             if let node, !Self.withinSize(node, limit: Self.maxValues) {
                 // aliases share subtrees, so a small file can stand for billions of values ("billion laughs")
-                throw Diagnostic(code: "S1002", "invalid YAML: it expands to more than \(Self.maxValues) values (aliases nested in aliases?)",
+                throw Diagnostic(code: .invalidYAML, "invalid YAML: it expands to more than \(Self.maxValues) values (aliases nested in aliases?)",
                                  at: SourceLocation(file: path, line: 1, column: 1))
             }
             return node
@@ -54,14 +54,14 @@ struct YAMLReader {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
             var msg = "invalid YAML: \(problem)"
             if let context { msg += " (\(context.text))" }
-            return Diagnostic(code: "S1002", msg, at: SourceLocation(file: path, line: mark.line, column: mark.column))
+            return Diagnostic(code: .invalidYAML, msg, at: SourceLocation(file: path, line: mark.line, column: mark.column))
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return Diagnostic(code: "S1002", "invalid YAML: duplicate keys \(duplicates.joined(separator: ", ")) (\(context.text))",
+            return Diagnostic(code: .invalidYAML, "invalid YAML: duplicate keys \(duplicates.joined(separator: ", ")) (\(context.text))",
                               at: SourceLocation(file: path, line: context.mark.line, column: context.mark.column))
         case .reader(let problem, _, _, _):
-            return Diagnostic(code: "S1002", "invalid YAML: \(problem)", at: SourceLocation(file: path, line: 1, column: 1))
+            return Diagnostic(code: .invalidYAML, "invalid YAML: \(problem)", at: SourceLocation(file: path, line: 1, column: 1))
         default:
-            return Diagnostic(code: "S1002", "invalid YAML: \(e)", at: SourceLocation(file: path, line: 1, column: 1))
+            return Diagnostic(code: .invalidYAML, "invalid YAML: \(e)", at: SourceLocation(file: path, line: 1, column: 1))
         }
     }
 
@@ -103,7 +103,7 @@ struct YAMLReader {
     /// The entries of a mapping node with key locations, or a diagnostic if it is not a mapping.
     func mapping(_ node: Node, what: String) throws -> [(key: String, node: Node, location: SourceLocation?)] {
         guard case .mapping(let m) = node else {
-            throw Diagnostic(code: "S1003", "\(what) must be a mapping", at: location(node))
+            throw Diagnostic(code: .wrongYAMLShape, "\(what) must be a mapping", at: location(node))
         }
         return m.map { (k, v) in (k.string ?? "\(k)", v, location(k)) }
     }
@@ -111,14 +111,14 @@ struct YAMLReader {
     func sequence(_ node: Node, what: String) throws -> [Node] {
         if case .scalar(let s) = node, s.style == .plain, Self.resolvePlain(s.string) == .null { return [] }
         guard case .sequence(let seq) = node else {
-            throw Diagnostic(code: "S1003", "\(what) must be a list", at: location(node))
+            throw Diagnostic(code: .wrongYAMLShape, "\(what) must be a list", at: location(node))
         }
         return Array(seq)
     }
 
     func string(_ node: Node, what: String) throws -> String {
         guard case .scalar(let s) = node else {
-            throw Diagnostic(code: "S1003", "\(what) must be a string", at: location(node))
+            throw Diagnostic(code: .wrongYAMLShape, "\(what) must be a string", at: location(node))
         }
         return s.string
     }
@@ -132,6 +132,6 @@ struct YAMLReader {
     func unknownKey(_ key: String, at location: SourceLocation?, known: [String], in what: String, severity: Severity = .error) -> Diagnostic {
         var msg = "unknown key '\(key)' in \(what)"
         if let s = Suggestion.closest(to: key, in: known) { msg += "; did you mean '\(s)'?" }
-        return Diagnostic(severity, code: "S1004", msg, at: location)
+        return Diagnostic(severity, code: .unknownProjectKey, msg, at: location)
     }
 }

@@ -192,7 +192,7 @@ extension ContractColumn {
             var msg = "'\(type)' is not a PostgreSQL type name (like integer, numeric(10,2), text, timestamp with time zone)"
             // YAML's flow mappings split at commas: {data_type: numeric(6,1)} reads as "numeric(6"
             if depth > 0 { msg += "; inside { … } quote a type with a comma, like \"numeric(6,1)\"" }
-            throw Diagnostic(code: "K6008", msg, at: location)
+            throw Diagnostic(code: .invalidContractType, msg, at: location)
         }
     }
 }

@@ -5,7 +5,7 @@ extension Builtins {
     static func filter(_ name: String, _ v: Value, _ args: Arguments, site: CallSite) throws -> Value {
         func arg(_ i: Int, _ n: String) -> Value? { args.argument(i, n) }
         func items() throws -> [Value] {
-            guard let xs = v.iterated else { throw site.error("filter '\(name)' expects a sequence, not \(v.typeName)", code: "T2008") }
+            guard let xs = v.iterated else { throw site.error("filter '\(name)' expects a sequence, not \(v.typeName)", code: .wrongType) }
             return xs
         }
         switch name {
@@ -33,7 +33,7 @@ extension Builtins {
             let chars = arg(0, "chars")?.asString.map { CharacterSet(charactersIn: $0) } ?? .whitespacesAndNewlines
             return .string(strip(v.stringValue, chars, leading: true, trailing: true))
         case "replace":
-            guard let old = arg(0, "old")?.stringValue, let new = arg(1, "new")?.stringValue else { throw site.error("replace expects two arguments", code: "T2005") }
+            guard let old = arg(0, "old")?.stringValue, let new = arg(1, "new")?.stringValue else { throw site.error("replace expects two arguments", code: .wrongArguments) }
             return .string(v.stringValue.replacingOccurrences(of: old, with: new))
         case "list": return .list(try items())
         case "string", "as_text": return .string(v.stringValue)
@@ -53,10 +53,10 @@ extension Builtins {
             return arg(0, "default") ?? .double(0)
         case "abs":
             if case .int(let i) = v { return .int(abs(i)) }
-            guard let d = v.asDouble else { throw site.error("abs expects a number, not \(v.typeName)", code: "T2008") }
+            guard let d = v.asDouble else { throw site.error("abs expects a number, not \(v.typeName)", code: .wrongType) }
             return .double(abs(d))
         case "round":
-            guard let d = v.asDouble else { throw site.error("round expects a number, not \(v.typeName)", code: "T2008") }
+            guard let d = v.asDouble else { throw site.error("round expects a number, not \(v.typeName)", code: .wrongType) }
             let precision = arg(0, "precision")?.asInt ?? 0
             let method = arg(1, "method")?.stringValue ?? "common"
             let m = pow(10.0, Double(precision))
@@ -67,11 +67,11 @@ extension Builtins {
             return .double(scaled.rounded(rule) / m)
         case "first":
             let xs = try items()
-            guard let f = xs.first else { throw site.error("first of an empty sequence", code: "T2009") }
+            guard let f = xs.first else { throw site.error("first of an empty sequence", code: .noSuchItem) }
             return f
         case "last":
             let xs = try items()
-            guard let l = xs.last else { throw site.error("last of an empty sequence", code: "T2009") }
+            guard let l = xs.last else { throw site.error("last of an empty sequence", code: .noSuchItem) }
             return l
         case "sort":
             var xs = try items()
@@ -95,7 +95,7 @@ extension Builtins {
             if let attr = args.value("attribute")?.stringValue {
                 return .list(try xs.map { try attributeValue($0, attr, site) })
             }
-            guard let filterName = args.positional.first?.asString else { throw site.error("map expects a filter name or attribute=", code: "T2005") }
+            guard let filterName = args.positional.first?.asString else { throw site.error("map expects a filter name or attribute=", code: .wrongArguments) }
             let rest = Arguments(Array(args.positional.dropFirst()), keyword: args.keyword)
             return .list(try xs.map { try filter(filterName, $0, rest, site: site) })
         case "select", "reject":
@@ -107,7 +107,7 @@ extension Builtins {
         case "selectattr", "rejectattr":
             let xs = try items()
             let keep = name == "selectattr"
-            guard let attr = args.positional.first?.asString else { throw site.error("\(name) expects an attribute name", code: "T2005") }
+            guard let attr = args.positional.first?.asString else { throw site.error("\(name) expects an attribute name", code: .wrongArguments) }
             let testName = args.positional.count > 1 ? args.positional[1].asString : nil
             let rest = Array(args.positional.dropFirst(2))
             return .list(try xs.filter { x in
@@ -141,7 +141,7 @@ extension Builtins {
             if case .string(let s) = v, let parsed = try? JSON.decode(s) { return parsed }
             return v
         case "dictsort":
-            guard case .dict(let d) = v else { throw site.error("dictsort expects a dict", code: "T2008") }
+            guard case .dict(let d) = v else { throw site.error("dictsort expects a dict", code: .wrongType) }
             return .list(d.pairs.sorted { $0.0 < $1.0 }.map { .tuple([.string($0.0), $0.1]) })
         case "batch":
             let size = max(1, arg(0, "linecount")?.asInt ?? 1)
@@ -161,7 +161,7 @@ extension Builtins {
             return (name == "min" ? sorted.first : sorted.last) ?? .none
         case "wordcount": return .int(v.stringValue.split(whereSeparator: \.isWhitespace).count)
         case "items":
-            guard case .dict(let d) = v else { throw site.error("items expects a dict", code: "T2008") }
+            guard case .dict(let d) = v else { throw site.error("items expects a dict", code: .wrongType) }
             return .list(d.pairs.map { .tuple([.string($0.0), $0.1]) })
         case "e", "escape", "safe", "striptags":
             return v
@@ -173,7 +173,7 @@ extension Builtins {
             let pad = max(0, w - s.count)
             return .string(String(repeating: " ", count: pad / 2) + s + String(repeating: " ", count: pad - pad / 2))
         default:
-            throw site.error("unknown filter '\(name)'", code: "T2011")
+            throw site.error("unknown filter '\(name)'", code: .unknownFilter)
         }
     }
 
@@ -185,7 +185,7 @@ extension Builtins {
             case .dict(let d): cur = d[key] ?? .none
             case .object(let o): cur = o.attribute(key) ?? .none
             case .list(let l): cur = Int(key).flatMap { $0 < l.items.count ? l.items[$0] : nil } ?? .none
-            default: throw site.error("\(cur.typeName) has no attribute '\(key)'", code: "T2007")
+            default: throw site.error("\(cur.typeName) has no attribute '\(key)'", code: .noAttribute)
             }
         }
         return cur

@@ -10,13 +10,13 @@ extension Function {
     /// so it can never reach compiled SQL, artifacts or logs.
     public static func envVar(_ environment: [String: String], allowSecrets: Bool = true) -> Function {
         Function("env_var") { args, site in
-            guard let name = args.argument(0, "var")?.asString else { throw site.error("env_var() needs a variable name", code: "C2002") }
+            guard let name = args.argument(0, "var")?.asString else { throw site.error("env_var() needs a variable name", code: .envVar) }
             if !allowSecrets, secretPrefixes.contains(where: name.hasPrefix) {
-                throw site.error("'\(name)' is a secret: variables starting with \(secretPrefixes.joined(separator: " or ")) can be read only in profiles.yml, never in SQL", code: "C2006")
+                throw site.error("'\(name)' is a secret: variables starting with \(secretPrefixes.joined(separator: " or ")) can be read only in profiles.yml, never in SQL", code: .secretEnvVar)
             }
             if let v = environment[name] { return .string(v) }
             if let d = args.argument(1, "default") { return d }
-            throw site.error("environment variable '\(name)' is not set and no default was given", code: "C2002")
+            throw site.error("environment variable '\(name)' is not set and no default was given", code: .envVar)
         }
     }
 }
@@ -28,10 +28,10 @@ enum Builtins {
         case "range":
             return .function(Function("range") { args, site in
                 let ints = args.positional.compactMap(\.asInt)
-                guard ints.count == args.positional.count, (1...3).contains(ints.count) else { throw site.error("range() expects 1 to 3 integers", code: "T2005") }
+                guard ints.count == args.positional.count, (1...3).contains(ints.count) else { throw site.error("range() expects 1 to 3 integers", code: .wrongArguments) }
                 let (start, end, step) = ints.count == 1 ? (0, ints[0], 1) : (ints[0], ints[1], ints.count == 3 ? ints[2] : 1)
-                guard step != 0 else { throw site.error("range() step must not be zero", code: "T2005") }
-                guard abs((end - start) / step) <= 1_000_000 else { throw site.error("range() of more than 1,000,000 items", code: "T2005") }
+                guard step != 0 else { throw site.error("range() step must not be zero", code: .wrongArguments) }
+                guard abs((end - start) / step) <= 1_000_000 else { throw site.error("range() of more than 1,000,000 items", code: .wrongArguments) }
                 return .list(Array(stride(from: start, to: end, by: step)).map { .int($0) })
             })
         case "dict":
@@ -93,11 +93,11 @@ enum Builtins {
                 if let a = v.asString, let b = args.first?.asString {
                     switch name { case "lt", "lessthan", "<": return a < b; case "gt", "greaterthan", ">": return a > b; case "le", "<=": return a <= b; default: return a >= b }
                 }
-                throw site.error("test '\(name)' needs comparable values", code: "T2008")
+                throw site.error("test '\(name)' needs comparable values", code: .wrongType)
             }
             switch name { case "lt", "lessthan", "<": return a < b; case "gt", "greaterthan", ">": return a > b; case "le", "<=": return a <= b; default: return a >= b }
         default:
-            throw site.error("unknown test '\(name)'", code: "T2010")
+            throw site.error("unknown test '\(name)'", code: .unknownTest)
         }
     }
 
@@ -132,7 +132,7 @@ enum Builtins {
                 }
             case "replace":
                 return bound { a, site in
-                    guard let old = a.argument(0, "old")?.asString, let new = a.argument(1, "new") else { throw site.error("replace() expects two strings", code: "T2005") }
+                    guard let old = a.argument(0, "old")?.asString, let new = a.argument(1, "new") else { throw site.error("replace() expects two strings", code: .wrongArguments) }
                     return .string(s.replacingOccurrences(of: old, with: new.stringValue))
                 }
             case "startswith", "endswith":
@@ -175,24 +175,24 @@ enum Builtins {
                         guard idx >= 0, idx < items.count else { return .some(nil) }
                         return .some(items.remove(at: idx))
                     }
-                    guard let popped else { throw site.error("pop from empty list", code: "T2009") }
-                    guard let popped else { throw site.error("pop index out of range", code: "T2009") }
+                    guard let popped else { throw site.error("pop from empty list", code: .noSuchItem) }
+                    guard let popped else { throw site.error("pop index out of range", code: .noSuchItem) }
                     return popped
                 }
             case "remove":
                 return bound { a, site in
-                    guard let v = a.positional.first else { throw site.error("list.remove(x): x not in list", code: "T2009") }
+                    guard let v = a.positional.first else { throw site.error("list.remove(x): x not in list", code: .noSuchItem) }
                     let removed = l.mutate { items -> Bool in
                         guard let i = items.firstIndex(where: { $0.equals(v) }) else { return false }
                         items.remove(at: i)
                         return true
                     }
-                    guard removed else { throw site.error("list.remove(x): x not in list", code: "T2009") }
+                    guard removed else { throw site.error("list.remove(x): x not in list", code: .noSuchItem) }
                     return .none
                 }
             case "index":
                 return bound { a, site in
-                    guard let v = a.positional.first, let i = l.items.firstIndex(where: { $0.equals(v) }) else { throw site.error("value is not in list", code: "T2009") }
+                    guard let v = a.positional.first, let i = l.items.firstIndex(where: { $0.equals(v) }) else { throw site.error("value is not in list", code: .noSuchItem) }
                     return .int(i)
                 }
             case "count": return bound { a, _ in .int(l.items.filter { $0.equals(a.positional.first ?? .none) }.count) }
@@ -218,7 +218,7 @@ enum Builtins {
                     let k = a.positional.first?.stringValue ?? ""
                     if let v = d[k] { d[k] = nil; return v }
                     if a.positional.count > 1 { return a.positional[1] }
-                    throw site.error("key '\(k)' not found", code: "T2009")
+                    throw site.error("key '\(k)' not found", code: .noSuchItem)
                 }
             case "setdefault":
                 return bound { a, _ in

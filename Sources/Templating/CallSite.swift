@@ -9,7 +9,7 @@ public struct CallSite {
     public var location: SourceLocation { source.location(ofUTF8Offset: offset) }
 
     /// A diagnostic located at the call, carrying the macro call chain.
-    public func error(_ message: String, code: String = "T2001") -> Diagnostic {
+    public func error(_ message: String, code: DiagnosticCode = .templateError) -> Diagnostic {
         renderer.error(message, code: code, at: offset, in: source)
     }
 

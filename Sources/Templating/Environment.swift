@@ -22,7 +22,7 @@ public struct Environment: Sendable {
                 // dbt exposes `{% test name() %}` blocks as the macro `test_name`
                 let name = m.kind == "test" ? "test_\(m.name)" : m.name
                 if let existing = macros[name] {
-                    bag.append(Diagnostic(code: "T1010", "macro '\(m.name)' is defined more than once",
+                    bag.append(Diagnostic(code: .duplicateMacro, "macro '\(m.name)' is defined more than once",
                                           at: m.source.location(ofUTF8Offset: m.offset),
                                           notes: [.init("first defined here", at: existing.source.location(ofUTF8Offset: existing.offset))]))
                     continue

@@ -40,7 +40,7 @@ struct Lexer {
     }
 
     private func error(_ message: String, at offset: Int) -> Diagnostic {
-        Diagnostic(code: "T1001", message, at: source.location(ofUTF8Offset: offset))
+        Diagnostic(code: .templateLexing, message, at: source.location(ofUTF8Offset: offset))
     }
 
     private func string(_ start: Int, _ end: Int) -> String {

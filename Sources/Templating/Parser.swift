@@ -26,7 +26,7 @@ struct Parser {
     }
 
     func error(_ message: String, at offset: Int? = nil) -> Diagnostic {
-        Diagnostic(code: "T1002", message, at: source.location(ofUTF8Offset: offset ?? current.offset))
+        Diagnostic(code: .templateSyntax, message, at: source.location(ofUTF8Offset: offset ?? current.offset))
     }
 
     func isOp(_ op: String) -> Bool { current.kind == .op && current.text == op }
@@ -104,7 +104,7 @@ struct Parser {
         let (body, end) = try parseBody(until: ends)
         guard let end else {
             let expected = ends.sorted().map { "'{% \($0) %}'" }.joined(separator: " or ")
-            throw Diagnostic(code: "T1003", "'{% \(open) %}' is never closed: expected \(expected)", at: source.location(ofUTF8Offset: offset))
+            throw Diagnostic(code: .unclosedBlock, "'{% \(open) %}' is never closed: expected \(expected)", at: source.location(ofUTF8Offset: offset))
         }
         return (body, end)
     }
@@ -138,9 +138,9 @@ struct Parser {
             try expectStmtClose()
             return .snapshotBlock(name: name, body: body, offset: kw.offset)
         case "materialization", "docs", "block", "extends", "include", "import", "from", "with", "autoescape":
-            throw Diagnostic(code: "T1004", "the '{% \(kw.text) %}' statement is not supported yet", at: source.location(ofUTF8Offset: kw.offset))
+            throw Diagnostic(code: .unsupportedStatement, "the '{% \(kw.text) %}' statement is not supported yet", at: source.location(ofUTF8Offset: kw.offset))
         default:
-            throw Diagnostic(code: "T1004", "unknown statement '{% \(kw.text) %}'", at: source.location(ofUTF8Offset: kw.offset))
+            throw Diagnostic(code: .unsupportedStatement, "unknown statement '{% \(kw.text) %}'", at: source.location(ofUTF8Offset: kw.offset))
         }
     }
 
@@ -201,7 +201,7 @@ struct Parser {
             _ = advance()
             condition = try parseExpression()
         }
-        if isName("recursive") { throw Diagnostic(code: "T1004", "recursive for loops are not supported yet", at: source.location(ofUTF8Offset: current.offset)) }
+        if isName("recursive") { throw Diagnostic(code: .unsupportedStatement, "recursive for loops are not supported yet", at: source.location(ofUTF8Offset: current.offset)) }
         try expectStmtClose()
         let (body, end) = try parseBlock("for", at: offset, ends: ["else", "endfor"])
         _ = advance()

@@ -46,7 +46,7 @@ public final class PyDateTime: OperandObject {
         case "microsecond": return .int(isDateOnly ? 0 : microsecond)
         case "strftime":
             return .function(Function("strftime") { [self] args, site in
-                guard let fmt = args.positional.first?.asString else { throw site.error("strftime() needs a format string", code: "T2005") }
+                guard let fmt = args.positional.first?.asString else { throw site.error("strftime() needs a format string", code: .wrongArguments) }
                 return .string(strftime(fmt))
             })
         case "isoformat":
@@ -171,11 +171,11 @@ public enum PyDateTimeModule {
                 var c = DateComponents()
                 for (i, n) in names.enumerated() {
                     guard let v = args.argument(i, n) else { continue }
-                    guard let x = v.asInt else { throw site.error("\(n) must be an integer", code: "T2008") }
+                    guard let x = v.asInt else { throw site.error("\(n) must be an integer", code: .wrongType) }
                     c.setPythonField(n, x)
                 }
                 guard c.year != nil, c.month != nil, c.day != nil, let d = cal.date(from: c) else {
-                    throw site.error("\(dateOnly ? "date" : "datetime")() needs year, month and day", code: "T2005")
+                    throw site.error("\(dateOnly ? "date" : "datetime")() needs year, month and day", code: .wrongArguments)
                 }
                 return .object(PyDateTime(d, dateOnly: dateOnly))
             }
@@ -186,7 +186,7 @@ public enum PyDateTimeModule {
             "utcnow": .function(Function("utcnow") { _, _ in .object(PyDateTime(now)) }),
             "strptime": .function(Function("strptime") { args, site in
                 guard let s = args.positional.first?.asString, let f = args.positional.dropFirst().first?.asString else {
-                    throw site.error("strptime() needs a string and a format", code: "T2005")
+                    throw site.error("strptime() needs a string and a format", code: .wrongArguments)
                 }
                 let df = DateFormatter()
                 df.locale = Locale(identifier: "en_US_POSIX")
@@ -194,7 +194,7 @@ public enum PyDateTimeModule {
                 df.dateFormat = f.replacingOccurrences(of: "%Y", with: "yyyy").replacingOccurrences(of: "%m", with: "MM")
                     .replacingOccurrences(of: "%d", with: "dd").replacingOccurrences(of: "%H", with: "HH")
                     .replacingOccurrences(of: "%M", with: "mm").replacingOccurrences(of: "%S", with: "ss")
-                guard let d = df.date(from: s) else { throw site.error("time data '\(s)' does not match format '\(f)'", code: "T2008") }
+                guard let d = df.date(from: s) else { throw site.error("time data '\(s)' does not match format '\(f)'", code: .wrongType) }
                 return .object(PyDateTime(d))
             }),
         ]) { args, site in try datetimeCtor.callBody(args, site) }

@@ -11,7 +11,7 @@ extension Renderer {
             var msg = "'\(n)' is undefined"
             let candidates = scopes.flatMap(\.keys) + Array(renderGlobals.keys) + Array(environment.globals.keys) + Array(environment.macros.keys)
             if let s = Suggestion.closest(to: n, in: candidates) { msg += "; did you mean '\(s)'?" }
-            throw error(msg, code: "T2002", at: e.offset)
+            throw error(msg, code: .undefinedName, at: e.offset)
         case .list(let items):
             return .list(try items.map { try evaluate($0) })
         case .tuple(let items):
@@ -23,7 +23,7 @@ extension Renderer {
         case .attribute(let base, let name):
             let b = try evaluate(base)
             if let v = try attribute(of: b, name, at: e.offset) { return v }
-            throw error("\(b.typeName) has no attribute '\(name)'", code: "T2007", at: e.offset)
+            throw error("\(b.typeName) has no attribute '\(name)'", code: .noAttribute, at: e.offset)
         case .item(let base, let key):
             let b = try evaluate(base)
             let k = try evaluate(key)
@@ -64,7 +64,7 @@ extension Renderer {
                 if v.asDouble != nil { return v }
             default: break
             }
-            throw error("bad operand type for unary \(op): '\(v.typeName)'", code: "T2008", at: e.offset)
+            throw error("bad operand type for unary \(op): '\(v.typeName)'", code: .wrongType, at: e.offset)
         case .binary(let op, let l, let r):
             return try binary(op, try evaluate(l), try evaluate(r), at: e.offset)
         case .and(let l, let r):
@@ -114,31 +114,31 @@ extension Renderer {
     func item(of value: Value, _ key: Value, at offset: Int) throws -> Value {
         switch value {
         case .list(let l):
-            guard let i = key.asInt else { throw error("list indices must be integers, not \(key.typeName)", code: "T2008", at: offset) }
+            guard let i = key.asInt else { throw error("list indices must be integers, not \(key.typeName)", code: .wrongType, at: offset) }
             let idx = i < 0 ? l.items.count + i : i
-            guard idx >= 0, idx < l.items.count else { throw error("list index \(i) out of range (length \(l.items.count))", code: "T2009", at: offset) }
+            guard idx >= 0, idx < l.items.count else { throw error("list index \(i) out of range (length \(l.items.count))", code: .noSuchItem, at: offset) }
             return l.items[idx]
         case .string(let s):
-            guard let i = key.asInt else { throw error("string indices must be integers", code: "T2008", at: offset) }
+            guard let i = key.asInt else { throw error("string indices must be integers", code: .wrongType, at: offset) }
             let chars = Array(s)
             let idx = i < 0 ? chars.count + i : i
-            guard idx >= 0, idx < chars.count else { throw error("string index \(i) out of range", code: "T2009", at: offset) }
+            guard idx >= 0, idx < chars.count else { throw error("string index \(i) out of range", code: .noSuchItem, at: offset) }
             return .string(String(chars[idx]))
         case .dict(let d):
             if let v = d[key.stringValue] { return v }
-            throw error("key \(key.repr) not found in dict", code: "T2009", at: offset)
+            throw error("key \(key.repr) not found in dict", code: .noSuchItem, at: offset)
         case .object(let o):
             if let v = o.attribute(key.stringValue) { return v }
-            throw error("\(o.typeName) has no item \(key.repr)", code: "T2009", at: offset)
+            throw error("\(o.typeName) has no item \(key.repr)", code: .noSuchItem, at: offset)
         default:
-            throw error("'\(value.typeName)' object is not subscriptable", code: "T2008", at: offset)
+            throw error("'\(value.typeName)' object is not subscriptable", code: .wrongType, at: offset)
         }
     }
 
     func slice(_ value: Value, _ lo: Value?, _ hi: Value?, _ step: Value?, at offset: Int) throws -> Value {
         func bounds(_ count: Int) throws -> [Int] {
             let st = step?.asInt ?? 1
-            guard st != 0 else { throw error("slice step cannot be zero", code: "T2008", at: offset) }
+            guard st != 0 else { throw error("slice step cannot be zero", code: .wrongType, at: offset) }
             func norm(_ v: Value?, _ def: Int) -> Int {
                 guard let v, let i = v.asInt else { return def }
                 let j = i < 0 ? count + i : i
@@ -153,13 +153,13 @@ extension Renderer {
         case .string(let s):
             let chars = Array(s)
             return .string(String(try bounds(chars.count).map { chars[$0] }))
-        default: throw error("'\(value.typeName)' object cannot be sliced", code: "T2008", at: offset)
+        default: throw error("'\(value.typeName)' object cannot be sliced", code: .wrongType, at: offset)
         }
     }
 
     func binary(_ op: String, _ l: Value, _ r: Value, at offset: Int) throws -> Value {
         func typeError() -> Diagnostic {
-            error("unsupported operand types for \(op): '\(l.typeName)' and '\(r.typeName)'", code: "T2008", at: offset)
+            error("unsupported operand types for \(op): '\(l.typeName)' and '\(r.typeName)'", code: .wrongType, at: offset)
         }
         if case .object(let o as any OperandObject) = l {
             if let v = o.binary(op, r, reversed: false) { return v }
@@ -220,7 +220,7 @@ extension Renderer {
                 case "-": return .int(a &- b)
                 case "*": return .int(a &* b)
                 case "//", "%":
-                    guard b != 0 else { throw error("integer division or modulo by zero", code: "T2008", at: offset) }
+                    guard b != 0 else { throw error("integer division or modulo by zero", code: .wrongType, at: offset) }
                     let q = Int((Double(a) / Double(b)).rounded(.down))
                     return op == "//" ? .int(q) : .int(a - q * b)
                 default:
@@ -233,19 +233,19 @@ extension Renderer {
             case "-": return .double(a - b)
             case "*": return .double(a * b)
             case "//":
-                guard b != 0 else { throw error("float floor division by zero", code: "T2008", at: offset) }
+                guard b != 0 else { throw error("float floor division by zero", code: .wrongType, at: offset) }
                 return .double((a / b).rounded(.down))
             case "%":
-                guard b != 0 else { throw error("float modulo by zero", code: "T2008", at: offset) }
+                guard b != 0 else { throw error("float modulo by zero", code: .wrongType, at: offset) }
                 return .double(a - (a / b).rounded(.down) * b)
             default: return .double(pow(a, b))
             }
         case "/":
             guard let a = l.asDouble, let b = r.asDouble, !l.isString, !r.isString else { throw typeError() }
-            guard b != 0 else { throw error("division by zero", code: "T2008", at: offset) }
+            guard b != 0 else { throw error("division by zero", code: .wrongType, at: offset) }
             return .double(a / b)
         default:
-            throw error("unknown operator '\(op)'", code: "T2008", at: offset)
+            throw error("unknown operator '\(op)'", code: .wrongType, at: offset)
         }
     }
 }

@@ -52,7 +52,7 @@ public final class Renderer {
 
     // MARK: errors
 
-    func error(_ message: String, code: String = "T2001", at offset: Int, in source: TemplateSource? = nil) -> Diagnostic {
+    func error(_ message: String, code: DiagnosticCode = .templateError, at offset: Int, in source: TemplateSource? = nil) -> Diagnostic {
         let loc = (source ?? currentSource).location(ofUTF8Offset: offset)
         let notes = callStack.reversed().map { Diagnostic.Note("in macro '\($0.0)' called from here", at: $0.1) }
         return Diagnostic(code: code, message, at: loc, notes: notes)
@@ -184,7 +184,7 @@ public final class Renderer {
     func renderFor(target: AssignTarget, iterable: Expr, condition: Expr?, body: [Node], elseBody: [Node]?, offset: Int) throws -> Flow {
         let value = try evaluate(iterable)
         guard var items = value.iterated else {
-            throw error("cannot loop over a \(value.typeName)", code: "T2003", at: iterable.offset)
+            throw error("cannot loop over a \(value.typeName)", code: .notIterable, at: iterable.offset)
         }
         if case .dict(let d) = value { items = d.keys.map { .string($0) } }
         scopes.append([:])
@@ -244,7 +244,7 @@ public final class Renderer {
             do {
                 return try f.body(arguments, site)
             } catch var d as Diagnostic where d.location == nil {
-                let located = site.error(d.message, code: d.code)
+                let located = site.error(d.message)   // for its location and call chain; d keeps its code
                 d.location = located.location
                 d.notes = located.notes + d.notes
                 throw d
@@ -253,16 +253,16 @@ public final class Renderer {
             return try callMacro(m, arguments, at: offset, in: source)
         case .object(let o):
             if case .function(let f)? = o.attribute("__call__") { return try call(.function(f), arguments, at: offset, in: source) }
-            throw error("'\(o.typeName)' object is not callable", code: "T2004", at: offset, in: source)
+            throw error("'\(o.typeName)' object is not callable", code: .notCallable, at: offset, in: source)
         default:
-            throw error("'\(callee.typeName)' object is not callable", code: "T2004", at: offset, in: source)
+            throw error("'\(callee.typeName)' object is not callable", code: .notCallable, at: offset, in: source)
         }
     }
 
     func callMacro(_ m: MacroValue, _ arguments: Arguments, at offset: Int, in source: TemplateSource) throws -> Value {
         let def = m.definition
         guard callStack.count < maxCallDepth else {
-            throw error("macro '\(def.name)' recursed more than \(maxCallDepth) levels deep", code: "T2006", at: offset, in: source)
+            throw error("macro '\(def.name)' recursed more than \(maxCallDepth) levels deep", code: .recursionLimit, at: offset, in: source)
         }
         var scope = m.closure ?? [:]
         var bound = Set<String>()
@@ -274,13 +274,13 @@ public final class Renderer {
             } else { extra.append(v) }
         }
         if !extra.isEmpty && !def.usesVarargs {
-            throw error("macro '\(def.name)' takes \(def.parameters.count) positional argument\(def.parameters.count == 1 ? "" : "s") but \(arguments.positional.count) were given", code: "T2005", at: offset, in: source)
+            throw error("macro '\(def.name)' takes \(def.parameters.count) positional argument\(def.parameters.count == 1 ? "" : "s") but \(arguments.positional.count) were given", code: .wrongArguments, at: offset, in: source)
         }
         let kwargsBox = DictBox()
         for (k, v) in arguments.keyword {
             if def.parameters.contains(where: { $0.name == k }) {
                 if bound.contains(k) {
-                    throw error("macro '\(def.name)' got multiple values for argument '\(k)'", code: "T2005", at: offset, in: source)
+                    throw error("macro '\(def.name)' got multiple values for argument '\(k)'", code: .wrongArguments, at: offset, in: source)
                 }
                 scope[k] = v
                 bound.insert(k)
@@ -289,7 +289,7 @@ public final class Renderer {
             } else if def.usesKwargs {
                 kwargsBox[k] = v
             } else {
-                throw error("macro '\(def.name)' has no parameter named '\(k)'", code: "T2005", at: offset, in: source)
+                throw error("macro '\(def.name)' has no parameter named '\(k)'", code: .wrongArguments, at: offset, in: source)
             }
         }
         let savedScopes = scopes, savedSource = currentSource
@@ -302,7 +302,7 @@ public final class Renderer {
             if let d = p.defaultValue {
                 assign(p.name, try evaluate(d))
             } else {
-                throw error("macro '\(def.name)' is missing required argument '\(p.name)'", code: "T2005", at: offset, in: source)
+                throw error("macro '\(def.name)' is missing required argument '\(p.name)'", code: .wrongArguments, at: offset, in: source)
             }
         }
         assign("varargs", .list(extra))

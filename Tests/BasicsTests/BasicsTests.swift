@@ -17,7 +17,7 @@ import Testing
 @Suite struct DiagnosticRendererTests {
     @Test func printsLocationCodeSourceLineAndCaret() {
         let r = DiagnosticRenderer(readFile: { _ in "select *\nfrom {{ ref('x') }}\n" })
-        let d = Diagnostic(code: "C2003", "ref('x') does not match any model", at: SourceLocation(file: "models/a.sql", line: 2, column: 9),
+        let d = Diagnostic(code: DiagnosticCode("C2003", "a test code"), "ref('x') does not match any model", at: SourceLocation(file: "models/a.sql", line: 2, column: 9),
                            notes: [.init("a note")])
         #expect(r.render(d) == """
         models/a.sql:2:9: error[C2003]: ref('x') does not match any model
@@ -30,8 +30,9 @@ import Testing
 
     @Test func bagCollectsEveryError() {
         var bag = DiagnosticBag()
-        _ = bag.capture { throw Diagnostic(code: "A", "one") }
-        _ = bag.capture { throw DiagnosticError([Diagnostic(code: "B", "two"), Diagnostic(code: "C", "three")]) }
+        let (a, b, c) = (DiagnosticCode("A", "a"), DiagnosticCode("B", "b"), DiagnosticCode("C", "c"))
+        _ = bag.capture { throw Diagnostic(code: a, "one") }
+        _ = bag.capture { throw DiagnosticError([Diagnostic(code: b, "two"), Diagnostic(code: c, "three")]) }
         #expect(bag.diagnostics.map(\.code) == ["A", "B", "C"])
         #expect(throws: DiagnosticError.self) { try bag.throwIfErrors() }
     }

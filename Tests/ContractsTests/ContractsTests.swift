@@ -17,7 +17,7 @@ func resolve(_ files: [String: String]) throws -> CompiledProject {
 }
 
 func diagnostics(_ body: () throws -> Void) -> [Diagnostic] {
-    do { try body(); return [] } catch let e as DiagnosticError { return e.diagnostics } catch let d as Diagnostic { return [d] } catch { return [Diagnostic(code: "?", "\(error)")] }
+    do { try body(); return [] } catch let e as DiagnosticError { return e.diagnostics } catch let d as Diagnostic { return [d] } catch { return [Diagnostic(code: .unexpected, "\(error)")] }
 }
 
 let ordersContract = """

@@ -1,0 +1,33 @@
+import Basics
+
+/// The diagnostic codes ProjectLoading reports: each means one thing (the README lists them all).
+extension DiagnosticCode {
+    public static let contractWithoutModels = DiagnosticCode("K6001", "a contract file does not say which models it governs")
+    public static let duplicateContractColumn = DiagnosticCode("K6002", "a contract declares a column twice")
+    public static let contractColumnWithoutName = DiagnosticCode("K6003", "a contract column has no name")
+    public static let invalidContractConstraint = DiagnosticCode("K6004", "a constraint in a contract file is malformed")
+    public static let invalidQualityRule = DiagnosticCode("K6005", "a contract's quality rule is malformed")
+    public static let invalidFreshness = DiagnosticCode("K6006", "a contract's freshness is malformed")
+    public static let invalidContractValue = DiagnosticCode("K6007", "a contract value has the wrong type (true/false, a number, a list)")
+    public static let duplicateContract = DiagnosticCode("K6009", "two contracts have the same name")
+    public static let invalidDbtConstraint = DiagnosticCode("K6024", "a dbt constraint in properties YAML is malformed")
+    public static let noProject = DiagnosticCode("S1001", "the folder holds no strata.yml or dbt_project.yml")
+    public static let invalidYAML = DiagnosticCode("S1002", "a YAML file cannot be parsed (syntax, duplicate keys, alias bombs)")
+    public static let wrongYAMLShape = DiagnosticCode("S1003", "a YAML value has the wrong shape (a mapping, list, string or single value was expected)")
+    public static let unknownProjectKey = DiagnosticCode("S1004", "a key of the project file or a properties file is unknown (an error in strata.yml, a warning for dbt)")
+    public static let invalidProjectName = DiagnosticCode("S1005", "the project name is not letters, digits and underscores")
+    public static let duplicateProperties = DiagnosticCode("S1006", "a model has properties in two YAML files")
+    public static let duplicateModel = DiagnosticCode("S1007", "two model files have the same name")
+    public static let propertiesForMissingNode = DiagnosticCode("S1008", "properties YAML describes a model or seed that does not exist (warning)")
+    public static let unreadableFile = DiagnosticCode("S1009", "a project file cannot be read")
+    public static let invalidVars = DiagnosticCode("S1010", "--vars is not a YAML or JSON mapping")
+    public static let invalidSnapshotRelation = DiagnosticCode("S1011", "a YAML snapshot's relation is not source(…) or ref(…)")
+    public static let invalidTestEntry = DiagnosticCode("S1012", "a tests: entry does not name exactly one test")
+    public static let invalidUnitTest = DiagnosticCode("S1013", "a unit test's given or expect rows are malformed")
+    public static let duplicateDocsBlock = DiagnosticCode("S1015", "two docs blocks have the same name")
+    public static let missingName = DiagnosticCode("S1016", "a YAML entry (project, column, source, table, snapshot, exposure) has no name")
+    public static let profileNotFound = DiagnosticCode("S1101", "the profile or target named is not in profiles.yml")
+    public static let invalidProfile = DiagnosticCode("S1102", "a profiles.yml value is missing or invalid")
+    public static let unsupportedAdapter = DiagnosticCode("S1103", "a profile output's type is not postgres")
+    public static let invalidRetries = DiagnosticCode("S1104", "a profile's retries is not a whole number from 0 to 20")
+}
