@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where user-facing output goes; passed in, never global, so tests can capture it.
 public protocol OutputSink: Sendable {
@@ -18,13 +19,11 @@ public struct StandardOutputSink: OutputSink {
 }
 
 /// Collects output in memory (for tests and for embedding Strata).
-public final class CapturingOutputSink: OutputSink, @unchecked Sendable {
-    private let lock = NSLock()
-    private var _lines: [String] = []
-    private var _errors: [String] = []
+public final class CapturingOutputSink: OutputSink, Sendable {
+    private let captured = Mutex<(lines: [String], errors: [String])>(([], []))
     public init() {}
-    public func info(_ line: String) { lock.withLock { _lines.append(line) } }
-    public func error(_ text: String) { lock.withLock { _errors.append(text) } }
-    public var lines: [String] { lock.withLock { _lines } }
-    public var errors: [String] { lock.withLock { _errors } }
+    public func info(_ line: String) { captured.withLock { $0.lines.append(line) } }
+    public func error(_ text: String) { captured.withLock { $0.errors.append(text) } }
+    public var lines: [String] { captured.withLock { $0.lines } }
+    public var errors: [String] { captured.withLock { $0.errors } }
 }

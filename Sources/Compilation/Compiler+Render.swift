@@ -43,10 +43,10 @@ extension Compiler {
             return relationObject(node)
         }
         var globals = refAndSource(resolver: resolver, ref: { id, name, site in
-            if !staticUpstream.contains(name) { recorder.refs.append((name, site.offset)) }
+            if !staticUpstream.contains(name) { recorder.update { $0.refs.append((name, site.offset)) } }
             return .object(related(id))
         }, source: { id, s, t, site in
-            recorder.sources.append((s, t, site.offset))
+            recorder.update { $0.sources.append((s, t, site.offset)) }
             return .object(relationObject(nodes[id]!))
         })
         let get = Function("get") { args, _ in
@@ -69,11 +69,11 @@ extension Compiler {
         globals["execute"] = .bool(true)
         globals["model"] = nodeValue(name: me.name, kind: .model, path: me.path, config: nodeConfig)
         globals.merge(DbtContext(options: options, vars: project.vars.merging(options.vars) { $1 })
-            .surrogateKeyGlobals(onUUID: { recorder.extensions.insert("uuid-ossp") })) { $1 }
+            .surrogateKeyGlobals(onUUID: { recorder.update { $0.extensions.insert("uuid-ossp") } })) { $1 }
 
         var text = try Renderer.render(pm.template, environment: environment, globals: globals)
         if let spec = nodeConfig["surrogate_key"] {
-            text = try addSurrogateKey(spec, to: text, node: me, onUUID: { recorder.extensions.insert("uuid-ossp") })
+            text = try addSurrogateKey(spec, to: text, node: me, onUUID: { recorder.update { $0.extensions.insert("uuid-ossp") } })
         }
         var edges: [(NodeID, SourceLocation)] = []
         for (name, offset) in recorder.refs {

@@ -93,7 +93,7 @@ extension Compiler {
                 let recorder = RenderRecorder()
                 var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder)
                 globals["config"] = .function(Function("config") { args, _ in
-                    for (k, v) in args.keyword { recorder.config.append(ConfigEntry(k, v.configValue)) }
+                    for (k, v) in args.keyword { recorder.update { $0.config.append(ConfigEntry(k, v.configValue)) } }
                     return .string("")
                 })
                 let out = try Renderer.render(template, environment: environment, globals: globals)
@@ -137,10 +137,10 @@ extension Compiler {
 
     func testGlobals(nodes: [NodeID: CompiledNode], resolver: NameResolver, recorder: RenderRecorder) -> [String: Value] {
         var g = refAndSource(resolver: resolver, ref: { id, name, site in
-            recorder.refs.append((name, site.offset))
+            recorder.update { $0.refs.append((name, site.offset)) }
             return .object(relationObject(nodes[id]!))
         }, source: { id, s, t, site in
-            recorder.sources.append((s, t, site.offset))
+            recorder.update { $0.sources.append((s, t, site.offset)) }
             return .object(relationObject(nodes[id]!))
         })
         g["execute"] = .bool(true)

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import ProjectModel
 import Templating
@@ -71,12 +72,21 @@ final class TargetObject: TemplateObject {
     }
 }
 
-/// Records what a render called: refs, sources, config.
-final class RenderRecorder: @unchecked Sendable {
-    var refs: [(name: String, offset: Int)] = []
-    var sources: [(source: String, table: String, offset: Int)] = []
-    var config: [ConfigEntry] = []
-    var extensions: Set<String> = []
+/// Records what a render called: refs, sources, config. The render's functions are `@Sendable` closures, so the
+/// record sits behind a lock and the compiler checks it (one render uses it at a time).
+final class RenderRecorder: Sendable {
+    struct Record: Sendable {
+        var refs: [(name: String, offset: Int)] = []
+        var sources: [(source: String, table: String, offset: Int)] = []
+        var config: [ConfigEntry] = []
+        var extensions: Set<String> = []
+    }
+    private let record = Mutex(Record())
+    func update(_ body: (inout Record) -> Void) { record.withLock { body(&$0) } }
+    var refs: [(name: String, offset: Int)] { record.withLock { $0.refs } }
+    var sources: [(source: String, table: String, offset: Int)] { record.withLock { $0.sources } }
+    var config: [ConfigEntry] { record.withLock { $0.config } }
+    var extensions: Set<String> { record.withLock { $0.extensions } }
 }
 
 /// Placeholders for a microbatch window in compiled SQL; each batch's bounds replace them at execution.

@@ -353,7 +353,9 @@ public struct ExecutionError: Error, Sendable, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
-/// Hands out steps whose upstream steps succeeded; skips descendants of failures.
+/// Hands out steps whose upstream steps succeeded; skips descendants of failures. Workers block on its condition
+/// variable, which `Mutex` cannot offer: every field is read and written only while `cond` is locked, which is what
+/// the unchecked conformance stands for.
 final class Scheduler: @unchecked Sendable {
     private let cond = NSCondition()
     private let steps: [PlanStep]
