@@ -60,7 +60,7 @@ public struct Site: Sendable {
     }
 
     func data() -> ConfigValue {
-        let nodes = Array(graph.nodes.enumerated()).concurrentMap { i, n in node(i, n) }
+        let nodes = Array(graph.nodes.enumerated()).concurrentMap { i, n in ConfigValueEncoder().tree(node(i, n)) }
         return ConfigValueEncoder().tree(SitePayload(project: graph.projectName, generatedAt: generatedAt, chunk: Self.sqlChunkSize, nodes: nodes))
     }
 

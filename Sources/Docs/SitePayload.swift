@@ -7,7 +7,8 @@ struct SitePayload: Encodable {
     var generatedAt: String
     /// Nodes per SQL chunk file (`sql/chunk-N.js`).
     var chunk: Int
-    var nodes: [DocsNode]
+    /// `DocsNode`s, each encoded on its own (in parallel).
+    var nodes: [ConfigValue]
 
     enum CodingKeys: String, CodingKey {
         case project, generatedAt = "generated_at", chunk, nodes

@@ -10,23 +10,27 @@ public struct ConfigValueEncoder {
     }
 }
 
-/// Where one encoded value lands; containers fill theirs in as they are written.
+/// Where one encoded value lands. Values encoded in one call are stored done; only containers handed out by
+/// `nestedContainer` are filled in later, so only they stay pending until the tree is resolved.
 private final class Slot {
+    enum Part {
+        case done(ConfigValue)
+        case pending(Slot)
+        var resolved: ConfigValue {
+            switch self {
+            case .done(let v): return v
+            case .pending(let s): return s.resolved
+            }
+        }
+    }
     var value: ConfigValue = .null
-    var entries: [(String, Slot)]? = nil
-    var items: [Slot]? = nil
+    var entries: [(String, Part)]? = nil
+    var items: [Part]? = nil
 
     var resolved: ConfigValue {
         if let entries { return .dict(entries.map { ConfigEntry($0.0, $0.1.resolved) }) }
         if let items { return .list(items.map(\.resolved)) }
         return value
-    }
-}
-
-private extension Slot {
-    convenience init(_ v: ConfigValue) {
-        self.init()
-        value = v
     }
 }
 
@@ -48,41 +52,44 @@ private struct TreeEncoder: Encoder {
     func singleValueContainer() -> any SingleValueEncodingContainer { Single(slot: slot, codingPath: codingPath) }
 }
 
-private func encoded(_ value: some Encodable, at path: [any CodingKey]) throws -> Slot {
-    let s = Slot()
+private func encoded(_ value: some Encodable, at path: [any CodingKey]) throws -> Slot.Part {
     switch value {
-    case let v as String: s.value = .string(v)
-    case let v as Int: s.value = .int(v)
-    case let v as Double: s.value = .double(v)
-    case let v as Bool: s.value = .bool(v)
-    case let v as ConfigValue: s.value = v
-    default: try value.encode(to: TreeEncoder(slot: s, codingPath: path))
+    case let v as String: return .done(.string(v))
+    case let v as Int: return .done(.int(v))
+    case let v as Double: return .done(.double(v))
+    case let v as Bool: return .done(.bool(v))
+    case let v as [String]: return .done(.list(v.map { .string($0) }))
+    case let v as [Int]: return .done(.list(v.map { .int($0) }))
+    case let v as ConfigValue: return .done(v)
+    default:
+        let s = Slot()
+        try value.encode(to: TreeEncoder(slot: s, codingPath: path))
+        return .done(s.resolved)
     }
-    return s
 }
 
 private struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let slot: Slot
     var codingPath: [any CodingKey]
 
-    mutating func encodeNil(forKey key: Key) throws { slot.entries!.append((key.stringValue, Slot(.null))) }
+    mutating func encodeNil(forKey key: Key) throws { slot.entries!.append((key.stringValue, .done(.null))) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         slot.entries!.append((key.stringValue, try encoded(value, at: codingPath + [key])))
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         let s = Slot()
-        slot.entries!.append((key.stringValue, s))
+        slot.entries!.append((key.stringValue, .pending(s)))
         return TreeEncoder(slot: s, codingPath: codingPath + [key]).container(keyedBy: keyType)
     }
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         let s = Slot()
-        slot.entries!.append((key.stringValue, s))
+        slot.entries!.append((key.stringValue, .pending(s)))
         return TreeEncoder(slot: s, codingPath: codingPath + [key]).unkeyedContainer()
     }
     mutating func superEncoder() -> any Encoder { TreeEncoder(slot: slot, codingPath: codingPath) }
     mutating func superEncoder(forKey key: Key) -> any Encoder {
         let s = Slot()
-        slot.entries!.append((key.stringValue, s))
+        slot.entries!.append((key.stringValue, .pending(s)))
         return TreeEncoder(slot: s, codingPath: codingPath + [key])
     }
 }
@@ -100,21 +107,21 @@ private struct Unkeyed: UnkeyedEncodingContainer {
     var codingPath: [any CodingKey]
     var count: Int { slot.items!.count }
 
-    mutating func encodeNil() throws { slot.items!.append(Slot(.null)) }
+    mutating func encodeNil() throws { slot.items!.append(.done(.null)) }
     mutating func encode<T: Encodable>(_ value: T) throws { slot.items!.append(try encoded(value, at: codingPath + [IndexKey(count)])) }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let s = Slot()
-        slot.items!.append(s)
+        slot.items!.append(.pending(s))
         return TreeEncoder(slot: s, codingPath: codingPath).container(keyedBy: keyType)
     }
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
         let s = Slot()
-        slot.items!.append(s)
+        slot.items!.append(.pending(s))
         return TreeEncoder(slot: s, codingPath: codingPath).unkeyedContainer()
     }
     mutating func superEncoder() -> any Encoder {
         let s = Slot()
-        slot.items!.append(s)
+        slot.items!.append(.pending(s))
         return TreeEncoder(slot: s, codingPath: codingPath)
     }
 }
@@ -123,10 +130,7 @@ private struct Single: SingleValueEncodingContainer {
     let slot: Slot
     var codingPath: [any CodingKey]
     mutating func encodeNil() throws { slot.value = .null }
-    mutating func encode<T: Encodable>(_ value: T) throws {
-        let s = try encoded(value, at: codingPath)
-        slot.value = s.resolved
-    }
+    mutating func encode<T: Encodable>(_ value: T) throws { slot.value = try encoded(value, at: codingPath).resolved }
 }
 
 extension ConfigValueEncoder {
