@@ -144,9 +144,8 @@ public struct StaticContractCheck: Sendable {
     private func missingRelations(_ nodes: [CompiledNode]) throws -> Set<NodeID> {
         let withRelations = nodes.compactMap { n in n.relation.map { (n.id, $0) } }
         guard !withRelations.isEmpty else { return [] }
-        let values = withRelations.enumerated().map { i, x in "(\(i), \(dialect.literal(x.1.schemaQualified(dialect))))" }.joined(separator: ", ")
-        let rows = try connection.execute("SELECT x.i FROM (VALUES \(values)) AS x(i, name) WHERE to_regclass(x.name) IS NULL").rows
-        return Set(rows.compactMap { $0[0].flatMap(Int.init) }.map { withRelations[$0].0 })
+        let missing = try WarehouseCatalog(connection).missing(withRelations.map { $0.1.schemaQualified(dialect) })
+        return Set(missing.map { withRelations[$0].0 })
     }
 
     static func diagnostic(_ p: ContractShape.Problem, node: CompiledNode, contract: Contract) -> Diagnostic {

@@ -61,8 +61,10 @@ struct RelationSwap {
     /// CREATE OR REPLACE VIEW keeps every dependent by itself: no capture, no drop. Returns false when the shape
     /// changed (or there is no view), leaving the full swap to do the work.
     private func replaceViewInPlace(relation: Relation, sql: String, verify: ((String) throws -> Void)?, around: Around) throws -> Bool {
-        let kind = try query("SELECT c.relkind::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
-                             [relation.schema, relation.identifier]).scalar
+        let kind: String?
+        do { kind = try WarehouseCatalog(connection).kind(of: dialect.qualified(relation.schema, relation.identifier)) } catch let e as WarehouseError {
+            throw StatementFailure(error: e, bodyOffset: nil)
+        }
         guard kind == "v" else { return false }
         let prefix = "CREATE OR REPLACE VIEW \(dialect.qualified(relation.schema, relation.identifier)) AS (\n"
         try run("BEGIN;\nSAVEPOINT strata_replace_view")

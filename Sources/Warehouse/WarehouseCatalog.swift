@@ -81,6 +81,14 @@ public struct WarehouseCatalog: Sendable {
         try connection.execute("SELECT c.relkind::text FROM pg_catalog.pg_class c WHERE c.oid = to_regclass($1)", parameters: [qualifiedName]).scalar
     }
 
+    /// The indexes of `qualifiedNames` that name no relation, in one round trip.
+    public func missing(_ qualifiedNames: [String]) throws -> Set<Int> {
+        guard !qualifiedNames.isEmpty else { return [] }
+        let values = qualifiedNames.enumerated().map { i, name in "(\(i), \(SQLDialect.postgres.literal(name)))" }.joined(separator: ", ")
+        let rows = try connection.execute("SELECT x.i FROM (VALUES \(values)) AS x(i, name) WHERE to_regclass(x.name) IS NULL").rows
+        return Set(rows.compactMap { $0[0].flatMap(Int.init) })
+    }
+
     /// Whether the relation exists.
     public func exists(_ qualifiedName: String) throws -> Bool {
         try connection.execute("SELECT to_regclass($1) IS NOT NULL", parameters: [qualifiedName]).scalar == "t"
