@@ -19,6 +19,7 @@ let package = Package(
         .target(name: "ProjectModel", dependencies: ["Basics"], exclude: ["README.md"]),
         .target(name: "ProjectLoading", dependencies: ["Basics", "ProjectModel", "Templating", "Yams"], exclude: ["README.md"]),
         .target(name: "Templating", dependencies: ["Basics"], exclude: ["README.md"]),
+        .target(name: "Packages", dependencies: ["Basics", "ProjectModel", "ProjectLoading"], exclude: ["README.md"]),
         .target(name: "DependencyGraph", dependencies: ["Basics", "ProjectModel"], exclude: ["README.md"]),
         .target(name: "Compilation", dependencies: ["Basics", "ProjectModel", "ProjectLoading", "Templating", "DependencyGraph", "Warehouse"], exclude: ["README.md"]),
         .target(name: "Warehouse", dependencies: ["Basics", "ProjectModel"], exclude: ["README.md"]),
@@ -37,7 +38,7 @@ let package = Package(
             name: "Commands",
             dependencies: [
                 "Basics", "ProjectModel", "ProjectLoading", "Templating", "DependencyGraph", "Compilation",
-                "Warehouse", "PostgresAdapter", "Contracts", "Materialization", "Artifacts", "Docs",
+                "Warehouse", "PostgresAdapter", "Contracts", "Materialization", "Artifacts", "Docs", "Packages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]
@@ -59,7 +60,7 @@ let package = Package(
         .testTarget(name: "MaterializationTests", dependencies: ["Materialization", "Artifacts", "Basics", "Compilation", "ProjectLoading", "ProjectModel", "Warehouse", "StrataTestSupport"]),
         .testTarget(
             name: "CompilationTests",
-            dependencies: ["Compilation", "ProjectLoading", "ProjectModel", "Basics", "DependencyGraph", "StrataTestSupport"],
+            dependencies: ["Compilation", "ProjectLoading", "ProjectModel", "Basics", "DependencyGraph", "Packages", "StrataTestSupport"],
             resources: [.copy("Golden")]
         ),
         .testTarget(name: "IntegrationTests", dependencies: [

@@ -9,7 +9,7 @@ struct CleanCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            let ws = try Workspace.load(global)
+            let ws = try Workspace.load(global, loadingPackages: false)
             let root = URL(fileURLWithPath: ws.project.root).standardizedFileURL
             for t in ws.project.paths.cleanTargets {
                 let url = root.appendingPathComponent(t).standardizedFileURL

@@ -38,22 +38,22 @@ struct CompatCheckCommand: ParsableCommand {
     /// Properties YAML keys Strata reads without acting on them.
     static let ignoredTopKeys = ["metrics", "semantic_models", "saved_queries", "analyses", "macros"]
     static let ignoredModelKeys = ["versions", "latest_version", "deprecation_date", "time_spine", "docs"]
-    static let ignoredProjectKeys = ["dispatch", "query-comment", "quoting", "require-dbt-version", "flags", "restrict-access", "docs-paths",
-                                     "asset-paths", "analysis-paths", "packages-install-path", "metrics", "semantic-models", "saved-queries", "exposures"]
+    static let ignoredProjectKeys = ["query-comment", "quoting", "require-dbt-version", "flags", "restrict-access", "docs-paths",
+                                     "asset-paths", "analysis-paths", "metrics", "semantic-models", "saved-queries", "exposures"]
 
     func run() throws {
         try runReporting {
-            let ws = try Workspace.load(global)
+            // packages that are not installed are findings here, not a reason to stop
+            let ws = try Workspace.load(global, loadingPackages: false)
             var findings = Set<Finding>()
             let root = ws.project.root
             let fm = FileManager.default
-            // packages and Python models
-            for name in ["packages.yml", "dependencies.yml"] where fm.fileExists(atPath: root + "/" + name) {
-                let text = (try? String(contentsOfFile: root + "/" + name, encoding: .utf8)) ?? ""
-                if text.contains("package:") || text.contains("git:") || text.contains("local:") {
-                    findings.insert(Finding(location: SourceLocation(file: name, line: 1, column: 1), level: .unsupported,
-                                            message: "packages (\(name)): ref() to a package's models and its macros will fail"))
-                }
+            // packages strata deps cannot install, and Python models
+            let declared = (try? ProjectLoader().packageDeclarations(root: root))
+            for d in declared?.packages ?? [] {
+                if case .local = d.source { continue }
+                findings.insert(Finding(location: d.location ?? SourceLocation(file: declared?.file ?? "packages.yml", line: 1, column: 1), level: .unsupported,
+                                        message: "package (\(d.summary)): `strata deps` installs only local packages yet (a dbt_packages/ filled by `dbt deps` works)"))
             }
             for folder in ws.project.paths.models {
                 for path in Self.files(under: root + "/" + folder, extension: "py") {

@@ -15,6 +15,9 @@ struct DebugCommand: ParsableCommand {
             ws.console.print("strata 0.1.0")
             ws.console.print("project: \(p.name) (\(p.projectFile) in \(p.root))")
             ws.console.print("  models: \(p.models.count), seeds: \(p.seeds.count), sources: \(p.sources.count), template files: \(p.templateFiles.count)")
+            if !p.packages.isEmpty {
+                ws.console.print("  packages: " + p.packages.map { "\($0.name) (\($0.templateFiles.count) macro files)" }.joined(separator: ", "))
+            }
             var connection = try ws.resolveConnection()
             ws.console.print("connection: \(connection.source.description)")
             ws.console.print("  target: \(connection.target.name), database: \(connection.target.database), schema: \(connection.target.schema), user: \(connection.target.user), threads: \(connection.target.threads)")

@@ -33,12 +33,13 @@ struct Workspace {
     let startedAt = Date()
 
     /// Loads the project, printing diagnostics and failing with exit 2 on errors.
-    static func load(_ options: GlobalOptions, sink: any OutputSink = StandardOutputSink()) throws -> Workspace {
+    /// `loadingPackages: false` for commands that must work before packages are installed (`deps`, `clean`).
+    static func load(_ options: GlobalOptions, sink: any OutputSink = StandardOutputSink(), loadingPackages: Bool = true) throws -> Workspace {
         let prefix = options.projectDir == "." ? "" : (options.projectDir.hasSuffix("/") ? options.projectDir : options.projectDir + "/")
         let console = Console(sink: sink, displayPrefix: prefix)
         do {
             let start = ContinuousClock.now
-            let (project, warnings) = try ProjectLoader().loadWithWarnings(directory: options.projectDir)
+            let (project, warnings) = try ProjectLoader().loadWithWarnings(directory: options.projectDir, loadingPackages: loadingPackages)
             console.report(warnings)
             var ws = Workspace(options: options, console: console, project: project, environment: ProcessInfo.processInfo.environment)
             ws.loadTime = ContinuousClock.now - start

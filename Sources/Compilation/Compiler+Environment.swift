@@ -25,19 +25,38 @@ extension Compiler {
             })),
             ("warn", .function(Function("warn") { _, _ in .string("") })),
         ])
-        let sources = project.templateFiles.map { SourceFile(path: $0.path, text: $0.text) }
         var bag = DiagnosticBag()
-        let templates = sources.compactMap { s in bag.capture { try Template(source: s, stripFile: true) } }
+        func parse(_ files: [TextFile]) -> [Template] {
+            files.compactMap { f in bag.capture { try Template(source: SourceFile(path: f.path, text: f.text), stripFile: true) } }
+        }
+        let templates = parse(project.templateFiles)
+        let packages = project.packages.map { ($0.name, parse($0.templateFiles)) }
         try bag.throwIfErrors()
         try env.addMacros(from: templates)
+        // the root project's own name is a namespace too; each package's macros are callable as `package.macro()`
+        var own: [String: MacroDefinition] = [:]
+        for m in templates.flatMap(\.macros) { own[m.kind == "test" ? "test_\(m.name)" : m.name] = m }
+        env.namespacedMacros[project.name] = own
+        for (name, packageTemplates) in packages where name != project.name {
+            bag.capture { try env.addMacros(from: packageTemplates, package: name) }
+        }
+        try bag.throwIfErrors()
         // dbt's generic tests, unless the project defines its own of the same name
         for m in try Template(path: "<builtin tests>", text: BuiltinTests.source).macros where env.macros["test_\(m.name)"] == nil {
             env.macros["test_\(m.name)"] = m
         }
         // adapter.dispatch looks macros up by name; it sees the macros, not the globals added below
         let macroEnvironment = env
-        for (k, v) in DbtContext(options: options, vars: vars).globals(macros: { macroEnvironment }) { env.globals[k] = v }
+        for (k, v) in dbtContext().globals(macros: { macroEnvironment }) { env.globals[k] = v }
         return env
+    }
+
+    /// dbt's context for this project: its vars, and how dispatch searches its packages.
+    func dbtContext() -> DbtContext {
+        var context = DbtContext(options: options, vars: project.vars.merging(options.vars) { $1 })
+        context.dispatch = DispatchSearch(rootProject: project.name, orders: Dictionary(project.dispatch.map { ($0.namespace, $0.searchOrder) }, uniquingKeysWith: { $1 }),
+                                          packages: Set(project.packages.map(\.name)))
+        return context
     }
 
     /// The dbt-style node description passed to generate_schema_name/generate_alias_name.

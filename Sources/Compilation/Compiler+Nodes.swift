@@ -157,10 +157,15 @@ struct NameResolver: Sendable {
     let sources: [String: NodeID]
     let disabled: Set<String>
     let projectName: String
+    /// Installed packages (their macros load; their models are not supported yet).
+    var packages: Set<String> = []
 
     func ref(_ name: String, package: String? = nil, at location: SourceLocation?) throws -> NodeID {
         if let package, package != projectName {
-            throw Diagnostic(code: .unknownPackage, "ref('\(package)', '\(name)'): package '\(package)' is not installed (packages are not supported yet)", at: location)
+            if packages.contains(package) {
+                throw Diagnostic(code: .unknownPackage, "ref('\(package)', '\(name)'): models in packages are not supported yet (only their macros and generic tests)", at: location)
+            }
+            throw Diagnostic(code: .unknownPackage, "ref('\(package)', '\(name)'): package '\(package)' is not installed (declare it in packages.yml, then run `strata deps`)", at: location)
         }
         if let id = models[name] ?? seeds[name] { return id }
         if disabled.contains(name) {

@@ -68,7 +68,7 @@ extension Compiler {
         globals["is_incremental"] = .function(Function("is_incremental") { _, _ in .bool(incremental) })
         globals["execute"] = .bool(true)
         globals["model"] = nodeValue(name: me.name, kind: .model, path: me.path, config: nodeConfig)
-        globals.merge(DbtContext(options: options, vars: project.vars.merging(options.vars) { $1 })
+        globals.merge(dbtContext()
             .surrogateKeyGlobals(onUUID: { recorder.update { $0.extensions.insert("uuid-ossp") } })) { $1 }
 
         var text = try Renderer.render(pm.template, environment: environment, globals: globals)
@@ -135,7 +135,7 @@ extension Compiler {
         }
         var arguments = Arguments([.list(columns.map { Value($0) })])
         if let kind = spec["kind"]?.asString { arguments.keyword = [("kind", .string(kind))] }
-        let function = DbtContext(options: options, vars: project.vars.merging(options.vars) { $1 }).surrogateKey(onUUID: onUUID)
+        let function = dbtContext().surrogateKey(onUUID: onUUID)
         let template = try Template(path: node.path, text: "{{ key(*args, **kwargs) }}")
         let expression: String
         do {

@@ -33,21 +33,19 @@ extension Compiler {
                     target = id
                 }
                 guard let targetNode = snapshot[target] else { return }
-                let (config, locations) = merge([decl.config])
-                if config["enabled"]?.asBool == false { return }
-                let judgement = try SpecReader(config: config, locations: locations, name: decl.testName, path: loc.file).judgement(at: loc)
-                guard let macro = environment.macros["test_\(decl.testName)"] else {
-                    var msg = "unknown test '\(decl.testName)': no built-in test and no {% test \(decl.testName)(model, …) %} in the template paths"
-                    if let s = Suggestion.closest(to: "test_" + decl.testName, in: environment.macros.keys.filter { $0.hasPrefix("test_") }) {
-                        msg += "; did you mean '\(s.dropFirst(5))'?"
-                    }
-                    throw Diagnostic(code: .unknownGenericTest, msg, at: loc)
-                }
+                let (declared, _) = merge([decl.config])
+                if declared["enabled"]?.asBool == false { return }
+                let macro = try testMacro(decl.testName, environment: environment, at: loc)
                 // arguments: model (filtered by `where`), column_name, and the declared ones; ref()/source() strings become relations
                 let recorder = RenderRecorder()
                 var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder)
+                // `{{ config(severity='warn') }}` in the test's body: its configs, under the YAML's
+                globals["config"] = .function(Function("config") { args, _ in
+                    for (k, v) in args.keyword { recorder.update { $0.config.append(ConfigEntry(k, v.configValue)) } }
+                    return .string("")
+                })
                 var modelValue: Value = .object(relationObject(targetNode))
-                if let whereClause = config["where"]?.asString {
+                if let whereClause = declared["where"]?.asString {
                     modelValue = .string("(select * from \(relationObject(targetNode).stringValue) where \(whereClause)) dbt_subquery")
                 }
                 var kwargs: [(String, Value)] = [("model", modelValue)]
@@ -75,6 +73,8 @@ extension Compiler {
                     }
                     throw d
                 }
+                let (config, locations) = merge([recorder.config, decl.config])
+                let judgement = try SpecReader(config: config, locations: locations, name: decl.testName, path: loc.file).judgement(at: loc)
                 let base = config["alias"]?.asString
                     ?? ([decl.testName, decl.targetName.replacingOccurrences(of: ".", with: "_"), decl.column].compactMap { $0 }.joined(separator: "_")
                         + Self.argumentSuffix(decl))
@@ -111,6 +111,28 @@ extension Compiler {
                 add(node, deps: deps, at: nil, nodes: &nodes, graph: &graph)
             }
         }
+    }
+
+    /// The macro of a generic test: `unique` (built in or the project's own) or `package.name` from an installed package.
+    func testMacro(_ testName: String, environment: Environment, at loc: SourceLocation) throws -> MacroDefinition {
+        let parts = testName.split(separator: ".", maxSplits: 1).map(String.init)
+        if parts.count == 2 {
+            guard let namespace = environment.namespacedMacros[parts[0]] else {
+                var msg = "unknown test '\(testName)': package '\(parts[0])' is not installed"
+                if let s = Suggestion.closest(to: parts[0], in: environment.namespacedMacros.keys) { msg += "; did you mean '\(s)'?" }
+                throw Diagnostic(code: .unknownGenericTest, msg + " (packages.yml, then `strata deps`)", at: loc)
+            }
+            if let m = namespace["test_\(parts[1])"] { return m }
+            var msg = "unknown test '\(testName)': package '\(parts[0])' has no {% test \(parts[1])(model, …) %}"
+            if let s = Suggestion.closest(to: "test_" + parts[1], in: namespace.keys.filter { $0.hasPrefix("test_") }) { msg += "; did you mean '\(parts[0]).\(s.dropFirst(5))'?" }
+            throw Diagnostic(code: .unknownGenericTest, msg, at: loc)
+        }
+        if let m = environment.macros["test_\(testName)"] { return m }
+        var msg = "unknown test '\(testName)': no built-in test and no {% test \(testName)(model, …) %} in the template paths"
+        if let s = Suggestion.closest(to: "test_" + testName, in: environment.macros.keys.filter { $0.hasPrefix("test_") }) {
+            msg += "; did you mean '\(s.dropFirst(5))'?"
+        }
+        throw Diagnostic(code: .unknownGenericTest, msg, at: loc)
     }
 
     /// dbt's names for accepted_values/relationships carry their arguments.

@@ -129,7 +129,8 @@ public struct Compiler: Sendable {
         }
 
         // 3. Static edges.
-        let resolver = NameResolver(models: modelsByName, seeds: seedsByName, sources: sourcesByKey, disabled: disabled, projectName: project.name)
+        let resolver = NameResolver(models: modelsByName, seeds: seedsByName, sources: sourcesByKey, disabled: disabled, projectName: project.name,
+                                    packages: Set(project.packages.map(\.name)))
         for pm in parsed where nodes[pm.id] != nil {
             for (name, offset) in pm.staticRefs {
                 let loc = pm.template.source.location(ofUTF8Offset: offset)

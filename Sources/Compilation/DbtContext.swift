@@ -11,6 +11,8 @@ import Warehouse
 struct DbtContext {
     let options: CompileOptions
     let vars: [String: ConfigValue]
+    /// How `adapter.dispatch` searches: the root project's name, its `dispatch:` orders and the installed packages.
+    var dispatch = DispatchSearch()
 
     func globals(macros: @escaping @Sendable () -> Environment) -> [String: Value] {
         var g: [String: Value] = [:]
@@ -69,18 +71,24 @@ struct DbtContext {
                 guard let s = args.positional.first?.asString else { throw site.error("adapter.quote() needs a name", code: .invalidAdapterCall) }
                 return .string(dialect.quote(s))
             })),
-            ("dispatch", .function(Function("dispatch") { args, site in
+            ("dispatch", .function(Function("dispatch") { [dispatch] args, site in
                 guard let name = args.argument(0, "macro_name")?.asString else { throw site.error("adapter.dispatch() needs a macro name", code: .invalidAdapterCall) }
                 let namespace = args.argument(1, "macro_namespace")?.asString
                 let env = macros()
-                for candidate in ["postgres__\(name)", "default__\(name)"] {
-                    if let m = env.macros[candidate] { return .macro(MacroValue(definition: m)) }
-                    if let ns = namespace, let m = env.namespacedMacros[ns]?[candidate] { return .macro(MacroValue(definition: m)) }
+                // dbt's order: the namespace's `dispatch:` search_order; else the root project then the namespace, when it
+                // is an installed package; else the global namespace (the root project's macros and dbt's)
+                var attempts: [String] = []
+                for package in dispatch.searchPackages(for: namespace) {
+                    for candidate in ["postgres__\(name)", "default__\(name)"] {
+                        attempts.append(package.map { "\($0).\(candidate)" } ?? candidate)
+                        let found = package.map { p in p == dispatch.rootProject ? env.namespacedMacros[p]?[candidate] ?? env.macros[candidate]
+                                                                                   : env.namespacedMacros[p]?[candidate] } ?? env.macros[candidate]
+                        if let m = found { return .macro(MacroValue(definition: m)) }
+                    }
                 }
                 if namespace == nil || namespace == "dbt", let f = Self.crossDatabaseMacros[name] { return .function(f) }
-                var msg = "adapter.dispatch('\(name)'): no macro named postgres__\(name) or default__\(name)"
-                if let ns = namespace { msg += " in the project or namespace '\(ns)'" }
-                throw site.error(msg, code: .dispatchNotFound)
+                throw site.error("adapter.dispatch('\(name)'): no macro named '\(name)' found within namespace '\(namespace ?? "")'; searched for \(attempts.joined(separator: ", "))",
+                                 code: .dispatchNotFound)
             })),
         ]
         for name in unsupported {
@@ -134,6 +142,8 @@ struct DbtContext {
     /// `surrogate_key` and `dbt_utils.generate_surrogate_key`; `onUUID` is told when a render needs uuid-ossp.
     func surrogateKeyGlobals(onUUID: @escaping @Sendable () -> Void) -> [String: Value] {
         let f = surrogateKey(onUUID: onUUID)
+        // the built-in stand-in for dbt_utils' key macros steps aside when the real package is installed
+        if dispatch.packages.contains("dbt_utils") { return ["surrogate_key": .function(f)] }
         return ["surrogate_key": .function(f), "dbt_utils": .dict([("generate_surrogate_key", .function(f)), ("surrogate_key", .function(f))])]
     }
 
@@ -219,5 +229,20 @@ final class QueryTable: TemplateObject {
             if let i = Int(name), i >= 0, i < rows.count { return .list(rows[i]) }
             return nil
         }
+    }
+}
+
+/// Where `adapter.dispatch(name, macro_namespace)` looks for `postgres__name` and `default__name`, as dbt does.
+struct DispatchSearch: Sendable {
+    var rootProject = ""
+    var orders: [String: [String]] = [:]
+    var packages: Set<String> = []
+
+    /// nil stands for the global namespace (the root project's macros, then dbt's own).
+    func searchPackages(for namespace: String?) -> [String?] {
+        guard let namespace else { return [nil] }
+        if let order = orders[namespace], !order.isEmpty { return order }
+        if packages.contains(namespace) { return [rootProject, namespace] }
+        return [nil]
     }
 }

@@ -20,7 +20,9 @@ public struct ProjectLoader: Sendable {
     public func load(directory: String) throws -> Project { try loadWithWarnings(directory: directory).0 }
 
     /// Loads and also returns warnings (unknown keys in a dbt project, properties of missing models).
-    public func loadWithWarnings(directory: String) throws -> (Project, [Diagnostic]) {
+    /// `loadingPackages: false` leaves installed packages out (what `strata deps` needs, and how a package itself
+    /// is read: its own packages are the root project's business).
+    public func loadWithWarnings(directory: String, loadingPackages: Bool = true) throws -> (Project, [Diagnostic]) {
         let root = URL(fileURLWithPath: directory).standardizedFileURL.path
         let fm = FileManager.default
         let strataFile = root + "/strata.yml"
@@ -60,6 +62,8 @@ public struct ProjectLoader: Sendable {
                 case "snapshot-paths": project.paths.snapshots = try reader.stringList(node, what: key)
                 case "target-path": project.paths.target = try reader.string(node, what: key)
                 case "clean-targets": project.paths.cleanTargets = try reader.stringList(node, what: key)
+                case "packages-install-path": project.paths.packages = try reader.string(node, what: key)
+                case "dispatch": project.dispatch = try dispatchOrders(node, reader: reader)
                 case "vars":
                     if case .dict(let entries) = reader.value(node) {
                         for e in entries { project.vars[e.key] = e.value }
@@ -195,6 +199,7 @@ public struct ProjectLoader: Sendable {
             contractFiles[c.name] = path
             project.contracts.append(c)
         }
+        if loadingPackages { loadPackages(into: &project, bag: &bag) }
         try bag.throwIfErrors()
         return (project, bag.diagnostics)
     }

@@ -39,6 +39,12 @@ public struct Project: Sendable {
     /// `on-run-start` / `on-run-end` SQL (templated), in order, with where each is written.
     public var onRunStart: [Located<String>] = []
     public var onRunEnd: [Located<String>] = []
+    /// Packages declared in `packages.yml`/`dependencies.yml`, and those installed under `paths.packages`.
+    public var packageDeclarations: [PackageDeclaration] = []
+    public var packagesFile: String? = nil
+    public var packages: [InstalledPackage] = []
+    /// `dispatch:` of the project file.
+    public var dispatch: [DispatchOrder] = []
 
     public init(name: String, kind: Kind, root: String, projectFile: String, profileName: String? = nil, paths: Paths = Paths(),
                 vars: [String: ConfigValue] = [:], modelConfigs: FolderConfig = FolderConfig(), seedConfigs: FolderConfig = FolderConfig(),
@@ -68,6 +74,8 @@ public struct Project: Sendable {
         public var snapshots = ["snapshots"]
         public var target = "target"
         public var cleanTargets = ["target"]
+        /// `packages-install-path`: where `strata deps` installs packages.
+        public var packages = "dbt_packages"
         public init() {}
     }
 }

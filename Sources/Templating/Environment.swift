@@ -14,13 +14,26 @@ public struct Environment: Sendable {
         self.namespacedMacros = namespacedMacros
     }
 
-    /// Adds the macros of `templates`; a name defined twice is an error naming both places.
-    public mutating func addMacros(from templates: [Template]) throws {
+    /// Adds the macros of `templates`; a name defined twice is an error naming both places. Without `package`
+    /// they are callable by bare name (the root project's); with one, only as `package.name` (dbt's namespace for nodes of
+    /// the root project). The same name in two packages is no error.
+    public mutating func addMacros(from templates: [Template], package: String? = nil) throws {
         var bag = DiagnosticBag()
         for t in templates {
-            for m in t.macros {
+            for macro in t.macros {
+                let m = package.map { macro.inPackage($0) } ?? macro
                 // dbt exposes `{% test name() %}` blocks as the macro `test_name`
                 let name = m.kind == "test" ? "test_\(m.name)" : m.name
+                if let package {
+                    if let existing = namespacedMacros[package]?[name] {
+                        bag.append(Diagnostic(code: .duplicateMacro, "macro '\(m.name)' is defined more than once in package '\(package)'",
+                                              at: m.source.location(ofUTF8Offset: m.offset),
+                                              notes: [.init("first defined here", at: existing.source.location(ofUTF8Offset: existing.offset))]))
+                        continue
+                    }
+                    namespacedMacros[package, default: [:]][name] = m
+                    continue
+                }
                 if let existing = macros[name] {
                     bag.append(Diagnostic(code: .duplicateMacro, "macro '\(m.name)' is defined more than once",
                                           at: m.source.location(ofUTF8Offset: m.offset),

@@ -73,6 +73,8 @@ public final class Renderer {
             globalCopies[name] = copy
             return copy
         }
+        // as dbt's macro namespace for a node of the root project: the root's macros (and dbt's), then packages as
+        // namespaces; a package macro's bare calls resolve the same way (dbt_utils qualifies its own calls for that reason)
         if let m = environment.macros[name] { return .macro(MacroValue(definition: m, closure: nil)) }
         if let ns = environment.namespacedMacros[name] {
             return .dict(ns.map { ($0.key, Value.macro(MacroValue(definition: $0.value, closure: nil))) }.sorted { $0.0 < $1.0 })

@@ -239,3 +239,29 @@ import StrataTestSupport
         #expect(run.stdout.contains("OK created table public.number_summary"))
     }
 }
+
+/// `strata deps` from the command line, on the package fixture.
+@Suite struct DepsCommandTests {
+    @Test func depsInstallsLocalPackagesAndRefusesWhatItCannotInstall() throws {
+        let tp = try TempProject.copying(repositoryRoot + "/Tests/Fixtures/packages", only: ["app", "pkg_a", "pkg_b"])
+        defer { tp.remove() }
+        let app = tp.root + "/app"
+        let before = try StrataBinary.run(["compile", "--offline", "--project-dir", app])
+        #expect(before.status == 2)
+        #expect(before.stderr.contains("error[S1018]: package 'pkg_a' (local: ../pkg_a) is not installed in dbt_packages/: run `strata deps`"))
+        let deps = try StrataBinary.run(["deps", "--project-dir", app])
+        #expect(deps.status == 0, "\(deps.all)")
+        #expect(deps.stdout.contains("Installed 2 packages from packages.yml into dbt_packages/"))
+        let compile = try StrataBinary.run(["compile", "--offline", "--project-dir", app])
+        #expect(compile.status == 0, "\(compile.all)")
+        #expect(try tp.read("app/target/compiled/app/models/m.sql").contains("'greet_a(helper_a,helper_root)' as a"))
+        let debug = try StrataBinary.run(["debug", "--project-dir", app, "--database-url", "postgresql:///nowhere?host=/nonexistent"])
+        #expect(debug.stdout.contains("packages: pkg_a (1 macro files), pkg_b (1 macro files)"))
+        // a git package cannot be installed yet: exit 2, the message names it, the install stays
+        try tp.write("app/packages.yml", "packages:\n  - local: ../pkg_a\n  - git: https://example.invalid/pkg_c.git\n    revision: v1\n")
+        let refused = try StrataBinary.run(["deps", "--project-dir", app])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("packages.yml:3:5: error[S1502]: package (git: https://example.invalid/pkg_c.git): git packages are not supported by `strata deps` yet"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: app + "/dbt_packages").sorted() == ["pkg_a", "pkg_b"])
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Basics
+import ProjectModel
+import Yams
+
+extension ProjectLoader {
+    /// `packages.yml`, or else `dependencies.yml`: the packages the project declares (dbt's formats).
+    public func packageDeclarations(root: String) throws -> (file: String?, packages: [PackageDeclaration]) {
+        for file in ["packages.yml", "dependencies.yml"] where FileManager.default.fileExists(atPath: root + "/" + file) {
+            let reader = YAMLReader(path: file)
+            guard let doc = try reader.parse(try readText(root + "/" + file, display: file)) else { return (file, []) }
+            var out: [PackageDeclaration] = []
+            var bag = DiagnosticBag()
+            for (key, node, loc) in try reader.mapping(doc, what: file) {
+                guard key == "packages" else {
+                    // dependencies.yml also holds `projects:` (dbt Cloud's cross-project refs)
+                    if key != "projects" { bag.append(reader.unknownKey(key, at: loc, known: ["packages"], in: file)) }
+                    continue
+                }
+                for item in try reader.sequence(node, what: "packages") {
+                    bag.capture { out.append(try declaration(item, reader: reader)) }
+                }
+            }
+            try bag.throwIfErrors()
+            return (file, out)
+        }
+        return (nil, [])
+    }
+
+    private func declaration(_ node: Node, reader: YAMLReader) throws -> PackageDeclaration {
+        var fields: [String: (String, SourceLocation?)] = [:]
+        var versions: [String] = []
+        for (key, value, loc) in try reader.mapping(node, what: "a package entry") {
+            if key == "version", case .sequence = value {
+                versions = try reader.stringList(value, what: "version")
+                continue
+            }
+            let v = reader.value(value)
+            let text: String
+            switch v {
+            case .string(let s): text = s
+            case .int(let i): text = String(i)
+            case .double(let d): text = String(d)
+            case .bool(let b): text = b ? "true" : "false"
+            default: throw Diagnostic(code: .wrongYAMLShape, "'\(key)' of a package entry must be a single value", at: reader.location(value))
+            }
+            fields[key] = (text, loc)
+            if key == "version" { versions = [text] }
+        }
+        let at = reader.location(node)
+        if let local = fields["local"]?.0 { return PackageDeclaration(source: .local(path: local), location: at) }
+        if let git = fields["git"]?.0 {
+            return PackageDeclaration(source: .git(url: git, revision: fields["revision"]?.0, subdirectory: fields["subdirectory"]?.0), location: at)
+        }
+        if let tarball = fields["tarball"]?.0 { return PackageDeclaration(source: .tarball(url: tarball, name: fields["name"]?.0), location: at) }
+        if let package = fields["package"]?.0 { return PackageDeclaration(source: .hub(package: package, version: versions), location: at) }
+        throw Diagnostic(code: .invalidPackageEntry, "a package entry needs one of local:, git:, tarball: or package:", at: at)
+    }
+
+    /// The name a declared package installs under: a local package's own project name, else what its source says
+    /// (the hub's `owner/name`, a git repository or subdirectory, a tarball's `name`).
+    public func expectedName(of declaration: PackageDeclaration, root: String) -> String? {
+        switch declaration.source {
+        case .local(let path):
+            let dir = path.hasPrefix("/") ? path : root + "/" + path
+            return projectName(in: dir)
+        case .hub(let package, _): return package.split(separator: "/").last.map(String.init)
+        case .git(let url, _, let sub):
+            let base = sub.map { ($0 as NSString).lastPathComponent } ?? (url as NSString).lastPathComponent
+            return base.hasSuffix(".git") ? String(base.dropLast(4)) : base
+        case .tarball(_, let name): return name
+        }
+    }
+
+    /// The `name:` of the dbt project in `directory`, if there is one.
+    public func projectName(in directory: String) -> String? {
+        guard let text = try? readText(directory + "/dbt_project.yml", display: "dbt_project.yml"),
+              let doc = try? YAMLReader(path: "dbt_project.yml").parse(text),
+              case .mapping(let m) = doc else { return nil }
+        for (k, v) in m where k.string == "name" { return v.string }
+        return nil
+    }
+
+    /// The packages installed under the project's packages folder, each read as the dbt project it is; and an error
+    /// for every declared package that is not installed (telling the user to run `strata deps`).
+    func loadPackages(into project: inout Project, bag: inout DiagnosticBag) {
+        let root = project.root
+        guard let (file, declared) = bag.capture({ try packageDeclarations(root: root) }) else { return }
+        project.packagesFile = file
+        project.packageDeclarations = declared
+        let installRoot = root + "/" + project.paths.packages
+        let folders = ((try? FileManager.default.contentsOfDirectory(atPath: installRoot)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        for folder in folders {
+            let dir = installRoot + "/" + folder
+            guard FileManager.default.fileExists(atPath: dir + "/dbt_project.yml") else { continue }
+            let prefix = project.paths.packages + "/" + folder + "/"
+            do {
+                let (package, _) = try loadWithWarnings(directory: dir, loadingPackages: false)
+                let nodes = package.models.map(\.path) + package.seeds.map(\.path) + package.snapshotFiles.map(\.path) + package.singularTests.map(\.path)
+                project.packages.append(InstalledPackage(name: package.name, root: dir,
+                                                         templateFiles: package.templateFiles.map { TextFile(path: prefix + $0.path, text: $0.text) },
+                                                         nodeFiles: nodes.map { prefix + $0 }))
+            } catch let e as DiagnosticError {
+                bag.append(contentsOf: e.diagnostics.map { Self.inPackage($0, prefix: prefix) })
+            } catch let d as Diagnostic {
+                bag.append(Self.inPackage(d, prefix: prefix))
+            } catch {
+                bag.append(Diagnostic(code: .unexpected, "\(prefix): \(error)"))
+            }
+        }
+        let installed = Set(project.packages.map(\.name))
+        for d in declared {
+            let name = expectedName(of: d, root: root)
+            guard name.map({ !installed.contains($0) }) ?? true else { continue }
+            bag.append(Diagnostic(code: .packageNotInstalled,
+                                  "package \(name.map { "'\($0)' " } ?? "")(\(d.summary)) is not installed in \(project.paths.packages)/: run `strata deps`",
+                                  at: d.location))
+        }
+        for p in project.packages where !p.nodeFiles.isEmpty {
+            bag.append(Diagnostic(code: .packageNodesUnsupported,
+                                  "package '\(p.name)' defines models, seeds, snapshots or tests (\(p.nodeFiles.prefix(3).joined(separator: ", "))\(p.nodeFiles.count > 3 ? ", …" : "")): packages with nodes are not supported yet, only their macros and generic tests",
+                                  at: SourceLocation(file: p.nodeFiles[0], line: 1, column: 1)))
+        }
+    }
+
+    /// A diagnostic from a package's files, with its paths made relative to the root project.
+    static func inPackage(_ d: Diagnostic, prefix: String) -> Diagnostic {
+        var d = d
+        if let l = d.location, !l.file.hasPrefix("/") { d.location = SourceLocation(file: prefix + l.file, line: l.line, column: l.column) }
+        return d
+    }
+
+    /// `dispatch: [{macro_namespace: dbt_utils, search_order: [my_project, dbt_utils]}]`.
+    func dispatchOrders(_ node: Node, reader: YAMLReader) throws -> [DispatchOrder] {
+        try reader.sequence(node, what: "dispatch").map { item in
+            var namespace: String?, order: [String] = []
+            for (key, value, loc) in try reader.mapping(item, what: "a dispatch entry") {
+                switch key {
+                case "macro_namespace": namespace = try reader.string(value, what: key)
+                case "search_order": order = try reader.stringList(value, what: key)
+                default: throw reader.unknownKey(key, at: loc, known: ["macro_namespace", "search_order"], in: "dispatch")
+                }
+            }
+            guard let namespace else { throw Diagnostic(code: .wrongYAMLShape, "a dispatch entry needs macro_namespace and search_order", at: reader.location(item)) }
+            return DispatchOrder(namespace: namespace, searchOrder: order)
+        }
+    }
+}

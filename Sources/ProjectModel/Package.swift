@@ -1,0 +1,62 @@
+import Basics
+
+/// A package a project depends on, as `packages.yml` or `dependencies.yml` declares it (dbt's formats).
+public struct PackageDeclaration: Sendable, Hashable {
+    public enum Source: Sendable, Hashable {
+        /// `local: path`, relative to the project.
+        case local(path: String)
+        /// `git: url` with `revision` and `subdirectory`.
+        case git(url: String, revision: String?, subdirectory: String?)
+        /// `tarball: url` with the package's `name`.
+        case tarball(url: String, name: String?)
+        /// `package: owner/name` from the package hub, with a `version` range.
+        case hub(package: String, version: [String])
+    }
+    public var source: Source
+    /// Where it is declared (packages.yml line and column).
+    public var location: SourceLocation?
+
+    public init(source: Source, location: SourceLocation?) {
+        self.source = source
+        self.location = location
+    }
+
+    /// How the declaration reads in messages: `local: ../`, `package: dbt-labs/dbt_utils`.
+    public var summary: String {
+        switch source {
+        case .local(let path): return "local: \(path)"
+        case .git(let url, _, _): return "git: \(url)"
+        case .tarball(let url, _): return "tarball: \(url)"
+        case .hub(let package, _): return "package: \(package)"
+        }
+    }
+}
+
+/// An installed package: a dbt project under the packages folder whose macros (and generic tests) the root
+/// project can call as `name.macro()`.
+public struct InstalledPackage: Sendable {
+    public var name: String
+    /// Absolute path of the package's folder.
+    public var root: String
+    /// Its macros and generic tests, with paths relative to the root project (`dbt_packages/dbt_utils/macros/…`).
+    public var templateFiles: [TextFile]
+    /// Files that would define nodes (models, seeds, snapshots, singular tests): packages with nodes are not
+    /// supported yet, and loading says so instead of skipping them.
+    public var nodeFiles: [String]
+    public init(name: String, root: String, templateFiles: [TextFile], nodeFiles: [String]) {
+        self.name = name
+        self.root = root
+        self.templateFiles = templateFiles
+        self.nodeFiles = nodeFiles
+    }
+}
+
+/// dbt's `dispatch:` entry: where `adapter.dispatch(…, macro_namespace)` looks, in order.
+public struct DispatchOrder: Sendable, Hashable {
+    public var namespace: String
+    public var searchOrder: [String]
+    public init(namespace: String, searchOrder: [String]) {
+        self.namespace = namespace
+        self.searchOrder = searchOrder
+    }
+}

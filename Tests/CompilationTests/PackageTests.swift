@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import Basics
+import Packages
+import ProjectLoading
+import ProjectModel
+import StrataTestSupport
+@testable import Compilation
+
+/// Packages: `strata deps` for local packages, macros as `package.macro()`, dbt's macro resolution and dispatch
+/// order, generic tests from packages. Expected SQL in Tests/Fixtures/packages/expected was recorded with dbt-core
+/// 1.12.6 (`scripts/record-package-fixture`).
+@Suite struct PackageTests {
+    static let fixture = repositoryRoot + "/Tests/Fixtures/packages"
+
+    /// A copy of the fixture (the app and its two local packages side by side); `app` is the project folder.
+    func copy() throws -> (TempProject, app: String) {
+        let tp = try TempProject.copying(Self.fixture, only: ["app", "pkg_a", "pkg_b"])
+        return (tp, tp.root + "/app")
+    }
+
+    func installAndCompile(_ app: String) throws -> CompiledProject {
+        var project = try ProjectLoader().loadWithWarnings(directory: app, loadingPackages: false).0
+        (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: app)
+        let installed = try PackageInstaller(project: project).install()
+        #expect(installed.map(\.name) == ["pkg_a", "pkg_b"])
+        let loaded = try ProjectLoader().load(directory: app)
+        return try Compiler(project: loaded, options: CompileOptions(target: TargetInfo(schema: "analytics", database: "strata"), environment: [:])).compile()
+    }
+
+    func expected(_ name: String) throws -> String {
+        try String(contentsOfFile: Self.fixture + "/expected/\(name).sql", encoding: .utf8)
+    }
+
+    @Test func namespacesResolutionAndDispatchCompileAsDbtDoes() throws {
+        let (tp, app) = try copy()
+        defer { tp.remove() }
+        let compiled = try installAndCompile(app)
+        // byte for byte what dbt compiled: pkg.macro(), a package macro's bare call resolving to the root's macro,
+        // dispatch through the project's search_order (the root's postgres__ wins) and without one (root, then package)
+        #expect(sql(compiled, "m") == (try expected("m")))
+        let tests = compiled.nodes.values.filter { $0.kind == .test }.sorted { $0.name < $1.name }
+        #expect(tests.map { $0.test?.name } == ["pkg_a.positive", "pkg_b.at_most"])
+        #expect(tests[0].compiledSQL == (try expected("pkg_a_positive_m_id")).trimmedWhitespace)
+        #expect(tests[1].compiledSQL == (try expected("pkg_b_at_most_m_id__10")).trimmedWhitespace)
+        // `{{ config(severity='warn') }}` in the package test's body
+        #expect(tests[0].test?.judgement.severity == .error)
+        #expect(tests[1].test?.judgement.severity == .warn)
+    }
+
+    @Test func aDeclaredPackageThatIsNotInstalledSaysToRunDeps() throws {
+        let (tp, app) = try copy()
+        defer { tp.remove() }
+        let error = #expect(throws: DiagnosticError.self) { try ProjectLoader().load(directory: app) }
+        let ds = error?.diagnostics ?? []
+        #expect(ds.map(\.code) == ["S1018", "S1018"])
+        #expect(ds.first?.message.contains("package 'pkg_a' (local: ../pkg_a) is not installed in dbt_packages/: run `strata deps`") == true)
+        #expect(ds.first?.location == SourceLocation(file: "packages.yml", line: 2, column: 5))
+    }
+
+    @Test func unsupportedSourcesFailBeforeTouchingTheInstall() throws {
+        let (tp, app) = try copy()
+        defer { tp.remove() }
+        _ = try installAndCompile(app)
+        try tp.write("app/packages.yml", "packages:\n  - local: ../pkg_a\n  - package: dbt-labs/dbt_utils\n    version: [\">=1.0.0\", \"<2.0.0\"]\n")
+        var project = try ProjectLoader().loadWithWarnings(directory: app, loadingPackages: false).0
+        (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: app)
+        let error = #expect(throws: DiagnosticError.self) { try PackageInstaller(project: project).install() }
+        #expect(error?.diagnostics.first?.code == "S1502")
+        #expect(error?.diagnostics.first?.location == SourceLocation(file: "packages.yml", line: 3, column: 5))
+        // the previous install is as it was: both packages
+        #expect(try FileManager.default.contentsOfDirectory(atPath: app + "/dbt_packages").sorted() == ["pkg_a", "pkg_b"])
+    }
+
+    @Test func unknownPackageTestsAndRefsAreClearErrors() throws {
+        let (tp, app) = try copy()
+        defer { tp.remove() }
+        _ = try installAndCompile(app)
+        try tp.write("app/models/schema.yml", "version: 2\nmodels:\n  - name: m\n    columns:\n      - name: id\n        data_tests:\n          - pkg_c.positive\n          - pkg_a.negative\n")
+        let loaded = try ProjectLoader().load(directory: app)
+        let error = #expect(throws: DiagnosticError.self) { try Compiler(project: loaded, options: CompileOptions(environment: [:])).compile() }
+        let messages = error?.diagnostics.map(\.message) ?? []
+        #expect(messages.contains { $0.contains("unknown test 'pkg_c.positive': package 'pkg_c' is not installed") })
+        #expect(messages.contains { $0.contains("unknown test 'pkg_a.negative': package 'pkg_a' has no {% test negative(model, …) %}; did you mean 'pkg_a.positive'?") })
+    }
+
+    @Test func dispatchSearchesAsDbtDoes() {
+        let search = DispatchSearch(rootProject: "app", orders: ["pkg_a": ["app", "pkg_a"]], packages: ["pkg_a", "pkg_b"])
+        #expect(search.searchPackages(for: nil) == [nil])
+        #expect(search.searchPackages(for: "pkg_a") == ["app", "pkg_a"])
+        #expect(search.searchPackages(for: "pkg_b") == ["app", "pkg_b"])
+        #expect(search.searchPackages(for: "dbt") == [nil])
+    }
+}

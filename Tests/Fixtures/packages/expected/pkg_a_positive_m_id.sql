@@ -1,0 +1,2 @@
+
+select * from "strata"."analytics"."m" where id <= 0

@@ -1,0 +1,3 @@
+
+
+select * from "strata"."analytics"."m" where id > 10
