@@ -66,6 +66,21 @@ public struct PackageInstaller: Sendable {
             if !fm.fileExists(atPath: target), fm.fileExists(atPath: old) { try? fm.moveItem(atPath: old, toPath: target) }
             throw Diagnostic(code: .cannotInstall, "cannot install packages into \(project.paths.packages)/: \(error.localizedDescription); the previous install is unchanged")
         }
+        // package-lock.yml as dbt writes it, rewritten only when packages.yml changed (dbt's rule)
+        let lockPath = root + "/package-lock.yml"
+        let hash = PackageLock.hash(project.packageDeclarations)
+        let current = (try? String(contentsOfFile: lockPath, encoding: .utf8)) ?? ""
+        if !current.contains("sha1_hash: \(hash)") {
+            let entries = zip(project.packageDeclarations, plan).map { d, p -> (declaration: [(String, String)], name: String) in
+                guard case .local(let path) = d.source else { return ([], p.name) }
+                return ([("local", path)], p.name)
+            }
+            do {
+                try PackageLock(entries: entries, sha1Hash: hash).yaml.write(toFile: lockPath, atomically: true, encoding: .utf8)
+            } catch {
+                throw Diagnostic(code: .cannotInstall, "packages are installed, but package-lock.yml cannot be written: \(error.localizedDescription)")
+            }
+        }
         return plan.map { Installed(name: $0.name, source: $0.source, path: $0.path) }
     }
 

@@ -30,7 +30,9 @@ extension ProjectLoader {
     private func declaration(_ node: Node, reader: YAMLReader) throws -> PackageDeclaration {
         var fields: [String: (String, SourceLocation?)] = [:]
         var versions: [String] = []
+        var written: [ConfigEntry] = []
         for (key, value, loc) in try reader.mapping(node, what: "a package entry") {
+            written.append(ConfigEntry(key, reader.value(value), at: loc))
             if key == "version", case .sequence = value {
                 versions = try reader.stringList(value, what: "version")
                 continue
@@ -48,12 +50,12 @@ extension ProjectLoader {
             if key == "version" { versions = [text] }
         }
         let at = reader.location(node)
-        if let local = fields["local"]?.0 { return PackageDeclaration(source: .local(path: local), location: at) }
+        if let local = fields["local"]?.0 { return PackageDeclaration(source: .local(path: local), location: at, written: written) }
         if let git = fields["git"]?.0 {
-            return PackageDeclaration(source: .git(url: git, revision: fields["revision"]?.0, subdirectory: fields["subdirectory"]?.0), location: at)
+            return PackageDeclaration(source: .git(url: git, revision: fields["revision"]?.0, subdirectory: fields["subdirectory"]?.0), location: at, written: written)
         }
-        if let tarball = fields["tarball"]?.0 { return PackageDeclaration(source: .tarball(url: tarball, name: fields["name"]?.0), location: at) }
-        if let package = fields["package"]?.0 { return PackageDeclaration(source: .hub(package: package, version: versions), location: at) }
+        if let tarball = fields["tarball"]?.0 { return PackageDeclaration(source: .tarball(url: tarball, name: fields["name"]?.0), location: at, written: written) }
+        if let package = fields["package"]?.0 { return PackageDeclaration(source: .hub(package: package, version: versions), location: at, written: written) }
         throw Diagnostic(code: .invalidPackageEntry, "a package entry needs one of local:, git:, tarball: or package:", at: at)
     }
 

@@ -15,10 +15,13 @@ public struct PackageDeclaration: Sendable, Hashable {
     public var source: Source
     /// Where it is declared (packages.yml line and column).
     public var location: SourceLocation?
+    /// The entry as written, key by key (dbt hashes it into package-lock.yml's `sha1_hash`).
+    public var written: [ConfigEntry]
 
-    public init(source: Source, location: SourceLocation?) {
+    public init(source: Source, location: SourceLocation?, written: [ConfigEntry] = []) {
         self.source = source
         self.location = location
+        self.written = written
     }
 
     /// How the declaration reads in messages: `local: ../`, `package: dbt-labs/dbt_utils`.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import Basics
-import Packages
+@testable import Packages
 import ProjectLoading
 import ProjectModel
 import StrataTestSupport
@@ -43,6 +43,8 @@ import StrataTestSupport
         #expect(tests.map { $0.test?.name } == ["pkg_a.positive", "pkg_b.at_most"])
         #expect(tests[0].compiledSQL == (try expected("pkg_a_positive_m_id")).trimmedWhitespace)
         #expect(tests[1].compiledSQL == (try expected("pkg_b_at_most_m_id__10")).trimmedWhitespace)
+        // package-lock.yml byte for byte as dbt wrote it (its sha1_hash is dbt's hash of packages.yml)
+        #expect(try String(contentsOfFile: app + "/package-lock.yml", encoding: .utf8) == (try String(contentsOfFile: Self.fixture + "/expected/package-lock.yml", encoding: .utf8)))
         // `{{ config(severity='warn') }}` in the package test's body
         #expect(tests[0].test?.judgement.severity == .error)
         #expect(tests[1].test?.judgement.severity == .warn)
@@ -82,6 +84,25 @@ import StrataTestSupport
         let messages = error?.diagnostics.map(\.message) ?? []
         #expect(messages.contains { $0.contains("unknown test 'pkg_c.positive': package 'pkg_c' is not installed") })
         #expect(messages.contains { $0.contains("unknown test 'pkg_a.negative': package 'pkg_a' has no {% test negative(model, …) %}; did you mean 'pkg_a.positive'?") })
+    }
+
+    @Test func sha1MatchesKnownDigests() {
+        #expect(SHA1.hex(Array("abc".utf8)) == "a9993e364706816aba3e25717850c26c9cd0d89d")
+        #expect(SHA1.hex([]) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        #expect(SHA1.hex(Array(String(repeating: "a", count: 1000).utf8)) == "291e9a6c66994949b57ba5e650361e98fc36b1ba")
+    }
+
+    /// dbt's hash of declarations of every kind (values computed with dbt-core's own `_create_sha1_hash`).
+    @Test func lockHashIsDbts() {
+        func decl(_ source: PackageDeclaration.Source, _ written: [(String, ConfigValue)]) -> PackageDeclaration {
+            PackageDeclaration(source: source, location: nil, written: written.map { ConfigEntry($0.0, $0.1) })
+        }
+        let local = decl(.local(path: "../pkg_a"), [("local", .string("../pkg_a"))])
+        let localB = decl(.local(path: "../pkg_b"), [("local", .string("../pkg_b"))])
+        #expect(PackageLock.hash([local, localB]) == "6cc6b4868f5148dcdcd8c2abcfdf629c2a3b2596")
+        let git = decl(.git(url: "https://x/y.git", revision: "v1", subdirectory: nil), [("git", .string("https://x/y.git")), ("revision", .string("v1"))])
+        #expect(PackageLock.pythonJSON(.dict([ConfigEntry("git", .string("https://x/y.git"))])) == #"{"git": "https://x/y.git"}"#)
+        #expect(PackageLock.hash([git]) == SHA1.hex(Array(#"{"git": "https://x/y.git", "revision": "v1", "subdirectory": null, "unrendered": {"git": "https://x/y.git", "revision": "v1"}, "warn-unpinned": null}"#.utf8)))
     }
 
     @Test func dispatchSearchesAsDbtDoes() {

@@ -1,0 +1,73 @@
+import Foundation
+import Basics
+import ProjectModel
+
+/// `package-lock.yml` in dbt's format: the installed packages with their names, and `sha1_hash`, dbt's hash of the
+/// declarations, by which `strata deps` (like `dbt deps`) knows whether packages.yml changed since the lock.
+public struct PackageLock: Sendable, Equatable {
+    public var entries: [(declaration: [(String, String)], name: String)]
+    public var sha1Hash: String
+
+    public static func == (a: PackageLock, b: PackageLock) -> Bool { a.yaml == b.yaml }
+
+    /// The file's text, as dbt writes it.
+    public var yaml: String {
+        var out = "packages:\n"
+        for e in entries {
+            for (i, (k, v)) in (e.declaration + [("name", e.name)]).enumerated() { out += (i == 0 ? "  - " : "    ") + "\(k): \(v)\n" }
+        }
+        return out + "sha1_hash: \(sha1Hash)\n"
+    }
+
+    /// dbt's `_create_sha1_hash`: sha1 of the sorted `json.dumps(package.to_dict(), sort_keys=True)` lines, where
+    /// `to_dict` is the declaration with its type's defaults and the entry as written under `unrendered`.
+    public static func hash(_ declarations: [PackageDeclaration]) -> String {
+        let lines = declarations.map { d -> String in
+            var fields: [(String, ConfigValue)]
+            let written = ConfigValue.dict(d.written)
+            switch d.source {
+            case .local(let path): fields = [("local", .string(path))]
+            case .git(let url, let revision, let sub):
+                fields = [("git", .string(url)), ("revision", revision.map { .string($0) } ?? .null), ("subdirectory", sub.map { .string($0) } ?? .null),
+                          ("warn-unpinned", d.written.first { $0.key == "warn-unpinned" }?.value ?? .null)]
+            case .tarball(let url, let name): fields = [("tarball", .string(url)), ("name", name.map { .string($0) } ?? .null)]
+            case .hub(let package, _):
+                fields = [("package", .string(package)), ("version", d.written.first { $0.key == "version" }?.value ?? .null),
+                          ("install_prerelease", d.written.first { $0.key == "install-prerelease" || $0.key == "install_prerelease" }?.value ?? .bool(false))]
+            }
+            if case .tarball = d.source {} else if let name = d.written.first(where: { $0.key == "name" })?.value { fields.append(("name", name)) }
+            fields.append(("unrendered", written))
+            return pythonJSON(.dict(fields.map { ConfigEntry($0.0, $0.1) }))
+        }
+        return SHA1.hex(Array(lines.sorted().joined(separator: "\n").utf8))
+    }
+
+    /// Python's `json.dumps(value, sort_keys=True)`: `", "` and `": "` separators, ASCII only.
+    static func pythonJSON(_ v: ConfigValue) -> String {
+        switch v {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .double(let d): return d == d.rounded() && abs(d) < 1e16 ? String(format: "%.1f", d) : "\(d)"
+        case .string(let s):
+            var out = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                default:
+                    if u.value < 0x20 || u.value > 0x7E {
+                        for unit in String(u).utf16 { out += String(format: "\\u%04x", unit) }
+                    } else { out.unicodeScalars.append(u) }
+                }
+            }
+            return out + "\""
+        case .list(let l): return "[" + l.map(pythonJSON).joined(separator: ", ") + "]"
+        case .dict(let d):
+            return "{" + d.sorted { $0.key < $1.key }.map { pythonJSON(.string($0.key)) + ": " + pythonJSON($0.value) }.joined(separator: ", ") + "}"
+        }
+    }
+}
