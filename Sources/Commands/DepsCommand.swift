@@ -7,9 +7,11 @@ import ProjectLoading
 struct DepsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deps", abstract: "Install the packages packages.yml (or dependencies.yml) declares into dbt_packages/.",
-        discussion: "Local packages (`local: path`) are installed as links, as dbt does. Git, tarball and hub packages are not supported yet: the command says so and changes nothing.")
+        discussion: "Local packages (`local: path`) are installed as links and git packages (`git:`, `revision:`, `subdirectory:`) as shallow clones, as dbt does; package-lock.yml pins git packages to their commits. Tarball and hub packages are not supported yet: the command says so and changes nothing.")
 
     @OptionGroup var global: GlobalOptions
+    @Flag(help: "Resolve again and rewrite package-lock.yml instead of installing the commits it pins.")
+    var upgrade = false
 
     func run() throws {
         try runReporting {
@@ -26,7 +28,7 @@ struct DepsCommand: ParsableCommand {
             }
             let installed: [PackageInstaller.Installed]
             do {
-                installed = try PackageInstaller(project: project).install()
+                installed = try PackageInstaller(project: project).install(upgrade: upgrade)
             } catch {
                 throw ws.console.fail(error)
             }

@@ -14,9 +14,18 @@ public struct PackageLock: Sendable, Equatable {
     public var yaml: String {
         var out = "packages:\n"
         for e in entries {
-            for (i, (k, v)) in (e.declaration + [("name", e.name)]).enumerated() { out += (i == 0 ? "  - " : "    ") + "\(k): \(v)\n" }
+            for (i, (k, v)) in (e.declaration + [("name", e.name)]).enumerated() { out += (i == 0 ? "  - " : "    ") + "\(k): \(Self.scalar(v))\n" }
         }
         return out + "sha1_hash: \(sha1Hash)\n"
+    }
+
+    /// A string as PyYAML writes it: plain, or single-quoted when plain would read as something else.
+    static func scalar(_ s: String) -> String {
+        let reserved = ["", "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n"]
+        let special = s.first.map { "-?:,[]{}#&*!|>'\"%@`".contains($0) || $0 == " " } ?? true
+        let numeric = Double(s) != nil || s.range(of: #"^[0-9][0-9_.:]*$"#, options: .regularExpression) != nil
+        guard reserved.contains(s.lowercased()) || special || numeric || s.contains(": ") || s.contains(" #") || s.hasSuffix(" ") || s.hasSuffix(":") else { return s }
+        return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
     }
 
     /// dbt's `_create_sha1_hash`: sha1 of the sorted `json.dumps(package.to_dict(), sort_keys=True)` lines, where

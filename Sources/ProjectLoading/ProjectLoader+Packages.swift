@@ -74,6 +74,16 @@ extension ProjectLoader {
         }
     }
 
+    /// `package-lock.yml`: its `sha1_hash` and its entries in order, as written (nil when there is none or it cannot be read).
+    public func packageLock(root: String) -> (hash: String?, entries: [[ConfigEntry]])? {
+        let reader = YAMLReader(path: "package-lock.yml")
+        guard let text = try? readText(root + "/package-lock.yml", display: "package-lock.yml"), let doc = try? reader.parse(text),
+              case .dict(let top) = reader.value(doc) else { return nil }
+        let hash = top.first { $0.key == "sha1_hash" }?.value.asString
+        let entries = (top.first { $0.key == "packages" }?.value.asList ?? []).map { $0.asDict ?? [] }
+        return (hash, entries)
+    }
+
     /// The `name:` of the dbt project in `directory`, if there is one.
     public func projectName(in directory: String) -> String? {
         guard let text = try? readText(directory + "/dbt_project.yml", display: "dbt_project.yml"),
@@ -111,8 +121,10 @@ extension ProjectLoader {
             }
         }
         let installed = Set(project.packages.map(\.name))
-        for d in declared {
-            let name = expectedName(of: d, root: root)
+        // the lock knows each declared package's name (a git package's is its dbt_project.yml's, not its URL's)
+        let lockNames = packageLock(root: root).map { $0.entries.map { $0.first { $0.key == "name" }?.value.asString } }
+        for (i, d) in declared.enumerated() {
+            let name = (lockNames?.count == declared.count ? lockNames?[i] : nil) ?? expectedName(of: d, root: root)
             guard name.map({ !installed.contains($0) }) ?? true else { continue }
             bag.append(Diagnostic(code: .packageNotInstalled,
                                   "package \(name.map { "'\($0)' " } ?? "")(\(d.summary)) is not installed in \(project.paths.packages)/: run `strata deps`",

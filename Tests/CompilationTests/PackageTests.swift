@@ -113,3 +113,68 @@ import StrataTestSupport
         #expect(search.searchPackages(for: "dbt") == [nil])
     }
 }
+
+/// Git packages, against a repository the test makes: a tag, a subdirectory, the lock's pinned commit.
+@Suite struct GitPackageTests {
+    func git(_ args: [String], in dir: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "init.defaultBranch=main"] + args
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "git \(args)")
+        return String(decoding: data, as: UTF8.self).trimmedWhitespace
+    }
+
+    @Test func gitPackagesInstallAtTheirRevisionAndTheLockPinsTheCommit() throws {
+        let tp = try TempProject.copying(PackageTests.fixture, only: ["app", "pkg_a"])
+        defer { tp.remove() }
+        // a repository holding pkg_a in a subdirectory, tagged v1; then a later commit on main
+        let repo = tp.root + "/repo"
+        try FileManager.default.createDirectory(atPath: repo + "/packages", withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: tp.root + "/pkg_a", toPath: repo + "/packages/pkg_a")
+        _ = try git(["init", "-q"], in: repo)
+        _ = try git(["add", "."], in: repo)
+        _ = try git(["commit", "-q", "-m", "v1"], in: repo)
+        _ = try git(["tag", "v1"], in: repo)
+        let v1 = try git(["rev-parse", "HEAD"], in: repo)
+        try tp.write("repo/packages/pkg_a/macros/later.sql", "{% macro later() %}later{% endmacro %}")
+        _ = try git(["add", "."], in: repo)
+        _ = try git(["commit", "-q", "-m", "later"], in: repo)
+        let app = tp.root + "/app"
+        try tp.write("app/packages.yml", "packages:\n  - git: \"file://\(repo)\"\n    revision: v1\n    subdirectory: packages/pkg_a\n")
+        try tp.write("app/models/m.sql", "select '{{ pkg_a.greet() }}' as a")
+        try tp.write("app/models/schema.yml", "version: 2\n")
+        var project = try ProjectLoader().loadWithWarnings(directory: app, loadingPackages: false).0
+        (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: app)
+        let installed = try PackageInstaller(project: project).install()
+        #expect(installed.map(\.name) == ["pkg_a"])
+        // the tag's tree, not main's: no later.sql
+        #expect(FileManager.default.fileExists(atPath: app + "/dbt_packages/pkg_a/macros/a.sql"))
+        #expect(!FileManager.default.fileExists(atPath: app + "/dbt_packages/pkg_a/macros/later.sql"))
+        let lock = try String(contentsOfFile: app + "/package-lock.yml", encoding: .utf8)
+        #expect(lock.hasPrefix("packages:\n  - git: file://\(repo)\n    revision: \(v1)\n    subdirectory: packages/pkg_a\n    name: pkg_a\nsha1_hash: "))
+        let compiled = try Compiler(project: try ProjectLoader().load(directory: app), options: CompileOptions(environment: [:])).compile()
+        #expect(sql(compiled, "m") == "select 'greet_a(helper_a,helper_root)' as a")
+        // following main: the lock pins the commit main had; a newer commit is installed only with --upgrade
+        try tp.write("app/packages.yml", "packages:\n  - git: \"file://\(repo)\"\n    revision: main\n    subdirectory: packages/pkg_a\n")
+        (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: app)
+        _ = try PackageInstaller(project: project).install()
+        #expect(FileManager.default.fileExists(atPath: app + "/dbt_packages/pkg_a/macros/later.sql"))
+        let later = try git(["rev-parse", "HEAD"], in: repo)
+        #expect(try String(contentsOfFile: app + "/package-lock.yml", encoding: .utf8).contains("revision: \(later)\n"))
+        try tp.write("repo/packages/pkg_a/macros/latest.sql", "{% macro latest() %}latest{% endmacro %}")
+        _ = try git(["add", "."], in: repo)
+        _ = try git(["commit", "-q", "-m", "latest"], in: repo)
+        _ = try PackageInstaller(project: project).install()
+        #expect(!FileManager.default.fileExists(atPath: app + "/dbt_packages/pkg_a/macros/latest.sql"))
+        _ = try PackageInstaller(project: project).install(upgrade: true)
+        #expect(FileManager.default.fileExists(atPath: app + "/dbt_packages/pkg_a/macros/latest.sql"))
+        #expect(try String(contentsOfFile: app + "/package-lock.yml", encoding: .utf8).contains("revision: \(try git(["rev-parse", "HEAD"], in: repo))\n"))
+    }
+}

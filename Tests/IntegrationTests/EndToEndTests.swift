@@ -257,11 +257,16 @@ import StrataTestSupport
         #expect(try tp.read("app/target/compiled/app/models/m.sql").contains("'greet_a(helper_a,helper_root)' as a"))
         let debug = try StrataBinary.run(["debug", "--project-dir", app, "--database-url", "postgresql:///nowhere?host=/nonexistent"])
         #expect(debug.stdout.contains("packages: pkg_a (1 macro files), pkg_b (1 macro files)"))
-        // a git package cannot be installed yet: exit 2, the message names it, the install stays
-        try tp.write("app/packages.yml", "packages:\n  - local: ../pkg_a\n  - git: https://example.invalid/pkg_c.git\n    revision: v1\n")
+        // a tarball package cannot be installed yet: exit 2, the message names it, the install stays
+        try tp.write("app/packages.yml", "packages:\n  - local: ../pkg_a\n  - tarball: https://example.invalid/pkg_c.tgz\n    name: pkg_c\n")
         let refused = try StrataBinary.run(["deps", "--project-dir", app])
         #expect(refused.status == 2)
-        #expect(refused.stderr.contains("packages.yml:3:5: error[S1502]: package (git: https://example.invalid/pkg_c.git): git packages are not supported by `strata deps` yet"))
+        #expect(refused.stderr.contains("packages.yml:3:5: error[S1502]: package (tarball: https://example.invalid/pkg_c.tgz): tarball packages are not supported by `strata deps` yet"))
+        // a git package that cannot be cloned: the same, with git's own words
+        try tp.write("app/packages.yml", "packages:\n  - local: ../pkg_a\n  - git: \(tp.root)/no-such-repo.git\n    revision: v1\n")
+        let unreachable = try StrataBinary.run(["deps", "--project-dir", app])
+        #expect(unreachable.status == 2)
+        #expect(unreachable.stderr.contains("packages.yml:3:5: error[S1504]: package (git: \(tp.root)/no-such-repo.git): `git clone` failed"), "\(unreachable.all)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: app + "/dbt_packages").sorted() == ["pkg_a", "pkg_b"])
     }
 }

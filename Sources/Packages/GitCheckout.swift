@@ -1,0 +1,57 @@
+import Foundation
+import Basics
+import ProjectModel
+
+/// A git package checked out as `dbt deps` does: a shallow clone (of the branch or tag named by `revision`, or a
+/// fetch of a commit), sparse for a `subdirectory`, and the commit it resolved to for `package-lock.yml`.
+struct GitCheckout {
+    let url: String
+    let revision: String?
+    let subdirectory: String?
+
+    /// The folder holding the package (the subdirectory when there is one) and the commit checked out.
+    func checkout(into dir: String, declaration: PackageDeclaration) throws -> (path: String, commit: String) {
+        let isCommit = revision.map { $0.range(of: #"^[0-9a-f]{40}$"#, options: .regularExpression) != nil } ?? false
+        var clone = ["clone", "--depth", "1"]
+        if subdirectory != nil { clone += ["--filter=blob:none", "--sparse"] }
+        if let revision, !isCommit, revision != "HEAD" { clone += ["--branch", revision] }
+        try git(clone + ["--", url, dir], in: nil, declaration: declaration)
+        if let subdirectory { try git(["sparse-checkout", "set", subdirectory], in: dir, declaration: declaration) }
+        if let revision, isCommit {
+            try git(["fetch", "origin", "--depth", "1", revision], in: dir, declaration: declaration)
+            try git(["reset", "--hard", revision], in: dir, declaration: declaration)
+        }
+        let commit = try git(["rev-parse", "HEAD"], in: dir, declaration: declaration).trimmedWhitespace
+        return (subdirectory.map { dir + "/" + $0 } ?? dir, commit)
+    }
+
+    /// Runs git; a failure names the package, the URL and what git said.
+    @discardableResult
+    func git(_ arguments: [String], in cwd: String?, declaration: PackageDeclaration) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git"] + arguments
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        var env = ProcessInfo.processInfo.environment
+        env["LC_ALL"] = "C"
+        env["GIT_TERMINAL_PROMPT"] = "0"   // never wait for a password on standard input
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        do { try p.run() } catch {
+            throw Diagnostic(code: .packageDownloadFailed, "package (\(declaration.summary)): git cannot be run (\(error.localizedDescription)); install git", at: declaration.location)
+        }
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            let said = String(decoding: errors, as: UTF8.self).trimmedWhitespace.split(separator: "\n").last.map(String.init) ?? "exit \(p.terminationStatus)"
+            throw Diagnostic(code: .packageDownloadFailed,
+                             "package (\(declaration.summary)): `git \(arguments.first ?? "")` failed for \(Redaction.connectionString(url)): \(said)",
+                             at: declaration.location)
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}
