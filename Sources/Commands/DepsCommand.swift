@@ -7,7 +7,7 @@ import ProjectLoading
 struct DepsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deps", abstract: "Install the packages packages.yml (or dependencies.yml) declares into dbt_packages/.",
-        discussion: "Local packages (`local: path`) are installed as links and git packages (`git:`, `revision:`, `subdirectory:`) as shallow clones, as dbt does; package-lock.yml pins git packages to their commits. Tarball and hub packages are not supported yet: the command says so and changes nothing.")
+        discussion: "As dbt deps: local packages are linked, git packages cloned at their revision, tarballs and hub packages (from $DBT_PACKAGE_HUB_URL, else dbt's hub) downloaded, with hub version ranges resolved together with what packages need. package-lock.yml pins git commits and hub versions until packages.yml changes or --upgrade. A failure changes nothing.")
 
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Resolve again and rewrite package-lock.yml instead of installing the commits it pins.")

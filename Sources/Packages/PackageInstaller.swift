@@ -7,7 +7,12 @@ import ProjectModel
 /// a fresh folder beside it first and swapped in at the end, so a failure leaves the previous install as it was.
 public struct PackageInstaller: Sendable {
     public let project: Project
-    public init(project: Project) { self.project = project }
+    /// For `DBT_PACKAGE_HUB_URL` (the package hub to use, as in dbt).
+    public let environment: [String: String]
+    public init(project: Project, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.project = project
+        self.environment = environment
+    }
 
     /// One installed package, for the summary.
     public struct Installed: Sendable, Equatable {
@@ -28,19 +33,16 @@ public struct PackageInstaller: Sendable {
         let lockPath = root + "/package-lock.yml"
         let locked = upgrade ? nil : loader.packageLock(root: root)
         let pinned = locked?.hash == hash ? locked?.entries : nil
-        // what cannot be installed at all stops the command before anything changes
-        var bag = DiagnosticBag()
-        for d in declarations {
-            switch d.source {
-            case .local, .git: continue
-            case .tarball, .hub:
-                // a download needs an HTTP client and, for the hub, a version resolver: not here yet
-                bag.append(Diagnostic(code: .packageSourceUnsupported,
-                                      "package (\(d.summary)): \(Self.kind(d)) packages are not supported by `strata deps` yet; only local: and git: packages are. Install it into \(project.paths.packages)/ another way (dbt deps installs the same folder), or declare it as local: or git:",
-                                      at: d.location))
-            }
+        // hub packages are resolved (with what they need) before anything changes; the lock pins their versions
+        var hubDeclared: [(package: String, specs: [String], prerelease: Bool, declaration: PackageDeclaration)] = []
+        for (i, d) in declarations.enumerated() {
+            guard case .hub(let package, let specs) = d.source else { continue }
+            let lockedVersion = pinned.flatMap { i < $0.count ? $0[i].first { $0.key == "version" }?.value : nil }
+            let prerelease = d.written.first { $0.key == "install-prerelease" || $0.key == "install_prerelease" }?.value.asBool ?? false
+            hubDeclared.append((package, lockedVersion.map { ["=\(Self.text($0))"] } ?? specs, prerelease, d))
         }
-        try bag.throwIfErrors()
+        let hub = PackageHub(baseURL: environment["DBT_PACKAGE_HUB_URL"] ?? PackageHub.defaultURL, fetch: PackageHub.download)
+        let releases = hubDeclared.isEmpty ? [] : try hub.resolve(hubDeclared)
         let target = root + "/" + project.paths.packages
         let staging = target + ".strata-new"
         let downloads = target + ".strata-downloads"
@@ -66,7 +68,15 @@ public struct PackageInstaller: Sendable {
                     source = path
                     move = true
                     lock = [("git", url), ("revision", commit)] + (subdirectory.map { [("subdirectory", $0)] } ?? [])
-                case .tarball, .hub: continue
+                case .tarball(let url, let name):
+                    source = try Self.unpack(url, into: downloads + "/\(i)", declaration: d)
+                    move = true
+                    lock = [("tarball", url)] + (name.map { [("name", $0)] } ?? [])
+                case .hub(let package, _):
+                    guard let release = releases.first(where: { $0.package == package }) else { continue }
+                    source = try Self.unpack(release.tarball, into: downloads + "/\(i)", declaration: d)
+                    move = true
+                    lock = [("package", package), ("version", release.version.description)]
                 }
                 guard let name = loader.projectName(in: source) else {
                     throw Diagnostic(code: .packageUnavailable, "package (\(d.summary)): \(source) holds no dbt_project.yml with a name", at: d.location)
@@ -82,6 +92,17 @@ public struct PackageInstaller: Sendable {
                     do { try fm.createSymbolicLink(atPath: dest, withDestinationPath: source) } catch { try fm.copyItem(atPath: source, toPath: dest) }
                 }
                 installed.append((name, d.summary, move ? dest : source, lock))
+            }
+            // what hub packages need, beyond what the project declares
+            for (j, release) in releases.enumerated() where !hubDeclared.contains(where: { $0.package == release.package }) {
+                let d = hubDeclared.first!.declaration
+                let source = try Self.unpack(release.tarball, into: downloads + "/dep-\(j)", declaration: d)
+                guard let name = loader.projectName(in: source) else {
+                    throw Diagnostic(code: .packageUnavailable, "package '\(release.package)' \(release.version) (needed by another package) holds no dbt_project.yml with a name", at: d.location)
+                }
+                guard !installed.contains(where: { $0.name == name }) else { continue }
+                try fm.moveItem(atPath: source, toPath: staging + "/" + name)
+                installed.append((name, "package: \(release.package)", staging + "/" + name, [("package", release.package), ("version", release.version.description)]))
             }
             if fm.fileExists(atPath: target) { try fm.moveItem(atPath: target, toPath: old) }
             try fm.moveItem(atPath: staging, toPath: target)
@@ -102,6 +123,40 @@ public struct PackageInstaller: Sendable {
             }
         }
         return installed.map { Installed(name: $0.name, source: $0.source, path: $0.path) }
+    }
+
+    /// A YAML value as text (a hub version may be written as a number).
+    static func text(_ v: ConfigValue) -> String {
+        switch v {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        default: return "\(v)"
+        }
+    }
+
+    /// Downloads a tarball and unpacks it into `dir`; returns the package's folder (the archive's single top folder).
+    static func unpack(_ url: String, into dir: String, declaration: PackageDeclaration) throws -> String {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let data: Data
+        do { data = try PackageHub.download(url) } catch {
+            throw Diagnostic(code: .packageDownloadFailed, "package (\(declaration.summary)): cannot download \(url): \(error.localizedDescription)", at: declaration.location)
+        }
+        let archive = dir + "/package.tar.gz"
+        try data.write(to: URL(fileURLWithPath: archive))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["tar", "-xzf", archive, "-C", dir, "--no-same-owner"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        try? fm.removeItem(atPath: archive)
+        let top = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter { !$0.hasPrefix(".") }
+        guard p.terminationStatus == 0, top.count == 1 else {
+            throw Diagnostic(code: .packageDownloadFailed, "package (\(declaration.summary)): \(url) is not a .tar.gz holding one package folder", at: declaration.location)
+        }
+        return dir + "/" + top[0]
     }
 
     static func kind(_ d: PackageDeclaration) -> String {

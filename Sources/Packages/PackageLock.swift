@@ -14,7 +14,9 @@ public struct PackageLock: Sendable, Equatable {
     public var yaml: String {
         var out = "packages:\n"
         for e in entries {
-            for (i, (k, v)) in (e.declaration + [("name", e.name)]).enumerated() { out += (i == 0 ? "  - " : "    ") + "\(k): \(Self.scalar(v))\n" }
+            // dbt sets `name` on the entry: in place when it has one (a tarball's), else last
+            let fields = e.declaration.contains { $0.0 == "name" } ? e.declaration.map { $0.0 == "name" ? ("name", e.name) : $0 } : e.declaration + [("name", e.name)]
+            for (i, (k, v)) in fields.enumerated() { out += (i == 0 ? "  - " : "    ") + "\(k): \(Self.scalar(v))\n" }
         }
         return out + "sha1_hash: \(sha1Hash)\n"
     }
@@ -23,7 +25,9 @@ public struct PackageLock: Sendable, Equatable {
     static func scalar(_ s: String) -> String {
         let reserved = ["", "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n"]
         let special = s.first.map { "-?:,[]{}#&*!|>'\"%@`".contains($0) || $0 == " " } ?? true
-        let numeric = Double(s) != nil || s.range(of: #"^[0-9][0-9_.:]*$"#, options: .regularExpression) != nil
+        // what YAML 1.1 (PyYAML) would read as an int or a float: `1.1.0` is neither and stays plain
+        let numeric = s.range(of: #"^[-+]?(0|[1-9][0-9_]*|0[0-7_]+|0x[0-9a-fA-F_]+)$"#, options: .regularExpression) != nil
+            || s.range(of: #"^[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?$"#, options: .regularExpression) != nil && s.contains(where: \.isNumber)
         guard reserved.contains(s.lowercased()) || special || numeric || s.contains(": ") || s.contains(" #") || s.hasSuffix(" ") || s.hasSuffix(":") else { return s }
         return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
     }

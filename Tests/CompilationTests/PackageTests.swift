@@ -60,16 +60,18 @@ import StrataTestSupport
         #expect(ds.first?.location == SourceLocation(file: "packages.yml", line: 2, column: 5))
     }
 
-    @Test func unsupportedSourcesFailBeforeTouchingTheInstall() throws {
+    @Test func anUnreachableHubFailsBeforeTouchingTheInstall() throws {
         let (tp, app) = try copy()
         defer { tp.remove() }
         _ = try installAndCompile(app)
         try tp.write("app/packages.yml", "packages:\n  - local: ../pkg_a\n  - package: dbt-labs/dbt_utils\n    version: [\">=1.0.0\", \"<2.0.0\"]\n")
         var project = try ProjectLoader().loadWithWarnings(directory: app, loadingPackages: false).0
         (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: app)
-        let error = #expect(throws: DiagnosticError.self) { try PackageInstaller(project: project).install() }
-        #expect(error?.diagnostics.first?.code == "S1502")
-        #expect(error?.diagnostics.first?.location == SourceLocation(file: "packages.yml", line: 3, column: 5))
+        // a hub that cannot be reached (nothing listens on 127.0.0.1:9)
+        let error = #expect(throws: Diagnostic.self) { try PackageInstaller(project: project, environment: ["DBT_PACKAGE_HUB_URL": "http://127.0.0.1:9/"]).install() }
+        #expect(error?.code == "S1504")
+        #expect(error?.message.contains("cannot read the package hub at http://127.0.0.1:9/api/v1/dbt-labs/dbt_utils.json") == true)
+        #expect(error?.location == SourceLocation(file: "packages.yml", line: 3, column: 5))
         // the previous install is as it was: both packages
         #expect(try FileManager.default.contentsOfDirectory(atPath: app + "/dbt_packages").sorted() == ["pkg_a", "pkg_b"])
     }
@@ -176,5 +178,125 @@ import StrataTestSupport
         _ = try PackageInstaller(project: project).install(upgrade: true)
         #expect(FileManager.default.fileExists(atPath: app + "/dbt_packages/pkg_a/macros/latest.sql"))
         #expect(try String(contentsOfFile: app + "/package-lock.yml", encoding: .utf8).contains("revision: \(try git(["rev-parse", "HEAD"], in: repo))\n"))
+    }
+}
+
+/// Hub and tarball packages, against a small HTTP server on 127.0.0.1 that serves an index and tarballs of the
+/// hub's shape (`DBT_PACKAGE_HUB_URL` points `strata deps` at it, as it does dbt).
+@Suite struct HubPackageTests {
+    /// Runs a command; returns its standard output.
+    @discardableResult
+    func run(_ args: [String], in dir: String? = nil) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(args)")
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A package folder `name-version/` with a dbt_project.yml and one macro, packed as served/name-version.tar.gz.
+    func tarball(_ name: String, _ version: String, served: String, scratch: String) throws {
+        let dir = "\(scratch)/\(name)-\(version)"
+        try FileManager.default.createDirectory(atPath: dir + "/macros", withIntermediateDirectories: true)
+        try "name: \(name)\nversion: '\(version)'\nconfig-version: 2\n".write(toFile: dir + "/dbt_project.yml", atomically: true, encoding: .utf8)
+        try "{% macro version() %}\(name) \(version){% endmacro %}".write(toFile: dir + "/macros/v.sql", atomically: true, encoding: .utf8)
+        try run(["tar", "-czf", "\(served)/\(name)-\(version).tar.gz", "-C", scratch, "\(name)-\(version)"])
+    }
+
+    @Test func hubRangesResolveWithWhatPackagesNeedAndTarballsInstall() throws {
+        let tp = try TempProject(["app/dbt_project.yml": "name: app\nversion: '1.0'\nconfig-version: 2\n",
+                                  "app/models/m.sql": "select '{{ pkg_a.version() }}' as a, '{{ pkg_b.version() }}' as b, '{{ pkg_c.version() }}' as c"])
+        defer { tp.remove() }
+        let served = tp.root + "/served", scratch = tp.root + "/scratch"
+        for d in [served + "/api/v1/acme", scratch] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
+        for (n, v) in [("pkg_a", "1.0.0"), ("pkg_a", "1.1.0"), ("pkg_a", "2.0.0"), ("pkg_a", "1.2.0-rc1"), ("pkg_b", "0.4.0"), ("pkg_b", "0.5.0"), ("pkg_c", "3.0.0")] {
+            try tarball(n, v, served: served, scratch: scratch)
+        }
+        // a server on a free port of 127.0.0.1; its first line says which
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", served]
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        // SIGKILL: the test process may hand its children an ignored SIGTERM
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) { let chunk = out.fileHandleForReading.availableData; if chunk.isEmpty { break }; line += chunk }
+        let port = try #require(String(decoding: line, as: UTF8.self).split(separator: " ").firstIndex(of: "port").map { String(String(decoding: line, as: UTF8.self).split(separator: " ")[$0 + 1]) })
+        let base = "http://127.0.0.1:\(port)"
+        func index(_ package: String, _ versions: [(String, String)]) throws {
+            let entries = versions.map { v, needs in
+                "\"\(v)\": {\"name\": \"\(package)\", \"downloads\": {\"tarball\": \"\(base)/\(package)-\(v).tar.gz\"}, \"packages\": [\(needs)]}"
+            }.joined(separator: ", ")
+            try "{\"name\": \"\(package)\", \"versions\": {\(entries)}}".write(toFile: "\(served)/api/v1/acme/\(package).json", atomically: true, encoding: .utf8)
+        }
+        try index("pkg_a", [("1.0.0", ""), ("1.1.0", "{\"package\": \"acme/pkg_b\", \"version\": [\">=0.5.0\"]}"), ("1.2.0-rc1", ""), ("2.0.0", "")])
+        try index("pkg_b", [("0.4.0", ""), ("0.5.0", "")])
+        try tp.write("app/packages.yml", """
+            packages:
+              - package: acme/pkg_a
+                version: [">=1.0.0", "<2.0.0"]
+              - tarball: \(base)/pkg_c-3.0.0.tar.gz
+                name: pkg_c
+
+            """)
+        let app = tp.root + "/app"
+        var project = try ProjectLoader().loadWithWarnings(directory: app, loadingPackages: false).0
+        (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: app)
+        let installer = PackageInstaller(project: project, environment: ["DBT_PACKAGE_HUB_URL": base + "/"])
+        let installed = try installer.install()
+        // the highest release in range (no pre-release), the tarball, and pkg_b because pkg_a 1.1.0 needs it
+        #expect(installed.map(\.name) == ["pkg_a", "pkg_c", "pkg_b"])
+        let compiled = try Compiler(project: try ProjectLoader().load(directory: app), options: CompileOptions(environment: [:])).compile()
+        #expect(sql(compiled, "m") == "select 'pkg_a 1.1.0' as a, 'pkg_b 0.5.0' as b, 'pkg_c 3.0.0' as c")
+        let lock = try String(contentsOfFile: app + "/package-lock.yml", encoding: .utf8)
+        #expect(lock.hasPrefix("""
+            packages:
+              - package: acme/pkg_a
+                version: 1.1.0
+                name: pkg_a
+              - tarball: \(base)/pkg_c-3.0.0.tar.gz
+                name: pkg_c
+              - package: acme/pkg_b
+                version: 0.5.0
+                name: pkg_b
+            sha1_hash: 
+            """))
+        // a range nothing satisfies: a located error, and the install stays
+        try tp.write("app/packages.yml", "packages:\n  - package: acme/pkg_a\n    version: [\">=2.1.0\"]\n")
+        (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: app)
+        let error = #expect(throws: Diagnostic.self) {
+            try PackageInstaller(project: project, environment: ["DBT_PACKAGE_HUB_URL": base]).install()
+        }
+        #expect(error?.code == "S1505")
+        #expect(error?.message.contains("no release satisfies >=2.1.0") == true)
+        #expect(error?.location == SourceLocation(file: "packages.yml", line: 2, column: 5))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: app + "/dbt_packages").sorted() == ["pkg_a", "pkg_b", "pkg_c"])
+    }
+
+    @Test func lockScalarsAreWrittenAsPyYAMLWritesThem() {
+        #expect(PackageLock.scalar("1.1.0") == "1.1.0")
+        #expect(PackageLock.scalar("1.5") == "'1.5'")
+        #expect(PackageLock.scalar("10") == "'10'")
+        #expect(PackageLock.scalar("../") == "../")
+        #expect(PackageLock.scalar("true") == "'true'")
+    }
+
+    @Test func versionRangesReduceAsDbts() throws {
+        let upper = try #require(VersionRange(specifier: "<2.0.0"))
+        let r = try #require(VersionRange(specifier: ">=1.0.0")?.intersecting(upper))
+        #expect(r.contains(SemVer("1.9.9")!) && !r.contains(SemVer("2.0.0")!) && !r.contains(SemVer("0.9.0")!))
+        #expect(VersionRange(specifier: "1.3.0")?.intersecting(VersionRange(specifier: ">1.3.0")!) == nil)
+        #expect(SemVer("1.2.0-rc1")! < SemVer("1.2.0")!)
+        #expect(SemVer("1.2.0-rc.2")! < SemVer("1.2.0-rc.10")!)
     }
 }

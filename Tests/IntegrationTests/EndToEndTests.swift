@@ -257,11 +257,11 @@ import StrataTestSupport
         #expect(try tp.read("app/target/compiled/app/models/m.sql").contains("'greet_a(helper_a,helper_root)' as a"))
         let debug = try StrataBinary.run(["debug", "--project-dir", app, "--database-url", "postgresql:///nowhere?host=/nonexistent"])
         #expect(debug.stdout.contains("packages: pkg_a (1 macro files), pkg_b (1 macro files)"))
-        // a tarball package cannot be installed yet: exit 2, the message names it, the install stays
-        try tp.write("app/packages.yml", "packages:\n  - local: ../pkg_a\n  - tarball: https://example.invalid/pkg_c.tgz\n    name: pkg_c\n")
+        // a tarball that cannot be downloaded (nothing listens on 127.0.0.1:9): exit 2, the message names it, the install stays
+        try tp.write("app/packages.yml", "packages:\n  - local: ../pkg_a\n  - tarball: http://127.0.0.1:9/pkg_c.tgz\n    name: pkg_c\n")
         let refused = try StrataBinary.run(["deps", "--project-dir", app])
         #expect(refused.status == 2)
-        #expect(refused.stderr.contains("packages.yml:3:5: error[S1502]: package (tarball: https://example.invalid/pkg_c.tgz): tarball packages are not supported by `strata deps` yet"))
+        #expect(refused.stderr.contains("packages.yml:3:5: error[S1504]: package (tarball: http://127.0.0.1:9/pkg_c.tgz): cannot download http://127.0.0.1:9/pkg_c.tgz"), "\(refused.all)")
         // a git package that cannot be cloned: the same, with git's own words
         try tp.write("app/packages.yml", "packages:\n  - local: ../pkg_a\n  - git: \(tp.root)/no-such-repo.git\n    revision: v1\n")
         let unreachable = try StrataBinary.run(["deps", "--project-dir", app])
