@@ -62,22 +62,7 @@ public struct PackageLock: Sendable, Equatable {
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
         case .double(let d): return d == d.rounded() && abs(d) < 1e16 ? String(format: "%.1f", d) : "\(d)"
-        case .string(let s):
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if u.value < 0x20 || u.value > 0x7E {
-                        for unit in String(u).utf16 { out += String(format: "\\u%04x", unit) }
-                    } else { out.unicodeScalars.append(u) }
-                }
-            }
-            return out + "\""
+        case .string(let s): return PythonJSON.quote(s)
         case .list(let l): return "[" + l.map(pythonJSON).joined(separator: ", ") + "]"
         case .dict(let d):
             return "{" + d.sorted { $0.key < $1.key }.map { pythonJSON(.string($0.key)) + ": " + pythonJSON($0.value) }.joined(separator: ", ") + "}"

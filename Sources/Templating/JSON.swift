@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// JSON conversion for `tojson`/`fromjson`, keeping dict order.
@@ -40,22 +41,7 @@ public enum JSON {
         }
     }
 
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 || u.value > 0x7e { out += String(format: "\\u%04x", u.value) } // Python's ensure_ascii
-                else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    public static func quote(_ s: String) -> String { PythonJSON.quote(s) }
 
     public static func decode(_ s: String) throws -> Value {
         let obj = try JSONSerialization.jsonObject(with: Data(s.utf8), options: [.fragmentsAllowed])

@@ -119,18 +119,7 @@ import StrataTestSupport
 /// Git packages, against a repository the test makes: a tag, a subdirectory, the lock's pinned commit.
 @Suite struct GitPackageTests {
     func git(_ args: [String], in dir: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "init.defaultBranch=main"] + args
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "git \(args)")
-        return String(decoding: data, as: UTF8.self).trimmedWhitespace
+        try command(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "init.defaultBranch=main"] + args, in: dir).trimmedWhitespace
     }
 
     @Test func gitPackagesInstallAtTheirRevisionAndTheLockPinsTheCommit() throws {
@@ -181,33 +170,33 @@ import StrataTestSupport
     }
 }
 
+/// Runs a command to its end; returns its standard output (a non-zero exit is a test failure).
+@discardableResult
+func command(_ args: [String], in dir: String? = nil) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = args
+    if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0, "\(args)")
+    return String(decoding: data, as: UTF8.self)
+}
+
 /// Hub and tarball packages, against a small HTTP server on 127.0.0.1 that serves an index and tarballs of the
 /// hub's shape (`DBT_PACKAGE_HUB_URL` points `strata deps` at it, as it does dbt).
 @Suite struct HubPackageTests {
-    /// Runs a command; returns its standard output.
-    @discardableResult
-    func run(_ args: [String], in dir: String? = nil) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(args)")
-        return String(decoding: data, as: UTF8.self)
-    }
-
     /// A package folder `name-version/` with a dbt_project.yml and one macro, packed as served/name-version.tar.gz.
     func tarball(_ name: String, _ version: String, served: String, scratch: String) throws {
         let dir = "\(scratch)/\(name)-\(version)"
         try FileManager.default.createDirectory(atPath: dir + "/macros", withIntermediateDirectories: true)
         try "name: \(name)\nversion: '\(version)'\nconfig-version: 2\n".write(toFile: dir + "/dbt_project.yml", atomically: true, encoding: .utf8)
         try "{% macro version() %}\(name) \(version){% endmacro %}".write(toFile: dir + "/macros/v.sql", atomically: true, encoding: .utf8)
-        try run(["tar", "-czf", "\(served)/\(name)-\(version).tar.gz", "-C", scratch, "\(name)-\(version)"])
+        try command(["tar", "-czf", "\(served)/\(name)-\(version).tar.gz", "-C", scratch, "\(name)-\(version)"])
     }
 
     @Test func hubRangesResolveWithWhatPackagesNeedAndTarballsInstall() throws {
