@@ -47,21 +47,24 @@ struct CompatCheckCommand: ParsableCommand {
             let ws = try Workspace.load(global, loadingPackages: false)
             var findings = Set<Finding>()
             let root = ws.project.root
-            let fm = FileManager.default
-            // packages strata deps cannot install, and Python models
-            let declared = (try? ProjectLoader().packageDeclarations(root: root))
-            for d in declared?.packages ?? [] {
-                if case .local = d.source { continue }
-                findings.insert(Finding(location: d.location ?? SourceLocation(file: declared?.file ?? "packages.yml", line: 1, column: 1), level: .unsupported,
-                                        message: "package (\(d.summary)): `strata deps` installs only local packages yet (a dbt_packages/ filled by `dbt deps` works)"))
-            }
+            // Python models
             for folder in ws.project.paths.models {
                 for path in Self.files(under: root + "/" + folder, extension: "py") {
                     findings.insert(Finding(location: SourceLocation(file: folder + "/" + path, line: 1, column: 1), level: .unsupported, message: "Python models"))
                 }
             }
+            // installed packages' code is checked too; what stops them loading (not installed, nodes) is a finding
+            var packageFiles: [(String, String)] = []
+            do {
+                let withPackages = try ProjectLoader().load(directory: root)
+                packageFiles = withPackages.packages.flatMap { $0.templateFiles.map { ($0.path, $0.text) } }
+            } catch let e as DiagnosticError {
+                for d in e.diagnostics where d.code == DiagnosticCode.packageNotInstalled.rawValue || d.code == DiagnosticCode.packageNodesUnsupported.rawValue {
+                    findings.insert(Self.finding(d))
+                }
+            } catch {}
             // text patterns in every templated file
-            var files = ws.project.models.map { ($0.path, $0.rawSQL) } + ws.project.templateFiles.map { ($0.path, $0.text) }
+            var files = ws.project.models.map { ($0.path, $0.rawSQL) } + ws.project.templateFiles.map { ($0.path, $0.text) } + packageFiles
             files += ws.project.snapshotFiles.map { ($0.path, $0.text) } + ws.project.singularTests.map { ($0.path, $0.text) }
             for (path, text) in files {
                 let source = SourceFile(path: path, text: text)
