@@ -12,6 +12,10 @@ struct DepsCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Resolve again and rewrite package-lock.yml instead of installing the commits it pins.")
     var upgrade = false
+    @Option(name: .customLong("add-package"), help: "Add a package to packages.yml first: owner/name@version (hub), url@revision (git) or a path (local).")
+    var addPackage: String?
+    @Option(help: "What --add-package names: hub, git or local.")
+    var source: PackagesFile.Source = .hub
 
     func run() throws {
         try runReporting {
@@ -19,6 +23,13 @@ struct DepsCommand: ParsableCommand {
             var project = ws.project
             do {
                 (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: project.root)
+                if let addPackage {
+                    let file = project.packagesFile ?? "packages.yml"
+                    let text = PackagesFile.adding(try PackagesFile.entry(addPackage, source: source), to: project.packageDeclarations)
+                    try text.write(toFile: project.root + "/" + file, atomically: true, encoding: .utf8)
+                    ws.console.print("Added \(addPackage) to \(file)")
+                    (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: project.root)
+                }
             } catch {
                 throw ws.console.fail(error)
             }
@@ -37,3 +48,5 @@ struct DepsCommand: ParsableCommand {
         }
     }
 }
+
+extension PackagesFile.Source: ExpressibleByArgument {}

@@ -280,6 +280,17 @@ func command(_ args: [String], in dir: String? = nil) throws -> String {
         #expect(PackageLock.scalar("true") == "'true'")
     }
 
+    @Test func addPackageWritesDbtsEntries() throws {
+        let hub = try PackagesFile.entry("dbt-labs/dbt_utils@>=1.0.0,<2.0.0", source: .hub)
+        let existing = PackageDeclaration(source: .hub(package: "dbt-labs/dbt_utils", version: ["1.1.0"]), location: nil,
+                                          written: [ConfigEntry("package", .string("dbt-labs/dbt_utils")), ConfigEntry("version", .string("1.1.0"))])
+        let local = PackageDeclaration(source: .local(path: "../x"), location: nil, written: [ConfigEntry("local", .string("../x"))])
+        // the same package is replaced, others kept
+        #expect(PackagesFile.adding(hub, to: [local, existing]) == "packages:\n  - local: ../x\n  - package: dbt-labs/dbt_utils\n    version:\n      - '>=1.0.0'\n      - <2.0.0\n")
+        #expect(try PackagesFile.entry("https://github.com/a/b.git@v1", source: .git) == [ConfigEntry("git", .string("https://github.com/a/b.git")), ConfigEntry("revision", .string("v1"))])
+        #expect(throws: Diagnostic.self) { try PackagesFile.entry("dbt-labs/dbt_utils", source: .hub) }
+    }
+
     @Test func versionRangesReduceAsDbts() throws {
         let upper = try #require(VersionRange(specifier: "<2.0.0"))
         let r = try #require(VersionRange(specifier: ">=1.0.0")?.intersecting(upper))

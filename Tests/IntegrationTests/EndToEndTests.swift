@@ -255,6 +255,12 @@ import StrataTestSupport
         let compile = try StrataBinary.run(["compile", "--offline", "--project-dir", app])
         #expect(compile.status == 0, "\(compile.all)")
         #expect(try tp.read("app/target/compiled/app/models/m.sql").contains("'greet_a(helper_a,helper_root)' as a"))
+        // --add-package writes the entry into packages.yml and installs it
+        try tp.write("app/packages.yml", "packages:\n  - local: ../pkg_a\n")
+        let added = try StrataBinary.run(["deps", "--project-dir", app, "--add-package", "../pkg_b", "--source", "local"])
+        #expect(added.status == 0, "\(added.all)")
+        #expect(try tp.read("app/packages.yml") == "packages:\n  - local: ../pkg_a\n  - local: ../pkg_b\n")
+        #expect(added.stdout.contains("Installed 2 packages"))
         let debug = try StrataBinary.run(["debug", "--project-dir", app, "--database-url", "postgresql:///nowhere?host=/nonexistent"])
         #expect(debug.stdout.contains("packages: pkg_a (1 macro files), pkg_b (1 macro files)"))
         // a tarball that cannot be downloaded (nothing listens on 127.0.0.1:9): exit 2, the message names it, the install stays
