@@ -8,7 +8,7 @@ extension Compiler {
     func makeEnvironment() throws -> Environment {
         var env = Environment()
         let target = TargetObject(options.target, profileName: options.profileName)
-        let vars = project.vars.merging(options.vars) { $1 }
+        let vars = effectiveVars()
         let environ = options.environment
         env.globals["target"] = .object(target)
         env.globals["project_name"] = .string(project.name)
@@ -51,9 +51,17 @@ extension Compiler {
         return env
     }
 
+    /// The vars the root project's nodes see, as dbt scopes them: every top-level var, then those under the
+    /// project's own name (`vars: {my_project: {k: v}}`), then `--vars` over all.
+    func effectiveVars() -> [String: ConfigValue] {
+        var vars = project.vars
+        if case .dict(let scoped)? = project.vars[project.name] { for e in scoped { vars[e.key] = e.value } }
+        return vars.merging(options.vars) { $1 }
+    }
+
     /// dbt's context for this project: its vars, and how dispatch searches its packages.
     func dbtContext() -> DbtContext {
-        var context = DbtContext(options: options, vars: project.vars.merging(options.vars) { $1 })
+        var context = DbtContext(options: options, vars: effectiveVars())
         context.dispatch = DispatchSearch(rootProject: project.name, orders: Dictionary(project.dispatch.map { ($0.namespace, $0.searchOrder) }, uniquingKeysWith: { $1 }),
                                           packages: Set(project.packages.map(\.name)))
         return context

@@ -107,7 +107,8 @@ extension ProjectLoader {
             guard FileManager.default.fileExists(atPath: dir + "/dbt_project.yml") else { continue }
             let prefix = project.paths.packages + "/" + folder + "/"
             do {
-                let (package, _) = try loadWithWarnings(directory: dir, loadingPackages: false)
+                let (package, warnings) = try loadWithWarnings(directory: dir, loadingPackages: false)
+                bag.append(contentsOf: warnings.filter { $0.code == DiagnosticCode.unsupportedDbtVersion.rawValue }.map { Self.inPackage($0, prefix: prefix) })
                 let nodes = package.models.map(\.path) + package.seeds.map(\.path) + package.snapshotFiles.map(\.path) + package.singularTests.map(\.path)
                 project.packages.append(InstalledPackage(name: package.name, root: dir,
                                                          templateFiles: package.templateFiles.map { TextFile(path: prefix + $0.path, text: $0.text) },
@@ -135,6 +136,25 @@ extension ProjectLoader {
                                   "package '\(p.name)' defines models, seeds, snapshots or tests (\(p.nodeFiles.prefix(3).joined(separator: ", "))\(p.nodeFiles.count > 3 ? ", …" : "")): packages with nodes are not supported yet, only their macros and generic tests",
                                   at: SourceLocation(file: p.nodeFiles[0], line: 1, column: 1)))
         }
+    }
+
+    /// The dbt version whose behaviour Strata follows (its compiled SQL and artifacts are checked against it).
+    public static let dbtVersion = SemVer("1.12.6")!
+
+    /// A warning when `require-dbt-version` leaves out the dbt version Strata follows (dbt itself would refuse).
+    static func dbtVersionWarning(_ required: Located<[String]>, what: String) -> Diagnostic? {
+        var range = VersionRange()
+        for spec in required.value {
+            guard let r = VersionRange(specifier: spec), let narrowed = range.intersecting(r) else {
+                return Diagnostic(.warning, code: .unsupportedDbtVersion, "\(what) requires dbt '\(required.value.joined(separator: "', '"))', which is not a range Strata understands",
+                                  at: required.location)
+            }
+            range = narrowed
+        }
+        guard !range.contains(dbtVersion) else { return nil }
+        return Diagnostic(.warning, code: .unsupportedDbtVersion,
+                          "\(what) requires dbt \(range.description); Strata follows dbt \(dbtVersion), so it may behave differently than the versions it was written for",
+                          at: required.location)
     }
 
     /// A diagnostic from a package's files, with its paths made relative to the root project.

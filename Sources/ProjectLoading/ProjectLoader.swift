@@ -64,6 +64,9 @@ public struct ProjectLoader: Sendable {
                 case "clean-targets": project.paths.cleanTargets = try reader.stringList(node, what: key)
                 case "packages-install-path": project.paths.packages = try reader.string(node, what: key)
                 case "dispatch": project.dispatch = try dispatchOrders(node, reader: reader)
+                case "require-dbt-version":
+                    if case .sequence = node { project.requiredDbtVersion = Located(try reader.stringList(node, what: key), at: reader.location(node)) }
+                    else { project.requiredDbtVersion = Located([try reader.string(node, what: key)], at: reader.location(node)) }
                 case "vars":
                     if case .dict(let entries) = reader.value(node) {
                         for e in entries { project.vars[e.key] = e.value }
@@ -199,6 +202,7 @@ public struct ProjectLoader: Sendable {
             contractFiles[c.name] = path
             project.contracts.append(c)
         }
+        if let required = project.requiredDbtVersion, let w = Self.dbtVersionWarning(required, what: "project '\(project.name)'") { bag.append(w) }
         if loadingPackages { loadPackages(into: &project, bag: &bag) }
         try bag.throwIfErrors()
         return (project, bag.diagnostics)

@@ -45,6 +45,8 @@ public struct Project: Sendable {
     public var packages: [InstalledPackage] = []
     /// `dispatch:` of the project file.
     public var dispatch: [DispatchOrder] = []
+    /// `require-dbt-version`: the ranges as written, and where.
+    public var requiredDbtVersion: Located<[String]>? = nil
 
     public init(name: String, kind: Kind, root: String, projectFile: String, profileName: String? = nil, paths: Paths = Paths(),
                 vars: [String: ConfigValue] = [:], modelConfigs: FolderConfig = FolderConfig(), seedConfigs: FolderConfig = FolderConfig(),

@@ -142,3 +142,20 @@ import Warehouse
         }
     }
 }
+
+@Suite struct VarScopeTests {
+    /// dbt scopes vars by project: `vars: {p: {k: v}}` applies to project p's nodes and wins over a top-level `k`;
+    /// `--vars` wins over both.
+    @Test func varsUnderTheProjectsNameApplyToItsNodes() throws {
+        let files = [
+            "dbt_project.yml": "name: p\nversion: '1'\nconfig-version: 2\nvars:\n  region: eu\n  tier: gold\n  p:\n    tier: silver\n  other_package:\n    tier: bronze\n",
+            "models/m.sql": "select '{{ var('region') }}' as r, '{{ var('tier') }}' as t",
+        ]
+        #expect(sql(try compile(files), "m") == "select 'eu' as r, 'silver' as t")
+        let tp = try TempProject(files)
+        defer { tp.remove() }
+        let project = try ProjectLoader().load(directory: tp.root)
+        let withCLI = try Compiler(project: project, options: CompileOptions(vars: ["tier": .string("platinum")], environment: [:])).compile()
+        #expect(sql(withCLI, "m") == "select 'eu' as r, 'platinum' as t")
+    }
+}

@@ -88,6 +88,18 @@ import StrataTestSupport
         #expect(messages.contains { $0.contains("unknown test 'pkg_a.negative': package 'pkg_a' has no {% test negative(model, …) %}; did you mean 'pkg_a.positive'?") })
     }
 
+    @Test func aPackageRequiringAnotherDbtVersionIsAWarningAtItsRange() throws {
+        let (tp, app) = try copy()
+        defer { tp.remove() }
+        try tp.write("pkg_b/dbt_project.yml", "name: pkg_b\nversion: '1.0'\nconfig-version: 2\nrequire-dbt-version: [\">=1.0.0\", \"<1.5.0\"]\n")
+        _ = try installAndCompile(app)
+        let warnings = try ProjectLoader().loadWithWarnings(directory: app).1.filter { $0.code == "S1020" }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.severity == .warning)
+        #expect(warnings.first?.location == SourceLocation(file: "dbt_packages/pkg_b/dbt_project.yml", line: 4, column: 22))
+        #expect(warnings.first?.message.contains("project 'pkg_b' requires dbt >=1.0.0, <1.5.0; Strata follows dbt 1.12.6") == true)
+    }
+
     @Test func sha1MatchesKnownDigests() {
         #expect(SHA1.hex(Array("abc".utf8)) == "a9993e364706816aba3e25717850c26c9cd0d89d")
         #expect(SHA1.hex([]) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")

@@ -1,10 +1,10 @@
 /// dbt's package versions (semver) and version ranges, as `dbt deps` reduces them: every specifier of a package,
 /// from the project and from other packages, narrows one range; the highest installable version in it wins.
-struct SemVer: Comparable, Hashable, CustomStringConvertible {
-    var major: Int, minor: Int, patch: Int
-    var prerelease: String?
+public struct SemVer: Comparable, Hashable, Sendable, CustomStringConvertible {
+    public var major: Int, minor: Int, patch: Int
+    public var prerelease: String?
 
-    init?(_ text: String) {
+    public init?(_ text: String) {
         var s = Substring(text.trimmingCharacters(in: .whitespaces))
         if s.hasPrefix("v") { s = s.dropFirst() }
         let build = s.split(separator: "+", maxSplits: 1).first ?? ""
@@ -18,9 +18,9 @@ struct SemVer: Comparable, Hashable, CustomStringConvertible {
         prerelease = parts.count > 1 ? String(parts[1]) : nil
     }
 
-    var description: String { "\(major).\(minor).\(patch)" + (prerelease.map { "-\($0)" } ?? "") }
+    public var description: String { "\(major).\(minor).\(patch)" + (prerelease.map { "-\($0)" } ?? "") }
 
-    static func < (a: SemVer, b: SemVer) -> Bool {
+    public static func < (a: SemVer, b: SemVer) -> Bool {
         if (a.major, a.minor, a.patch) != (b.major, b.minor, b.patch) { return (a.major, a.minor, a.patch) < (b.major, b.minor, b.patch) }
         switch (a.prerelease, b.prerelease) {
         case (nil, nil), (nil, _?): return false
@@ -41,16 +41,16 @@ struct SemVer: Comparable, Hashable, CustomStringConvertible {
 }
 
 /// A range of versions with inclusive or exclusive ends; nil ends are open.
-struct VersionRange: Equatable {
-    var lower: (SemVer, inclusive: Bool)?
-    var upper: (SemVer, inclusive: Bool)?
+public struct VersionRange: Equatable, Sendable {
+    public var lower: (SemVer, inclusive: Bool)?
+    public var upper: (SemVer, inclusive: Bool)?
 
-    static func == (a: VersionRange, b: VersionRange) -> Bool {
+    public static func == (a: VersionRange, b: VersionRange) -> Bool {
         a.lower?.0 == b.lower?.0 && a.lower?.inclusive == b.lower?.inclusive && a.upper?.0 == b.upper?.0 && a.upper?.inclusive == b.upper?.inclusive
     }
 
     /// One specifier: `1.3.0` or `=1.3.0` (exactly), `>=1.0.0`, `>1.0`, `<2.0.0`, `<=1.9`.
-    init?(specifier: String) {
+    public init?(specifier: String) {
         let s = specifier.trimmingCharacters(in: .whitespaces)
         for op in [">=", "<=", ">", "<", "="] where s.hasPrefix(op) {
             guard let v = SemVer(String(s.dropFirst(op.count))) else { return nil }
@@ -68,13 +68,13 @@ struct VersionRange: Equatable {
         upper = (v, true)
     }
 
-    init(lower: (SemVer, inclusive: Bool)? = nil, upper: (SemVer, inclusive: Bool)? = nil) {
+    public init(lower: (SemVer, inclusive: Bool)? = nil, upper: (SemVer, inclusive: Bool)? = nil) {
         self.lower = lower
         self.upper = upper
     }
 
     /// The range both allow; nil when they do not overlap.
-    func intersecting(_ other: VersionRange) -> VersionRange? {
+    public func intersecting(_ other: VersionRange) -> VersionRange? {
         var r = self
         if let l = other.lower, r.lower.map({ l.0 > $0.0 || (l.0 == $0.0 && !l.inclusive) }) ?? true { r.lower = l }
         if let u = other.upper, r.upper.map({ u.0 < $0.0 || (u.0 == $0.0 && !u.inclusive) }) ?? true { r.upper = u }
@@ -82,13 +82,13 @@ struct VersionRange: Equatable {
         return r
     }
 
-    func contains(_ v: SemVer) -> Bool {
+    public func contains(_ v: SemVer) -> Bool {
         if let l = lower, v < l.0 || (v == l.0 && !l.inclusive) { return false }
         if let u = upper, v > u.0 || (v == u.0 && !u.inclusive) { return false }
         return true
     }
 
-    var description: String {
+    public var description: String {
         [lower.map { ($0.inclusive ? ">=" : ">") + $0.0.description }, upper.map { ($0.inclusive ? "<=" : "<") + $0.0.description }]
             .compactMap { $0 }.joined(separator: ", ")
     }
