@@ -18,8 +18,6 @@ struct PackageHub {
     struct Release {
         var package: String
         var version: SemVer
-        /// The project name it installs as.
-        var name: String
         var tarball: String
         /// What it needs from the hub: (package, version specifiers).
         var requires: [(String, [String])]
@@ -44,8 +42,7 @@ struct PackageHub {
                 let specs = (version as? [Any])?.map { "\($0)" } ?? version.map { ["\($0)"] } ?? []
                 return (p, specs)
             }
-            return Release(package: package, version: v, name: entry["name"] as? String ?? package.split(separator: "/").last.map(String.init) ?? package,
-                           tarball: tarball, requires: requires)
+            return Release(package: package, version: v, tarball: tarball, requires: requires)
         }.sorted { $0.version < $1.version }
     }
 

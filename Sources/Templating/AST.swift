@@ -47,12 +47,8 @@ public final class MacroDefinition: Sendable {
     /// Whether the body refers to `varargs`, `kwargs` or `caller` (Jinja then accepts extra arguments).
     let usesVarargs: Bool
     let usesKwargs: Bool
-    /// The package that defines the macro (nil: the root project or a template outside any package).
-    public let package: String?
 
-    init(name: String, parameters: [MacroParameter], body: [Node], source: TemplateSource, offset: Int, kind: String, usesVarargs: Bool, usesKwargs: Bool,
-         package: String? = nil) {
-        self.package = package
+    init(name: String, parameters: [MacroParameter], body: [Node], source: TemplateSource, offset: Int, kind: String, usesVarargs: Bool, usesKwargs: Bool) {
         self.name = name
         self.parameters = parameters
         self.body = body
@@ -61,12 +57,6 @@ public final class MacroDefinition: Sendable {
         self.kind = kind
         self.usesVarargs = usesVarargs
         self.usesKwargs = usesKwargs
-    }
-
-    /// The same macro, defined by `package`.
-    public func inPackage(_ package: String) -> MacroDefinition {
-        MacroDefinition(name: name, parameters: parameters, body: body, source: source, offset: offset, kind: kind, usesVarargs: usesVarargs,
-                        usesKwargs: usesKwargs, package: package)
     }
 }
 

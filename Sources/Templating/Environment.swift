@@ -20,8 +20,7 @@ public struct Environment: Sendable {
     public mutating func addMacros(from templates: [Template], package: String? = nil) throws {
         var bag = DiagnosticBag()
         for t in templates {
-            for macro in t.macros {
-                let m = package.map { macro.inPackage($0) } ?? macro
+            for m in t.macros {
                 // dbt exposes `{% test name() %}` blocks as the macro `test_name`
                 let name = m.kind == "test" ? "test_\(m.name)" : m.name
                 if let package {
