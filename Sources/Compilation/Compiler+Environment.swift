@@ -48,6 +48,8 @@ extension Compiler {
         // adapter.dispatch looks macros up by name; it sees the macros, not the globals added below
         let macroEnvironment = env
         for (k, v) in dbtContext().globals(macros: { macroEnvironment }) { env.globals[k] = v }
+        // dbt's global macros are callable bare too, below the project's own macros
+        for (k, f) in DbtContext.crossDatabaseMacros { env.fallbackGlobals[k] = .function(f) }
         return env
     }
 

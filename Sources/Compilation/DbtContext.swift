@@ -110,9 +110,10 @@ struct DbtContext {
             }
         }
         let list: [(String, Function)] = [
-            constant("type_string", "TEXT"), constant("type_timestamp", "TIMESTAMP"), constant("type_float", "FLOAT"),
-            constant("type_int", "INT"), constant("type_bigint", "bigint"), constant("type_numeric", "numeric(28,6)"),
-            constant("type_boolean", "BOOLEAN"), constant("current_timestamp", "now()"),
+            // byte for byte what dbt-postgres renders (Tests/Fixtures/dbt-macros, recorded with dbt by scripts/record-dbt-macros)
+            constant("type_string", "TEXT"), constant("type_timestamp", "timestamp"), constant("type_float", "float"),
+            constant("type_int", "integer"), constant("type_bigint", "bigint"), constant("type_numeric", "numeric(28,6)"),
+            constant("type_boolean", "boolean"), constant("current_timestamp", "now()"),
             ("concat", Function("concat") { a, site in
                 guard let fields = a.argument(0, "fields")?.iterated else { throw site.error("concat() needs a list of fields", code: .wrongArguments) }
                 return .string(fields.map(\.stringValue).joined(separator: " || "))
@@ -120,7 +121,7 @@ struct DbtContext {
             ("hash", Function("hash") { a, site in .string("md5(cast(\(try args(a, ["field"], site)[0]) as TEXT))") }),
             ("safe_cast", Function("safe_cast") { a, site in
                 let x = try args(a, ["field", "type"], site)
-                return .string("cast(\(x[0]) as \(x[1]))")
+                return .string("\n    \n    cast(\(x[0]) as \(x[1]))\n")
             }),
             ("date_trunc", Function("date_trunc") { a, site in
                 let x = try args(a, ["datepart", "date"], site)
@@ -128,10 +129,10 @@ struct DbtContext {
             }),
             ("dateadd", Function("dateadd") { a, site in
                 let x = try args(a, ["datepart", "interval", "from_date_or_timestamp"], site)
-                return .string("\(x[2]) + ((interval '1 \(x[0])') * (\(x[1])))")
+                return .string("\n\n    \(x[2]) + ((interval '1 \(x[0])') * (\(x[1])))\n\n")
             }),
             ("any_value", Function("any_value") { a, site in .string("min(\(try args(a, ["expression"], site)[0]))") }),
-            ("cast_bool_to_text", Function("cast_bool_to_text") { a, site in .string("cast(\(try args(a, ["field"], site)[0]) as TEXT)") }),
+            ("cast_bool_to_text", Function("cast_bool_to_text") { a, site in .string("\n  \n    cast(\(try args(a, ["field"], site)[0]) as TEXT)\n\n") }),
             ("string_literal", Function("string_literal") { a, site in .string("'\(try args(a, ["value"], site)[0])'") }),
         ]
         return Dictionary(uniqueKeysWithValues: list)

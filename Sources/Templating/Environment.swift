@@ -7,6 +7,8 @@ public struct Environment: Sendable {
     public var macros: [String: MacroDefinition]
     /// Macros callable as `namespace.name` (e.g. a package's macros).
     public var namespacedMacros: [String: [String: MacroDefinition]]
+    /// Names looked up after the macros (dbt's own global macros, which a project's macro of the same name overrides).
+    public var fallbackGlobals: [String: Value] = [:]
 
     public init(globals: [String: Value] = [:], macros: [String: MacroDefinition] = [:], namespacedMacros: [String: [String: MacroDefinition]] = [:]) {
         self.globals = globals

@@ -79,6 +79,7 @@ public final class Renderer {
         if let ns = environment.namespacedMacros[name] {
             return .dict(ns.map { ($0.key, Value.macro(MacroValue(definition: $0.value, closure: nil))) }.sorted { $0.0 < $1.0 })
         }
+        if let v = environment.fallbackGlobals[name] { return v }
         return Builtins.global(name)
     }
 

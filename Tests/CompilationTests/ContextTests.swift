@@ -47,11 +47,24 @@ import Warehouse
         #expect(throws: DiagnosticError.self) { try render("select {{ surrogate_key('a') }}") }
     }
 
+    /// Byte for byte what dbt-postgres renders for each call in Tests/Fixtures/dbt-macros/calls.txt (recorded with dbt
+    /// by scripts/record-dbt-macros), called as `dbt.name()` and bare.
     @Test func crossDatabaseMacrosRenderAsDbtPostgres() throws {
-        let n = try render("""
-        {{ dbt.type_string() }}|{{ dbt.type_timestamp() }}|{{ dbt.concat(['a', "'-'", 'b']) }}|{{ dbt.hash('x') }}|{{ dbt.safe_cast('x', 'int') }}|{{ dbt.date_trunc('month', 'd') }}|{{ dbt.dateadd('day', 3, 'd') }}|{{ dbt.current_timestamp() }}
-        """)
-        #expect(n.compiledSQL == "TEXT|TIMESTAMP|a || '-' || b|md5(cast(x as TEXT))|cast(x as int)|date_trunc('month', d)|d + ((interval '1 day') * (3))|now()")
+        let dir = repositoryRoot + "/Tests/Fixtures/dbt-macros"
+        let calls = try String(contentsOfFile: dir + "/calls.txt", encoding: .utf8).split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        #expect(calls.count == 16)
+        for (i, call) in calls.enumerated() {
+            let expected = try String(contentsOfFile: dir + "/expected/" + String(format: "m%02d.sql", i), encoding: .utf8)
+            #expect(try render("{{ dbt.\(call) }}").compiledSQL == expected, "dbt.\(call)")
+            #expect(try render("{{ \(call) }}").compiledSQL == expected, "\(call)")
+        }
+    }
+
+    /// A project macro of the same name overrides the bare global, as in dbt; `dbt.` still reaches dbt's.
+    @Test func projectMacrosOverrideBareGlobalMacros() throws {
+        let p = try compile(["strata.yml": "name: p\n", "templates/t.sql": "{% macro type_string() %}varchar{% endmacro %}",
+                             "models/m.sql": "select {{ type_string() }}, {{ dbt.type_string() }}"])
+        #expect(sql(p, "m") == "select varchar, TEXT")
     }
 
     @Test func adapterDispatchPrefersPostgresThenDefault() throws {

@@ -1,0 +1,3 @@
+
+    
+    cast(x as integer)

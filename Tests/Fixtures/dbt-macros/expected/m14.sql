@@ -1,0 +1,4 @@
+
+  
+    cast(b as TEXT)
+
