@@ -161,7 +161,8 @@ struct PlanRunner {
 
     func run() throws {
         let clock = ContinuousClock.now
-        let ws = try Workspace.load(global)
+        var ws = try Workspace.load(global)
+        ws.command = command
         var connection = try ws.resolveConnection()
         if build.dryRun {
             // offline: nothing is started or connected

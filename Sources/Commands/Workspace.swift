@@ -30,6 +30,8 @@ struct Workspace {
     /// How long loading the project took (reported with STRATA_TIMINGS=1).
     var loadTime: Duration = .zero
     let invocationID = UUID().uuidString.lowercased()
+    /// The command being run (templates see it as `flags.WHICH`).
+    var command = "compile"
     let startedAt = Date()
 
     /// Loads the project, printing diagnostics and failing with exit 2 on errors.
@@ -93,10 +95,11 @@ struct Workspace {
                     conninfo = nil
                 }
             }
-            let compileOptions = CompileOptions(target: connection.target, profileName: project.profileName ?? project.name, vars: try cliVars(),
+            var compileOptions = CompileOptions(target: connection.target, profileName: project.profileName ?? project.name, vars: try cliVars(),
                                                 environment: environment, existingTables: existingTables, fullRefresh: fullRefresh,
                                                 runStartedAt: startedAt, invocationID: invocationID, log: { sink.info($0) },
                                                 queryRunner: conninfo.map { SharedQueryConnection(adapter: connection.adapter($0)).run })
+            compileOptions.command = command
             let t0 = ContinuousClock.now
             let compiled = try Compiler(project: project, options: compileOptions).compile()
             let t1 = ContinuousClock.now

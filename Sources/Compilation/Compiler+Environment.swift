@@ -19,11 +19,18 @@ extension Compiler {
             throw site.error("required var '\(name)' is not set: add it under `vars:` in the project file or pass --vars '{\(name): …}'", code: .missingVar)
         })
         env.globals["env_var"] = .function(.envVar(environ, allowSecrets: false))
+        // dbt's run flags that templates read
+        env.globals["flags"] = .dict([("WHICH", .string(options.command)), ("FULL_REFRESH", .bool(options.fullRefresh)), ("STORE_FAILURES", .bool(false)),
+                                      ("WARN_ERROR", .bool(false)), ("EMPTY", .bool(false)), ("FAIL_FAST", .bool(false))])
         env.globals["exceptions"] = .dict([
             ("raise_compiler_error", .function(Function("raise_compiler_error") { args, site in
                 throw site.error(args.positional.first?.stringValue ?? "compiler error", code: .compilerErrorRaised)
             })),
-            ("warn", .function(Function("warn") { _, _ in .string("") })),
+            // dbt prints the warning and goes on; Strata says where it was raised
+            ("warn", .function(Function("warn") { [log = options.log] args, site in
+                log("\(site.location): warning: \(args.positional.first?.stringValue ?? "")")
+                return .string("")
+            })),
         ])
         var bag = DiagnosticBag()
         func parse(_ files: [TextFile]) -> [Template] {

@@ -16,6 +16,8 @@ public struct CompileOptions: Sendable {
     /// Relations that exist in the warehouse (for `is_incremental()`); nil when compiling offline.
     public var existingTables: Set<Relation>?
     public var fullRefresh: Bool
+    /// The command being run (`flags.WHICH`): compile, run, build, test, seed, snapshot, docs …
+    public var command = "compile"
     /// `run_started_at` and `modules.datetime.datetime.now()`: fixed for the whole invocation.
     public var runStartedAt: Date
     public var invocationID: String

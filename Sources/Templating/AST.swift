@@ -67,7 +67,8 @@ public indirect enum Node: Sendable {
     case ifBlock([(condition: Expr, body: [Node])], elseBody: [Node]?)
     case forLoop(target: AssignTarget, iterable: Expr, condition: Expr?, body: [Node], elseBody: [Node]?, offset: Int)
     case set(AssignTarget, Expr, offset: Int)
-    case setBlock(String, body: [Node], offset: Int)
+    /// `{% set x %}…{% endset %}`, or `{% set ns.attr %}…{% endset %}` for a namespace's attribute.
+    case setBlock(AssignTarget, body: [Node], offset: Int)
     case macro(MacroDefinition)
     case callBlock(call: Expr, parameters: [MacroParameter], body: [Node], offset: Int)
     case filterBlock(name: String, args: [Expr], body: [Node], offset: Int)

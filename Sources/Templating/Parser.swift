@@ -218,12 +218,12 @@ struct Parser {
 
     mutating func parseSet(at offset: Int) throws -> Node {
         let target = try parseAssignTarget()
-        if current.kind == .stmtClose, case .name(let name) = target {
+        if current.kind == .stmtClose, case .tuple = target {} else if current.kind == .stmtClose {
             _ = advance()
             let (body, _) = try parseBlock("set", at: offset, ends: ["endset"])
             _ = advance()
             try expectStmtClose()
-            return .setBlock(name, body: body, offset: offset)
+            return .setBlock(target, body: body, offset: offset)
         }
         try expectOp("=")
         let value = try parseTuple()

@@ -150,10 +150,10 @@ public final class Renderer {
             return try renderFor(target: target, iterable: iterable, condition: condition, body: body, elseBody: elseBody, offset: offset)
         case .set(let target, let e, let offset):
             try assign(target, try evaluate(e), at: offset)
-        case .setBlock(let name, let body, _):
+        case .setBlock(let target, let body, let offset):
             var flow = Flow.normal
             let text = try capture { flow = try renderNodes(body) }
-            assign(name, .string(text))
+            try assign(target, .string(text), at: offset)
             return flow
         case .macro(let m):
             assign(m.name, .macro(MacroValue(definition: m, closure: nil)))

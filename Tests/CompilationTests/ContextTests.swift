@@ -172,3 +172,18 @@ import Warehouse
         #expect(sql(withCLI, "m") == "select 'eu' as r, 'platinum' as t")
     }
 }
+
+@Suite struct FlagsAndWarningsTests {
+    /// `flags.WHICH`/`flags.FULL_REFRESH` as dbt sets them, and `exceptions.warn` printing a located warning.
+    @Test func flagsAndWarn() throws {
+        let tp = try TempProject(["strata.yml": "name: p\n",
+                                  "models/m.sql": "select '{{ flags.WHICH }}' as w, {{ flags.FULL_REFRESH }} as f{{ exceptions.warn('careful') }}"])
+        defer { tp.remove() }
+        let logged = CapturingOutputSink()
+        var options = CompileOptions(environment: [:], fullRefresh: true, log: { logged.info($0) })
+        options.command = "run"
+        let p = try Compiler(project: try ProjectLoader().load(directory: tp.root), options: options).compile()
+        #expect(sql(p, "m") == "select 'run' as w, True as f")
+        #expect(logged.lines == ["models/m.sql:1:66: warning: careful"])
+    }
+}

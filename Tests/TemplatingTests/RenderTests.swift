@@ -27,6 +27,8 @@ func render(_ text: String, _ globals: [String: Value] = [:], macros: String? = 
         ("{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }};{% endfor %}", "a=1;b=2;"),
         ("{% set a, b = 1, 2 %}{{ a + b }}", "3"),
         ("{% set x %}inner {{ 1 }}{% endset %}[{{ x }}]", "[inner 1]"),
+        // a namespace attribute set by a block, as dbt packages do (checked with Jinja2 3.1)
+        ("{% set ns = namespace(x='a') %}{% set ns.x %}hi {{ 1 + 1 }}{% endset %}[{{ ns.x }}]", "[hi 2]"),
         ("{% set ns = namespace(n=0) %}{% for i in range(3) %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }}", "3"),
         ("{% set xs = [] %}{% do xs.append(1) %}{% do xs.extend([2]) %}{{ xs }}", "[1, 2]"),
         ("a  {{- ' b ' -}}  c", "a b c"),
