@@ -19,6 +19,8 @@ extension Compiler {
             throw site.error("required var '\(name)' is not set: add it under `vars:` in the project file or pass --vars '{\(name): …}'", code: .missingVar)
         })
         env.globals["env_var"] = .function(.envVar(environ, allowSecrets: false))
+        // the dbt version whose behaviour Strata follows
+        env.globals["dbt_version"] = .string("1.12.6")
         // dbt's run flags that templates read
         env.globals["flags"] = .dict([("WHICH", .string(options.command)), ("FULL_REFRESH", .bool(options.fullRefresh)), ("STORE_FAILURES", .bool(false)),
                                       ("WARN_ERROR", .bool(false)), ("EMPTY", .bool(false)), ("FAIL_FAST", .bool(false))])

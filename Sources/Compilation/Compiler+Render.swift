@@ -66,6 +66,7 @@ extension Compiler {
         let incremental = me.materializationName == "incremental" && !fullRefresh
             && (me.relation.map { options.existingTables?.contains($0) ?? false } ?? false)
         globals["is_incremental"] = .function(Function("is_incremental") { _, _ in .bool(incremental) })
+        globals["should_full_refresh"] = .function(Function("should_full_refresh") { _, _ in .bool(fullRefresh) })
         globals["execute"] = .bool(true)
         globals["model"] = nodeValue(name: me.name, kind: .model, path: me.path, config: nodeConfig)
         globals.merge(dbtContext()

@@ -44,6 +44,8 @@ extension Compiler {
                     for (k, v) in args.keyword { recorder.update { $0.config.append(ConfigEntry(k, v.configValue)) } }
                     return .string("")
                 })
+                let storeFailures = declared["store_failures"]?.asBool ?? false
+                globals["should_store_failures"] = .function(Function("should_store_failures") { _, _ in .bool(storeFailures) })
                 var modelValue: Value = .object(relationObject(targetNode))
                 if let whereClause = declared["where"]?.asString {
                     modelValue = .string("(select * from \(relationObject(targetNode).stringValue) where \(whereClause)) dbt_subquery")

@@ -177,13 +177,26 @@ import Warehouse
     /// `flags.WHICH`/`flags.FULL_REFRESH` as dbt sets them, and `exceptions.warn` printing a located warning.
     @Test func flagsAndWarn() throws {
         let tp = try TempProject(["strata.yml": "name: p\n",
-                                  "models/m.sql": "select '{{ flags.WHICH }}' as w, {{ flags.FULL_REFRESH }} as f{{ exceptions.warn('careful') }}"])
+                                  "models/m.sql": "select '{{ flags.WHICH }}' as w, {{ flags.FULL_REFRESH }} as f{{ exceptions.warn('careful') }}",
+                                  "models/n.sql": "{{ config(full_refresh=false) }}select {{ should_full_refresh() }} as f, '{{ dbt_version }}' as v"])
         defer { tp.remove() }
         let logged = CapturingOutputSink()
         var options = CompileOptions(environment: [:], fullRefresh: true, log: { logged.info($0) })
         options.command = "run"
         let p = try Compiler(project: try ProjectLoader().load(directory: tp.root), options: options).compile()
         #expect(sql(p, "m") == "select 'run' as w, True as f")
+        // the model's full_refresh config wins over --full-refresh, as in dbt
+        #expect(sql(p, "n") == "select False as f, '1.12.6' as v")
         #expect(logged.lines == ["models/m.sql:1:66: warning: careful"])
+    }
+}
+
+extension FlagsAndWarningsTests {
+    @Test func shouldStoreFailuresFollowsTheTestsConfig() throws {
+        let p = try compile(["strata.yml": "name: p\n", "models/m.sql": "select 1 as id",
+                             "templates/t.sql": "{% test stored(model) %}select {{ should_store_failures() }} as x{% endtest %}",
+                             "models/schema.yml": "models:\n  - name: m\n    data_tests:\n      - stored:\n          config: {store_failures: true}\n      - stored:\n          config: {alias: plain}\n"])
+        let tests = p.nodes.values.filter { $0.kind == .test }.sorted { $0.name < $1.name }
+        #expect(tests.map(\.compiledSQL) == ["select False as x", "select True as x"])
     }
 }
