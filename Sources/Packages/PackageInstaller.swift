@@ -23,7 +23,7 @@ public struct PackageInstaller: Sendable {
     }
 
     /// Installs every declared package; returns what was installed. Nothing is touched when a package cannot be had.
-    /// A `package-lock.yml` written for the same declarations pins git packages to its commits unless `upgrade`.
+    /// A `package-lock.yml` written for the same declarations pins git commits and hub versions unless `upgrade`.
     public func install(upgrade: Bool = false) throws -> [Installed] {
         let fm = FileManager.default
         let root = project.root
