@@ -1,4 +1,5 @@
 import Basics
+import DependencyGraph
 import ProjectModel
 import Templating
 
@@ -161,6 +162,11 @@ public struct SQLOrigin: Sendable {
 }
 
 extension CompiledNode {
+    /// What selectors see of the node.
+    var graphNode: GraphNode {
+        GraphNode(id: id, kind: kind, name: name, path: path, tags: tags, config: config, testType: test?.type.rawValue)
+    }
+
     public var sqlOrigin: SQLOrigin { SQLOrigin(path: path, rawSQL: rawSQL, compiledSQL: compiledSQL, sourceMap: sourceMap) }
 }
 

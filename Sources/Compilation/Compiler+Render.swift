@@ -63,7 +63,7 @@ extension Compiler {
         globals["this"] = .object(relationObject(me))
         // dbt: a model's `full_refresh` config, when set, wins over --full-refresh
         let fullRefresh = nodeConfig["full_refresh"]?.asBool ?? options.fullRefresh
-        let incremental = me.materializationName == "incremental" && !fullRefresh
+        let incremental = me.model?.materialization.isIncremental == true && !fullRefresh
             && (me.relation.map { options.existingTables?.contains($0) ?? false } ?? false)
         globals["is_incremental"] = .function(Function("is_incremental") { _, _ in .bool(incremental) })
         globals["should_full_refresh"] = .function(Function("should_full_refresh") { _, _ in .bool(fullRefresh) })
@@ -127,7 +127,7 @@ extension Compiler {
     /// the model's query is wrapped to add the key column, computed exactly as `surrogate_key([...])` renders it.
     func addSurrogateKey(_ spec: ConfigValue, to rendered: RenderedText, node: CompiledNode, onUUID: @escaping @Sendable () -> Void) throws -> RenderedText {
         let at = SourceLocation(file: node.path, line: 1, column: 1)
-        guard ["table", "incremental"].contains(node.materializationName) else {
+        guard let m = node.model?.materialization, m == .table || m.isIncremental else {
             throw Diagnostic(code: .invalidSurrogateKeyConfig, "the surrogate_key config adds a column to table and incremental models; '\(node.name)' is a \(node.materializationName)", at: at)
         }
         guard let name = spec["name"]?.asString, !name.isEmpty, let columns = spec["columns"]?.asList, !columns.isEmpty,

@@ -191,7 +191,7 @@ extension Compiler {
 
     func add(_ node: CompiledNode, deps: [NodeID], at loc: SourceLocation?, nodes: inout [NodeID: CompiledNode], graph: inout Graph) {
         nodes[node.id] = node
-        graph.add(GraphNode(id: node.id, kind: .test, name: node.name, path: node.path, tags: node.tags, config: node.config))
+        graph.add(node.graphNode)
         for d in Set(deps) where nodes[d] != nil { graph.add(Edge(from: d, to: node.id, location: loc)) }
     }
 

@@ -120,7 +120,7 @@ public struct Compiler: Sendable {
         renderDescriptions(&nodes, environment: environment, bag: &bag)
         renderSeedHooks(&nodes, environment: environment, bag: &bag)
         for node in nodes.values {
-            graph.add(GraphNode(id: node.id, kind: node.kind, name: node.name, path: node.path, tags: node.tags, config: node.config))
+            graph.add(node.graphNode)
         }
 
         // A source that names a seed's table (a seed loaded into a raw schema and read through `source()`) waits for

@@ -151,7 +151,7 @@ public struct ContractResolver: Sendable {
         for (id, contract) in governedBy.sorted(by: { $0.key < $1.key }) {
             for (check, deps) in checks(for: compiled.nodes[id]!, contract: contract, compiled: compiled) {
                 compiled.nodes[check.id] = check
-                graph.add(GraphNode(id: check.id, kind: .test, name: check.name, path: check.path, tags: check.tags, config: check.config))
+                graph.add(check.graphNode)
                 graph.add(Edge(from: id, to: check.id, location: contract.location))
                 for d in deps where d != id { graph.add(Edge(from: d, to: check.id, location: contract.location)) }
             }

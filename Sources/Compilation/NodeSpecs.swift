@@ -10,6 +10,14 @@ public struct ModelSpec: Sendable {
         case incremental(IncrementalSpec)
         case microbatch(MicrobatchConfig)
 
+        /// An incremental model, microbatch included (what `is_incremental()` can be true for).
+        public var isIncremental: Bool {
+            switch self {
+            case .incremental, .microbatch: return true
+            default: return false
+            }
+        }
+
         /// dbt's `materialized` word.
         public var name: String {
             switch self {

@@ -9,16 +9,19 @@ public struct GraphNode: Sendable {
     /// Project-relative file path (empty for sources declared in YAML).
     public var path: String
     public var tags: [String]
-    /// Resolved config, for `config.<key>:<value>` selectors.
+    /// Resolved config, for `config.<key>:<value>` selectors (the user names the key).
     public var config: [String: ConfigValue]
+    /// For tests: `generic`, `singular`, `unit` or `contract`, for `test_type:` selectors.
+    public var testType: String?
 
-    public init(id: NodeID, kind: NodeKind, name: String, path: String, tags: [String] = [], config: [String: ConfigValue] = [:]) {
+    public init(id: NodeID, kind: NodeKind, name: String, path: String, tags: [String] = [], config: [String: ConfigValue] = [:], testType: String? = nil) {
         self.id = id
         self.kind = kind
         self.name = name
         self.path = path
         self.tags = tags
         self.config = config
+        self.testType = testType
     }
 }
 

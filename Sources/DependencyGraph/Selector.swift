@@ -98,7 +98,7 @@ public struct Selector: Sendable {
         case "resource_type": return node.kind.rawValue == atom.value
         case "test_type":
             // dbt: unit, generic, singular; `data` means generic or singular
-            guard node.kind == .test, let t = node.config["test_type"]?.asString else { return false }
+            guard node.kind == .test, let t = node.testType else { return false }
             return atom.value == "data" ? t != "unit" : t == atom.value
         default:
             if atom.method.hasPrefix("config.") {

@@ -83,3 +83,15 @@ func sampleGraph() -> Graph {
         do { _ = try Selector("tags:x") } catch let d as Diagnostic { #expect(d.message.contains("did you mean 'tag'")) } catch {}
     }
 }
+
+@Suite struct TestTypeSelectorTests {
+    /// `test_type:` reads each test node's typed kind: `data` is generic or singular, as in dbt.
+    @Test func testTypeSelectsByTheTestsKind() throws {
+        var g = Graph()
+        for (name, type) in [("g", "generic"), ("s", "singular"), ("u", "unit"), ("c", "contract")] {
+            g.add(GraphNode(id: NodeID("test.p.\(name)"), kind: .test, name: name, path: "", testType: type))
+        }
+        #expect(try g.select(["test_type:unit"], exclude: [], projectName: "p") == [NodeID("test.p.u")])
+        #expect(try g.select(["test_type:data"], exclude: [], projectName: "p") == [NodeID("test.p.g"), NodeID("test.p.s"), NodeID("test.p.c")])
+    }
+}
