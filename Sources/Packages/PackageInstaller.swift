@@ -39,7 +39,7 @@ public struct PackageInstaller: Sendable {
             guard case .hub(let package, let specs) = d.source else { continue }
             let lockedVersion = pinned.flatMap { i < $0.count ? $0[i].first { $0.key == "version" }?.value : nil }
             let prerelease = d.written.first { $0.key == "install-prerelease" || $0.key == "install_prerelease" }?.value.asBool ?? false
-            hubDeclared.append((package, lockedVersion.map { ["=\(Self.text($0))"] } ?? specs, prerelease, d))
+            hubDeclared.append((package, lockedVersion.map { ["=" + ($0.scalarText ?? "")] } ?? specs, prerelease, d))
         }
         let hub = PackageHub(baseURL: environment["DBT_PACKAGE_HUB_URL"] ?? PackageHub.defaultURL, fetch: PackageHub.download)
         let releases = hubDeclared.isEmpty ? [] : try hub.resolve(hubDeclared)
@@ -123,16 +123,6 @@ public struct PackageInstaller: Sendable {
             }
         }
         return installed.map { Installed(name: $0.name, source: $0.source, path: $0.path) }
-    }
-
-    /// A YAML value as text (a hub version may be written as a number).
-    static func text(_ v: ConfigValue) -> String {
-        switch v {
-        case .string(let s): return s
-        case .int(let i): return String(i)
-        case .double(let d): return String(d)
-        default: return "\(v)"
-        }
     }
 
     /// Downloads a tarball and unpacks it into `dir`; returns the package's folder (the archive's single top folder).

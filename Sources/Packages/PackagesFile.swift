@@ -38,22 +38,12 @@ public struct PackagesFile: Sendable {
             for (i, field) in e.enumerated() {
                 out += (i == 0 ? "  - " : "    ") + field.key + ":"
                 if case .list(let items) = field.value {
-                    out += "\n" + items.map { "      - " + PackageLock.scalar(text($0)) }.joined(separator: "\n") + "\n"
+                    out += "\n" + items.map { "      - " + PackageLock.scalar($0.scalarText ?? "") }.joined(separator: "\n") + "\n"
                 } else {
-                    out += " " + PackageLock.scalar(text(field.value)) + "\n"
+                    out += " " + PackageLock.scalar(field.value.scalarText ?? "") + "\n"
                 }
             }
         }
         return out
-    }
-
-    static func text(_ v: ConfigValue) -> String {
-        switch v {
-        case .string(let s): return s
-        case .int(let i): return String(i)
-        case .double(let d): return String(d)
-        case .bool(let b): return b ? "true" : "false"
-        default: return ""
-        }
     }
 }

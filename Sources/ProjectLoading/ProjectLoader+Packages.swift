@@ -38,13 +38,8 @@ extension ProjectLoader {
                 continue
             }
             let v = reader.value(value)
-            let text: String
-            switch v {
-            case .string(let s): text = s
-            case .int(let i): text = String(i)
-            case .double(let d): text = String(d)
-            case .bool(let b): text = b ? "true" : "false"
-            default: throw Diagnostic(code: .wrongYAMLShape, "'\(key)' of a package entry must be a single value", at: reader.location(value))
+            guard let text = v.scalarText else {
+                throw Diagnostic(code: .wrongYAMLShape, "'\(key)' of a package entry must be a single value", at: reader.location(value))
             }
             fields[key] = (text, loc)
             if key == "version" { versions = [text] }

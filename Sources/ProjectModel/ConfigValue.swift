@@ -26,6 +26,17 @@ public indirect enum ConfigValue: Sendable, Hashable, Codable {
         asDict?.last { $0.key == key }?.value
     }
 
+    /// A single value as YAML writes it (`1.3.0`, `12`, `true`); nil for null, lists and dicts.
+    public var scalarText: String? {
+        switch self {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        case .bool(let b): return b ? "true" : "false"
+        default: return nil
+        }
+    }
+
     /// A list of strings from a string or a list (dbt accepts both for tags).
     public var stringList: [String] {
         switch self {
