@@ -21,11 +21,11 @@ struct DocsCommand: ParsableCommand {
             try runReporting {
                 let clock = ContinuousClock.now
                 let ws = try Workspace.load(global)
-                let (compiled, conninfo) = try ws.compileForReading(offline: noCatalog)
+                let (compiled, _, adapter) = try ws.compileForReading(offline: noCatalog)
                 var mark = ContinuousClock.now
                 var phases: [String] = []
                 func lap(_ name: String) { let now = ContinuousClock.now; phases.append(String(format: "%@ %.3f", name, (now - mark).seconds)); mark = now }
-                let catalog = noCatalog ? [:] : ws.readCatalog(compiled, adapter: ws.adapter(conninfo))
+                let catalog = noCatalog ? [:] : ws.readCatalog(compiled, adapter: adapter)
                 lap("catalog")
                 let graph = LineageGraph(compiled, catalog: catalog, seedColumns: ws.seedHeaders(compiled), exposures: ws.project.exposures)
                 lap("lineage")
@@ -77,13 +77,13 @@ struct LineageCommand: ParsableCommand {
     func run() throws {
         try runReporting {
             let ws = try Workspace.load(global)
-            let (compiled, conninfo) = try ws.compileForReading(offline: false, quiet: true)
+            let (compiled, conninfo, adapter) = try ws.compileForReading(offline: false, quiet: true)
             let selected = try { () throws -> Set<NodeID>? in
                 if selection.select.isEmpty && selection.exclude.isEmpty { return nil }
                 do { return try compiled.graph.select(selection.select, exclude: selection.exclude, projectName: compiled.projectName) } catch { throw ws.console.fail(error) }
             }()
             let needsColumns = columns || format == "openlineage"
-            let catalog = needsColumns ? ws.readCatalog(compiled, adapter: ws.adapter(conninfo)) : [:]
+            let catalog = needsColumns ? ws.readCatalog(compiled, adapter: adapter) : [:]
             let graph = LineageGraph(compiled, selected: selected, catalog: catalog, seedColumns: needsColumns ? ws.seedHeaders(compiled) : [:], columns: needsColumns,
                                      exposures: selected == nil ? ws.project.exposures : [])
             let text: String
@@ -109,7 +109,8 @@ struct LineageCommand: ParsableCommand {
 
 extension Workspace {
     /// Compiles for reading (docs, lineage): uses a configured or running database for the catalog, never starts one.
-    func compileForReading(offline: Bool, quiet: Bool = false) throws -> (CompiledProject, String?) {
+    /// Returns the connection string it reached and the adapter for it (nil when offline).
+    func compileForReading(offline: Bool, quiet: Bool = false) throws -> (CompiledProject, conninfo: String?, adapter: PostgresAdapter?) {
         let connection = try resolveConnection()
         var conninfo = connection.conninfoWithoutStarting
         if offline { conninfo = nil }
@@ -120,13 +121,7 @@ extension Workspace {
         let selection = try SelectionOptions.parse([])
         // the site and the lineage come from the compiled project itself: target/compiled and the manifest are left as they are
         let (compiled, _) = try compile(connection: connection, selection: selection, conninfo: conninfo, offlineIfUnreachable: true, writingArtifacts: false)
-        return (compiled, conninfo)
-    }
-
-    /// The adapter for a connection string of this workspace's connection (with its retry policy).
-    func adapter(_ conninfo: String?) -> PostgresAdapter? {
-        guard let conninfo, let connection = try? resolveConnection() else { return nil }
-        return connection.adapter(conninfo)
+        return (compiled, conninfo, conninfo.map(connection.adapter))
     }
 
     func readCatalog(_ compiled: CompiledProject, adapter: PostgresAdapter?) -> [Relation: LineageGraph.CatalogEntry] {
