@@ -163,6 +163,7 @@ struct PlanRunner {
         let clock = ContinuousClock.now
         var ws = try Workspace.load(global)
         ws.command = command
+        ws.buildsAfterCompile = true
         var connection = try ws.resolveConnection()
         if build.dryRun {
             // offline: nothing is started or connected

@@ -32,6 +32,9 @@ struct Workspace {
     let invocationID = UUID().uuidString.lowercased()
     /// The command being run (templates see it as `flags.WHICH`).
     var command = "compile"
+    /// Whether the command builds what it compiles (run, build, seed, snapshot, test): renders that fail on a database
+    /// answer are then retried when the node is built.
+    var buildsAfterCompile = false
     let startedAt = Date()
 
     /// Loads the project, printing diagnostics and failing with exit 2 on errors.
@@ -98,8 +101,9 @@ struct Workspace {
             var compileOptions = CompileOptions(target: connection.target, profileName: project.profileName ?? project.name, vars: try cliVars(),
                                                 environment: environment, existingTables: existingTables, fullRefresh: fullRefresh,
                                                 runStartedAt: startedAt, invocationID: invocationID, log: { sink.info($0) },
-                                                queryRunner: conninfo.map { SharedQueryConnection(adapter: connection.adapter($0)).run })
+                                                connection: conninfo.map { info in SharedConnection { try connection.adapter(info).open() } })
             compileOptions.command = command
+            compileOptions.rendersAgainWhenBuilt = buildsAfterCompile
             let t0 = ContinuousClock.now
             let compiled = try Compiler(project: project, options: compileOptions).compile()
             let t1 = ContinuousClock.now
@@ -180,23 +184,5 @@ extension Console {
         default: report([Diagnostic(code: .unexpected, String(describing: error))])
         }
         return ReportedFailure(status: status)
-    }
-}
-
-/// One connection for `run_query()` during rendering, opened on first use and shared under a lock
-/// (renders run in parallel; queries at render time are rare).
-final class SharedQueryConnection: Sendable {
-    let adapter: PostgresAdapter
-    private let connection = Mutex<PostgresConnection?>(nil)
-
-    init(adapter: PostgresAdapter) { self.adapter = adapter }
-
-    deinit { connection.withLock { $0?.close() } }
-
-    @Sendable func run(_ sql: String) throws -> QueryResult {
-        try connection.withLock { c in
-            if c == nil { c = try adapter.open() }
-            return try c!.execute(sql)
-        }
     }
 }

@@ -2,6 +2,7 @@ import Basics
 import DependencyGraph
 import ProjectModel
 import Templating
+import Warehouse
 
 /// A node after compilation: a header every node has, and a payload typed by what the node is. Every payload is
 /// resolved once, here in Compilation, with located diagnostics for invalid values; later stages read the payload
@@ -34,6 +35,8 @@ public struct CompiledNode: Sendable {
     /// Non-fatal problems found while compiling this node.
     public var warnings: [Diagnostic] = []
     public var payload: NodePayload
+    /// Set when the node must render again when it is built: its hooks use Jinja, or its SQL asked the database.
+    public var runTimeRender: RunTimeRender? = nil
 
     public init(id: NodeID, name: String, path: String, relation: Relation?, description: String = "", columns: [ColumnProperties] = [],
                 tags: [String] = [], config: [String: ConfigValue] = [:], rawSQL: String = "", compiledSQL: String? = nil,
@@ -198,4 +201,35 @@ public indirect enum NodePayload: Sendable {
 final class ContractBox: Sendable {
     let value: Contract
     init(_ value: Contract) { self.value = value }
+}
+
+/// A node rendered again when it is built, on the build's connection: dbt renders a node just before running it
+/// and its hooks when they run (inside the build's transaction), so `adapter.drop_relation(this)` in a post-hook
+/// drops what the build made, and SQL whose render asked the database (`adapter.get_columns_in_relation(ref('x'))`)
+/// sees what the upstream builds made.
+public struct RunTimeRender: Sendable {
+    public enum Part: Sendable { case sql, preHooks, postHooks }
+    /// Whether the SQL renders again (it asked the database); otherwise only templated hooks do.
+    public let rendersSQL: Bool
+    let body: @Sendable (Part, any WarehouseConnection) throws -> [String]
+
+    init(rendersSQL: Bool, _ body: @escaping @Sendable (Part, any WarehouseConnection) throws -> [String]) {
+        self.rendersSQL = rendersSQL
+        self.body = body
+    }
+
+    /// The SQL rendered again, or nil when the compiled SQL stands.
+    public func sql(on connection: any WarehouseConnection) throws -> String? {
+        rendersSQL ? try body(.sql, connection).first : nil
+    }
+
+    public func hooks(_ part: Part, on connection: any WarehouseConnection) throws -> [String] { try body(part, connection) }
+
+    /// The same render, its SQL changed by `transform` (ephemeral CTEs put in front, as at compile time).
+    func mappingSQL(_ transform: @escaping @Sendable (String) -> String) -> RunTimeRender {
+        RunTimeRender(rendersSQL: rendersSQL) { part, connection in
+            let out = try body(part, connection)
+            return part == .sql ? out.map(transform) : out
+        }
+    }
 }

@@ -23,6 +23,8 @@ extension Compiler {
             let ctes = needed.sorted { position[$0]! < position[$1]! }.map { " __dbt__cte__\(nodes[$0]!.name) as (\n\(bodies[$0]!)\n)" }
             let (newSQL, insertAt, insertedLength) = Self.inject(ctes.joined(separator: ", "), into: sql)
             nodes[id]!.compiledSQL = newSQL
+            let joined = ctes.joined(separator: ", ")
+            nodes[id]!.runTimeRender = nodes[id]!.runTimeRender?.mappingSQL { Self.inject(joined, into: $0).0 }
             nodes[id]!.sourceMap = nodes[id]!.sourceMap?.inserting(length: insertedLength, at: insertAt)
         }
     }

@@ -13,6 +13,7 @@ extension Compiler {
         var incremental: Bool
         var preHooks: [String] = []
         var postHooks: [String] = []
+        var runTimeRender: RunTimeRender? = nil
     }
 
     func render(_ models: [ParsedModel], nodes: [NodeID: CompiledNode], resolver: NameResolver, environment: Environment) -> [Result<RenderOutput, Error>] {
@@ -20,25 +21,24 @@ extension Compiler {
     }
 
     func relationObject(_ node: CompiledNode) -> RelationObject {
-        if node.isEphemeral {
-            return RelationObject(relation: nil, cteName: "__dbt__cte__\(node.name)", materialization: "ephemeral")
-        }
-        return RelationObject(relation: node.relation, materialization: node.materializationName)
+        if node.isEphemeral { return .ephemeral(node.name) }
+        guard let relation = node.relation else { return RelationObject(path: .init(identifier: node.name)) }
+        return RelationObject(relation)
     }
 
-    func renderModel(_ pm: ParsedModel, nodes: [NodeID: CompiledNode], resolver: NameResolver, environment: Environment) throws -> RenderOutput {
-        let me = nodes[pm.id]!
-        let source = pm.template.source
+    /// The context a model renders in: `this`, `ref`/`source` (recorded for the graph), `config`, `is_incremental`,
+    /// `model`, and, with a database, the members that ask it (each question noted in `recorder`).
+    func modelGlobals(_ pm: ParsedModel, _ me: CompiledNode, nodes: [NodeID: CompiledNode], resolver: NameResolver, environment: Environment,
+                      recorder: RenderRecorder, connection: (any WarehouseConnection)?) -> (globals: [String: Value], incremental: Bool) {
         let staticUpstream = Set(pm.staticRefs.map(\.0))
-        let recorder = RenderRecorder()
         let nodeConfig = me.config
         let isMicrobatch: Bool
         if case .microbatch? = me.model?.materialization { isMicrobatch = true } else { isMicrobatch = false }
         /// In a microbatch model, refs to nodes with an event_time are filtered to the batch (dbt 1.9).
         @Sendable func related(_ id: NodeID) -> RelationObject {
             let node = nodes[id]!
-            if isMicrobatch, let column = node.config["event_time"]?.asString {
-                return RelationObject(relation: node.relation, materialization: node.materializationName, eventTimeFilter: column)
+            if isMicrobatch, let column = node.config["event_time"]?.asString, let relation = node.relation {
+                return RelationObject(relation, eventTimeFilter: column)
             }
             return relationObject(node)
         }
@@ -71,10 +71,31 @@ extension Compiler {
         globals["model"] = nodeValue(name: me.name, kind: .model, path: me.path, config: nodeConfig)
         globals.merge(dbtContext()
             .surrogateKeyGlobals(onUUID: { recorder.update { $0.extensions.insert("uuid-ossp") } })) { $1 }
+        if let connection {
+            globals.merge(databaseGlobals(DatabaseContext(connection: connection, onQuery: { recorder.update { $0.queriedDatabase = true } }),
+                                          environment: environment)) { $1 }
+        }
+        return (globals, incremental)
+    }
 
-        var text = try Renderer.render(pm.template, environment: environment, globals: globals)
-        if let spec = nodeConfig["surrogate_key"] {
-            text = try addSurrogateKey(spec, to: text, node: me, onUUID: { recorder.update { $0.extensions.insert("uuid-ossp") } })
+    /// `adapter` and the statement members over one render's database context.
+    func databaseGlobals(_ database: DatabaseContext, environment: Environment) -> [String: Value] {
+        var g = database.statementGlobals()
+        g["adapter"] = dbtContext().adapter(macros: { environment }, database: database)
+        return g
+    }
+
+    func renderModel(_ pm: ParsedModel, nodes: [NodeID: CompiledNode], resolver: NameResolver, environment: Environment) throws -> RenderOutput {
+        let me = nodes[pm.id]!
+        let source = pm.template.source
+        let recorder = RenderRecorder()
+        let (globals, incremental) = modelGlobals(pm, me, nodes: nodes, resolver: resolver, environment: environment, recorder: recorder, connection: options.connection)
+        let text: RenderedText
+        do {
+            text = try renderSQL(pm, me, environment: environment, globals: globals, recorder: recorder)
+        } catch where options.rendersAgainWhenBuilt && recorder.queriedDatabase {
+            // left to the build: its upstream may create what the render asked for
+            text = RenderedText(text: "", sourceMap: SourceMap())
         }
         var edges: [(NodeID, SourceLocation)] = []
         for (name, offset) in recorder.refs {
@@ -85,38 +106,93 @@ extension Compiler {
             let loc = source.location(ofUTF8Offset: offset)
             edges.append((try resolver.source(s, t, at: loc), loc))
         }
-        // hooks render in the model's context (`this`, config, vars, macros), after the model
-        return RenderOutput(text: text, dynamicEdges: edges, extensions: recorder.extensions, incremental: incremental,
-                            preHooks: try renderHooks("pre_hook", of: me, environment: environment, globals: globals),
-                            postHooks: try renderHooks("post_hook", of: me, environment: environment, globals: globals))
+        var output = RenderOutput(text: text, dynamicEdges: edges, extensions: recorder.extensions, incremental: incremental)
+        // Hooks are rendered when the node is built, as dbt renders them (they may call the adapter); those without
+        // Jinja are plain SQL now. A model whose SQL asked the database renders again then too, on the build's
+        // connection, seeing what its upstream builds changed.
+        let hooks = try hookTemplates(of: me)
+        output.preHooks = hooks.pre.compactMap(\.plain)
+        output.postHooks = hooks.post.compactMap(\.plain)
+        let sqlAtRunTime = recorder.queriedDatabase
+        if sqlAtRunTime || hooks.templated {
+            output.runTimeRender = RunTimeRender(rendersSQL: sqlAtRunTime) { [self] part, connection in
+                let again = RenderRecorder()
+                let (globals, _) = modelGlobals(pm, me, nodes: nodes, resolver: resolver, environment: environment, recorder: again, connection: connection)
+                switch part {
+                case .sql: return [try renderSQL(pm, me, environment: environment, globals: globals, recorder: again).text]
+                case .preHooks: return try render(hooks.pre, of: me, environment: environment, globals: globals)
+                case .postHooks: return try render(hooks.post, of: me, environment: environment, globals: globals)
+                }
+            }
+        }
+        return output
     }
 
-    /// A node's `pre_hook` or `post_hook` SQL (merged from the project down), rendered with `globals`.
-    func renderHooks(_ key: String, of node: CompiledNode, environment: Environment, globals: [String: Value]) throws -> [String] {
-        try (node.config[key]?.asList ?? []).compactMap { item -> String? in
-            guard case .dict(let entries) = item, let e = entries.first(where: { $0.key == "sql" }), let sql = e.value.asString else { return nil }
+    /// The model's SQL: its template rendered, with the surrogate-key column when configured.
+    func renderSQL(_ pm: ParsedModel, _ me: CompiledNode, environment: Environment, globals: [String: Value], recorder: RenderRecorder) throws -> RenderedText {
+        let text = try Renderer.render(pm.template, environment: environment, globals: globals)
+        guard let spec = me.config["surrogate_key"] else { return text }
+        return try addSurrogateKey(spec, to: text, node: me, onUUID: { recorder.update { $0.extensions.insert("uuid-ossp") } })
+    }
+
+    /// One `pre_hook`/`post_hook` entry: plain SQL, or a template rendered when the node is built.
+    struct HookTemplate: Sendable {
+        var plain: String?
+        var template: Template?
+        var location: SourceLocation?
+        var key: String
+    }
+
+    /// A node's hooks (merged from the project down), parsed now so template errors are located at compile time.
+    func hookTemplates(of node: CompiledNode) throws -> (pre: [HookTemplate], post: [HookTemplate], templated: Bool) {
+        func parse(_ key: String) throws -> [HookTemplate] {
+            try (node.config[key]?.asList ?? []).compactMap { item -> HookTemplate? in
+                guard case .dict(let entries) = item, let e = entries.first(where: { $0.key == "sql" }), let sql = e.value.asString else { return nil }
+                guard sql.contains("{{") || sql.contains("{%") || sql.contains("{#") else { return HookTemplate(plain: sql, location: e.location, key: key) }
+                do {
+                    return HookTemplate(template: try Template(path: e.location?.file ?? node.path, text: sql), location: e.location, key: key)
+                } catch var d as Diagnostic {
+                    throw Self.hookDiagnostic(&d, e.location, key, node)
+                }
+            }
+        }
+        let pre = try parse("pre_hook"), post = try parse("post_hook")
+        return (pre, post, (pre + post).contains { $0.template != nil })
+    }
+
+    /// Renders hooks with `globals` (the node's context, on the build's connection).
+    func render(_ hooks: [HookTemplate], of node: CompiledNode, environment: Environment, globals: [String: Value]) throws -> [String] {
+        try hooks.map { h in
+            guard let template = h.template else { return h.plain ?? "" }
             do {
-                let template = try Template(path: e.location?.file ?? node.path, text: sql)
                 return try Renderer.render(template, environment: environment, globals: globals).text
             } catch var d as Diagnostic {
-                if let l = e.location { d.location = l }
-                d.message = "in \(key.replacingOccurrences(of: "_", with: "-")) of '\(node.name)': \(d.message)"
-                throw d
+                throw Self.hookDiagnostic(&d, h.location, h.key, node)
             }
         }
     }
 
-    /// Seeds are not rendered, but their hooks are: with `this` and the project's context.
+    static func hookDiagnostic(_ d: inout Diagnostic, _ location: SourceLocation?, _ key: String, _ node: CompiledNode) -> Diagnostic {
+        if let location { d.location = location }
+        d.message = "in \(key.replacingOccurrences(of: "_", with: "-")) of '\(node.name)': \(d.message)"
+        return d
+    }
+
+    /// Seeds are not rendered, but their hooks are, when the seed is loaded: with `this` and the project's context.
     func renderSeedHooks(_ nodes: inout [NodeID: CompiledNode], environment: Environment, bag: inout DiagnosticBag) {
         for id in nodes.keys.sorted() where nodes[id]!.kind == .seed {
             let node = nodes[id]!
-            guard node.config["pre_hook"] != nil || node.config["post_hook"] != nil, var settings = node.buildSettings else { continue }
-            let globals: [String: Value] = ["this": .object(relationObject(node)), "execute": .bool(true),
-                                            "model": nodeValue(name: node.name, kind: .seed, path: node.path, config: node.config)]
-            bag.capture {
-                settings.preHooks = try renderHooks("pre_hook", of: node, environment: environment, globals: globals)
-                settings.postHooks = try renderHooks("post_hook", of: node, environment: environment, globals: globals)
-                nodes[id]!.buildSettings = settings
+            guard node.config["pre_hook"] != nil || node.config["post_hook"] != nil, var settings = node.buildSettings,
+                  let hooks = bag.capture({ try hookTemplates(of: node) }) else { continue }
+            settings.preHooks = hooks.pre.compactMap(\.plain)
+            settings.postHooks = hooks.post.compactMap(\.plain)
+            nodes[id]!.buildSettings = settings
+            guard hooks.templated else { continue }
+            nodes[id]!.runTimeRender = RunTimeRender(rendersSQL: false) { [self] part, connection in
+                var globals: [String: Value] = ["this": .object(relationObject(node)), "execute": .bool(true),
+                                                "model": nodeValue(name: node.name, kind: .seed, path: node.path, config: node.config)]
+                globals.merge(databaseGlobals(DatabaseContext(connection: connection, onQuery: {}), environment: environment)) { $1 }
+                return try render(part == .preHooks ? hooks.pre : hooks.post, of: node, environment: environment, globals: globals)
             }
         }
     }

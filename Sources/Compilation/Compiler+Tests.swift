@@ -37,43 +37,53 @@ extension Compiler {
                 if declared["enabled"]?.asBool == false { return }
                 let macro = try testMacro(decl.testName, environment: environment, at: loc)
                 // arguments: model (filtered by `where`), column_name, and the declared ones; ref()/source() strings become relations
-                let recorder = RenderRecorder()
-                var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder)
-                // `{{ config(severity='warn') }}` in the test's body: its configs, under the YAML's
-                globals["config"] = .function(Function("config") { args, _ in
-                    for (k, v) in args.keyword { recorder.update { $0.config.append(ConfigEntry(k, v.configValue)) } }
-                    return .string("")
-                })
                 let storeFailures = declared["store_failures"]?.asBool ?? false
-                globals["should_store_failures"] = .function(Function("should_store_failures") { _, _ in .bool(storeFailures) })
-                var modelValue: Value = .object(relationObject(targetNode))
-                if let whereClause = declared["where"]?.asString {
-                    modelValue = .string("(select * from \(relationObject(targetNode).stringValue) where \(whereClause)) dbt_subquery")
+                @Sendable func globals(_ recorder: RenderRecorder, _ connection: (any WarehouseConnection)?) throws -> [String: Value] {
+                    var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder, environment: environment, connection: connection)
+                    // `{{ config(severity='warn') }}` in the test's body: its configs, under the YAML's
+                    globals["config"] = .function(Function("config") { args, _ in
+                        for (k, v) in args.keyword { recorder.update { $0.config.append(ConfigEntry(k, v.configValue)) } }
+                        return .string("")
+                    })
+                    globals["should_store_failures"] = .function(Function("should_store_failures") { _, _ in .bool(storeFailures) })
+                    var modelValue: Value = .object(relationObject(targetNode))
+                    if let whereClause = declared["where"]?.asString {
+                        modelValue = .string("(select * from \(relationObject(targetNode).stringValue) where \(whereClause)) dbt_subquery")
+                    }
+                    var kwargs: [(String, Value)] = [("model", modelValue)]
+                    if let column = decl.column { kwargs.append(("column_name", .string(Self.testColumn(column, quote: decl.quoteColumn)))) }
+                    for a in decl.arguments where a.key != "column_name" {
+                        if let text = a.value.asString, text.hasPrefix("ref(") || text.hasPrefix("source("), text.hasSuffix(")") {
+                            let t = try Template(path: loc.file, text: "{{ \(text) }}")
+                            kwargs.append((a.key, try Renderer.evaluate(t, environment: environment, globals: globals)))
+                        } else {
+                            kwargs.append((a.key, Value(a.value)))
+                        }
+                    }
+                    globals["__strata_kwargs"] = .dict(kwargs)
+                    globals["__strata_test"] = .macro(MacroValue(definition: macro))
+                    return globals
                 }
-                var kwargs: [(String, Value)] = [("model", modelValue)]
-                if let column = decl.column { kwargs.append(("column_name", .string(Self.testColumn(column, quote: decl.quoteColumn)))) }
-                for a in decl.arguments where a.key != "column_name" {
-                    if let text = a.value.asString, text.hasPrefix("ref(") || text.hasPrefix("source("), text.hasSuffix(")") {
-                        let t = try Template(path: loc.file, text: "{{ \(text) }}")
-                        kwargs.append((a.key, try Renderer.evaluate(t, environment: environment, globals: globals)))
-                    } else {
-                        kwargs.append((a.key, Value(a.value)))
+                let t = try Template(path: loc.file, text: "{{ __strata_test(**__strata_kwargs) }}")
+                @Sendable func render(_ globals: [String: Value]) throws -> String {
+                    do {
+                        return try Renderer.render(t, environment: environment, globals: globals).text.trimmedWhitespace
+                    } catch var d as Diagnostic {
+                        if d.location?.file == loc.file {
+                            // raised by the generated call itself (an argument the test does not take): point at the declaration
+                            d.location = loc
+                        } else {
+                            d.notes.insert(.init("while rendering test '\(decl.testName)' declared here", at: loc), at: 0)
+                        }
+                        throw d
                     }
                 }
-                globals["__strata_kwargs"] = .dict(kwargs)
-                globals["__strata_test"] = .macro(MacroValue(definition: macro))
-                let t = try Template(path: loc.file, text: "{{ __strata_test(**__strata_kwargs) }}")
+                let recorder = RenderRecorder()
                 let sql: String
                 do {
-                    sql = try Renderer.render(t, environment: environment, globals: globals).text
-                } catch var d as Diagnostic {
-                    if d.location?.file == loc.file {
-                        // raised by the generated call itself (an argument the test does not take): point at the declaration
-                        d.location = loc
-                    } else {
-                        d.notes.insert(.init("while rendering test '\(decl.testName)' declared here", at: loc), at: 0)
-                    }
-                    throw d
+                    sql = try render(try globals(recorder, options.connection))
+                } catch where options.rendersAgainWhenBuilt && recorder.queriedDatabase {
+                    sql = ""   // left to the run, after what the test reads is built
                 }
                 let (config, locations) = merge([recorder.config, decl.config])
                 let judgement = try SpecReader(config: config, locations: locations, name: decl.testName, path: loc.file).judgement(at: loc)
@@ -84,16 +94,22 @@ extension Compiler {
                 var deps = [target]
                 for (s, tbl, _) in recorder.sources { if let id = try? resolver.source(s, tbl, at: loc) { deps.append(id) } }
                 for (r, _) in recorder.refs { if let id = try? resolver.ref(r, at: loc) { deps.append(id) } }
-                add(testNode(name: name, path: loc.file, sql: sql.trimmedWhitespace, config: config, column: decl.column,
-                             payload: .dataTest(DataTestSpec(testName: decl.testName, testedNode: target, judgement: judgement))),
-                    deps: deps, at: loc, nodes: &nodes, graph: &graph)
+                var node = testNode(name: name, path: loc.file, sql: sql, config: config, column: decl.column,
+                                    payload: .dataTest(DataTestSpec(testName: decl.testName, testedNode: target, judgement: judgement)))
+                if recorder.queriedDatabase {
+                    // the test asked the database: it renders again when it runs, after what it tests was built
+                    node.runTimeRender = RunTimeRender(rendersSQL: true) { part, connection in
+                        part == .sql ? [try render(try globals(RenderRecorder(), connection))] : []
+                    }
+                }
+                add(node, deps: deps, at: loc, nodes: &nodes, graph: &graph)
             }
         }
         for file in project.singularTests {
             bag.capture {
                 let template = try Template(path: file.path, text: file.text, stripFile: true)
                 let recorder = RenderRecorder()
-                var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder)
+                var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder, environment: environment, connection: options.connection)
                 globals["config"] = .function(Function("config") { args, _ in
                     for (k, v) in args.keyword { recorder.update { $0.config.append(ConfigEntry(k, v.configValue)) } }
                     return .string("")
@@ -159,7 +175,8 @@ extension Compiler {
         }
     }
 
-    func testGlobals(nodes: [NodeID: CompiledNode], resolver: NameResolver, recorder: RenderRecorder) -> [String: Value] {
+    func testGlobals(nodes: [NodeID: CompiledNode], resolver: NameResolver, recorder: RenderRecorder, environment: Environment,
+                     connection: (any WarehouseConnection)?) -> [String: Value] {
         var g = refAndSource(resolver: resolver, ref: { id, name, site in
             recorder.update { $0.refs.append((name, site.offset)) }
             return .object(relationObject(nodes[id]!))
@@ -168,6 +185,9 @@ extension Compiler {
             return .object(relationObject(nodes[id]!))
         })
         g["execute"] = .bool(true)
+        if let connection {
+            g.merge(databaseGlobals(DatabaseContext(connection: connection, onQuery: { recorder.update { $0.queriedDatabase = true } }), environment: environment)) { $1 }
+        }
         return g
     }
 

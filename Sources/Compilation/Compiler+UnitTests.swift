@@ -30,7 +30,7 @@ extension Compiler {
                 for g in decl.given {
                     let text = g.input.trimmingCharacters(in: .whitespaces)
                     let recorder = RenderRecorder()
-                    let globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder)
+                    let globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder, environment: environment, connection: nil)
                     _ = try Renderer.evaluate(try Template(path: loc.file, text: "{{ \(text) }}"), environment: environment, globals: globals)
                     let id: NodeID
                     if let r = recorder.refs.first { id = try resolver.ref(r.name, at: loc) }

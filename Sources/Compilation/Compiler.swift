@@ -4,7 +4,6 @@ import DependencyGraph
 import ProjectModel
 import Templating
 import Warehouse
-import Warehouse
 
 /// Options that change what compilation produces.
 public struct CompileOptions: Sendable {
@@ -23,13 +22,18 @@ public struct CompileOptions: Sendable {
     public var invocationID: String
     /// Where `log(msg, info=True)` and `print()` write.
     public var log: @Sendable (String) -> Void
-    /// Runs `run_query()` SQL; nil when compiling offline (then `run_query` is a clear error). Must be thread-safe.
-    public var queryRunner: (@Sendable (String) throws -> QueryResult)?
+    /// The database templates ask (`run_query`, statements, `adapter.get_columns_in_relation` …); nil when compiling
+    /// offline (then those are clear errors). Renders run in parallel: it must take turns (`SharedConnection`).
+    public var connection: (any WarehouseConnection)?
+    /// For commands that build after compiling: a render that fails after asking the database (a relation an
+    /// upstream build will create) does not fail the compile; the node renders again when it is built, and only it
+    /// fails (skipping its descendants) if the error remains, as in dbt.
+    public var rendersAgainWhenBuilt = false
 
     public init(target: TargetInfo = TargetInfo(), profileName: String = "default", vars: [String: ConfigValue] = [:],
                 environment: [String: String] = ProcessInfo.processInfo.environment, existingTables: Set<Relation>? = nil, fullRefresh: Bool = false,
                 runStartedAt: Date = Date(), invocationID: String = UUID().uuidString.lowercased(),
-                log: @escaping @Sendable (String) -> Void = { _ in }, queryRunner: (@Sendable (String) throws -> QueryResult)? = nil) {
+                log: @escaping @Sendable (String) -> Void = { _ in }, connection: (any WarehouseConnection)? = nil) {
         self.target = target
         self.profileName = profileName
         self.vars = vars
@@ -39,7 +43,7 @@ public struct CompileOptions: Sendable {
         self.runStartedAt = runStartedAt
         self.invocationID = invocationID
         self.log = log
-        self.queryRunner = queryRunner
+        self.connection = connection
     }
 }
 
@@ -169,6 +173,7 @@ public struct Compiler: Sendable {
                 settings.postHooks = r.postHooks
                 nodes[pm.id]!.buildSettings = settings
                 nodes[pm.id]!.extensions = r.extensions
+                nodes[pm.id]!.runTimeRender = r.runTimeRender
                 if var model = nodes[pm.id]!.model {
                     model.loadsIncrementally = r.incremental
                     nodes[pm.id]!.model = model

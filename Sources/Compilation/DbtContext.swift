@@ -48,23 +48,22 @@ struct DbtContext {
             log(args.positional.map(\.stringValue).joined(separator: " "))
             return .string("")
         })
-        g["adapter"] = adapter(macros: macros)
+        g["adapter"] = adapter(macros: macros, database: DatabaseContext(connection: options.connection, onQuery: {}))
+        g["api"] = .dict([
+            ("Relation", .dict([("create", .function(Function("create") { args, _ in .object(RelationObject.create(args)) }))])),
+            ("Column", ColumnObject.api),
+        ])
         g["dbt"] = .dict(Self.crossDatabaseMacros.map { ($0.key, .function($0.value)) }.sorted { $0.0 < $1.0 })
         g.merge(surrogateKeyGlobals(onUUID: {})) { $1 }
-        g["run_query"] = runQuery()
-        g["statement"] = .function(Function("statement") { _, site in
-            throw site.error("{% call statement() %} is not supported yet; use run_query()", code: .unsupportedContextCall)
-        })
+        for (k, v) in DatabaseContext(connection: options.connection, onQuery: {}).statementGlobals() { g[k] = v }
         return g
     }
 
     // MARK: adapter
 
-    func adapter(macros: @escaping @Sendable () -> Environment) -> Value {
+    /// dbt's `adapter`: `type`, quoting, `dispatch`, and the catalog methods of `database`.
+    func adapter(macros: @escaping @Sendable () -> Environment, database: DatabaseContext) -> Value {
         let dialect = SQLDialect.postgres
-        let unsupported = ["get_relation", "get_columns_in_relation", "get_missing_columns", "expand_target_column_types",
-                           "create_schema", "drop_schema", "drop_relation", "rename_relation", "list_relations_without_caching",
-                           "execute", "already_exists", "get_relation_or_none"]
         var entries: [(String, Value)] = [
             ("type", .function(Function("type") { _, _ in .string("postgres") })),
             ("quote", .function(Function("quote") { args, site in
@@ -91,52 +90,8 @@ struct DbtContext {
                                  code: .dispatchNotFound)
             })),
         ]
-        for name in unsupported {
-            entries.append((name, .function(Function(name) { _, site in
-                throw site.error("adapter.\(name)() is not supported yet", code: .unsupportedContextCall)
-            })))
-        }
-        return .dict(entries)
+        return .dict(entries + database.adapterMethods())
     }
-
-    // MARK: cross-database macros, as dbt-postgres renders them
-
-    static let crossDatabaseMacros: [String: Function] = {
-        func constant(_ name: String, _ text: String) -> (String, Function) { (name, Function(name) { _, _ in .string(text) }) }
-        @Sendable func args(_ a: Arguments, _ names: [String], _ site: CallSite) throws -> [String] {
-            try names.enumerated().map { i, n in
-                guard let v = a.argument(i, n) else { throw site.error("missing argument '\(n)'", code: .wrongArguments) }
-                return v.stringValue
-            }
-        }
-        let list: [(String, Function)] = [
-            // byte for byte what dbt-postgres renders (Tests/Fixtures/dbt-macros, recorded with dbt by scripts/record-dbt-macros)
-            constant("type_string", "TEXT"), constant("type_timestamp", "timestamp"), constant("type_float", "float"),
-            constant("type_int", "integer"), constant("type_bigint", "bigint"), constant("type_numeric", "numeric(28,6)"),
-            constant("type_boolean", "boolean"), constant("current_timestamp", "now()"),
-            ("concat", Function("concat") { a, site in
-                guard let fields = a.argument(0, "fields")?.iterated else { throw site.error("concat() needs a list of fields", code: .wrongArguments) }
-                return .string(fields.map(\.stringValue).joined(separator: " || "))
-            }),
-            ("hash", Function("hash") { a, site in .string("md5(cast(\(try args(a, ["field"], site)[0]) as TEXT))") }),
-            ("safe_cast", Function("safe_cast") { a, site in
-                let x = try args(a, ["field", "type"], site)
-                return .string("\n    \n    cast(\(x[0]) as \(x[1]))\n")
-            }),
-            ("date_trunc", Function("date_trunc") { a, site in
-                let x = try args(a, ["datepart", "date"], site)
-                return .string("date_trunc('\(x[0])', \(x[1]))")
-            }),
-            ("dateadd", Function("dateadd") { a, site in
-                let x = try args(a, ["datepart", "interval", "from_date_or_timestamp"], site)
-                return .string("\n\n    \(x[2]) + ((interval '1 \(x[0])') * (\(x[1])))\n\n")
-            }),
-            ("any_value", Function("any_value") { a, site in .string("min(\(try args(a, ["expression"], site)[0]))") }),
-            ("cast_bool_to_text", Function("cast_bool_to_text") { a, site in .string("\n  \n    cast(\(try args(a, ["field"], site)[0]) as TEXT)\n\n") }),
-            ("string_literal", Function("string_literal") { a, site in .string("'\(try args(a, ["value"], site)[0])'") }),
-        ]
-        return Dictionary(uniqueKeysWithValues: list)
-    }()
 
     // MARK: surrogate keys
 
@@ -175,23 +130,6 @@ struct DbtContext {
         }
     }
 
-    // MARK: run_query
-
-    func runQuery() -> Value {
-        guard let runner = options.queryRunner else {
-            return .function(Function("run_query") { _, site in
-                throw site.error("run_query() needs a database: it runs with `strata run`, not while compiling offline", code: .unsupportedContextCall)
-            })
-        }
-        return .function(Function("run_query") { args, site in
-            guard let sql = args.argument(0, "sql")?.stringValue else { throw site.error("run_query() needs SQL", code: .runQueryFailed) }
-            do {
-                return .object(QueryTable(try runner(sql)))
-            } catch let e as WarehouseError {
-                throw site.error("run_query() failed: \(e.message)", code: .runQueryFailed)
-            }
-        })
-    }
 }
 
 /// A query result as dbt's agate table: `.rows`, `.columns[i].values()`, `.column_names`, `[i]`, iteration.

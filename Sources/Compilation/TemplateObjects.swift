@@ -4,50 +4,6 @@ import ProjectModel
 import Templating
 import Warehouse
 
-/// `{{ ref('x') }}`, `{{ source('a','b') }}`, `{{ this }}` in templates.
-final class RelationObject: TemplateObject {
-    let relation: Relation?
-    /// Ephemeral models render as their CTE name.
-    let cteName: String?
-    /// dbt's `materialized` word of the node it stands for.
-    let materialization: String
-
-    /// For microbatch models: the upstream's event_time column; the relation then renders filtered to the batch.
-    let eventTimeFilter: String?
-
-    init(relation: Relation?, cteName: String? = nil, materialization: String, eventTimeFilter: String? = nil) {
-        self.relation = relation
-        self.cteName = cteName
-        self.materialization = materialization
-        self.eventTimeFilter = eventTimeFilter
-    }
-
-    var typeName: String { "Relation" }
-    var stringValue: String {
-        let name = cteName ?? relation?.rendered() ?? ""
-        guard let column = eventTimeFilter else { return name }
-        // as dbt renders refs inside a microbatch model; the executor puts each batch's bounds in
-        return "(select * from \(name) where \(column) >= '\(Microbatch.startPlaceholder)' and \(column) < '\(Microbatch.endPlaceholder)') _dbt_et_filter_subq_\(relation?.identifier ?? "")"
-    }
-
-    func attribute(_ name: String) -> Value? {
-        switch name {
-        case "database": return relation.map { .string($0.database) } ?? Value.none
-        case "schema": return relation.map { .string($0.schema) } ?? Value.none
-        case "identifier", "name", "table": return .string(relation?.identifier ?? cteName ?? "")
-        case "is_table": return .bool(["table", "incremental", "seed"].contains(materialization))
-        case "is_view": return .bool(materialization == "view")
-        case "is_cte": return .bool(cteName != nil)
-        case "type": return .string(materialization == "view" ? "view" : "table")
-        case "render": return .function(Function("render") { [stringValue] _, _ in .string(stringValue) })
-        case "quote", "include":
-            // The relation is always fully quoted; these return it unchanged.
-            return .function(Function(name) { [self] _, _ in .object(self) })
-        default: return nil
-        }
-    }
-}
-
 /// `target`: names of the connection target, never its password.
 final class TargetObject: TemplateObject {
     let info: TargetInfo
@@ -80,6 +36,8 @@ final class RenderRecorder: Sendable {
         var sources: [(source: String, table: String, offset: Int)] = []
         var config: [ConfigEntry] = []
         var extensions: Set<String> = []
+        /// Whether the render asked the database something (run_query, statements, the adapter's catalog methods).
+        var queriedDatabase = false
     }
     private let record = Mutex(Record())
     func update(_ body: (inout Record) -> Void) { record.withLock { body(&$0) } }
@@ -87,6 +45,7 @@ final class RenderRecorder: Sendable {
     var sources: [(source: String, table: String, offset: Int)] { record.withLock { $0.sources } }
     var config: [ConfigEntry] { record.withLock { $0.config } }
     var extensions: Set<String> { record.withLock { $0.extensions } }
+    var queriedDatabase: Bool { record.withLock { $0.queriedDatabase } }
 }
 
 /// Placeholders for a microbatch window in compiled SQL; each batch's bounds replace them at execution.

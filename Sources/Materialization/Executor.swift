@@ -174,12 +174,19 @@ public struct Executor: Sendable {
     }
 
     func executeOnce(_ step: PlanStep, on conn: any WarehouseConnection) -> StepResult {
+        var step = step
         let started = Date()
         let clock = ContinuousClock.now
         var result = StepResult(id: step.id, status: .success, message: "", startedAt: started, completedAt: nil, executionTime: 0,
                                 rowsAffected: nil, diagnostic: nil, relation: step.relation)
         let swap = RelationSwap(connection: conn, dialect: adapter.dialect)
         do {
+            // a model whose SQL asked the database renders again now, after its upstream builds (as dbt renders it)
+            if let sql = try step.runTimeRender?.sql(on: conn), sql != step.sql {
+                step.sql = sql
+                step.origin.compiledSQL = sql
+                step.origin.sourceMap = nil
+            }
             switch step.action {
             case .buildView:
                 let contracted = ContractedBuild(connection: conn, dialect: adapter.dialect)
@@ -260,6 +267,9 @@ public struct Executor: Sendable {
     func around(_ step: PlanStep, on conn: any WarehouseConnection) -> RelationSwap.Around {
         let settings = step.build
         func run(_ hooks: [String], _ what: String) throws {
+            // templated hooks render as they run, inside the build's transaction (dbt's run_hooks)
+            var hooks = hooks
+            if let render = step.runTimeRender { hooks = try render.hooks(what == "pre-hook" ? .preHooks : .postHooks, on: conn) }
             for (i, sql) in hooks.enumerated() where !sql.trimmedWhitespace.isEmpty {
                 do { try conn.execute(sql) } catch let e as WarehouseError {
                     var err = e

@@ -44,6 +44,8 @@ public struct PlanStep: Sendable {
     public var origin: SQLOrigin
     /// PostgreSQL extensions the SQL needs.
     public var extensions: Set<String> = []
+    /// Renders the SQL (when it asked the database) and the templated hooks again when the step runs.
+    public var runTimeRender: RunTimeRender? = nil
 
     public init(id: NodeID, name: String, kind: NodeKind, action: Action, relation: Relation, sql: String, upstream: [NodeID], origin: SQLOrigin) {
         self.id = id
@@ -136,6 +138,7 @@ public struct Planner: Sendable {
                             upstream: upstream, origin: node.sqlOrigin)
         step.build = node.buildSettings ?? BuildSettings()
         step.extensions = node.extensions
+        step.runTimeRender = node.runTimeRender
         if let contract = node.contract {
             var referenced: [String: Relation] = [:]
             for model in contract.columns.flatMap(\.constraints).compactMap(\.referencedModel) {

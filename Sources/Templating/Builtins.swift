@@ -77,7 +77,12 @@ enum Builtins {
         case "boolean": if case .bool = v { return true }; return false
         case "true": if case .bool(true) = v { return true }; return false
         case "false": if case .bool(false) = v { return true }; return false
-        case "mapping": if case .dict = v { return true }; return false
+        case "mapping":
+            switch v {
+            case .dict: return true
+            case .object(let o): return o.isMapping
+            default: return false
+            }
         case "sequence", "iterable": return v.iterated != nil
         case "callable": switch v { case .function, .macro: return true; default: return false }
         case "odd": return (v.asInt ?? 0) % 2 != 0

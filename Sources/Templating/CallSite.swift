@@ -13,6 +13,9 @@ public struct CallSite {
         renderer.error(message, code: code, at: offset, in: source)
     }
 
+    /// What `name` means where the call was made (locals, the render's globals, macros), as the template would see it.
+    public func lookup(_ name: String) -> Value? { renderer.lookup(name) }
+
     /// Calls a template value (macro or function) with arguments.
     public func call(_ callee: Value, _ arguments: Arguments) throws -> Value {
         try renderer.call(callee, arguments, at: offset, in: source)

@@ -267,11 +267,14 @@ public protocol TemplateObject: AnyObject, Sendable {
     func attribute(_ name: String) -> Value?
     var isTrue: Bool { get }
     var iterated: [Value]? { get }
+    /// Whether `x is mapping` holds: dbt's Relation is a Mapping, and packages test for it.
+    var isMapping: Bool { get }
 }
 
 extension TemplateObject {
     public var isTrue: Bool { true }
     public var iterated: [Value]? { nil }
+    public var isMapping: Bool { false }
     public func binary(_ op: String, _ other: Value, reversed: Bool) -> Value? { nil }
     public func compare(to other: Value) -> Int? { nil }
 }

@@ -102,4 +102,45 @@ public struct WarehouseCatalog: Sendable {
             WHERE c.oid = to_regclass($1) AND a.grantee <> c.relowner
             """, parameters: [qualifiedName]).rows.compactMap { r in r[0].flatMap { role in r[1].map { (role, $0) } } }
     }
+
+    // MARK: what dbt's adapter methods ask
+
+    /// The relations of the schemas matching `schema` (case-insensitively, as dbt-postgres lists them), with dbt's
+    /// type words (table, view, materialized_view); only `name` when given.
+    public func relations(inSchema schema: String, named name: String? = nil) throws -> [(schema: String, name: String, type: String)] {
+        try connection.execute("""
+            SELECT n.nspname::text, c.relname::text,
+                   CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized_view' ELSE 'table' END
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'v', 'm') AND n.nspname ILIKE $1 AND ($2::text IS NULL OR c.relname = $2)
+            ORDER BY 1, 2
+            """, parameters: [schema, name]).rows.map { ($0[0] ?? "", $0[1] ?? "", $0[2] ?? "table") }
+    }
+
+    /// A column as information_schema.columns describes it: what dbt-postgres' get_columns_in_relation reads.
+    public struct DescribedColumn: Sendable, Equatable {
+        public var name: String
+        public var dataType: String
+        public var characterMaximumLength: Int?
+        public var numericPrecision: Int?
+        public var numericScale: Int?
+    }
+
+    /// The columns of `table` (in `schema`, or any schema when nil), in order, from information_schema.columns.
+    public func describedColumns(schema: String?, table: String) throws -> [DescribedColumn] {
+        try connection.execute("""
+            SELECT column_name::text, data_type::text, character_maximum_length, numeric_precision, numeric_scale
+            FROM information_schema.columns
+            WHERE table_name = $1 AND ($2::text IS NULL OR table_schema = $2)
+            ORDER BY ordinal_position
+            """, parameters: [table, schema]).rows.map {
+            DescribedColumn(name: $0[0] ?? "", dataType: $0[1] ?? "", characterMaximumLength: $0[2].flatMap { Int($0) },
+                            numericPrecision: $0[3].flatMap { Int($0) }, numericScale: $0[4].flatMap { Int($0) })
+        }
+    }
+
+    /// Every schema of the database.
+    public func schemas() throws -> [String] {
+        try connection.execute("SELECT nspname::text FROM pg_catalog.pg_namespace ORDER BY 1").rows.compactMap { $0[0] }
+    }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Rows returned by a statement, as text (the wire's text format), with column names.
 public struct QueryResult: Sendable {
     public var columns: [String]
@@ -89,4 +91,38 @@ extension WarehouseConnection {
 public protocol WarehouseAdapter: Sendable {
     var dialect: SQLDialect { get }
     func connect() throws -> any WarehouseConnection
+}
+
+/// A connection opened on first use and shared under a lock: parallel renders that ask the database something
+/// (`run_query`, `adapter.get_columns_in_relation`) take turns on it. Queries at render time are rare.
+public final class SharedConnection: WarehouseConnection {
+    private let open: @Sendable () throws -> any WarehouseConnection
+    private let session = Mutex<(any WarehouseConnection)?>(nil)
+    /// The opened connection, kept apart from the lock a running statement holds, so `cancel()` can reach it.
+    private let opened = Mutex<(any WarehouseConnection)?>(nil)
+
+    public init(open: @escaping @Sendable () throws -> any WarehouseConnection) { self.open = open }
+
+    deinit { close() }
+
+    private func withSession<T>(_ body: (any WarehouseConnection) throws -> T) throws -> T {
+        try session.withLock { c in
+            if c == nil || c?.isOpen == false {
+                let new = try open()
+                c = new
+                opened.withLock { $0 = new }
+            }
+            return try body(c!)
+        }
+    }
+
+    @discardableResult
+    public func execute(_ sql: String, parameters: [String?]) throws -> QueryResult { try withSession { try $0.execute(sql, parameters: parameters) } }
+    public func copyIn(_ sql: String, chunks: AnySequence<[UInt8]>) throws -> Int { try withSession { try $0.copyIn(sql, chunks: chunks) } }
+    public func cancel() { opened.withLock { $0 }?.cancel() }
+    public var isOpen: Bool { true }
+    public func close() {
+        session.withLock { $0?.close(); $0 = nil }
+        opened.withLock { $0 = nil }
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Warehouse
 import Basics
 import DependencyGraph
 import ProjectLoading
@@ -124,6 +125,7 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
         }
     }
 
+    /// Plain hooks are SQL at compile time; templated ones render when the node is built (as dbt's run_hooks).
     @Test func hooksAreRenderedForModelsAndSeeds() throws {
         let p = try compile([
             "strata.yml": "name: p\nseeds:\n  p:\n    +post-hook: \"grant select on {{ this }} to reporter\"\n",
@@ -132,7 +134,14 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
         ])
         #expect(p.warnings.isEmpty)
         #expect(p.nodes[.model("p", "a")]?.buildSettings?.postHooks == ["select 1"])
-        #expect(p.nodes[.seed("p", "s")]?.buildSettings?.postHooks == ["grant select on \"warehouse\".\"analytics\".\"s\" to reporter"])
+        #expect(p.nodes[.model("p", "a")]?.runTimeRender == nil)
+        let seed = try #require(p.nodes[.seed("p", "s")])
+        #expect(seed.buildSettings?.postHooks == [])
+        let render = try #require(seed.runTimeRender)
+        #expect(!render.rendersSQL)
+        let connection = CannedConnection(QueryResult())
+        #expect(try render.hooks(.postHooks, on: connection) == ["grant select on \"warehouse\".\"analytics\".\"s\" to reporter"])
+        #expect(try render.hooks(.preHooks, on: connection) == [])
     }
 
     @Test func undefinedVarIsLocated() throws {

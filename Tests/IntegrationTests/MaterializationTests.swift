@@ -27,26 +27,25 @@ struct Harness: @unchecked Sendable {
         db.drop()
     }
 
-    func compile() throws -> CompiledProject {
+    /// `buildsAfter`: compiled for a run, so renders that fail on a database answer wait for the build.
+    func compile(buildsAfter: Bool = false) throws -> CompiledProject {
         let p = try ProjectLoader().load(directory: project.root)
         let conninfo = db.conninfo
-        let runner: @Sendable (String) throws -> QueryResult = { sql in
-            let c = try PostgresConnection(conninfo: conninfo)
-            defer { c.close() }
-            return try c.execute(sql)
-        }
+        let shared = SharedConnection { try PostgresConnection(conninfo: conninfo) }
         let catalog = try db.connect()
         defer { catalog.close() }
         let existing = try WarehouseCatalog(catalog).existingTables(database: db.name)
-        let compiled = try Compiler(project: p, options: CompileOptions(target: TargetInfo(schema: "analytics", database: db.name), environment: [:],
-                                                                        existingTables: existing, fullRefresh: fullRefresh, queryRunner: runner)).compile()
+        var options = CompileOptions(target: TargetInfo(schema: "analytics", database: db.name), environment: [:],
+                                     existingTables: existing, fullRefresh: fullRefresh, connection: shared)
+        options.rendersAgainWhenBuilt = buildsAfter
+        let compiled = try Compiler(project: p, options: options).compile()
         return compiled
     }
 
     @discardableResult
     func run(select: [String] = [], seeds: Bool = false, snapshots: Bool = false, tests: Bool = false, build: Bool = false, threads: Int = 2, failFast: Bool = false,
              at time: Date = Date(), planner: Planner = Planner()) throws -> [StepResult] {
-        let compiled = try compile()
+        let compiled = try compile(buildsAfter: true)
         let selected = try compiled.graph.select(select, exclude: [], projectName: compiled.projectName)
         let plan = seeds ? Planner().planSeeds(compiled, selected: selected)
             : snapshots ? Planner().planSnapshots(compiled, selected: selected)

@@ -1,0 +1,5 @@
+
+
+    length(
+        col
+    )

@@ -1,0 +1,5 @@
+
+
+    position(
+        'x' in col
+    )

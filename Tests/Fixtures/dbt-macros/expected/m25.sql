@@ -1,0 +1,1 @@
+bool_or(flag)

@@ -1,0 +1,7 @@
+array_to_string(
+        (array_agg(
+            name
+            order by name
+        ))[1:2],
+        ', '
+        )

@@ -1,0 +1,3 @@
+
+        (date_part('year', (b)::date) - date_part('year', (a)::date))
+    
