@@ -18,7 +18,7 @@ struct DbtContext {
         var g: [String: Value] = [:]
         g["run_started_at"] = .object(PyDateTime(options.runStartedAt, aware: true))
         g["invocation_id"] = .string(options.invocationID)
-        g["modules"] = .dict([("datetime", PyDateTimeModule.module(now: options.runStartedAt))])
+        g["modules"] = .dict([("datetime", PyDateTimeModule.module(now: options.runStartedAt)), ("re", PyRe.module())])
         g["fromjson"] = .function(Function("fromjson") { args, site in
             guard let s = args.positional.first?.asString else { throw site.error("fromjson() needs a string", code: .invalidSerialization) }
             do { return try JSON.decode(s) } catch {

@@ -110,6 +110,26 @@ import Warehouse
         #expect(lines.lines == ["loud"])
     }
 
+    /// Relations, columns and `modules.re` as dbt renders them: each line of Tests/Fixtures/dbt-macros/context.txt is a
+    /// model `c<n>`, compiled by dbt into expected/c<n>.sql (scripts/record-dbt-macros) and here by Strata, with the
+    /// same target (database `strata`, schema `analytics`).
+    @Test func relationsColumnsAndReRenderAsDbt() throws {
+        let dir = repositoryRoot + "/Tests/Fixtures/dbt-macros"
+        let lines = try String(contentsOfFile: dir + "/context.txt", encoding: .utf8).split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        #expect(lines.count == 7)
+        var files = ["strata.yml": "name: p\n"]
+        for (i, line) in lines.enumerated() { files[String(format: "models/c%02d.sql", i)] = line }
+        let tp = try TempProject(files)
+        defer { tp.remove() }
+        let options = CompileOptions(target: TargetInfo(name: "dev", schema: "analytics", database: "strata", user: "postgres", threads: 1), environment: [:])
+        let compiled = try Compiler(project: try ProjectLoader().load(directory: tp.root), options: options).compile()
+        for i in lines.indices {
+            let name = String(format: "c%02d", i)
+            let expected = try String(contentsOfFile: dir + "/expected/\(name).sql", encoding: .utf8)
+            #expect(compiled.nodes[.model("p", name)]?.compiledSQL == expected, "\(name): \(lines[i])")
+        }
+    }
+
     @Test func runQueryNeedsADatabaseOfflineAndUsesTheRunnerOtherwise() throws {
         do {
             _ = try render("{% set r = run_query('select 1') %}")

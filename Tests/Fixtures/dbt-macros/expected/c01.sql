@@ -1,0 +1,1 @@
+"strata"."analytics"."c01"|"analytics"."c01"|"strata"."analytics".c01|"strata"."analytics"|None|False|True|"strata"."other"."c01"|c01|c01|analytics|strata|False|"c01"

@@ -1,0 +1,1 @@
+"strata"."analytics"."c00"|True|{'type': 'PostgresRelation'}|"s"."t"|True|"t"|None

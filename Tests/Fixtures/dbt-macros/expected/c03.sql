@@ -1,0 +1,1 @@
+numeric(12,2)|"amount"|True|True|amount|numeric|numeric

@@ -1,0 +1,1 @@
+character varying(20)|20|True|True|text|True|True|character varying|character varying(3)

@@ -1,0 +1,1 @@
+PostgresColumn(column='a', dtype='integer', char_size=None, numeric_precision=None, numeric_scale=None)|TEXT|2
