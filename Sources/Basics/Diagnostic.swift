@@ -65,6 +65,13 @@ public struct DiagnosticBag: Sendable {
     public init() {}
     public mutating func append(_ d: Diagnostic) { diagnostics.append(d) }
     public mutating func append(contentsOf ds: [Diagnostic]) { diagnostics.append(contentsOf: ds) }
+    /// Appends the warnings not already reported at the same place with the same message (a package macro's
+    /// warning shows once, not once per node that calls it).
+    public mutating func appendOnce(_ ds: [Diagnostic]) {
+        for d in ds where !diagnostics.contains(where: { $0.code == d.code && $0.location == d.location && $0.message == d.message }) {
+            diagnostics.append(d)
+        }
+    }
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
     /// Run `body`, recording any diagnostics it throws instead of propagating them.
     public mutating func capture<T>(_ body: () throws -> T) -> T? {

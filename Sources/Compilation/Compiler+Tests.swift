@@ -18,6 +18,8 @@ extension Compiler {
             return name
         }
         let snapshot = nodes
+        var warnings: [Diagnostic] = []
+        defer { bag.appendOnce(warnings) }
         for decl in project.testDeclarations {
             let loc = decl.location ?? SourceLocation(file: project.projectFile, line: 1, column: 1)
             bag.capture {
@@ -65,9 +67,9 @@ extension Compiler {
                     return globals
                 }
                 let t = try Template(path: loc.file, text: "{{ __strata_test(**__strata_kwargs) }}")
-                @Sendable func render(_ globals: [String: Value]) throws -> String {
+                @Sendable func render(_ globals: [String: Value]) throws -> RenderedText {
                     do {
-                        return try Renderer.render(t, environment: environment, globals: globals).text.trimmedWhitespace
+                        return try Renderer.render(t, environment: environment, globals: globals)
                     } catch var d as Diagnostic {
                         if d.location?.file == loc.file {
                             // raised by the generated call itself (an argument the test does not take): point at the declaration
@@ -81,7 +83,9 @@ extension Compiler {
                 let recorder = RenderRecorder()
                 let sql: String
                 do {
-                    sql = try render(try globals(recorder, options.connection))
+                    let out = try render(try globals(recorder, options.connection))
+                    warnings.append(contentsOf: out.warnings)
+                    sql = out.text.trimmedWhitespace
                 } catch where options.rendersAgainWhenBuilt && recorder.queriedDatabase {
                     sql = ""   // left to the run, after what the test reads is built
                 }
@@ -99,7 +103,7 @@ extension Compiler {
                 if recorder.queriedDatabase {
                     // the test asked the database: it renders again when it runs, after what it tests was built
                     node.runTimeRender = RunTimeRender(rendersSQL: true) { part, connection in
-                        part == .sql ? [try render(try globals(RenderRecorder(), connection))] : []
+                        part == .sql ? [try render(try globals(RenderRecorder(), connection)).text.trimmedWhitespace] : []
                     }
                 }
                 add(node, deps: deps, at: loc, nodes: &nodes, graph: &graph)
@@ -115,6 +119,7 @@ extension Compiler {
                     return .string("")
                 })
                 let out = try Renderer.render(template, environment: environment, globals: globals)
+                warnings.append(contentsOf: out.warnings)
                 let (merged, locations) = merge([recorder.config])
                 let judgement = try SpecReader(config: merged, locations: locations, name: file.path, path: file.path)
                     .judgement(at: SourceLocation(file: file.path, line: 1, column: 1))

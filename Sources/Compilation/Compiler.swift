@@ -165,6 +165,7 @@ public struct Compiler: Sendable {
                 else if let d = e as? Diagnostic { bag.append(d) }
                 else { bag.append(Diagnostic(code: .unexpectedRenderError, "\(e)", at: SourceLocation(file: pm.file.path, line: 1, column: 1))) }
             case .success(let r):
+                bag.appendOnce(r.text.warnings)
                 nodes[pm.id]!.compiledSQL = r.text.text
                 nodes[pm.id]!.sourceMap = r.text.sourceMap
                 // snapshots render like models; what the render found goes to the node's payload

@@ -12,7 +12,7 @@ extension Builtins {
         case "default", "d":
             // Undefined operands are handled before evaluation (Renderer); here only `boolean=true` replaces falsy values.
             let fallback = arg(0, "default_value") ?? .string("")
-            if arg(1, "boolean")?.isTrue == true, !v.isTrue { return fallback }
+            if v.isUndefined || (arg(1, "boolean")?.isTrue == true && !v.isTrue) { return fallback }
             return v
         case "join":
             let sep = arg(0, "d")?.stringValue ?? ""

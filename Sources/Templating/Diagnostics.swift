@@ -19,5 +19,6 @@ extension DiagnosticCode {
     public static let wrongType = DiagnosticCode("T2008", "an operation on a value of the wrong type, or an arithmetic error (division by zero)")
     public static let noSuchItem = DiagnosticCode("T2009", "an index or key that does not exist, or an item not in a list")
     public static let unknownTest = DiagnosticCode("T2010", "an unknown Jinja test (`is …`)")
+    public static let undefinedRendered = DiagnosticCode("T2012", "an undefined name or missing macro argument rendered as empty text, as dbt's Jinja does (warning)")
     public static let unknownFilter = DiagnosticCode("T2011", "an unknown filter")
 }

@@ -52,10 +52,13 @@ public struct Environment: Sendable {
 public struct RenderedText: Sendable {
     public var text: String
     public var sourceMap: SourceMap
+    /// Undefined names the render tolerated as Jinja does (T2012), each once, located.
+    public var warnings: [Diagnostic] = []
 
-    public init(text: String, sourceMap: SourceMap) {
+    public init(text: String, sourceMap: SourceMap, warnings: [Diagnostic] = []) {
         self.text = text
         self.sourceMap = sourceMap
+        self.warnings = warnings
     }
 }
 

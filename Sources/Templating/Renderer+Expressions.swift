@@ -8,10 +8,7 @@ extension Renderer {
             return v
         case .name(let n):
             if let v = lookup(n) { return v }
-            var msg = "'\(n)' is undefined"
-            let candidates = scopes.flatMap(\.keys) + Array(renderGlobals.keys) + Array(environment.globals.keys) + Array(environment.macros.keys)
-            if let s = Suggestion.closest(to: n, in: candidates) { msg += "; did you mean '\(s)'?" }
-            throw error(msg, code: .undefinedName, at: e.offset)
+            return undefined(n, at: e.offset)
         case .list(let items):
             return .list(try items.map { try evaluate($0) })
         case .tuple(let items):
@@ -21,17 +18,21 @@ extension Renderer {
             for (k, v) in pairs { d[try evaluate(k).stringValue] = try evaluate(v) }
             return .dict(d)
         case .attribute(let base, let name):
-            let b = try evaluate(base)
+            let b = try evaluateDefined(base)
             if let v = try attribute(of: b, name, at: e.offset) { return v }
-            throw error("\(b.typeName) has no attribute '\(name)'", code: .noAttribute, at: e.offset)
+            // Jinja: a missing attribute is Undefined (empty when printed); using it further is the error
+            return undefined(name, at: e.offset, what: "\(b.typeName) has no attribute '\(name)'")
         case .item(let base, let key):
-            let b = try evaluate(base)
+            let b = try evaluateDefined(base)
             let k = try evaluate(key)
+            if case .dict(let d) = b, case .string(let name) = k, d[name] == nil {
+                return undefined(name, at: key.offset, what: "dict has no key \(Value.string(name).repr)")
+            }
             return try item(of: b, k, at: key.offset)
         case .slice(let base, let lo, let hi, let step):
             return try slice(try evaluate(base), lo.map(evaluate), hi.map(evaluate), step.map(evaluate), at: e.offset)
         case .call(let calleeExpr, let args, let kwargs, let star, let starStar):
-            let callee = try evaluate(calleeExpr)
+            let callee = try evaluateDefined(calleeExpr)
             let arguments = try evaluateArguments(args, kwargs, star, starStar)
             return try call(callee, arguments, at: calleeExpr.offset, in: currentSource)
         case .filter(let base, let name, let args, let kwargs):
@@ -83,7 +84,7 @@ extension Renderer {
     /// `x is defined`: true when every name and attribute along the path exists.
     func isDefined(_ e: Expr) throws -> Bool {
         switch e.kind {
-        case .name(let n): return lookup(n) != nil
+        case .name(let n): return lookup(n).map { !$0.isUndefined } ?? false
         case .attribute(let base, let name):
             guard try isDefined(base) else { return false }
             return try attribute(of: evaluate(base), name, at: e.offset) != nil
@@ -94,6 +95,20 @@ extension Renderer {
         default:
             return true
         }
+    }
+
+    /// Evaluates an expression whose value is used, not printed (called, or asked for an attribute or item): an
+    /// undefined name or attribute there is an error, as in Jinja, with a did-you-mean for names.
+    func evaluateDefined(_ e: Expr) throws -> Value {
+        if case .name(let n) = e.kind {
+            if let v = lookup(n), !v.isUndefined { return v }
+            var msg = "'\(n)' is undefined"
+            if let s = Suggestion.closest(to: n, in: lookupCandidates) { msg += "; did you mean '\(s)'?" }
+            throw error(msg, code: .undefinedName, at: e.offset)
+        }
+        let v = try evaluate(e)
+        if case .object(let u as UndefinedValue) = v { throw error(u.message, code: .undefinedName, at: e.offset) }
+        return v
     }
 
     func attribute(of value: Value, _ name: String, at offset: Int) throws -> Value? {

@@ -17,6 +17,9 @@ public final class Renderer {
     var callStack: [(String, SourceLocation)] = []
     var currentSource: TemplateSource
     let maxCallDepth = 200
+    /// Undefined names tolerated as Jinja does, each reported once per place.
+    var warnings: [Diagnostic] = []
+    var warnedAt: Set<SourceLocation> = []
 
     enum Flow { case normal, breakLoop, continueLoop }
 
@@ -34,9 +37,9 @@ public final class Renderer {
             _ = try r.renderNodes(template.nodes)
         } catch let ret as MacroReturn {
             // dbt allows return() at the top level of a rendered field: the value becomes the result.
-            return RenderedText(text: ret.value.stringValue, sourceMap: SourceMap())
+            return RenderedText(text: ret.value.stringValue, sourceMap: SourceMap(), warnings: r.warnings)
         }
-        return RenderedText(text: r.output, sourceMap: r.sourceMap)
+        return RenderedText(text: r.output, sourceMap: r.sourceMap, warnings: r.warnings)
     }
 
     /// Evaluates a single expression source like `"{{ x }}"`'s inside, for configuration values.
@@ -51,6 +54,22 @@ public final class Renderer {
     }
 
     // MARK: errors
+
+    /// Jinja's Undefined for a name that is not defined: it prints as empty text, is false and iterates as empty, as
+    /// in dbt; a located warning says so. Calling it, or asking it for an attribute or item, stays an error.
+    func undefined(_ name: String, at offset: Int, what: String? = nil) -> Value {
+        let message = what ?? "'\(name)' is undefined"
+        let located = error(message + "; rendered as empty text, as dbt's Jinja does", code: .undefinedRendered, at: offset)
+        if let location = located.location, warnedAt.insert(location).inserted {
+            var warning = located
+            warning.severity = .warning
+            if what == nil, let s = Suggestion.closest(to: name, in: lookupCandidates) { warning.message += "; did you mean '\(s)'?" }
+            warnings.append(warning)
+        }
+        return .object(UndefinedValue(name: name, message: message))
+    }
+
+    var lookupCandidates: [String] { scopes.flatMap(\.keys) + Array(renderGlobals.keys) + Array(environment.globals.keys) + Array(environment.macros.keys) }
 
     func error(_ message: String, code: DiagnosticCode = .templateError, at offset: Int, in source: TemplateSource? = nil) -> Diagnostic {
         let loc = (source ?? currentSource).location(ofUTF8Offset: offset)
@@ -305,7 +324,12 @@ public final class Renderer {
             if let d = p.defaultValue {
                 assign(p.name, try evaluate(d))
             } else {
-                throw error("macro '\(def.name)' is missing required argument '\(p.name)'", code: .wrongArguments, at: offset, in: source)
+                // Jinja binds a missing argument to Undefined
+                let saved = currentSource
+                currentSource = source
+                let value = undefined(p.name, at: offset, what: "macro '\(def.name)' called without argument '\(p.name)'; it is undefined, as in dbt's Jinja")
+                currentSource = saved
+                assign(p.name, value)
             }
         }
         assign("varargs", .list(extra))

@@ -286,3 +286,28 @@ public protocol OperandObject: TemplateObject {
     /// Ordering against another value; nil when not comparable.
     func compare(to other: Value) -> Int?
 }
+
+/// Jinja's Undefined: what an undefined name, a missing attribute or a missing macro argument evaluates to. It prints
+/// as empty text, is false, iterates as empty and equals only another Undefined; calling it or asking it for an
+/// attribute is the error `message` says.
+public final class UndefinedValue: TemplateObject {
+    public let name: String
+    public let message: String
+    public init(name: String, message: String) {
+        self.name = name
+        self.message = message
+    }
+    public var typeName: String { "Undefined" }
+    public var stringValue: String { "" }
+    public var isTrue: Bool { false }
+    public var iterated: [Value]? { [] }
+    public func attribute(_ name: String) -> Value? { nil }
+}
+
+extension Value {
+    /// Whether this is Jinja's Undefined.
+    public var isUndefined: Bool {
+        if case .object(let o) = self { return o is UndefinedValue }
+        return false
+    }
+}

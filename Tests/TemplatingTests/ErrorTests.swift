@@ -20,8 +20,19 @@ import Basics
         }
     }
 
-    @Test func unknownVariableIsAnErrorNotEmptyText() throws {
-        try expectError("select {{ ⟨colum }}", code: "T2002", contains: "'colum' is undefined")
+    /// As dbt's Jinja: an undefined name prints as empty text (with a located warning and a did-you-mean); calling
+    /// it, or asking it for an attribute, is the error.
+    @Test func unknownVariableRendersEmptyWithAWarningAndIsAnErrorWhenUsed() throws {
+        let out = try Renderer.render(Template(path: "t.sql", text: "select {{ colum }}{% if not nope %} x{% endif %}{{ col.attr | default('d') }}"),
+                                      environment: Environment(), globals: ["column": .string("c")])
+        #expect(out.text == "select  xd")
+        #expect(out.warnings.map(\.code) == ["T2012", "T2012"])
+        #expect(out.warnings.first?.severity == .warning)
+        #expect(out.warnings.first?.location == SourceLocation(file: "t.sql", line: 1, column: 11))
+        #expect(out.warnings.first?.message.contains("'colum' is undefined; rendered as empty text, as dbt's Jinja does; did you mean 'column'?") == true)
+        try expectError("select {{ ⟨colum() }}", code: "T2002", contains: "'colum' is undefined")
+        try expectError("select {{ ⟨colum.x }}", code: "T2002", contains: "'colum' is undefined")
+        try expectError("{% set d = {} %}{{ ⟨d.missing.x }}", code: "T2002", contains: "dict has no attribute 'missing'")
     }
 
     @Test func unknownFilterAndTest() throws {
@@ -39,7 +50,13 @@ import Basics
 
     @Test func wrongArgumentCountsAndTypes() throws {
         let macros = "{% macro two(a, b) %}{{ a }}{{ b }}{% endmacro %}"
-        try expectError("{{ ⟨two(1) }}", code: "T2005", contains: "missing required argument 'b'", macros: macros)
+        // a missing argument is Undefined, as in Jinja: empty text and a warning at the call
+        var env = Environment()
+        try env.addMacros(from: [Template(path: "m.sql", text: macros)])
+        let out = try Renderer.render(Template(path: "t.sql", text: "{{ two(1) }}"), environment: env)
+        #expect(out.text == "1")
+        #expect(out.warnings.map(\.message) == ["macro 'two' called without argument 'b'; it is undefined, as in dbt's Jinja; rendered as empty text, as dbt's Jinja does"])
+        #expect(out.warnings.first?.location == SourceLocation(file: "t.sql", line: 1, column: 4))
         try expectError("{{ ⟨two(1, 2, 3) }}", code: "T2005", contains: "takes 2 positional arguments", macros: macros)
         try expectError("{{ ⟨two(1, c=2) }}", code: "T2005", contains: "no parameter named 'c'", macros: macros)
         try expectError("{{ ⟨1 + 'a' }}", code: "T2008", contains: "unsupported operand")
@@ -48,7 +65,7 @@ import Basics
 
     @Test func errorsInsideMacrosReportTheCallChain() throws {
         var env = Environment()
-        let macros = "{% macro inner() %}{{ missing }}{% endmacro %}\n{% macro outer() %}{{ inner() }}{% endmacro %}"
+        let macros = "{% macro inner() %}{{ missing() }}{% endmacro %}\n{% macro outer() %}{{ inner() }}{% endmacro %}"
         try env.addMacros(from: [Template(path: "templates/m.sql", text: macros)])
         do {
             _ = try Renderer.render(Template(path: "models/x.sql", text: "select\n{{ outer() }}"), environment: env)
