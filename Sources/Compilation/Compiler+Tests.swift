@@ -112,25 +112,47 @@ extension Compiler {
         for file in project.singularTests {
             bag.capture {
                 let template = try Template(path: file.path, text: file.text, stripFile: true)
+                @Sendable func globals(_ recorder: RenderRecorder, _ connection: (any WarehouseConnection)?) -> [String: Value] {
+                    var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder, environment: environment, connection: connection)
+                    globals["config"] = .function(Function("config") { args, _ in
+                        for (k, v) in args.keyword { recorder.update { $0.config.append(ConfigEntry(k, v.configValue)) } }
+                        return .string("")
+                    })
+                    return globals
+                }
                 let recorder = RenderRecorder()
-                var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder, environment: environment, connection: options.connection)
-                globals["config"] = .function(Function("config") { args, _ in
-                    for (k, v) in args.keyword { recorder.update { $0.config.append(ConfigEntry(k, v.configValue)) } }
-                    return .string("")
-                })
-                let out = try Renderer.render(template, environment: environment, globals: globals)
+                let out: RenderedText
+                do {
+                    out = try Renderer.render(template, environment: environment, globals: globals(recorder, options.connection))
+                } catch where options.rendersAgainWhenBuilt && recorder.queriedDatabase {
+                    out = RenderedText(text: "", sourceMap: SourceMap())   // left to the run, after what the test reads is built
+                }
                 warnings.append(contentsOf: out.warnings)
                 let (merged, locations) = merge([recorder.config])
                 let judgement = try SpecReader(config: merged, locations: locations, name: file.path, path: file.path)
                     .judgement(at: SourceLocation(file: file.path, line: 1, column: 1))
                 let name = uniqueName(((file.path as NSString).lastPathComponent as NSString).deletingPathExtension)
+                // what the render called, and the literal ref()/source() calls it may not have reached
+                var refs = recorder.refs, sources = recorder.sources
+                for call in template.calls(named: ["ref", "source"]) {
+                    guard let args = call.literalStrings else { continue }
+                    if call.name == "ref", (1...2).contains(args.count) { refs.append((args.last!, call.offset)) }
+                    if call.name == "source", args.count == 2 { sources.append((args[0], args[1], call.offset)) }
+                }
                 var deps: [NodeID] = []
-                for (r, offset) in recorder.refs { deps.append(try resolver.ref(r, at: template.source.location(ofUTF8Offset: offset))) }
-                for (s, tbl, offset) in recorder.sources { deps.append(try resolver.source(s, tbl, at: template.source.location(ofUTF8Offset: offset))) }
+                for (r, offset) in refs { deps.append(try resolver.ref(r, at: template.source.location(ofUTF8Offset: offset))) }
+                for (s, tbl, offset) in sources { deps.append(try resolver.source(s, tbl, at: template.source.location(ofUTF8Offset: offset))) }
+                var seen = Set<NodeID>()
+                deps = deps.filter { seen.insert($0).inserted }
                 var node = testNode(name: name, path: file.path, sql: out.text, config: merged, column: nil,
                                     payload: .dataTest(DataTestSpec(testName: nil, testedNode: deps.first, judgement: judgement)))
                 node.rawSQL = file.text
                 node.sourceMap = out.sourceMap
+                if recorder.queriedDatabase {
+                    node.runTimeRender = RunTimeRender(rendersSQL: true) { part, connection in
+                        part == .sql ? [try Renderer.render(template, environment: environment, globals: globals(RenderRecorder(), connection)).text] : []
+                    }
+                }
                 add(node, deps: deps, at: nil, nodes: &nodes, graph: &graph)
             }
         }

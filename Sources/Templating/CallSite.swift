@@ -26,3 +26,8 @@ public struct CallSite {
 struct MacroReturn: Error {
     let value: Value
 }
+
+/// `return(x)` inside a `{% call %}` body, on its way out of `caller()` to the macro or function that called it.
+struct CallerReturn: Error {
+    let value: Value
+}

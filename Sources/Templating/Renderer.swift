@@ -265,6 +265,9 @@ public final class Renderer {
             let site = CallSite(renderer: self, offset: offset, source: source)
             do {
                 return try f.body(arguments, site)
+            } catch let r as CallerReturn {
+                // a `caller()` body returned: the function (dbt's `statement` macro) returns that value
+                return r.value
             } catch var d as Diagnostic where d.location == nil {
                 let located = site.error(d.message)   // for its location and call chain; d keeps its code
                 d.location = located.location
@@ -338,6 +341,10 @@ public final class Renderer {
             let text = try capture { _ = try renderNodes(def.body) }
             return .string(text)
         } catch let r as MacroReturn {
+            // `return()` inside a `{% call %}` body returns from the macro or function that called `caller()`, as in dbt
+            if m.isCallBlockBody { throw CallerReturn(value: r.value) }
+            return r.value
+        } catch let r as CallerReturn {
             return r.value
         }
     }

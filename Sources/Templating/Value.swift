@@ -254,6 +254,9 @@ public struct MacroValue: Sendable {
         self.closure = nil
     }
 
+    /// The body of a `{% call %}` block, passed as `caller`.
+    var isCallBlockBody: Bool { closure != nil && definition.name == "caller" }
+
     init(definition: MacroDefinition, closure: [String: Value]?) {
         self.definition = definition
         self.closure = closure

@@ -143,6 +143,17 @@ import Warehouse
         #expect(n.compiledSQL == "[1, 2] [[1, 'x'], [2, None]] None ['a', 'b']")
     }
 
+    /// dbt's `return()` inside a `{% call %}` body returns from the macro that called `caller()` (dbt_utils'
+    /// get_column_values returns its default that way, from inside `{% call statement() %}`).
+    @Test func returnInsideACallBlockReturnsFromTheCallee() throws {
+        let n = try render("{{ m() }}", files: ["templates/m.sql": "{% macro wrap() %}{{ caller() }}tail{% endmacro %}{% macro m() %}{% call wrap() %}{{ return('r') }}{% endcall %}rest{% endmacro %}"])
+        #expect(n.compiledSQL == "rrest")
+        let s = try render("{{ m() }}", files: ["templates/m.sql": "{% macro m() %}{% call statement('x') %}{{ return([1]) }}{% endcall %}{{ return(load_result('x')) }}{% endmacro %}"]) {
+            $0.connection = CannedConnection(QueryResult(columns: ["a"], rows: [["1"]]))
+        }
+        #expect(s.compiledSQL == "None")
+    }
+
     @Test func testBlocksAreMacrosNamedTestName() throws {
         let n = try render("{{ test_positive('t', 'c') }}", files: ["templates/tests.sql": "{% test positive(model, column_name) %}select * from {{ model }} where {{ column_name }} <= 0{% endtest %}"])
         #expect(n.compiledSQL == "select * from t where c <= 0")
