@@ -102,7 +102,13 @@ public struct CSVTable: Sendable {
             }
             fieldIndex += 1
             // what ends the field
-            if i < n, b[i] == delimiter { i += 1; if i == n { fieldIndex += 0 }; if i < n { continue } }
+            if i < n, b[i] == delimiter {
+                i += 1
+                if i < n { continue }
+                // a delimiter ending the file without a newline: one more, empty, field
+                if !headerDone || keepRows { record.append(nil) }
+                fieldIndex += 1
+            }
             let atEnd = i >= n
             if !atEnd, b[i] == 0x0D { i += 1 }
             if i < n, b[i] == 0x0A { i += 1 }

@@ -119,6 +119,9 @@ import StrataTestSupport
         #expect(try CSVTable.parse(Array("a\n-5\n12345678901\n".utf8), path: "s.csv").inferredTypes() == ["bigint"])
         #expect(try CSVTable.parse(Array("a\n1\n\n".utf8), path: "s.csv").rowCount == 1)
         #expect(throws: (any Error).self) { try CSVTable.parse(Array("a,b\n1,2,3\n".utf8), path: "s.csv") }
+        // a last row ending in an empty field, without a newline (dbt-utils' data_safe_divide_denominator_expressions.csv)
+        let trailing = try CSVTable.parse(Array("a,b\n1,\n2,".utf8), path: "s.csv", keepRows: true)
+        #expect(trailing.rows == [["1", nil], ["2", nil]])
     }
 }
 
