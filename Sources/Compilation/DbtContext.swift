@@ -132,7 +132,8 @@ struct DbtContext {
 
 }
 
-/// A query result as dbt's agate table: `.rows`, `.columns[i].values()`, `.column_names`, `[i]`, iteration.
+/// A query result as dbt's agate table: `.rows`, `.columns[i].values()`, `.column_names`, `[i]`, iteration over rows
+/// that answer to their column names (`row.table_name`, `row['table_name']`) and positions.
 final class QueryTable: TemplateObject {
     let columns: [String]
     let rows: [[Value]]
@@ -152,11 +153,13 @@ final class QueryTable: TemplateObject {
 
     var typeName: String { "Table" }
     var stringValue: String { "<Table \(rows.count) rows>" }
-    var iterated: [Value]? { rows.map { .list($0) } }
+    var rowValues: [Value] { rows.map { .object(QueryRow(columns: columns, values: $0)) } }
+    var iterated: [Value]? { rowValues }
+    var isTrue: Bool { true }
 
     func attribute(_ name: String) -> Value? {
         switch name {
-        case "rows": return .list(rows.map { .list($0) })
+        case "rows": return .list(rowValues)
         case "column_names": return .list(columns.map { .string($0) })
         case "columns":
             return .list(columns.enumerated().map { i, name in
@@ -165,8 +168,35 @@ final class QueryTable: TemplateObject {
             })
         case "print_table": return .function(Function("print_table") { _, _ in .string("") })
         default:
-            if let i = Int(name), i >= 0, i < rows.count { return .list(rows[i]) }
+            if let i = Int(name), i >= 0, i < rows.count { return .object(QueryRow(columns: columns, values: rows[i])) }
             return nil
+        }
+    }
+}
+
+/// One row of a query result: by position (`row[0]`), by column name (`row.name`, `row['name']`), iterable; prints
+/// as the list of its values.
+final class QueryRow: TemplateObject {
+    let columns: [String]
+    let values: [Value]
+    init(columns: [String], values: [Value]) {
+        self.columns = columns
+        self.values = values
+    }
+    var typeName: String { "Row" }
+    var stringValue: String { Value.list(values).repr }
+    var iterated: [Value]? { values }
+    func attribute(_ name: String) -> Value? {
+        if let i = Int(name) {
+            let index = i < 0 ? values.count + i : i
+            return values.indices.contains(index) ? values[index] : nil
+        }
+        if let i = columns.firstIndex(of: name) { return values[i] }
+        switch name {
+        case "keys": return .function(Function("keys") { [columns] _, _ in .list(columns.map(Value.string)) })
+        case "values": return .function(Function("values") { [values] _, _ in .list(values) })
+        case "items": return .function(Function("items") { [columns, values] _, _ in .list(zip(columns, values).map { .tuple([.string($0), $1]) }) })
+        default: return nil
         }
     }
 }
