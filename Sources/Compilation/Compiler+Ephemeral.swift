@@ -4,14 +4,14 @@ import ProjectModel
 import Templating
 
 extension Compiler {
-    /// Prepends each model's ephemeral ancestors as CTEs named `__dbt__cte__<name>`, as dbt does.
+    /// Prepends each model's and data test's ephemeral ancestors as CTEs named `__dbt__cte__<name>`, as dbt does.
     func injectEphemeralCTEs(into nodes: inout [NodeID: CompiledNode], order: [NodeID], graph: Graph) throws {
         let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
         let ephemeral = Set(nodes.values.filter { $0.isEphemeral }.map(\.id))
         guard !ephemeral.isEmpty else { return }
         // Bodies before injection: each ephemeral contributes its own SQL once.
         let bodies = nodes.filter { ephemeral.contains($0.key) }.mapValues { $0.compiledSQL ?? "" }
-        for id in order where nodes[id]?.kind == .model {
+        for id in order where nodes[id].map(Self.readsEphemerals) ?? false {
             // Ephemeral ancestors reachable only through ephemeral nodes.
             var needed = Set<NodeID>()
             var stack = (graph.parents[id] ?? []).filter { ephemeral.contains($0) }
@@ -26,6 +26,14 @@ extension Compiler {
             let joined = ctes.joined(separator: ", ")
             nodes[id]!.runTimeRender = nodes[id]!.runTimeRender?.mappingSQL { Self.inject(joined, into: $0).0 }
             nodes[id]!.sourceMap = nodes[id]!.sourceMap?.inserting(length: insertedLength, at: insertAt)
+        }
+    }
+
+    /// Models and data tests take their ephemeral ancestors as CTEs (unit tests give their inputs as fixtures).
+    static func readsEphemerals(_ node: CompiledNode) -> Bool {
+        switch node.payload {
+        case .model, .dataTest: return true
+        default: return false
         }
     }
 

@@ -181,6 +181,12 @@ struct SpecReader {
             guard let n = l.asInt else { throw Diagnostic(code: .invalidTestConfig, "limit must be a number", at: loc) }
             j.limit = n
         }
+        if let f = config["fail_calc"] {
+            guard let text = f.asString, !text.trimmedWhitespace.isEmpty else {
+                throw Diagnostic(code: .invalidTestConfig, "fail_calc must be an SQL expression over the test's rows, like \"count(*)\" or \"sum(n)\"", at: loc)
+            }
+            j.failCalc = text
+        }
         if let s = config["store_failures"] {
             guard let b = s.asBool else { throw Diagnostic(code: .invalidTestConfig, "store_failures must be true or false", at: loc) }
             j.storeFailures = b

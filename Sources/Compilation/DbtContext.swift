@@ -48,6 +48,8 @@ struct DbtContext {
             log(args.positional.map(\.stringValue).joined(separator: " "))
             return .string("")
         })
+        g["set"] = .function(PySet.constructor)
+        g["set_strict"] = .function(PySet.constructor)
         g["adapter"] = adapter(macros: macros, database: DatabaseContext(connection: options.connection, onQuery: {}))
         g["api"] = .dict([
             ("Relation", .dict([("create", .function(Function("create") { args, _ in .object(RelationObject.create(args)) }))])),
@@ -161,15 +163,40 @@ final class QueryTable: TemplateObject {
         switch name {
         case "rows": return .list(rowValues)
         case "column_names": return .list(columns.map { .string($0) })
-        case "columns":
-            return .list(columns.enumerated().map { i, name in
-                let values = rows.map { $0[i] }
-                return .dict([("name", .string(name)), ("values", .function(Function("values") { _, _ in .list(values) }))])
-            })
+        case "columns": return .object(QueryColumns(names: columns, values: columns.indices.map { i in rows.map { $0[i] } }))
         case "print_table": return .function(Function("print_table") { _, _ in .string("") })
         default:
             if let i = Int(name), i >= 0, i < rows.count { return .object(QueryRow(columns: columns, values: rows[i])) }
             return nil
+        }
+    }
+}
+
+/// A query result's columns, as agate's: by position (`columns[0]`), by name (`columns['x']`), iterable, with
+/// `keys()`, `values()`, `items()`; each column has `name` and `values()`.
+final class QueryColumns: TemplateObject {
+    let names: [String]
+    let columns: [Value]
+    init(names: [String], values: [[Value]]) {
+        self.names = names
+        columns = zip(names, values).map { name, values in
+            .dict([("name", .string(name)), ("values", .function(Function("values") { _, _ in .list(values) }))])
+        }
+    }
+    var typeName: String { "MappedSequence" }
+    var stringValue: String { "<agate.MappedSequence: (\(names.map { Value.string($0).repr }.joined(separator: ", ")))>" }
+    var iterated: [Value]? { columns }
+    func attribute(_ name: String) -> Value? {
+        if let i = Int(name) {
+            let index = i < 0 ? columns.count + i : i
+            return columns.indices.contains(index) ? columns[index] : nil
+        }
+        if let i = names.firstIndex(of: name) { return columns[i] }
+        switch name {
+        case "keys": return .function(Function("keys") { [names] _, _ in .list(names.map(Value.string)) })
+        case "values": return .function(Function("values") { [columns] _, _ in .list(columns) })
+        case "items": return .function(Function("items") { [names, columns] _, _ in .list(zip(names, columns).map { .tuple([.string($0), $1]) }) })
+        default: return nil
         }
     }
 }

@@ -216,6 +216,8 @@ public struct TestJudgement: Sendable, Equatable {
     public var warnIf = "!=0"
     public var errorIf = "!=0"
     public var limit: Int? = nil
+    /// `fail_calc`: what counts as the failures of the test's rows (`count(*)`, or e.g. `sum(diff)`).
+    public var failCalc = "count(*)"
     /// `store_failures`: nil follows `--store-failures`.
     public var storeFailures: Bool? = nil
     public init(severity: Severity = .error, warnIf: String = "!=0", errorIf: String = "!=0", limit: Int? = nil, storeFailures: Bool? = nil) {

@@ -15,12 +15,13 @@ public struct TestSpec: Sendable, Equatable {
         self.storeFailuresIn = storeFailuresIn
     }
 
-    /// dbt's get_test_sql: count the failing rows and compare them with the thresholds in the same query.
-    /// The failing-row count, the verdict, and (when rows fail) a sample of up to five of them.
+    /// dbt's get_test_sql: count the failures (`fail_calc`, `count(*)` by default) and compare them with the
+    /// thresholds in the same query. The failures, the verdict, and (when some fail) a sample of up to five rows.
     func run(_ sql: String, on connection: any WarehouseConnection) throws -> (Int, StepResult.Status, QueryResult?) {
         let limit = judgement.limit.map { "\nlimit \($0)" } ?? ""
+        let calc = judgement.failCalc
         let query = """
-            select count(*) as failures, count(*) \(judgement.warnIf) as should_warn, count(*) \(judgement.errorIf) as should_error
+            select \(calc) as failures, \(calc) \(judgement.warnIf) as should_warn, \(calc) \(judgement.errorIf) as should_error
             from (
             \(sql)\(limit)
             ) dbt_internal_test
@@ -38,7 +39,8 @@ public struct TestSpec: Sendable, Equatable {
         } catch let e as WarehouseError {
             throw RelationSwap.StatementFailure(error: e, bodyOffset: nil)
         }
-        let failures = Int(row[0] ?? "0") ?? 0
+        // a fail_calc such as sum(…) may be NULL (no rows) or numeric
+        let failures = row[0].flatMap { Double($0) }.map { Int($0) } ?? 0
         var sample: QueryResult?
         if failures > 0 {
             sample = try? connection.execute("select * from (\n\(sql)\(limit)\n) dbt_internal_test limit 5")

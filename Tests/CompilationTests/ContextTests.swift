@@ -154,6 +154,11 @@ import Warehouse
         #expect(s.compiledSQL == "None")
     }
 
+    @Test func pythonSetsCompareWithoutOrder() throws {
+        let n = try render("{% set a = set([1, 2, 2]) %}{% set b = set([2, 1]) %}{{ a == b }} {{ a | length }} {{ a - set([1]) }} {{ 2 in a }} {{ set() }} {{ a.union([3]) | list }}")
+        #expect(n.compiledSQL == "True 2 {2} True set() [1, 2, 3]")
+    }
+
     @Test func testBlocksAreMacrosNamedTestName() throws {
         let n = try render("{{ test_positive('t', 'c') }}", files: ["templates/tests.sql": "{% test positive(model, column_name) %}select * from {{ model }} where {{ column_name }} <= 0{% endtest %}"])
         #expect(n.compiledSQL == "select * from t where c <= 0")

@@ -125,4 +125,22 @@ import StrataTestSupport
         #expect(results["model.p.e"]?.status == .success)
         #expect(try h.query("select n from analytics.b") == [["1"]])
     }
+
+    /// `fail_calc` (dbt_utils' equal_rowcount sets it in the test body) and tests of ephemeral models, which read the
+    /// model as a CTE, as in dbt.
+    @Test func failCalcAndTestsOfEphemeralModels() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/e.sql": "{{ config(materialized='ephemeral') }}select 1 as id union all select 2",
+            "models/schema.yml": "version: 2\nmodels:\n  - name: e\n    columns:\n      - name: id\n        data_tests: [unique, not_null]\n",
+            "tests/sums.sql": "{{ config(fail_calc='sum(n)') }}select 0 as n union all select 0",
+            "tests/sums_fail.sql": "{{ config(fail_calc='sum(n)', severity='warn') }}select 2 as n union all select 1",
+        ])
+        defer { h.cleanup() }
+        let results = Dictionary(uniqueKeysWithValues: try h.run(tests: true).map { ($0.id.rawValue, $0) })
+        #expect(results["test.p.sums"]?.status == .pass)
+        #expect(results["test.p.sums_fail"]?.status == .warn)
+        #expect(results["test.p.sums_fail"]?.failures == 3)
+        #expect(results.filter { $0.key.contains("_e_id") }.values.map(\.status).sorted { $0.rawValue < $1.rawValue } == [.pass, .pass], "\(results.keys.sorted())")
+    }
 }
