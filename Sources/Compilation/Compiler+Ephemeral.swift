@@ -37,32 +37,51 @@ extension Compiler {
         }
     }
 
-    /// Inserts CTE text after a leading `with` (adding a comma), or adds `with` before the first token.
+    /// Inserts CTE text after a leading `with` (adding a comma), or adds `with` before the first token, as dbt's
+    /// `_inject_ctes_into_sql`: comments before a leading `with` are passed over; without one, a leading comment is
+    /// the first token (sqlparse's token_first) and `with` goes before it.
     /// Returns the new SQL, the UTF-8 offset of the insertion and the inserted length.
     public static func inject(_ ctes: String, into sql: String) -> (String, Int, Int) {
         let bytes = Array(sql.utf8)
-        var i = 0
-        // skip whitespace (comments are tokens, as in sqlparse's token_first)
-        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x09 || bytes[i] == 0x0D { i += 1 }
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D }
+        func skipSpace(_ p: Int) -> Int {
+            var p = p
+            while p < bytes.count, isSpace(bytes[p]) { p += 1 }
+            return p
+        }
+        /// Past whitespace and `--`/`/* */` comments.
+        func skipSpaceAndComments(_ p: Int) -> Int {
+            var p = skipSpace(p)
+            while p + 1 < bytes.count {
+                if bytes[p] == 0x2D, bytes[p + 1] == 0x2D {
+                    while p < bytes.count, bytes[p] != 0x0A { p += 1 }
+                } else if bytes[p] == 0x2F, bytes[p + 1] == 0x2A {
+                    p += 2
+                    while p + 1 < bytes.count, !(bytes[p] == 0x2A && bytes[p + 1] == 0x2F) { p += 1 }
+                    p = min(bytes.count, p + 2)
+                } else { break }
+                p = skipSpace(p)
+            }
+            return p
+        }
         func word(at p: Int) -> (String, Int)? {
             var e = p
             while e < bytes.count, (bytes[e] | 0x20) >= 0x61 && (bytes[e] | 0x20) <= 0x7A { e += 1 }
-            return e > p ? (String(decoding: bytes[p..<e], as: UTF8.self).lowercased(), e) : nil
+            guard e > p, e == bytes.count || !(bytes[e] == 0x5F || (bytes[e] >= 0x30 && bytes[e] <= 0x39)) else { return nil }
+            return (String(decoding: bytes[p..<e], as: UTF8.self).lowercased(), e)
         }
-        if let (w, end) = word(at: i), w == "with" {
+        if let (w, end) = word(at: skipSpaceAndComments(0)), w == "with" {
             var insertAt = end
-            var j = end
-            while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x0A || bytes[j] == 0x09 || bytes[j] == 0x0D { j += 1 }
-            if let (w2, end2) = word(at: j), w2 == "recursive" { insertAt = end2 }
+            if let (w2, end2) = word(at: skipSpace(end)), w2 == "recursive" { insertAt = end2 }
             let insert = ctes + ","
             let prefix = String(decoding: bytes[..<insertAt], as: UTF8.self)
             let suffix = String(decoding: bytes[insertAt...], as: UTF8.self)
             return (prefix + insert + suffix, insertAt, insert.utf8.count)
         }
+        let i = skipSpace(0)
         let insert = "with" + ctes
         let prefix = String(decoding: bytes[..<i], as: UTF8.self)
         let suffix = String(decoding: bytes[i...], as: UTF8.self)
         return (prefix + insert + suffix, i, insert.utf8.count)
     }
 }
-

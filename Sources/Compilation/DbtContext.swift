@@ -142,12 +142,15 @@ final class QueryTable: TemplateObject {
 
     init(_ r: QueryResult) {
         columns = r.columns
-        rows = r.rows.map { $0.map(QueryTable.value) }
+        let types = r.columnTypes
+        rows = r.rows.map { row in row.enumerated().map { i, s in QueryTable.value(s, type: i < types.count ? types[i] : nil) } }
     }
 
-    /// Numbers come back as numbers (agate's Number), NULL as none, everything else as text.
-    static func value(_ s: String?) -> Value {
+    /// Numbers come back as numbers (agate's Number), booleans as booleans (agate's Boolean), NULL as none,
+    /// everything else as text.
+    static func value(_ s: String?, type: UInt32? = nil) -> Value {
         guard let s else { return .none }
+        if type == 16 { return .bool(s == "t") }
         if let i = Int(s) { return .int(i) }
         if s.contains("."), let d = Double(s), s.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) { return .double(d) }
         return .string(s)

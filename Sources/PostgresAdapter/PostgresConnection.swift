@@ -81,6 +81,7 @@ public final class PostgresConnection: WarehouseConnection, @unchecked Sendable 
         case PGRES_TUPLES_OK:
             let nrows = Int(PQntuples(res)), ncols = Int(PQnfields(res))
             let columns = (0..<ncols).map { String(cString: PQfname(res, Int32($0))) }
+            let types = (0..<ncols).map { UInt32(PQftype(res, Int32($0))) }
             var rows: [[String?]] = []
             rows.reserveCapacity(nrows)
             for r in 0..<nrows {
@@ -92,7 +93,9 @@ public final class PostgresConnection: WarehouseConnection, @unchecked Sendable 
                 }
                 rows.append(row)
             }
-            return QueryResult(columns: columns, rows: rows, affectedRows: nrows, commandTag: String(cString: PQcmdStatus(res)))
+            var result = QueryResult(columns: columns, rows: rows, affectedRows: nrows, commandTag: String(cString: PQcmdStatus(res)))
+            result.columnTypes = types
+            return result
         case PGRES_COPY_IN:
             // Not expected here: finish the copy so the connection stays usable.
             _ = PQputCopyEnd(c, "COPY FROM STDIN must use copyIn")

@@ -5,6 +5,8 @@ extension Builtins {
     static func filter(_ name: String, _ v: Value, _ args: Arguments, site: CallSite) throws -> Value {
         func arg(_ i: Int, _ n: String) -> Value? { args.argument(i, n) }
         func items() throws -> [Value] {
+            // Jinja's map/select/reject/selectattr/rejectattr iterate only a truthy value: none gives nothing
+            if !v.isTrue, ["map", "select", "reject", "selectattr", "rejectattr"].contains(name) { return [] }
             guard let xs = v.iterated else { throw site.error("filter '\(name)' expects a sequence, not \(v.typeName)", code: .wrongType) }
             return xs
         }

@@ -7,6 +7,8 @@ public struct QueryResult: Sendable {
     /// Rows affected by INSERT/UPDATE/DELETE/CREATE TABLE AS/COPY…, when the command reports it.
     public var affectedRows: Int?
     public var commandTag: String
+    /// Each column's type OID (`bool` 16, `int8` 20, …) when the driver reports it; empty otherwise.
+    public var columnTypes: [UInt32] = []
 
     public init(columns: [String] = [], rows: [[String?]] = [], affectedRows: Int? = nil, commandTag: String = "") {
         self.columns = columns

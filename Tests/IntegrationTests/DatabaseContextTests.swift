@@ -48,15 +48,15 @@ import StrataTestSupport
         let h = try Harness([
             "strata.yml": "name: p\n",
             "models/m.sql": """
-                {%- call statement('n', fetch_result=True) -%} select 42 as v, 'x' as w {%- endcall -%}
+                {%- call statement('n', fetch_result=True) -%} select 42 as v, 'x' as w, true as b {%- endcall -%}
                 {%- set r = load_result('n') -%}
                 select {{ r['data'][0][0] }} as v, '{{ r['response'] }}' as msg, '{{ r['response'].code }}' as code, {{ r['table'].columns[1].values() }} as w
-                {%- for row in r['table'] %}, '{{ row.w }}{{ row['v'] }}{{ row[0] }}' as r{% endfor %}
+                {%- for row in r['table'] %}, '{{ row.w }}{{ row['v'] }}{{ row[0] }}{{ row.b }}' as r{% endfor %}
                 """,
         ])
         defer { h.cleanup() }
         let sql = try #require(try h.compile().nodes[.model("p", "m")]?.compiledSQL)
-        #expect(sql == "select 42 as v, 'SELECT 1' as msg, 'SELECT' as code, ['x'] as w, 'x4242' as r")
+        #expect(sql == "select 42 as v, 'SELECT 1' as msg, 'SELECT' as code, ['x'] as w, 'x4242True' as r")
     }
 
     /// dbt renders a node when it runs: a model introspecting an upstream built in the same run sees its columns,
