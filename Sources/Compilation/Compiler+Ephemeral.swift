@@ -37,9 +37,9 @@ extension Compiler {
         }
     }
 
-    /// Inserts CTE text after a leading `with` (adding a comma), or adds `with` before the first token, as dbt's
-    /// `_inject_ctes_into_sql`: comments before a leading `with` are passed over; without one, a leading comment is
-    /// the first token (sqlparse's token_first) and `with` goes before it.
+    /// Puts the CTEs into a model's SQL exactly as dbt-core 1.12's `_inject_ctes_into_sql` does with sqlparse: after a
+    /// leading `with` (or `with recursive`; comments before it are passed over), at the next token past the whitespace
+    /// that follows, then `, `; without a leading `with`, `with<ctes> ` goes before the first token (a comment counts).
     /// Returns the new SQL, the UTF-8 offset of the insertion and the inserted length.
     public static func inject(_ ctes: String, into sql: String) -> (String, Int, Int) {
         let bytes = Array(sql.utf8)
@@ -70,18 +70,14 @@ extension Compiler {
             guard e > p, e == bytes.count || !(bytes[e] == 0x5F || (bytes[e] >= 0x30 && bytes[e] <= 0x39)) else { return nil }
             return (String(decoding: bytes[p..<e], as: UTF8.self).lowercased(), e)
         }
-        if let (w, end) = word(at: skipSpaceAndComments(0)), w == "with" {
-            var insertAt = end
-            if let (w2, end2) = word(at: skipSpace(end)), w2 == "recursive" { insertAt = end2 }
-            let insert = ctes + ","
-            let prefix = String(decoding: bytes[..<insertAt], as: UTF8.self)
-            let suffix = String(decoding: bytes[insertAt...], as: UTF8.self)
-            return (prefix + insert + suffix, insertAt, insert.utf8.count)
+        func splice(_ insert: String, at offset: Int) -> (String, Int, Int) {
+            (String(decoding: bytes[..<offset], as: UTF8.self) + insert + String(decoding: bytes[offset...], as: UTF8.self), offset, insert.utf8.count)
         }
-        let i = skipSpace(0)
-        let insert = "with" + ctes
-        let prefix = String(decoding: bytes[..<i], as: UTF8.self)
-        let suffix = String(decoding: bytes[i...], as: UTF8.self)
-        return (prefix + insert + suffix, i, insert.utf8.count)
+        if let (w, end) = word(at: skipSpaceAndComments(0)), w == "with" {
+            var keywordEnd = end
+            if let (w2, end2) = word(at: skipSpace(end)), w2 == "recursive" { keywordEnd = end2 }
+            return splice(ctes + ", ", at: skipSpace(keywordEnd))
+        }
+        return splice("with" + ctes + " ", at: skipSpace(0))
     }
 }

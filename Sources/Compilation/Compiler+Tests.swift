@@ -85,7 +85,7 @@ extension Compiler {
                 do {
                     let out = try render(try globals(recorder, options.connection))
                     warnings.append(contentsOf: out.warnings)
-                    sql = out.text.trimmedWhitespace
+                    sql = out.text
                 } catch where options.rendersAgainWhenBuilt && recorder.queriedDatabase {
                     sql = ""   // left to the run, after what the test reads is built
                 }
@@ -103,7 +103,7 @@ extension Compiler {
                 if recorder.queriedDatabase {
                     // the test asked the database: it renders again when it runs, after what it tests was built
                     node.runTimeRender = RunTimeRender(rendersSQL: true) { part, connection in
-                        part == .sql ? [try render(try globals(RenderRecorder(), connection)).text.trimmedWhitespace] : []
+                        part == .sql ? [try render(try globals(RenderRecorder(), connection)).text] : []
                     }
                 }
                 add(node, deps: deps, at: loc, nodes: &nodes, graph: &graph)

@@ -79,8 +79,9 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
             "models/with_cte.sql": "with x as (select * from {{ ref('eph2') }})\nselect * from x",
             "models/plain.sql": "\nselect * from {{ ref('eph') }}",
         ])
+        // as dbt-core 1.12.6 writes them (recorded): sqlparse inserts past the whitespace after `with`
         #expect(sql(p, "with_cte") == """
-        with __dbt__cte__eph as (
+        with  __dbt__cte__eph as (
         select id from "warehouse"."analytics"."base"
         ),  __dbt__cte__eph2 as (
         select * from __dbt__cte__eph
@@ -88,7 +89,7 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
         select * from x
         """)
         // the file's leading newline is not part of the model (dbt strips files)
-        #expect(sql(p, "plain") == "with __dbt__cte__eph as (\nselect id from \"warehouse\".\"analytics\".\"base\"\n)select * from __dbt__cte__eph")
+        #expect(sql(p, "plain") == "with __dbt__cte__eph as (\nselect id from \"warehouse\".\"analytics\".\"base\"\n) select * from __dbt__cte__eph")
         #expect(p.nodes[.model("p", "eph")]?.relation == nil)
     }
 

@@ -1,6 +1,6 @@
 
 
-with __dbt__cte__int_order_payments as (
+with  __dbt__cte__int_order_payments as (
 select
     order_id,
     sum(case when payment_method = 'credit_card' then amount else 0 end) as credit_card_amount,
