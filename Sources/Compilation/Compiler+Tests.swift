@@ -112,6 +112,13 @@ extension Compiler {
         for file in project.singularTests {
             bag.capture {
                 let template = try Template(path: file.path, text: file.text, stripFile: true)
+                // `{{ config(enabled=false) }}` switches the test off before anything renders, as dbt's parse does
+                let disabled = template.calls(named: ["config"]).contains { call in
+                    call.keyword.contains { key, expr in
+                        key == "enabled" && (try? Renderer.evaluate(expr, of: template, environment: environment, globals: staticGlobals()))?.isTrue == false
+                    }
+                }
+                if disabled { return }
                 @Sendable func globals(_ recorder: RenderRecorder, _ connection: (any WarehouseConnection)?) -> [String: Value] {
                     var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder, environment: environment, connection: connection)
                     globals["config"] = .function(Function("config") { args, _ in

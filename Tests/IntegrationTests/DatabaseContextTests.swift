@@ -126,8 +126,8 @@ import StrataTestSupport
         #expect(try h.query("select n from analytics.b") == [["1"]])
     }
 
-    /// `fail_calc` (dbt_utils' equal_rowcount sets it in the test body) and tests of ephemeral models, which read the
-    /// model as a CTE, as in dbt.
+    /// `fail_calc` (dbt_utils' equal_rowcount sets it in the test body), tests of ephemeral models, which read the
+    /// model as a CTE, and singular tests switched off by `config(enabled=false)`, as in dbt.
     @Test func failCalcAndTestsOfEphemeralModels() throws {
         let h = try Harness([
             "strata.yml": "name: p\n",
@@ -135,10 +135,12 @@ import StrataTestSupport
             "models/schema.yml": "version: 2\nmodels:\n  - name: e\n    columns:\n      - name: id\n        data_tests: [unique, not_null]\n",
             "tests/sums.sql": "{{ config(fail_calc='sum(n)') }}select 0 as n union all select 0",
             "tests/sums_fail.sql": "{{ config(fail_calc='sum(n)', severity='warn') }}select 2 as n union all select 1",
+            "tests/off.sql": "{{ config(enabled = false) }}select * from {{ ref('missing_model') }}",
         ])
         defer { h.cleanup() }
         let results = Dictionary(uniqueKeysWithValues: try h.run(tests: true).map { ($0.id.rawValue, $0) })
         #expect(results["test.p.sums"]?.status == .pass)
+        #expect(results["test.p.off"] == nil)
         #expect(results["test.p.sums_fail"]?.status == .warn)
         #expect(results["test.p.sums_fail"]?.failures == 3)
         #expect(results.filter { $0.key.contains("_e_id") }.values.map(\.status).sorted { $0.rawValue < $1.rawValue } == [.pass, .pass], "\(results.keys.sorted())")
