@@ -110,14 +110,14 @@ import Warehouse
         #expect(lines.lines == ["loud"])
     }
 
-    /// Relations, columns and `modules.re` as dbt renders them: each line of Tests/Fixtures/dbt-macros/context.txt is a
+    /// Relations, columns, `modules.re` and the built-in generic tests as dbt renders them: each line of Tests/Fixtures/dbt-macros/context.txt is a
     /// model `c<n>`, compiled by dbt into expected/c<n>.sql (scripts/record-dbt-macros) and here by Strata, with the
     /// same target (database `strata`, schema `analytics`).
     @Test func relationsColumnsAndReRenderAsDbt() throws {
         let dir = repositoryRoot + "/Tests/Fixtures/dbt-macros"
         let lines = try String(contentsOfFile: dir + "/context.txt", encoding: .utf8).split(separator: "\n").map(String.init).filter { !$0.isEmpty }
         #expect(lines.count == 7)
-        var files = ["strata.yml": "name: p\n"]
+        var files = ["strata.yml": "name: p\n", "models/schema.yml": try String(contentsOfFile: dir + "/schema.yml", encoding: .utf8)]
         for (i, line) in lines.enumerated() { files[String(format: "models/c%02d.sql", i)] = line }
         let tp = try TempProject(files)
         defer { tp.remove() }
@@ -128,6 +128,14 @@ import Warehouse
             let expected = try String(contentsOfFile: dir + "/expected/\(name).sql", encoding: .utf8)
             #expect(compiled.nodes[.model("p", name)]?.compiledSQL == expected, "\(name): \(lines[i])")
         }
+        // dbt's built-in generic tests (schema.yml), byte for byte as dbt renders them
+        let testsDir = dir + "/expected/tests"
+        let expectedTests = try FileManager.default.contentsOfDirectory(atPath: testsDir).sorted().map {
+            try String(contentsOfFile: testsDir + "/" + $0, encoding: .utf8)
+        }
+        #expect(expectedTests.count == 5)
+        let tests = compiled.nodes.values.filter { $0.kind == .test }.compactMap(\.compiledSQL)
+        #expect(tests.sorted() == expectedTests.sorted())
     }
 
     @Test func runQueryNeedsADatabaseOfflineAndUsesTheRunnerOtherwise() throws {

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select id
+from "strata"."analytics"."c00"
+where id is null
+
+
