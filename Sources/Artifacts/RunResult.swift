@@ -30,6 +30,9 @@ public struct StepResult: Sendable {
     public var sqlState: String? = nil
     /// An `on-run-start`/`on-run-end` hook of the project rather than a node.
     public var isProjectHook = false
+    /// The SQL the node was rendered to when it ran, when that differs from the compile's (its render asked the
+    /// database, so it rendered again on the build's connection); written to target/compiled like dbt does.
+    public var renderedSQL: String? = nil
 
     public init(id: NodeID, status: Status, message: String, startedAt: Date?, completedAt: Date?, executionTime: Double, rowsAffected: Int?,
                 diagnostic: Diagnostic?, relation: Relation, isProjectHook: Bool = false) {

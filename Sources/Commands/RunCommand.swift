@@ -214,6 +214,11 @@ struct PlanRunner {
         }
         let elapsed = ContinuousClock.now - clock
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        // nodes rendered again when they ran: their compiled SQL is what ran, as dbt writes it
+        for r in results {
+            guard let sql = r.renderedSQL, let path = compiled.nodes[r.id]?.compiledPath else { continue }
+            _ = FileWriter.write(sql, to: ws.targetDirectory.appendingPathComponent("compiled").appendingPathComponent(path).path)
+        }
         let json = RunResults.json(results, generatedAt: ws.startedAt, invocationID: ws.invocationID, elapsed: seconds, command: command, project: compiled)
         try? Data(json.utf8).write(to: ws.targetDirectory.appendingPathComponent("run_results.json"))
         // on-run-start/end hooks are results too (run_results.json), but not nodes in the summary's count

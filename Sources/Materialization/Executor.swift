@@ -186,6 +186,7 @@ public struct Executor: Sendable {
                 step.sql = sql
                 step.origin.compiledSQL = sql
                 step.origin.sourceMap = nil
+                result.renderedSQL = sql
             }
             switch step.action {
             case .buildView:

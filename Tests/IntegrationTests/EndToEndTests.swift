@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Basics
 import PostgresAdapter
 import StrataTestSupport
 
@@ -274,5 +275,61 @@ import StrataTestSupport
         #expect(unreachable.status == 2)
         #expect(unreachable.stderr.contains("packages.yml:3:5: error[S1504]: package (git: \(tp.root)/no-such-repo.git): `git clone` failed"), "\(unreachable.all)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: app + "/dbt_packages").sorted() == ["pkg_a", "pkg_b"])
+    }
+}
+
+/// dbt-utils' own integration suite (../shared/third_party/dbt-utils), run unchanged from the CLI: `deps`, `seed`,
+/// `run`, `test` all pass, and every compiled model and test is byte for byte what dbt-core 1.12.6 compiled
+/// (hashes in Tests/Fixtures/dbt-utils-suite.json, recorded by scripts/record-dbt-utils-suite; database names aside).
+@Suite struct DbtUtilsSuiteTests {
+    static let suite = repositoryRoot + "/../shared/third_party/dbt-utils"
+
+    struct Expected: Decodable {
+        var counts: [String: Int]
+        var models: [String: String]
+        var tests: [String]
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: suite + "/integration_tests/dbt_project.yml"), "needs ../shared/third_party/dbt-utils"))
+    func dbtUtilsIntegrationSuitePassesWithDbtsCompiledSQL() throws {
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/dbt-utils-suite.json")))
+        let tp = try TempProject.copying(Self.suite, only: ["dbt_project.yml", "macros", "integration_tests"])
+        defer { tp.remove() }
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let dir = tp.root + "/integration_tests"
+        let connection = ["--project-dir", dir, "--database-url", db.conninfo, "--target", "postgres"]
+        let compiled = dir + "/target/compiled/dbt_utils_integration_tests"
+        func hashes(_ include: (String) -> Bool) throws -> [String: String] {
+            var out: [String: String] = [:]
+            let files = FileManager.default.enumerator(atPath: compiled)?.compactMap { $0 as? String } ?? []
+            for path in files where path.hasSuffix(".sql") && include(path) {
+                let text = try String(contentsOfFile: compiled + "/" + path, encoding: .utf8).replacingOccurrences(of: "\"\(db.name)\"", with: "\"__database__\"")
+                out[path] = SHA256.hex(text)
+            }
+            return out
+        }
+
+        let deps = try StrataBinary.run(["deps", "--project-dir", dir])
+        #expect(deps.status == 0, "\(deps.all)")
+        let seed = try StrataBinary.run(["seed"] + connection)
+        #expect(seed.status == 0, "\(seed.all)")
+        #expect(seed.stdout.contains("Finished \(expected.counts["seed"]!) seeds"), "\(seed.stdout.suffix(300))")
+        #expect(seed.stdout.contains("\(expected.counts["seed"]!) OK, 0 errors"))
+        let run = try StrataBinary.run(["run"] + connection)
+        #expect(run.status == 0, "\(run.all)")
+        #expect(run.stdout.contains("\(expected.counts["run"]!) OK, 0 errors"), "\(run.stdout.suffix(300))")
+        let models = try hashes { $0.hasPrefix("models/") }
+        #expect(models.count == expected.models.count)
+        for (path, hash) in expected.models.sorted(by: { $0.key < $1.key }) {
+            #expect(models[path] == hash, "compiled \(path) differs from dbt's")
+        }
+        let test = try StrataBinary.run(["test"] + connection)
+        #expect(test.status == 0, "\(test.all)")
+        #expect(test.stdout.contains("Finished \(expected.counts["test"]!) tests"), "\(test.stdout.suffix(300))")
+        #expect(test.stdout.contains("\(expected.counts["test"]!) pass, 0 warn, 0 fail, 0 errors"))
+        // test file names are dbt's own scheme (issue 23); their SQL is compared as a whole
+        let tests = try hashes { $0.hasPrefix("tests/") }
+        #expect(tests.values.sorted() == expected.tests)
     }
 }
