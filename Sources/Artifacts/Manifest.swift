@@ -55,50 +55,7 @@ public enum Manifest {
     }
 
     static func node(_ n: CompiledNode, _ project: CompiledProject) -> ConfigValue {
-        var o = Obj()
-        o.set("unique_id", .string(n.id.rawValue))
-        o.set("resource_type", .string(n.kind.rawValue))
-        o.set("name", .string(n.kind == .source ? String(n.name.split(separator: ".").last ?? "") : n.name))
-        if case .source(let s) = n.payload { o.set("source_name", .string(s.sourceName)) }
-        o.set("package_name", .string(project.projectName))
-        o.set("original_file_path", .string(n.path))
-        o.set("fqn", .strings(fqn(n, project.projectName)))
-        o.set("database", .str(n.relation?.database))
-        o.set("schema", .str(n.relation?.schema))
-        if n.kind == .source { o.set("identifier", .str(n.relation?.identifier)) } else { o.set("alias", .str(n.relation?.identifier ?? n.name)) }
-        o.set("relation_name", .str(n.relation?.rendered()))
-        o.set("description", .string(n.description))
-        var cols = Obj()
-        for c in n.columns {
-            cols.set(c.name, .dict([ConfigEntry("name", .string(c.name)), ConfigEntry("description", .string(c.description)), ConfigEntry("data_type", .str(c.dataType))]))
-        }
-        o.set("columns", cols.value)
-        if n.kind != .source {
-            o.set("config", ConfigValue.dict(n.config.map { ConfigEntry($0.key, $0.value) }).sortedKeys)
-            o.set("tags", .strings(n.tags))
-            o.set("depends_on", .dict([ConfigEntry("macros", .list([])), ConfigEntry("nodes", .strings(project.dependsOn(n.id).map(\.rawValue)))]))
-            o.set("checksum", n.checksum.isEmpty
-                  ? .dict([ConfigEntry("name", .string("path")), ConfigEntry("checksum", .string(n.path))])
-                  : .dict([ConfigEntry("name", .string("sha256")), ConfigEntry("checksum", .string(n.checksum))]))
-        }
-        if n.kind == .model {
-            o.set("contract", .dict([ConfigEntry("enforced", .bool(n.contract != nil)), ConfigEntry("alias_types", .bool(true)),
-                                     ConfigEntry("checksum", .null), ConfigEntry("name", .str(n.contract?.name))]))
-            o.set("language", .string("sql"))
-            // as dbt stores it: the file without leading and trailing whitespace
-            o.set("raw_code", .string(n.rawSQL.trimmedWhitespace))
-            o.set("compiled", .bool(n.compiledSQL != nil))
-            o.set("compiled_code", .str(n.compiledSQL))
-            o.set("compiled_checksum", n.compiledSQL.map { .dict([ConfigEntry("name", .string("sha256")), ConfigEntry("checksum", .string(SHA256.hex($0)))]) } ?? .null)
-            o.set("compiled_path", .str(n.compiledPath.map { "target/compiled/\($0)" }))
-        }
-        return o.value
-    }
-
-    static func fqn(_ n: CompiledNode, _ project: String) -> [String] {
-        if n.kind == .source { return [project] + n.name.split(separator: ".").map(String.init) }
-        let comps = n.path.split(separator: "/").map(String.init)
-        return [project] + comps.dropFirst().dropLast() + [n.name]
+        n.manifestEntry(projectName: project.projectName, dependsOn: project.dependsOn(n.id))
     }
 
     static func timestamp(_ d: Date) -> String {

@@ -28,6 +28,9 @@ extension Compiler {
             ("raise_compiler_error", .function(Function("raise_compiler_error") { args, site in
                 throw site.error(args.positional.first?.stringValue ?? "compiler error", code: .compilerErrorRaised)
             })),
+            ("raise_not_implemented", .function(Function("raise_not_implemented") { args, site in
+                throw site.error("not implemented: \(args.positional.first?.stringValue ?? "")", code: .compilerErrorRaised)
+            })),
             // dbt prints the warning and goes on; Strata says where it was raised
             ("warn", .function(Function("warn") { [log = options.log] args, site in
                 log("\(site.location): warning: \(args.positional.first?.stringValue ?? "")")

@@ -77,7 +77,7 @@ public struct Compiler: Sendable {
             timings.append((phase, (now - mark).seconds))
             mark = now
         }
-        let environment = try makeEnvironment()
+        var environment = try makeEnvironment()
         lap("macros")
 
         // 1. Parse every model (in parallel) and find its static refs, sources and config.
@@ -155,7 +155,8 @@ public struct Compiler: Sendable {
         _ = try graph.topologicalOrder()
         lap("graph")
 
-        // 4. Render every model with real relations (in parallel).
+        // 4. Render every model with real relations (in parallel), with dbt's `graph` of what is known now.
+        environment.globals["graph"] = .object(graphObject(nodes: nodes, graph: graph))
         let enabled = parsed.filter { nodes[$0.id] != nil }
         let rendered = render(enabled, nodes: nodes, resolver: resolver, environment: environment)
         for (pm, result) in zip(enabled, rendered) {
@@ -217,6 +218,25 @@ public struct Compiler: Sendable {
         // 7. Contracts: attached to the models and seeds they govern, with the edges foreign keys imply and their checks.
         try ContractResolver(project: project).attach(to: &compiled)
         return compiled
+    }
+
+    /// dbt's `graph` context variable over the nodes known before rendering.
+    func graphObject(nodes: [NodeID: CompiledNode], graph: Graph) -> GraphObject {
+        let projectName = project.name
+        return GraphObject {
+            var byKind: [String: [(String, Value)]] = [:]
+            for id in nodes.keys.sorted() {
+                let node = nodes[id]!
+                let key = node.kind == .source ? "sources" : node.kind == .exposure ? "exposures" : "nodes"
+                let entry = node.manifestEntry(projectName: projectName, dependsOn: (graph.parents[id] ?? []).sorted())
+                byKind[key, default: []].append((id.rawValue, Value(entry)))
+            }
+            var members: [String: Value] = [:]
+            for key in ["nodes", "sources", "exposures", "metrics", "groups", "semantic_models", "saved_queries", "unit_tests"] {
+                members[key] = .dict(byKind[key] ?? [])
+            }
+            return members
+        }
     }
 
     // MARK: parsing

@@ -48,6 +48,11 @@ struct DbtContext {
             log(args.positional.map(\.stringValue).joined(separator: " "))
             return .string("")
         })
+        g["zip_strict"] = .function(Function("zip_strict") { args, site in
+            let lists = args.positional.map { $0.iterated ?? [] }
+            guard Set(lists.map(\.count)).count <= 1 else { throw site.error("zip_strict() of sequences of different lengths", code: .wrongArguments) }
+            return .list((0..<(lists.first?.count ?? 0)).map { i in .tuple(lists.map { $0[i] }) })
+        })
         g["set"] = .function(PySet.constructor)
         g["set_strict"] = .function(PySet.constructor)
         g["adapter"] = adapter(macros: macros, database: DatabaseContext(connection: options.connection, onQuery: {}))

@@ -53,3 +53,33 @@ public enum Microbatch {
     public static let startPlaceholder = "__strata_event_time_start__"
     public static let endPlaceholder = "__strata_event_time_end__"
 }
+
+/// dbt's `graph`: `nodes`, `sources`, `exposures`, `metrics`, `groups` … keyed by unique_id, each node as the manifest
+/// describes it (as far as it is known before rendering: `depends_on` holds the literal refs and sources). Built on
+/// first use and shared by every render (templates read it; dbt's is read-only too).
+final class GraphObject: TemplateObject {
+    private let build: @Sendable () -> [String: Value]
+    private let built = Mutex<[String: Value]?>(nil)
+
+    init(_ build: @escaping @Sendable () -> [String: Value]) { self.build = build }
+
+    var typeName: String { "graph" }
+    var stringValue: String { "<graph>" }
+    var isMapping: Bool { true }
+
+    private var members: [String: Value] {
+        built.withLock { cached in
+            if let cached { return cached }
+            let value = build()
+            cached = value
+            return value
+        }
+    }
+
+    func attribute(_ name: String) -> Value? {
+        if name == "get" {
+            return .function(Function("get") { [self] args, _ in members[args.argument(0, "key")?.stringValue ?? ""] ?? args.argument(1, "default") ?? .none })
+        }
+        return members[name]
+    }
+}

@@ -167,6 +167,17 @@ import Warehouse
         #expect(n.compiledSQL == "True 2 {2} True set() [1, 2, 3]")
     }
 
+    /// dbt's `graph`: every node as the manifest describes it, known before rendering (literal refs as depends_on).
+    @Test func graphDescribesTheProjectsNodes() throws {
+        let n = try render("""
+            {%- for node in graph.nodes.values() | selectattr('resource_type', 'equalto', 'model') | sort(attribute='name') -%}
+            {{ node.name }}:{{ node.config.materialized }}:{{ node.depends_on.nodes }}:{{ node.fqn }};
+            {% endfor -%}
+            {{ graph.sources | length }} {{ zip_strict([1, 2], ['a', 'b']) }}
+            """, files: ["models/up.sql": "{{ config(materialized='table') }}select 1 as id", "models/other.sql": "select * from {{ ref('up') }}"])
+        #expect(n.compiledSQL == "m:view:[]:['p', 'm'];\nother:view:['model.p.up']:['p', 'other'];\nup:table:[]:['p', 'up'];\n0 [(1, 'a'), (2, 'b')]")
+    }
+
     @Test func testBlocksAreMacrosNamedTestName() throws {
         let n = try render("{{ test_positive('t', 'c') }}", files: ["templates/tests.sql": "{% test positive(model, column_name) %}select * from {{ model }} where {{ column_name }} <= 0{% endtest %}"])
         #expect(n.compiledSQL == "select * from t where c <= 0")

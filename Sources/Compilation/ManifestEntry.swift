@@ -1,0 +1,56 @@
+import Basics
+import ProjectModel
+import Warehouse
+
+extension CompiledNode {
+    /// The node as dbt's manifest describes it (and dbt's `graph` context variable): unique_id, resource_type, name,
+    /// fqn, relation parts, columns, config, depends_on, and for models their code. `manifest.json` and `graph` share it.
+    public func manifestEntry(projectName: String, dependsOn: [NodeID]) -> ConfigValue {
+        let n = self
+        var o = Obj()
+        o.set("unique_id", .string(n.id.rawValue))
+        o.set("resource_type", .string(n.kind.rawValue))
+        o.set("name", .string(n.kind == .source ? String(n.name.split(separator: ".").last ?? "") : n.name))
+        if case .source(let s) = n.payload { o.set("source_name", .string(s.sourceName)) }
+        o.set("package_name", .string(projectName))
+        o.set("original_file_path", .string(n.path))
+        o.set("fqn", .strings(n.fqn(projectName: projectName)))
+        o.set("database", .str(n.relation?.database))
+        o.set("schema", .str(n.relation?.schema))
+        if n.kind == .source { o.set("identifier", .str(n.relation?.identifier)) } else { o.set("alias", .str(n.relation?.identifier ?? n.name)) }
+        o.set("relation_name", .str(n.relation?.rendered()))
+        o.set("description", .string(n.description))
+        var cols = Obj()
+        for c in n.columns {
+            cols.set(c.name, .dict([ConfigEntry("name", .string(c.name)), ConfigEntry("description", .string(c.description)), ConfigEntry("data_type", .str(c.dataType))]))
+        }
+        o.set("columns", cols.value)
+        if n.kind != .source {
+            o.set("config", ConfigValue.dict(n.config.map { ConfigEntry($0.key, $0.value) }).sortedKeys)
+            o.set("tags", .strings(n.tags))
+            o.set("depends_on", .dict([ConfigEntry("macros", .list([])), ConfigEntry("nodes", .strings(dependsOn.map(\.rawValue)))]))
+            o.set("checksum", n.checksum.isEmpty
+                  ? .dict([ConfigEntry("name", .string("path")), ConfigEntry("checksum", .string(n.path))])
+                  : .dict([ConfigEntry("name", .string("sha256")), ConfigEntry("checksum", .string(n.checksum))]))
+        }
+        if n.kind == .model {
+            o.set("contract", .dict([ConfigEntry("enforced", .bool(n.contract != nil)), ConfigEntry("alias_types", .bool(true)),
+                                     ConfigEntry("checksum", .null), ConfigEntry("name", .str(n.contract?.name))]))
+            o.set("language", .string("sql"))
+            // as dbt stores it: the file without leading and trailing whitespace
+            o.set("raw_code", .string(n.rawSQL.trimmedWhitespace))
+            o.set("compiled", .bool(n.compiledSQL != nil))
+            o.set("compiled_code", .str(n.compiledSQL))
+            o.set("compiled_checksum", n.compiledSQL.map { .dict([ConfigEntry("name", .string("sha256")), ConfigEntry("checksum", .string(SHA256.hex($0)))]) } ?? .null)
+            o.set("compiled_path", .str(n.compiledPath.map { "target/compiled/\($0)" }))
+        }
+        return o.value
+    }
+
+    /// dbt's fully qualified name: the project, the folders under the model path, the node's name.
+    public func fqn(projectName: String) -> [String] {
+        if kind == .source { return [projectName] + name.split(separator: ".").map(String.init) }
+        let comps = path.split(separator: "/").map(String.init)
+        return [projectName] + comps.dropFirst().dropLast() + [name]
+    }
+}
