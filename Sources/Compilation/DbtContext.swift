@@ -163,7 +163,7 @@ final class QueryTable: TemplateObject {
 
     var typeName: String { "Table" }
     var stringValue: String { "<Table \(rows.count) rows>" }
-    var rowValues: [Value] { rows.map { .object(QueryRow(columns: columns, values: $0)) } }
+    var rowValues: [Value] { rows.map { .object(MappedSequence.row(columns: columns, values: $0)) } }
     var iterated: [Value]? { rowValues }
     var isTrue: Bool { true }
 
@@ -171,66 +171,55 @@ final class QueryTable: TemplateObject {
         switch name {
         case "rows": return .list(rowValues)
         case "column_names": return .list(columns.map { .string($0) })
-        case "columns": return .object(QueryColumns(names: columns, values: columns.indices.map { i in rows.map { $0[i] } }))
+        case "columns": return .object(MappedSequence.columns(names: columns, values: columns.indices.map { i in rows.map { $0[i] } }))
         case "print_table": return .function(Function("print_table") { _, _ in .string("") })
         default:
-            if let i = Int(name), i >= 0, i < rows.count { return .object(QueryRow(columns: columns, values: rows[i])) }
+            if let i = Int(name), i >= 0, i < rows.count { return .object(MappedSequence.row(columns: columns, values: rows[i])) }
             return nil
         }
     }
 }
 
-/// A query result's columns, as agate's: by position (`columns[0]`), by name (`columns['x']`), iterable, with
-/// `keys()`, `values()`, `items()`; each column has `name` and `values()`.
-final class QueryColumns: TemplateObject {
-    let names: [String]
-    let columns: [Value]
-    init(names: [String], values: [[Value]]) {
-        self.names = names
-        columns = zip(names, values).map { name, values in
+/// agate's MappedSequence: values by position (`xs[0]`, `xs[-1]`), by key (`xs.name`, `xs['name']`), iterable, with
+/// `keys()`, `values()`, `items()`. A query result's rows (keyed by column name, printed as the list of their values)
+/// and its `columns` (each with `name` and `values()`) are ones.
+final class MappedSequence: TemplateObject {
+    let keys: [String]
+    let values: [Value]
+    let typeName: String
+    let stringValue: String
+
+    init(keys: [String], values: [Value], typeName: String, printed: String) {
+        self.keys = keys
+        self.values = values
+        self.typeName = typeName
+        self.stringValue = printed
+    }
+
+    static func row(columns: [String], values: [Value]) -> MappedSequence {
+        MappedSequence(keys: columns, values: values, typeName: "Row", printed: Value.list(values).repr)
+    }
+
+    static func columns(names: [String], values: [[Value]]) -> MappedSequence {
+        let columns: [Value] = zip(names, values).map { name, values in
             .dict([("name", .string(name)), ("values", .function(Function("values") { _, _ in .list(values) }))])
         }
+        return MappedSequence(keys: names, values: columns, typeName: "MappedSequence",
+                              printed: "<agate.MappedSequence: (\(names.map { Value.string($0).repr }.joined(separator: ", ")))>")
     }
-    var typeName: String { "MappedSequence" }
-    var stringValue: String { "<agate.MappedSequence: (\(names.map { Value.string($0).repr }.joined(separator: ", ")))>" }
-    var iterated: [Value]? { columns }
-    func attribute(_ name: String) -> Value? {
-        if let i = Int(name) {
-            let index = i < 0 ? columns.count + i : i
-            return columns.indices.contains(index) ? columns[index] : nil
-        }
-        if let i = names.firstIndex(of: name) { return columns[i] }
-        switch name {
-        case "keys": return .function(Function("keys") { [names] _, _ in .list(names.map(Value.string)) })
-        case "values": return .function(Function("values") { [columns] _, _ in .list(columns) })
-        case "items": return .function(Function("items") { [names, columns] _, _ in .list(zip(names, columns).map { .tuple([.string($0), $1]) }) })
-        default: return nil
-        }
-    }
-}
 
-/// One row of a query result: by position (`row[0]`), by column name (`row.name`, `row['name']`), iterable; prints
-/// as the list of its values.
-final class QueryRow: TemplateObject {
-    let columns: [String]
-    let values: [Value]
-    init(columns: [String], values: [Value]) {
-        self.columns = columns
-        self.values = values
-    }
-    var typeName: String { "Row" }
-    var stringValue: String { Value.list(values).repr }
     var iterated: [Value]? { values }
+
     func attribute(_ name: String) -> Value? {
         if let i = Int(name) {
             let index = i < 0 ? values.count + i : i
             return values.indices.contains(index) ? values[index] : nil
         }
-        if let i = columns.firstIndex(of: name) { return values[i] }
+        if let i = keys.firstIndex(of: name) { return values[i] }
         switch name {
-        case "keys": return .function(Function("keys") { [columns] _, _ in .list(columns.map(Value.string)) })
+        case "keys": return .function(Function("keys") { [keys] _, _ in .list(keys.map(Value.string)) })
         case "values": return .function(Function("values") { [values] _, _ in .list(values) })
-        case "items": return .function(Function("items") { [columns, values] _, _ in .list(zip(columns, values).map { .tuple([.string($0), $1]) }) })
+        case "items": return .function(Function("items") { [keys, values] _, _ in .list(zip(keys, values).map { .tuple([.string($0), $1]) }) })
         default: return nil
         }
     }
