@@ -101,7 +101,9 @@ struct Workspace {
             var compileOptions = CompileOptions(target: connection.target, profileName: project.profileName ?? project.name, vars: try cliVars(),
                                                 environment: environment, existingTables: existingTables, fullRefresh: fullRefresh,
                                                 runStartedAt: startedAt, invocationID: invocationID, log: { sink.info($0) },
-                                                connection: conninfo.map { info in SharedConnection { try connection.adapter(info).open() } })
+                                                connection: conninfo.map { [buildsAfterCompile] info in
+                                                    SharedConnection(readOnly: buildsAfterCompile) { try connection.adapter(info).open() }
+                                                })
             compileOptions.command = command
             compileOptions.rendersAgainWhenBuilt = buildsAfterCompile
             let t0 = ContinuousClock.now

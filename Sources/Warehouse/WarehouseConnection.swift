@@ -99,11 +99,17 @@ public protocol WarehouseAdapter: Sendable {
 /// (`run_query`, `adapter.get_columns_in_relation`) take turns on it. Queries at render time are rare.
 public final class SharedConnection: WarehouseConnection {
     private let open: @Sendable () throws -> any WarehouseConnection
+    private let readOnly: Bool
     private let session = Mutex<(any WarehouseConnection)?>(nil)
     /// The opened connection, kept apart from the lock a running statement holds, so `cancel()` can reach it.
     private let opened = Mutex<(any WarehouseConnection)?>(nil)
 
-    public init(open: @escaping @Sendable () throws -> any WarehouseConnection) { self.open = open }
+    /// `readOnly`: the session refuses writes (`default_transaction_read_only`) — for compiles before a build, whose
+    /// renders run again when each node is built: a statement that writes then runs once, at build time, as in dbt.
+    public init(readOnly: Bool = false, open: @escaping @Sendable () throws -> any WarehouseConnection) {
+        self.open = open
+        self.readOnly = readOnly
+    }
 
     deinit { close() }
 
@@ -111,6 +117,7 @@ public final class SharedConnection: WarehouseConnection {
         try session.withLock { c in
             if c == nil || c?.isOpen == false {
                 let new = try open()
+                if readOnly { try new.execute("SET default_transaction_read_only = on") }
                 c = new
                 opened.withLock { $0 = new }
             }

@@ -145,4 +145,18 @@ import StrataTestSupport
         #expect(results["test.p.sums_fail"]?.failures == 3)
         #expect(results.filter { $0.key.contains("_e_id") }.values.map(\.status).sorted { $0.rawValue < $1.rawValue } == [.pass, .pass], "\(results.keys.sorted())")
     }
+
+    /// A statement that writes runs once per build, when the node is built, as in dbt: the compile before a run asks
+    /// the database read-only, and the render that wrote is left to the build.
+    @Test func aWritingStatementRunsOnceWhenTheNodeIsBuilt() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/m.sql": "{% call statement('log') %}insert into analytics.audit values (1){% endcall %}select 1 as id",
+        ])
+        defer { h.cleanup() }
+        _ = try h.query("create schema if not exists analytics; create table analytics.audit (n int)")
+        let results = try h.run()
+        #expect(results.map(\.status) == [.success], "\(results.map(\.message))")
+        #expect(try h.query("select count(*) from analytics.audit") == [["1"]])
+    }
 }

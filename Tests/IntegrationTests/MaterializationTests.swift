@@ -31,7 +31,7 @@ struct Harness: @unchecked Sendable {
     func compile(buildsAfter: Bool = false) throws -> CompiledProject {
         let p = try ProjectLoader().load(directory: project.root)
         let conninfo = db.conninfo
-        let shared = SharedConnection { try PostgresConnection(conninfo: conninfo) }
+        let shared = SharedConnection(readOnly: buildsAfter) { try PostgresConnection(conninfo: conninfo) }
         let catalog = try db.connect()
         defer { catalog.close() }
         let existing = try WarehouseCatalog(catalog).existingTables(database: db.name)
