@@ -53,6 +53,7 @@ struct DbtContext {
             guard Set(lists.map(\.count)).count <= 1 else { throw site.error("zip_strict() of sequences of different lengths", code: .wrongArguments) }
             return .list((0..<(lists.first?.count ?? 0)).map { i in .tuple(lists.map { $0[i] }) })
         })
+        g["local_md5"] = .function(Function("local_md5") { args, _ in .string(MD5.hex(Array((args.argument(0, "value")?.stringValue ?? "").utf8))) })
         g["set"] = .function(PySet.constructor)
         g["set_strict"] = .function(PySet.constructor)
         g["adapter"] = adapter(macros: macros, database: DatabaseContext(connection: options.connection, onQuery: {}))

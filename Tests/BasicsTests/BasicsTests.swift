@@ -71,3 +71,13 @@ import Testing
         #expect(xs.concurrentMap { $0 * 2 } == xs.map { $0 * 2 })
     }
 }
+
+/// RFC 1321's test vectors, and a message longer than one block (digests from Python's hashlib).
+@Suite struct MD5Tests {
+    @Test func digestsMatchTheReference() {
+        #expect(MD5.hex(Array("".utf8)) == "d41d8cd98f00b204e9800998ecf8427e")
+        #expect(MD5.hex(Array("abc".utf8)) == "900150983cd24fb0d6963f7d28e17f72")
+        #expect(MD5.hex(Array("message digest".utf8)) == "f96b697d7cb7938d525a2f31aaf161d0")
+        #expect(MD5.hex(Array(String(repeating: "a", count: 1000).utf8)) == "cabe45dcc9ae5b66ba86600cca6b8ba8")
+    }
+}
