@@ -131,6 +131,12 @@ public struct CompiledNode: Sendable {
         }
     }
 
+    /// A test's alias (its compiled file's and store_failures table's name): dbt's short name for generic tests.
+    public var testAlias: String {
+        if case .dataTest(let t) = payload, let alias = t.alias { return alias }
+        return name
+    }
+
     /// Maps a 1-based character position in `compiledSQL` back to the model file.
     public func location(forCompiledPosition position: Int) -> SourceLocation? {
         SQLOrigin(path: path, rawSQL: rawSQL, compiledSQL: compiledSQL, sourceMap: sourceMap).location(forCompiledPosition: position)

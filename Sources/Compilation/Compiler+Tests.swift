@@ -91,15 +91,18 @@ extension Compiler {
                 }
                 let (config, locations) = merge([recorder.config, decl.config])
                 let judgement = try SpecReader(config: config, locations: locations, name: decl.testName, path: loc.file).judgement(at: loc)
-                let base = config["alias"]?.asString
-                    ?? ([decl.testName, decl.targetName.replacingOccurrences(of: ".", with: "_"), decl.column].compactMap { $0 }.joined(separator: "_")
-                        + Self.argumentSuffix(decl))
-                let name = uniqueName(base)
+                // dbt's names: the full one (name, unique_id, fqn) and the short one under 64 characters (file, alias)
+                let names = Self.dbtTestNames(decl)
+                let full = config["alias"]?.asString ?? names.full
+                let alias = uniqueName(config["alias"]?.asString ?? names.short)
                 var deps = [target]
                 for (s, tbl, _) in recorder.sources { if let id = try? resolver.source(s, tbl, at: loc) { deps.append(id) } }
                 for (r, _) in recorder.refs { if let id = try? resolver.ref(r, at: loc) { deps.append(id) } }
-                var node = testNode(name: name, path: loc.file, sql: sql, config: config, column: decl.column,
-                                    payload: .dataTest(DataTestSpec(testName: decl.testName, testedNode: target, judgement: judgement)))
+                var spec = DataTestSpec(testName: decl.testName, testedNode: target, judgement: judgement)
+                spec.alias = alias
+                var node = testNode(name: full, path: loc.file, sql: sql, config: config, column: decl.column, payload: .dataTest(spec),
+                                    id: NodeID("test.\(project.name).\(full).\(Self.dbtTestHash(full, decl))"),
+                                    compiledPath: "\(project.name)/\(loc.file)/\(alias).sql")
                 if recorder.queriedDatabase {
                     // the test asked the database: it renders again when it runs, after what it tests was built
                     node.runTimeRender = RunTimeRender(rendersSQL: true) { part, connection in
@@ -139,6 +142,8 @@ extension Compiler {
                 let judgement = try SpecReader(config: merged, locations: locations, name: file.path, path: file.path)
                     .judgement(at: SourceLocation(file: file.path, line: 1, column: 1))
                 let name = uniqueName(((file.path as NSString).lastPathComponent as NSString).deletingPathExtension)
+                // dbt writes a singular test where it sits under the test paths: <project>/tests/sub/x.sql
+                let compiledPath = "\(project.name)/\(file.path)"
                 // what the render called, and the literal ref()/source() calls it may not have reached
                 var refs = recorder.refs, sources = recorder.sources
                 for call in template.calls(named: ["ref", "source"]) {
@@ -152,7 +157,7 @@ extension Compiler {
                 var seen = Set<NodeID>()
                 deps = deps.filter { seen.insert($0).inserted }
                 var node = testNode(name: name, path: file.path, sql: out.text, config: merged, column: nil,
-                                    payload: .dataTest(DataTestSpec(testName: nil, testedNode: deps.first, judgement: judgement)))
+                                    payload: .dataTest(DataTestSpec(testName: nil, testedNode: deps.first, judgement: judgement)), compiledPath: compiledPath)
                 node.rawSQL = file.text
                 node.sourceMap = out.sourceMap
                 if recorder.queriedDatabase {
@@ -188,24 +193,67 @@ extension Compiler {
     }
 
     /// dbt's names for accepted_values/relationships carry their arguments.
-    static func argumentSuffix(_ decl: TestDeclaration) -> String {
-        switch decl.testName {
-        case "accepted_values":
-            let values = decl.arguments.first { $0.key == "values" }?.value.asList ?? []
-            return "__" + values.map { v -> String in
-                switch v {
-                case .string(let s): return s
-                case .int(let i): return String(i)
-                case .double(let d): return String(d)
-                case .bool(let b): return b ? "True" : "False"
-                default: return ""
-                }
-            }.joined(separator: "__")
-        case "relationships":
-            let field = decl.arguments.first { $0.key == "field" }?.value.asString ?? ""
-            let to = decl.arguments.first { $0.key == "to" }?.value.asString ?? ""
-            return "__\(field)__\(to)"
-        default: return ""
+    /// dbt's names for a generic test (`synthesize_generic_test_names`): `<namespace>_<test>_<target>_<args>`, the
+    /// arguments (column_name too) in name order, lists and dicts flattened to their values, each reduced to
+    /// `[0-9a-zA-Z_]`, joined by `__`; sources are `source_<test>` on `<source>_<table>`. From 64 characters on, the
+    /// short name is the first 30 characters of `<namespace>_<test>_<target>` and the MD5 of the full name.
+    static func dbtTestNames(_ decl: TestDeclaration) -> (short: String, full: String) {
+        let parts = decl.testName.split(separator: ".", maxSplits: 1).map(String.init)
+        var test = parts.last!
+        if decl.targetKind == .source { test = "source_" + test }
+        if parts.count == 2 { test = parts[0] + "_" + test }
+        let target = decl.targetName.replacingOccurrences(of: ".", with: "_")
+        var flat: [String] = []
+        for (_, value) in testArguments(decl).sorted(by: { $0.0 < $1.0 }) {
+            switch value {
+            case .dict(let entries): flat += entries.map { pythonString($0.value) }
+            case .list(let items): flat += items.map(pythonString)
+            default: flat.append(pythonString(value))
+            }
+        }
+        let clean = flat.map { $0.replacingOccurrences(of: "[^0-9a-zA-Z_]+", with: "_", options: .regularExpression) }
+        let identifier = "\(test)_\(target)"
+        let full = "\(identifier)_\(clean.joined(separator: "__"))"
+        guard full.count >= 64 else { return (full, full) }
+        return ("\(identifier.prefix(30))_\(MD5.hex(Array(full.utf8)))", full)
+    }
+
+    /// The suffix of dbt's unique_id for a generic test: the last 10 hex digits of the MD5 of its full name and the
+    /// repr of its test_metadata ({'kwargs': …, 'name': …, 'namespace': …}, keys sorted, every leaf as a string).
+    static func dbtTestHash(_ full: String, _ decl: TestDeclaration) -> String {
+        func hashable(_ v: ConfigValue) -> Value {
+            switch v {
+            case .dict(let entries): return .dict(entries.map { ($0.key, hashable($0.value)) }.sorted { $0.0 < $1.0 })
+            case .list(let items): return .list(items.map(hashable))
+            default: return .string(pythonString(v))
+            }
+        }
+        let parts = decl.testName.split(separator: ".", maxSplits: 1).map(String.init)
+        let relation = decl.targetKind == .source
+            ? "source(" + decl.targetName.split(separator: ".", maxSplits: 1).map { Value.string(String($0)).repr }.joined(separator: ", ") + ")"
+            : "ref(\(Value.string(decl.targetName).repr))"
+        var kwargs = testArguments(decl).map { ($0.0, hashable($0.1)) }
+        kwargs.append(("model", .string("{{ get_where_subquery(\(relation)) }}")))
+        let metadata = Value.dict([("kwargs", .dict(kwargs.sorted { $0.0 < $1.0 })), ("name", .string(parts.last!)),
+                                   ("namespace", .string(parts.count == 2 ? parts[0] : "None"))])
+        return String(MD5.hex(Array((full + metadata.repr).utf8)).suffix(10))
+    }
+
+    /// A generic test's arguments as dbt passes them: the declared ones and `column_name`.
+    static func testArguments(_ decl: TestDeclaration) -> [(String, ConfigValue)] {
+        var args = decl.arguments.filter { $0.key != "column_name" }.map { ($0.key, $0.value) }
+        if let column = decl.column { args.append(("column_name", .string(column))) }
+        return args
+    }
+
+    /// Python's `str()` of a YAML scalar: `True`, `None`, `2`, `1.5`.
+    static func pythonString(_ v: ConfigValue) -> String {
+        switch v {
+        case .null: return "None"
+        case .bool(let b): return b ? "True" : "False"
+        case .string(let s): return s
+        case .list, .dict: return Value(v).repr
+        default: return Value(v).stringValue
         }
     }
 
@@ -227,10 +275,11 @@ extension Compiler {
 
     /// A test node. Its manifest config records what the payload says (severity, test_type, test_name, tested_node), as
     /// dbt's manifest does; nothing reads those keys back.
-    func testNode(name: String, path: String, sql: String, config: [String: ConfigValue], column: String?, payload: NodePayload) -> CompiledNode {
-        var node = CompiledNode(id: NodeID("test.\(project.name).\(name)"), name: name, path: path, relation: nil,
+    func testNode(name: String, path: String, sql: String, config: [String: ConfigValue], column: String?, payload: NodePayload,
+                  id: NodeID? = nil, compiledPath: String? = nil) -> CompiledNode {
+        var node = CompiledNode(id: id ?? NodeID("test.\(project.name).\(name)"), name: name, path: path, relation: nil,
                                 columns: column.map { [ColumnProperties(name: $0)] } ?? [], rawSQL: sql, compiledSQL: sql,
-                                checksum: SHA256.hex(sql), compiledPath: "\(project.name)/tests/\(name).sql", payload: payload)
+                                checksum: SHA256.hex(sql), compiledPath: compiledPath ?? "\(project.name)/tests/\(name).sql", payload: payload)
         var values = config
         if let test = node.test {
             values["severity"] = .string(test.judgement.severity.rawValue)

@@ -17,7 +17,7 @@ extension CompiledNode {
         o.set("fqn", .strings(n.fqn(projectName: projectName)))
         o.set("database", .str(n.relation?.database))
         o.set("schema", .str(n.relation?.schema))
-        if n.kind == .source { o.set("identifier", .str(n.relation?.identifier)) } else { o.set("alias", .str(n.relation?.identifier ?? n.name)) }
+        if n.kind == .source { o.set("identifier", .str(n.relation?.identifier)) } else { o.set("alias", .str(n.relation?.identifier ?? n.testAlias)) }
         o.set("relation_name", .str(n.relation?.rendered()))
         o.set("description", .string(n.description))
         var cols = Obj()
@@ -44,6 +44,7 @@ extension CompiledNode {
             o.set("compiled_checksum", n.compiledSQL.map { .dict([ConfigEntry("name", .string("sha256")), ConfigEntry("checksum", .string(SHA256.hex($0)))]) } ?? .null)
             o.set("compiled_path", .str(n.compiledPath.map { "target/compiled/\($0)" }))
         }
+        if n.kind == .test { o.set("compiled_path", .str(n.compiledPath.map { "target/compiled/\($0)" })) }
         return o.value
     }
 

@@ -235,6 +235,8 @@ public struct DataTestSpec: Sendable {
     public var testName: String?
     public var testedNode: NodeID?
     public var judgement: TestJudgement
+    /// dbt's alias: the name of its compiled file and of its store_failures table (a long name shortened with a hash).
+    public var alias: String? = nil
     public var isSingular: Bool { testName == nil }
     public init(testName: String?, testedNode: NodeID?, judgement: TestJudgement) {
         self.testName = testName

@@ -292,7 +292,7 @@ public struct Planner: Sendable {
             if test.judgement.storeFailures ?? storeFailures {
                 // dbt's default: the custom schema dbt_test__audit, so <target schema>_dbt_test__audit
                 spec.storeFailuresIn = Relation(database: project.target.database, schema: "\(project.target.schema)_dbt_test__audit",
-                                                identifier: String(node.name.prefix(63)))
+                                                identifier: String(node.testAlias.prefix(63)))
             }
             return step(node, .test(spec), relation: none, in: project)
         }

@@ -130,12 +130,13 @@ import Warehouse
         }
         // dbt's built-in generic tests (schema.yml), byte for byte as dbt renders them
         let testsDir = dir + "/expected/tests"
-        let expectedTests = try FileManager.default.contentsOfDirectory(atPath: testsDir).sorted().map {
-            try String(contentsOfFile: testsDir + "/" + $0, encoding: .utf8)
+        let testFiles = try FileManager.default.contentsOfDirectory(atPath: testsDir).sorted()
+        #expect(testFiles.count == 5)
+        // each under the name dbt gave its file, at the path dbt writes it (models/schema.yml/<name>.sql)
+        let tests = Dictionary(uniqueKeysWithValues: compiled.nodes.values.filter { $0.kind == .test }.map { ($0.compiledPath ?? "", $0.compiledSQL ?? "") })
+        for file in testFiles {
+            #expect(tests["p/models/schema.yml/\(file)"] == (try String(contentsOfFile: testsDir + "/" + file, encoding: .utf8)), "\(file)")
         }
-        #expect(expectedTests.count == 5)
-        let tests = compiled.nodes.values.filter { $0.kind == .test }.compactMap(\.compiledSQL)
-        #expect(tests.sorted() == expectedTests.sorted())
     }
 
     @Test func runQueryNeedsADatabaseOfflineAndUsesTheRunnerOtherwise() throws {

@@ -279,15 +279,17 @@ import StrataTestSupport
 }
 
 /// dbt-utils' own integration suite (../shared/third_party/dbt-utils), run unchanged from the CLI: `deps`, `seed`,
-/// `run`, `test` all pass, and every compiled model and test is byte for byte what dbt-core 1.12.6 compiled
-/// (hashes in Tests/Fixtures/dbt-utils-suite.json, recorded by scripts/record-dbt-utils-suite; database names aside).
+/// `run`, `test` all pass; every compiled model and test is byte for byte what dbt-core 1.12.6 compiled, at the same
+/// path under target/compiled, and the tests have dbt's unique_ids (hashes and ids in Tests/Fixtures/dbt-utils-suite.json,
+/// recorded by scripts/record-dbt-utils-suite; database names aside).
 @Suite struct DbtUtilsSuiteTests {
     static let suite = repositoryRoot + "/../shared/third_party/dbt-utils"
 
     struct Expected: Decodable {
         var counts: [String: Int]
         var models: [String: String]
-        var tests: [String]
+        var tests: [String: String]
+        var test_ids: [String]
     }
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: suite + "/integration_tests/dbt_project.yml"), "needs ../shared/third_party/dbt-utils"))
@@ -319,7 +321,7 @@ import StrataTestSupport
         let run = try StrataBinary.run(["run"] + connection)
         #expect(run.status == 0, "\(run.all)")
         #expect(run.stdout.contains("\(expected.counts["run"]!) OK, 0 errors"), "\(run.stdout.suffix(300))")
-        let models = try hashes { $0.hasPrefix("models/") }
+        let models = try hashes { $0.hasPrefix("models/") && !$0.contains(".yml/") }
         #expect(models.count == expected.models.count)
         for (path, hash) in expected.models.sorted(by: { $0.key < $1.key }) {
             #expect(models[path] == hash, "compiled \(path) differs from dbt's")
@@ -328,8 +330,13 @@ import StrataTestSupport
         #expect(test.status == 0, "\(test.all)")
         #expect(test.stdout.contains("Finished \(expected.counts["test"]!) tests"), "\(test.stdout.suffix(300))")
         #expect(test.stdout.contains("\(expected.counts["test"]!) pass, 0 warn, 0 fail, 0 errors"))
-        // test file names are dbt's own scheme (issue 23); their SQL is compared as a whole
-        let tests = try hashes { $0.hasPrefix("tests/") }
-        #expect(tests.values.sorted() == expected.tests)
+        let tests = try hashes { $0.contains(".yml/") || $0.hasPrefix("tests/") }
+        #expect(tests.count == expected.tests.count)
+        for (path, hash) in expected.tests.sorted(by: { $0.key < $1.key }) {
+            #expect(tests[path] == hash, "compiled test \(path) differs from dbt's (or is missing)")
+        }
+        let runResults = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/target/run_results.json"))) as? [String: Any]
+        let ids = ((runResults?["results"] as? [[String: Any]]) ?? []).compactMap { $0["unique_id"] as? String }.sorted()
+        #expect(ids == expected.test_ids)
     }
 }
