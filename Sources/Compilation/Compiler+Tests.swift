@@ -211,7 +211,7 @@ extension Compiler {
             default: flat.append(pythonString(value))
             }
         }
-        let clean = flat.map { $0.replacingOccurrences(of: "[^0-9a-zA-Z_]+", with: "_", options: .regularExpression) }
+        let clean = flat.map(Self.identifierCharacters)
         let identifier = "\(test)_\(target)"
         let full = "\(identifier)_\(clean.joined(separator: "__"))"
         guard full.count >= 64 else { return (full, full) }
@@ -221,22 +221,40 @@ extension Compiler {
     /// The suffix of dbt's unique_id for a generic test: the last 10 hex digits of the MD5 of its full name and the
     /// repr of its test_metadata ({'kwargs': …, 'name': …, 'namespace': …}, keys sorted, every leaf as a string).
     static func dbtTestHash(_ full: String, _ decl: TestDeclaration) -> String {
-        func hashable(_ v: ConfigValue) -> Value {
+        /// Python's repr of dbt's hashable metadata: dicts with sorted keys, lists, every leaf as a string.
+        func repr(_ v: ConfigValue) -> String {
             switch v {
-            case .dict(let entries): return .dict(entries.map { ($0.key, hashable($0.value)) }.sorted { $0.0 < $1.0 })
-            case .list(let items): return .list(items.map(hashable))
-            default: return .string(pythonString(v))
+            case .dict(let entries):
+                return "{" + entries.sorted { $0.key < $1.key }.map { Value.string($0.key).repr + ": " + repr($0.value) }.joined(separator: ", ") + "}"
+            case .list(let items): return "[" + items.map(repr).joined(separator: ", ") + "]"
+            default: return Value.string(pythonString(v)).repr
             }
         }
         let parts = decl.testName.split(separator: ".", maxSplits: 1).map(String.init)
         let relation = decl.targetKind == .source
             ? "source(" + decl.targetName.split(separator: ".", maxSplits: 1).map { Value.string(String($0)).repr }.joined(separator: ", ") + ")"
             : "ref(\(Value.string(decl.targetName).repr))"
-        var kwargs = testArguments(decl).map { ($0.0, hashable($0.1)) }
-        kwargs.append(("model", .string("{{ get_where_subquery(\(relation)) }}")))
-        let metadata = Value.dict([("kwargs", .dict(kwargs.sorted { $0.0 < $1.0 })), ("name", .string(parts.last!)),
-                                   ("namespace", .string(parts.count == 2 ? parts[0] : "None"))])
-        return String(MD5.hex(Array((full + metadata.repr).utf8)).suffix(10))
+        var kwargs = testArguments(decl).map { ConfigEntry($0.0, $0.1) }
+        kwargs.append(ConfigEntry("model", .string("{{ get_where_subquery(\(relation)) }}")))
+        let metadata = ConfigValue.dict([ConfigEntry("kwargs", .dict(kwargs)), ConfigEntry("name", .string(parts.last!)),
+                                         ConfigEntry("namespace", .string(parts.count == 2 ? parts[0] : "None"))])
+        return String(MD5.hex(Array((full + repr(metadata)).utf8)).suffix(10))
+    }
+
+    /// `re.sub("[^0-9a-zA-Z_]+", "_", s)`: each run of other characters becomes one `_`.
+    static func identifierCharacters(_ s: String) -> String {
+        var out = ""
+        var inRun = false
+        for u in s.unicodeScalars {
+            if ("a"..."z").contains(u) || ("A"..."Z").contains(u) || ("0"..."9").contains(u) || u == "_" {
+                out.unicodeScalars.append(u)
+                inRun = false
+            } else if !inRun {
+                out.append("_")
+                inRun = true
+            }
+        }
+        return out
     }
 
     /// A generic test's arguments as dbt passes them: the declared ones and `column_name`.

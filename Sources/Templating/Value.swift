@@ -53,7 +53,8 @@ public enum Value: Sendable {
     public var repr: String {
         switch self {
         case .string(let s):
-            let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
+            // byte scans: Foundation's String.contains(String) is slow here (every repr of a string asks)
+            let quote: Character = s.utf8.contains(UInt8(ascii: "'")) && !s.utf8.contains(UInt8(ascii: "\"")) ? "\"" : "'"
             var out = String(quote)
             for ch in s {
                 switch ch {
