@@ -133,11 +133,12 @@ final class RelationObject: TemplateObject {
                 }
             })
         case "information_schema":
+            // as dbt-postgres renders it: "db".INFORMATION_SCHEMA.columns (the schema and view unquoted)
             return .function(Function("information_schema") { [self] args, _ in
-                var p = Path(database: path.database, schema: "information_schema", identifier: args.argument(0, "view_name")?.asString)
-                if p.identifier == nil { p.schema = nil }
-                return .object(RelationObject(path: Path(database: p.database, schema: "information_schema", identifier: p.identifier),
-                                              type: "view", include: Policy(identifier: p.identifier != nil), quote: Policy(schema: false, identifier: false)))
+                let view = args.argument(0, "view_name")?.asString
+                return .object(RelationObject(path: Path(database: path.database, schema: "INFORMATION_SCHEMA", identifier: view), type: "view",
+                                              include: Policy(database: includePolicy.database, identifier: view != nil),
+                                              quote: Policy(database: quotePolicy.database, schema: false, identifier: false)))
             })
         default: return nil
         }

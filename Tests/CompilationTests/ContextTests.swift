@@ -116,7 +116,7 @@ import Warehouse
     @Test func relationsColumnsAndReRenderAsDbt() throws {
         let dir = repositoryRoot + "/Tests/Fixtures/dbt-macros"
         let lines = try String(contentsOfFile: dir + "/context.txt", encoding: .utf8).split(separator: "\n").map(String.init).filter { !$0.isEmpty }
-        #expect(lines.count == 7)
+        #expect(lines.count == 8)
         var files = ["strata.yml": "name: p\n", "models/schema.yml": try String(contentsOfFile: dir + "/schema.yml", encoding: .utf8)]
         for (i, line) in lines.enumerated() { files[String(format: "models/c%02d.sql", i)] = line }
         let tp = try TempProject(files)
