@@ -55,12 +55,12 @@ struct DatabaseContext {
             },
             "create_schema": { a, s in
                 let r = try Session.relation(a.argument(0, "relation"), s)
-                try db.run("create schema if not exists \(r.without(identifier: true).render())", s)
+                try db.run("create schema if not exists \(r.schemaOnly.render())", s)
                 return .none
             },
             "drop_schema": { a, s in
                 let r = try Session.relation(a.argument(0, "relation"), s)
-                try db.run("drop schema if exists \(r.without(identifier: true).render()) cascade", s)
+                try db.run("drop schema if exists \(r.schemaOnly.render()) cascade", s)
                 return .none
             },
             "drop_relation": { a, s in
@@ -190,9 +190,9 @@ extension Value {
 }
 
 extension RelationObject {
-    /// The relation rendered without its identifier (a schema, for schema DDL).
-    func without(identifier: Bool) -> RelationObject {
-        RelationObject(path: .init(database: path.database, schema: path.schema), type: type, include: Policy(database: includePolicy.database, schema: includePolicy.schema, identifier: false), quote: quotePolicy)
+    /// The relation's schema alone, for schema DDL (`create schema "s"`: PostgreSQL takes no database there).
+    var schemaOnly: RelationObject {
+        RelationObject(path: .init(schema: path.schema), include: Policy(database: false, schema: true, identifier: false), quote: quotePolicy)
     }
 }
 

@@ -22,6 +22,9 @@ import StrataTestSupport
                 {{ adapter.list_relations_without_caching(src.without_identifier()) | map(attribute='identifier') | join(',') }}
                 {{ adapter.check_schema_exists(target.database, 'raw') }} {{ adapter.get_columns_in_query('select 1 as a, 2 as b') }}
                 {{ adapter.get_missing_columns(src, api.Relation.create(schema='raw', identifier='orders_v')) | map(attribute='name') | list }}
+                {% do adapter.create_schema(api.Relation.create(database=target.database, schema='made')) -%}
+                {{ adapter.check_schema_exists(target.database, 'made') }} {% do adapter.drop_schema(api.Relation.create(database=target.database, schema='made')) -%}
+                {{ adapter.check_schema_exists(target.database, 'made') }}
                 """,
         ])
         defer { h.cleanup() }
@@ -41,6 +44,7 @@ import StrataTestSupport
             orders,orders_v
             True ['a', 'b']
             ['note', 'amount', 'body']
+            True False
             """)
     }
 
