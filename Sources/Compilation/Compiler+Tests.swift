@@ -20,96 +20,21 @@ extension Compiler {
         let snapshot = nodes
         var warnings: [Diagnostic] = []
         defer { bag.appendOnce(warnings) }
-        for decl in project.testDeclarations {
-            let loc = decl.location ?? SourceLocation(file: project.projectFile, line: 1, column: 1)
+        // each declaration renders on its own (in parallel); names are made unique and nodes added in declaration order
+        let prepared = project.testDeclarations.concurrentMap { decl in
+            Result { try prepareGenericTest(decl, snapshot: snapshot, resolver: resolver, environment: environment) }
+        }
+        for result in prepared {
             bag.capture {
-                // tests on nodes that do not exist are skipped: their properties already warned (S1008)
-                let target: NodeID
-                switch decl.targetKind {
-                case .source:
-                    let parts = decl.targetName.split(separator: ".", maxSplits: 1).map(String.init)
-                    guard parts.count == 2, let id = try? resolver.source(parts[0], parts[1], at: loc) else { return }
-                    target = id
-                default:
-                    guard let id = try? resolver.ref(decl.targetName, at: loc) else { return }
-                    target = id
+                guard var test = try result.get() else { return }
+                warnings.append(contentsOf: test.warnings)
+                let alias = uniqueName(test.alias)
+                if case .dataTest(var spec) = test.node.payload {
+                    spec.alias = alias
+                    test.node.payload = .dataTest(spec)
                 }
-                guard let targetNode = snapshot[target] else { return }
-                let (declared, _) = merge([decl.config])
-                if declared["enabled"]?.asBool == false { return }
-                let macro = try testMacro(decl.testName, environment: environment, at: loc)
-                // arguments: model (filtered by `where`), column_name, and the declared ones; ref()/source() strings become relations
-                let storeFailures = declared["store_failures"]?.asBool ?? false
-                @Sendable func globals(_ recorder: RenderRecorder, _ connection: (any WarehouseConnection)?) throws -> [String: Value] {
-                    var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder, environment: environment, connection: connection)
-                    // `{{ config(severity='warn') }}` in the test's body: its configs, under the YAML's
-                    globals["config"] = .function(Function("config") { args, _ in
-                        for (k, v) in args.keyword { recorder.update { $0.config.append(ConfigEntry(k, v.configValue)) } }
-                        return .string("")
-                    })
-                    globals["should_store_failures"] = .function(Function("should_store_failures") { _, _ in .bool(storeFailures) })
-                    var modelValue: Value = .object(relationObject(targetNode))
-                    if let whereClause = declared["where"]?.asString {
-                        modelValue = .string("(select * from \(relationObject(targetNode).stringValue) where \(whereClause)) dbt_subquery")
-                    }
-                    var kwargs: [(String, Value)] = [("model", modelValue)]
-                    if let column = decl.column { kwargs.append(("column_name", .string(Self.testColumn(column, quote: decl.quoteColumn)))) }
-                    for a in decl.arguments where a.key != "column_name" {
-                        if let text = a.value.asString, text.hasPrefix("ref(") || text.hasPrefix("source("), text.hasSuffix(")") {
-                            let t = try Template(path: loc.file, text: "{{ \(text) }}")
-                            kwargs.append((a.key, try Renderer.evaluate(t, environment: environment, globals: globals)))
-                        } else {
-                            kwargs.append((a.key, Value(a.value)))
-                        }
-                    }
-                    globals["__strata_kwargs"] = .dict(kwargs)
-                    globals["__strata_test"] = .macro(MacroValue(definition: macro))
-                    return globals
-                }
-                let t = try Template(path: loc.file, text: "{{ __strata_test(**__strata_kwargs) }}")
-                @Sendable func render(_ globals: [String: Value]) throws -> RenderedText {
-                    do {
-                        return try Renderer.render(t, environment: environment, globals: globals)
-                    } catch var d as Diagnostic {
-                        if d.location?.file == loc.file {
-                            // raised by the generated call itself (an argument the test does not take): point at the declaration
-                            d.location = loc
-                        } else {
-                            d.notes.insert(.init("while rendering test '\(decl.testName)' declared here", at: loc), at: 0)
-                        }
-                        throw d
-                    }
-                }
-                let recorder = RenderRecorder()
-                let sql: String
-                do {
-                    let out = try render(try globals(recorder, options.connection))
-                    warnings.append(contentsOf: out.warnings)
-                    sql = out.text
-                } catch where options.rendersAgainWhenBuilt && recorder.queriedDatabase {
-                    sql = ""   // left to the run, after what the test reads is built
-                }
-                let (config, locations) = merge([recorder.config, decl.config])
-                let judgement = try SpecReader(config: config, locations: locations, name: decl.testName, path: loc.file).judgement(at: loc)
-                // dbt's names: the full one (name, unique_id, fqn) and the short one under 64 characters (file, alias)
-                let names = Self.dbtTestNames(decl)
-                let full = config["alias"]?.asString ?? names.full
-                let alias = uniqueName(config["alias"]?.asString ?? names.short)
-                var deps = [target]
-                for (s, tbl, _) in recorder.sources { if let id = try? resolver.source(s, tbl, at: loc) { deps.append(id) } }
-                for (r, _) in recorder.refs { if let id = try? resolver.ref(r, at: loc) { deps.append(id) } }
-                var spec = DataTestSpec(testName: decl.testName, testedNode: target, judgement: judgement)
-                spec.alias = alias
-                var node = testNode(name: full, path: loc.file, sql: sql, config: config, column: decl.column, payload: .dataTest(spec),
-                                    id: NodeID("test.\(project.name).\(full).\(Self.dbtTestHash(full, decl))"),
-                                    compiledPath: "\(project.name)/\(loc.file)/\(alias).sql")
-                if recorder.queriedDatabase {
-                    // the test asked the database: it renders again when it runs, after what it tests was built
-                    node.runTimeRender = RunTimeRender(rendersSQL: true) { part, connection in
-                        part == .sql ? [try render(try globals(RenderRecorder(), connection)).text] : []
-                    }
-                }
-                add(node, deps: deps, at: loc, nodes: &nodes, graph: &graph)
+                test.node.compiledPath = "\(project.name)/\(test.location.file)/\(alias).sql"
+                add(test.node, deps: test.deps, at: test.location, nodes: &nodes, graph: &graph)
             }
         }
         for file in project.singularTests {
@@ -168,6 +93,107 @@ extension Compiler {
                 add(node, deps: deps, at: nil, nodes: &nodes, graph: &graph)
             }
         }
+    }
+
+    /// A generic test declared in YAML, rendered: its node (alias and compiled path are set by the caller, which makes
+    /// aliases unique), what it depends on, and the warnings its render printed; nil for a test that is switched off
+    /// or tests a node that does not exist.
+    struct PreparedTest {
+        var node: CompiledNode
+        var alias: String
+        var deps: [NodeID]
+        var location: SourceLocation
+        var warnings: [Diagnostic]
+    }
+
+    func prepareGenericTest(_ decl: TestDeclaration, snapshot: [NodeID: CompiledNode], resolver: NameResolver, environment: Environment) throws -> PreparedTest? {
+        let loc = decl.location ?? SourceLocation(file: project.projectFile, line: 1, column: 1)
+        var warnings: [Diagnostic] = []
+        // tests on nodes that do not exist are skipped: their properties already warned (S1008)
+        let target: NodeID
+        switch decl.targetKind {
+        case .source:
+            let parts = decl.targetName.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let id = try? resolver.source(parts[0], parts[1], at: loc) else { return nil }
+            target = id
+        default:
+            guard let id = try? resolver.ref(decl.targetName, at: loc) else { return nil }
+            target = id
+        }
+        guard let targetNode = snapshot[target] else { return nil }
+        let (declared, _) = merge([decl.config])
+        if declared["enabled"]?.asBool == false { return nil }
+        let macro = try testMacro(decl.testName, environment: environment, at: loc)
+        // arguments: model (filtered by `where`), column_name, and the declared ones; ref()/source() strings become relations
+        let storeFailures = declared["store_failures"]?.asBool ?? false
+        @Sendable func globals(_ recorder: RenderRecorder, _ connection: (any WarehouseConnection)?) throws -> [String: Value] {
+            var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder, environment: environment, connection: connection)
+            // `{{ config(severity='warn') }}` in the test's body: its configs, under the YAML's
+            globals["config"] = .function(Function("config") { args, _ in
+                for (k, v) in args.keyword { recorder.update { $0.config.append(ConfigEntry(k, v.configValue)) } }
+                return .string("")
+            })
+            globals["should_store_failures"] = .function(Function("should_store_failures") { _, _ in .bool(storeFailures) })
+            var modelValue: Value = .object(relationObject(targetNode))
+            if let whereClause = declared["where"]?.asString {
+                modelValue = .string("(select * from \(relationObject(targetNode).stringValue) where \(whereClause)) dbt_subquery")
+            }
+            var kwargs: [(String, Value)] = [("model", modelValue)]
+            if let column = decl.column { kwargs.append(("column_name", .string(Self.testColumn(column, quote: decl.quoteColumn)))) }
+            for a in decl.arguments where a.key != "column_name" {
+                if let text = a.value.asString, text.hasPrefix("ref(") || text.hasPrefix("source("), text.hasSuffix(")") {
+                    let t = try Template(path: loc.file, text: "{{ \(text) }}")
+                    kwargs.append((a.key, try Renderer.evaluate(t, environment: environment, globals: globals)))
+                } else {
+                    kwargs.append((a.key, Value(a.value)))
+                }
+            }
+            globals["__strata_kwargs"] = .dict(kwargs)
+            globals["__strata_test"] = .macro(MacroValue(definition: macro))
+            return globals
+        }
+        let t = try Template(path: loc.file, text: "{{ __strata_test(**__strata_kwargs) }}")
+        @Sendable func render(_ globals: [String: Value]) throws -> RenderedText {
+            do {
+                return try Renderer.render(t, environment: environment, globals: globals)
+            } catch var d as Diagnostic {
+                if d.location?.file == loc.file {
+                    // raised by the generated call itself (an argument the test does not take): point at the declaration
+                    d.location = loc
+                } else {
+                    d.notes.insert(.init("while rendering test '\(decl.testName)' declared here", at: loc), at: 0)
+                }
+                throw d
+            }
+        }
+        let recorder = RenderRecorder()
+        let sql: String
+        do {
+            let out = try render(try globals(recorder, options.connection))
+            warnings = out.warnings
+            sql = out.text
+        } catch where options.rendersAgainWhenBuilt && recorder.queriedDatabase {
+            sql = ""   // left to the run, after what the test reads is built
+        }
+        let (config, locations) = merge([recorder.config, decl.config])
+        let judgement = try SpecReader(config: config, locations: locations, name: decl.testName, path: loc.file).judgement(at: loc)
+        // dbt's names: the full one (name, unique_id, fqn) and the short one under 64 characters (file, alias)
+        let names = Self.dbtTestNames(decl)
+        let full = config["alias"]?.asString ?? names.full
+        let alias = config["alias"]?.asString ?? names.short
+        var deps = [target]
+        for (s, tbl, _) in recorder.sources { if let id = try? resolver.source(s, tbl, at: loc) { deps.append(id) } }
+        for (r, _) in recorder.refs { if let id = try? resolver.ref(r, at: loc) { deps.append(id) } }
+        let spec = DataTestSpec(testName: decl.testName, testedNode: target, judgement: judgement)
+        var node = testNode(name: full, path: loc.file, sql: sql, config: config, column: decl.column, payload: .dataTest(spec),
+                            id: NodeID("test.\(project.name).\(full).\(Self.dbtTestHash(full, decl))"))
+        if recorder.queriedDatabase {
+            // the test asked the database: it renders again when it runs, after what it tests was built
+            node.runTimeRender = RunTimeRender(rendersSQL: true) { part, connection in
+                part == .sql ? [try render(try globals(RenderRecorder(), connection)).text] : []
+            }
+        }
+        return PreparedTest(node: node, alias: alias, deps: deps, location: loc, warnings: warnings)
     }
 
     /// The macro of a generic test: `unique` (built in or the project's own) or `package.name` from an installed package.
