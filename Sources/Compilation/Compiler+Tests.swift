@@ -27,6 +27,9 @@ extension Compiler {
         for result in prepared {
             bag.capture {
                 guard var test = try result.get() else { return }
+                if nodes[test.node.id] != nil {
+                    throw Diagnostic(code: .duplicateTest, "test '\(test.node.name)' is declared twice with the same arguments (its unique_id \(test.node.id) would be taken twice)", at: test.location)
+                }
                 warnings.append(contentsOf: test.warnings)
                 let alias = uniqueName(test.alias)
                 if case .dataTest(var spec) = test.node.payload {

@@ -32,6 +32,7 @@ extension DiagnosticCode {
     public static let invalidSeedConfig = DiagnosticCode("C3011", "a seed's delimiter, quote_columns or column_types is invalid")
     public static let unknownGenericTest = DiagnosticCode("C4001", "a generic test that is neither built in nor defined by a {% test %} block")
     public static let invalidTestConfig = DiagnosticCode("C4002", "a test's severity, warn_if, error_if, limit or store_failures is invalid")
+    public static let duplicateTest = DiagnosticCode("C4006", "the same generic test (name, arguments) declared twice on one node, which dbt refuses too")
     public static let unitTestModelMissing = DiagnosticCode("C4003", "a unit test for a model that does not exist")
     public static let invalidUnitTestInput = DiagnosticCode("C4004", "a unit test's given input is not ref(…) or source(…)")
     public static let unitTestInputMissing = DiagnosticCode("C4005", "a model reads a ref or source its unit test does not give")

@@ -145,6 +145,24 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
         #expect(try render.hooks(.preHooks, on: connection) == [])
     }
 
+    /// Generic tests carry dbt's ids; the same test declared twice would take one id twice, which dbt refuses too.
+    @Test func theSameTestTwiceIsAnError() throws {
+        do {
+            _ = try compile(["strata.yml": "name: p\n", "models/m.sql": "select 1 as id",
+                             "models/s.yml": "models:\n  - name: m\n    columns:\n      - name: id\n        data_tests: [unique, unique]\n"])
+            Issue.record("expected an error")
+        } catch let e as DiagnosticError {
+            #expect(e.diagnostics.map(\.code) == ["C4006"])
+            #expect(e.diagnostics.first?.location?.file == "models/s.yml")
+        }
+        let p = try compile(["strata.yml": "name: p\n", "models/m.sql": "select 1 as id",
+                             "models/s.yml": "models:\n  - name: m\n    columns:\n      - name: id\n        data_tests: [unique, not_null]\n"])
+        // two different tests: two ids of dbt's shape, test.<project>.<name>.<10 hex digits>
+        let ids = p.nodes.keys.map(\.rawValue).filter { $0.hasPrefix("test.") }.sorted()
+        #expect(ids.count == 2)
+        #expect(ids.allSatisfy { $0.range(of: #"^test\.p\.(not_null|unique)_m_id\.[0-9a-f]{10}$"#, options: .regularExpression) != nil }, "\(ids)")
+    }
+
     @Test func undefinedVarIsLocated() throws {
         do {
             _ = try compile(["strata.yml": "name: p\n", "models/b.sql": "select\n  {{ var('missing') }}"])
