@@ -6,8 +6,9 @@ import Templating
 import Warehouse
 
 extension Compiler {
-    /// Generic tests from YAML and singular tests from the test paths become `test.<project>.<name>` nodes whose SQL
-    /// returns the failing rows; each depends on the nodes it reads.
+    /// Generic tests from YAML and singular tests from the test paths become test nodes whose SQL returns the failing
+    /// rows, with dbt's ids (`test.<project>.<name>.<hash>` for generic tests, `test.<project>.<name>` for singular
+    /// ones) and compiled paths; each depends on the nodes it reads.
     func compileTests(nodes: inout [NodeID: CompiledNode], graph: inout Graph, resolver: NameResolver, environment: Environment, bag: inout DiagnosticBag) {
         var used = Set<String>()
         func uniqueName(_ base: String) -> String {
