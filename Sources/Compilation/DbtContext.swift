@@ -72,7 +72,7 @@ struct DbtContext {
     /// dbt's `adapter`: `type`, quoting, `dispatch`, and the catalog methods of `database`.
     func adapter(macros: @escaping @Sendable () -> Environment, database: DatabaseContext) -> Value {
         let dialect = SQLDialect.postgres
-        var entries: [(String, Value)] = [
+        let entries: [(String, Value)] = [
             ("type", .function(Function("type") { _, _ in .string("postgres") })),
             ("quote", .function(Function("quote") { args, site in
                 guard let s = args.positional.first?.asString else { throw site.error("adapter.quote() needs a name", code: .invalidAdapterCall) }

@@ -221,9 +221,9 @@ final class PyMatch: TemplateObject {
             })
         case "groups": return .function(Function(name) { [self] _, _ in .tuple((1..<max(1, ranges.count)).map { group($0) }) })
         case "groupdict": return .function(Function(name) { [self] _, _ in .dict(named.keys.sorted().map { ($0, Self.text(named[$0], string)) }) })
-        case "start": return .function(Function(name) { [self] args, _ in .int(range(args).location) })
-        case "end": return .function(Function(name) { [self] args, _ in .int(range(args).location + range(args).length) })
-        case "span": return .function(Function(name) { [self] args, _ in .tuple([.int(range(args).location), .int(range(args).location + range(args).length)]) })
+        case "start": return .function(Function(name) { args, _ in .int(range(args).location) })
+        case "end": return .function(Function(name) { args, _ in .int(range(args).location + range(args).length) })
+        case "span": return .function(Function(name) { args, _ in .tuple([.int(range(args).location), .int(range(args).location + range(args).length)]) })
         case "string": return .string(string)
         default: return nil
         }
