@@ -43,11 +43,6 @@ final class RelationObject: TemplateObject {
         RelationObject(path: Path(identifier: "__dbt__cte__\(name)"), type: "cte", quote: Policy(identifier: false))
     }
 
-    var relation: Relation? {
-        guard let s = path.schema, let i = path.identifier else { return nil }
-        return Relation(database: path.database ?? "", schema: s, identifier: i)
-    }
-
     /// `"db"."schema"."name"`: the included parts, quoted where the policy says.
     func render() -> String {
         var parts: [String] = []
