@@ -57,9 +57,9 @@ public final class Renderer {
 
     /// Jinja's Undefined for a name that is not defined: it prints as empty text, is false and iterates as empty, as
     /// in dbt; a located warning says so. Calling it, or asking it for an attribute or item, stays an error.
-    func undefined(_ name: String, at offset: Int, what: String? = nil) -> Value {
+    func undefined(_ name: String, at offset: Int, in source: TemplateSource? = nil, what: String? = nil) -> Value {
         let message = what ?? "'\(name)' is undefined"
-        let located = error(message + "; rendered as empty text, as dbt's Jinja does", code: .undefinedRendered, at: offset)
+        let located = error(message + "; rendered as empty text, as dbt's Jinja does", code: .undefinedRendered, at: offset, in: source)
         if let location = located.location, warnedAt.insert(location).inserted {
             var warning = located
             warning.severity = .warning
@@ -327,12 +327,9 @@ public final class Renderer {
             if let d = p.defaultValue {
                 assign(p.name, try evaluate(d))
             } else {
-                // Jinja binds a missing argument to Undefined
-                let saved = currentSource
-                currentSource = source
-                let value = undefined(p.name, at: offset, what: "macro '\(def.name)' called without argument '\(p.name)'; it is undefined, as in dbt's Jinja")
-                currentSource = saved
-                assign(p.name, value)
+                // Jinja binds a missing argument to Undefined (the warning points at the call)
+                assign(p.name, undefined(p.name, at: offset, in: source,
+                                         what: "macro '\(def.name)' called without argument '\(p.name)'; it is undefined, as in dbt's Jinja"))
             }
         }
         assign("varargs", .list(extra))
