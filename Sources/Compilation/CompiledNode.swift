@@ -215,12 +215,15 @@ final class ContractBox: Sendable {
 /// sees what the upstream builds made.
 public struct RunTimeRender: Sendable {
     public enum Part: Sendable { case sql, preHooks, postHooks }
-    /// Whether the SQL renders again (it asked the database); otherwise only templated hooks do.
+    /// Whether the SQL renders again (it asked the database).
     public let rendersSQL: Bool
+    /// Whether the hooks render again (some use Jinja); otherwise the compiled hooks stand.
+    public let rendersHooks: Bool
     let body: @Sendable (Part, any WarehouseConnection) throws -> [String]
 
-    init(rendersSQL: Bool, _ body: @escaping @Sendable (Part, any WarehouseConnection) throws -> [String]) {
+    init(rendersSQL: Bool, rendersHooks: Bool, _ body: @escaping @Sendable (Part, any WarehouseConnection) throws -> [String]) {
         self.rendersSQL = rendersSQL
+        self.rendersHooks = rendersHooks
         self.body = body
     }
 
@@ -233,7 +236,7 @@ public struct RunTimeRender: Sendable {
 
     /// The same render, its SQL changed by `transform` (ephemeral CTEs put in front, as at compile time).
     func mappingSQL(_ transform: @escaping @Sendable (String) -> String) -> RunTimeRender {
-        RunTimeRender(rendersSQL: rendersSQL) { part, connection in
+        RunTimeRender(rendersSQL: rendersSQL, rendersHooks: rendersHooks) { part, connection in
             let out = try body(part, connection)
             return part == .sql ? out.map(transform) : out
         }

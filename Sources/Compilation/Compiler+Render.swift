@@ -115,7 +115,7 @@ extension Compiler {
         output.postHooks = hooks.post.compactMap(\.plain)
         let sqlAtRunTime = recorder.queriedDatabase
         if sqlAtRunTime || hooks.templated {
-            output.runTimeRender = RunTimeRender(rendersSQL: sqlAtRunTime) { [self] part, connection in
+            output.runTimeRender = RunTimeRender(rendersSQL: sqlAtRunTime, rendersHooks: hooks.templated) { [self] part, connection in
                 let again = RenderRecorder()
                 let (globals, _) = modelGlobals(pm, me, nodes: nodes, resolver: resolver, environment: environment, recorder: again, connection: connection)
                 switch part {
@@ -188,7 +188,7 @@ extension Compiler {
             settings.postHooks = hooks.post.compactMap(\.plain)
             nodes[id]!.buildSettings = settings
             guard hooks.templated else { continue }
-            nodes[id]!.runTimeRender = RunTimeRender(rendersSQL: false) { [self] part, connection in
+            nodes[id]!.runTimeRender = RunTimeRender(rendersSQL: false, rendersHooks: true) { [self] part, connection in
                 var globals: [String: Value] = ["this": .object(relationObject(node)), "execute": .bool(true),
                                                 "model": nodeValue(name: node.name, kind: .seed, path: node.path, config: node.config)]
                 globals.merge(databaseGlobals(DatabaseContext(connection: connection, onQuery: {}), environment: environment)) { $1 }

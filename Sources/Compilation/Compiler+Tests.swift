@@ -90,7 +90,7 @@ extension Compiler {
                 node.rawSQL = file.text
                 node.sourceMap = out.sourceMap
                 if recorder.queriedDatabase {
-                    node.runTimeRender = RunTimeRender(rendersSQL: true) { part, connection in
+                    node.runTimeRender = RunTimeRender(rendersSQL: true, rendersHooks: false) { part, connection in
                         part == .sql ? [try Renderer.render(template, environment: environment, globals: globals(RenderRecorder(), connection)).text] : []
                     }
                 }
@@ -193,7 +193,7 @@ extension Compiler {
                             id: NodeID("test.\(project.name).\(full).\(Self.dbtTestHash(full, decl))"))
         if recorder.queriedDatabase {
             // the test asked the database: it renders again when it runs, after what it tests was built
-            node.runTimeRender = RunTimeRender(rendersSQL: true) { part, connection in
+            node.runTimeRender = RunTimeRender(rendersSQL: true, rendersHooks: false) { part, connection in
                 part == .sql ? [try render(try globals(RenderRecorder(), connection)).text] : []
             }
         }

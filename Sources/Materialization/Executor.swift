@@ -270,7 +270,7 @@ public struct Executor: Sendable {
         func run(_ hooks: [String], _ what: String) throws {
             // templated hooks render as they run, inside the build's transaction (dbt's run_hooks)
             var hooks = hooks
-            if let render = step.runTimeRender { hooks = try render.hooks(what == "pre-hook" ? .preHooks : .postHooks, on: conn) }
+            if let render = step.runTimeRender, render.rendersHooks { hooks = try render.hooks(what == "pre-hook" ? .preHooks : .postHooks, on: conn) }
             for (i, sql) in hooks.enumerated() where !sql.trimmedWhitespace.isEmpty {
                 do { try conn.execute(sql) } catch let e as WarehouseError {
                     var err = e
