@@ -52,12 +52,7 @@ extension Compiler {
                 }
                 if disabled { return }
                 @Sendable func globals(_ recorder: RenderRecorder, _ connection: (any WarehouseConnection)?) -> [String: Value] {
-                    var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder, environment: environment, connection: connection)
-                    globals["config"] = .function(Function("config") { args, _ in
-                        for (k, v) in args.keyword { recorder.update { $0.config.append(ConfigEntry(k, v.configValue)) } }
-                        return .string("")
-                    })
-                    return globals
+                    testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder, environment: environment, connection: connection)
                 }
                 let recorder = RenderRecorder()
                 let out: RenderedText
@@ -132,11 +127,6 @@ extension Compiler {
         let storeFailures = declared["store_failures"]?.asBool ?? false
         @Sendable func globals(_ recorder: RenderRecorder, _ connection: (any WarehouseConnection)?) throws -> [String: Value] {
             var globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder, environment: environment, connection: connection)
-            // `{{ config(severity='warn') }}` in the test's body: its configs, under the YAML's
-            globals["config"] = .function(Function("config") { args, _ in
-                for (k, v) in args.keyword { recorder.update { $0.config.append(ConfigEntry(k, v.configValue)) } }
-                return .string("")
-            })
             globals["should_store_failures"] = .function(Function("should_store_failures") { _, _ in .bool(storeFailures) })
             var modelValue: Value = .object(relationObject(targetNode))
             if let whereClause = declared["where"]?.asString {
@@ -315,6 +305,11 @@ extension Compiler {
             return .object(relationObject(nodes[id]!))
         })
         g["execute"] = .bool(true)
+        // `{{ config(severity='warn') }}` in a test's body: its configs, recorded (under the YAML's for generic tests)
+        g["config"] = .function(Function("config") { args, _ in
+            for (k, v) in args.keyword { recorder.update { $0.config.append(ConfigEntry(k, v.configValue)) } }
+            return .string("")
+        })
         if let connection {
             g.merge(databaseGlobals(DatabaseContext(connection: connection, onQuery: { recorder.update { $0.queriedDatabase = true } }), environment: environment)) { $1 }
         }
