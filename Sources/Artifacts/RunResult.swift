@@ -33,6 +33,9 @@ public struct StepResult: Sendable {
     /// The SQL the node was rendered to when it ran, when that differs from the compile's (its render asked the
     /// database, so it rendered again on the build's connection); written to target/compiled like dbt does.
     public var renderedSQL: String? = nil
+    /// Every statement the step ran, in order (the build, its hooks, grants, the swap; a test's query): what dbt
+    /// writes to `target/run/`.
+    public var executedSQL: String? = nil
 
     public init(id: NodeID, status: Status, message: String, startedAt: Date?, completedAt: Date?, executionTime: Double, rowsAffected: Int?,
                 diagnostic: Diagnostic?, relation: Relation, isProjectHook: Bool = false) {

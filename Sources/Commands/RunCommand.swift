@@ -215,9 +215,17 @@ struct PlanRunner {
         let elapsed = ContinuousClock.now - clock
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         // nodes rendered again when they ran: their compiled SQL is what ran, as dbt writes it
-        for r in results {
-            guard let sql = r.renderedSQL, let path = compiled.nodes[r.id]?.compiledPath else { continue }
-            _ = FileWriter.write(sql, to: ws.targetDirectory.appendingPathComponent("compiled").appendingPathComponent(path).path)
+        // and target/run/ holds the statements each node ran (dbt's layout, the same paths as target/compiled)
+        let compiledDirectory = ws.targetDirectory.appendingPathComponent("compiled"), runDirectory = ws.targetDirectory.appendingPathComponent("run")
+        let written: [(String, String)] = results.flatMap { r -> [(String, String)] in
+            guard let node = compiled.nodes[r.id] else { return [] }
+            var files: [(String, String)] = []
+            if let sql = r.renderedSQL, let path = node.compiledPath { files.append((sql, compiledDirectory.appendingPathComponent(path).path)) }
+            if let sql = r.executedSQL, let path = node.runPath { files.append((sql, runDirectory.appendingPathComponent(path).path)) }
+            return files
+        }
+        if let problem = Workspace.write(written).first {
+            ws.console.report([Diagnostic(.warning, code: .cannotWrite, "cannot write what the nodes ran to target/: \(problem)")])
         }
         let json = RunResults.json(results, generatedAt: ws.startedAt, invocationID: ws.invocationID, elapsed: seconds, command: command, project: compiled)
         try? Data(json.utf8).write(to: ws.targetDirectory.appendingPathComponent("run_results.json"))

@@ -151,26 +151,31 @@ struct Workspace {
     }
 
     func writeArtifacts(_ compiled: CompiledProject, selected: Set<NodeID>) throws {
-        let fm = FileManager.default
-        try fm.createDirectory(at: targetDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: targetDirectory, withIntermediateDirectories: true)
         let compiledRoot = targetDirectory.appendingPathComponent("compiled")
-        var createdDirs = Set<String>()
-        let nodes = compiled.nodes.values.filter { selected.contains($0.id) && $0.compiledSQL != nil && $0.compiledPath != nil }
-        for n in nodes {
-            let url = compiledRoot.appendingPathComponent(n.compiledPath!)
-            let dir = url.deletingLastPathComponent().path
-            if createdDirs.insert(dir).inserted { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let files = compiled.nodes.values.compactMap { n -> (String, String)? in
+            guard selected.contains(n.id), let sql = n.compiledSQL, let path = n.compiledPath else { return nil }
+            return (sql, compiledRoot.appendingPathComponent(path).path)
         }
-        // Writing thousands of small files is I/O bound; spread it over the cores.
-        let failures = nodes.concurrentMap { n -> String? in
-            let url = compiledRoot.appendingPathComponent(n.compiledPath!)
-            return FileWriter.write(n.compiledSQL!, to: url.path)
-        }.compactMap { $0 }
-        if let f = failures.first { throw Diagnostic(code: .cannotWrite, "cannot write compiled SQL: \(f)") }
+        if let f = Self.write(files).first { throw Diagnostic(code: .cannotWrite, "cannot write compiled SQL: \(f)") }
         let manifest = Manifest.json(compiled, generatedAt: startedAt, invocationID: invocationID)
         if let f = FileWriter.write(manifest, to: targetDirectory.appendingPathComponent("manifest.json").path) {
             throw Diagnostic(code: .cannotWrite, "cannot write the manifest: \(f)")
         }
+    }
+}
+
+extension Workspace {
+    /// Writes (text, absolute path) pairs, creating their folders; returns a message for each that failed.
+    /// Writing thousands of small files is I/O bound, so it is spread over the cores.
+    static func write(_ files: [(text: String, path: String)]) -> [String] {
+        var created = Set<String>(), failures: [String] = []
+        for f in files {
+            let dir = (f.path as NSString).deletingLastPathComponent
+            guard created.insert(dir).inserted else { continue }
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch { failures.append("\(dir): \(error.localizedDescription)") }
+        }
+        return failures + files.concurrentMap { FileWriter.write($0.text, to: $0.path) }.compactMap { $0 }
     }
 }
 

@@ -56,6 +56,15 @@ public struct CompiledNode: Sendable {
         self.payload = payload
     }
 
+    /// Path below `target/run/` where the statements the node ran are written: its compiled path, or for a seed
+    /// `<package>/seeds/<file>.csv` as dbt writes it.
+    public var runPath: String? {
+        if let compiledPath { return compiledPath }
+        guard kind == .seed else { return nil }
+        let package = id.rawValue.split(separator: ".", maxSplits: 2).dropFirst().first.map(String.init) ?? ""
+        return "\(package)/\(path)"
+    }
+
     /// What the node is, in dbt's resource-type words.
     public var kind: NodeKind { payload.kind }
 

@@ -173,8 +173,9 @@ public struct Executor: Sendable {
         }
     }
 
-    func executeOnce(_ step: PlanStep, on conn: any WarehouseConnection) -> StepResult {
+    func executeOnce(_ step: PlanStep, on session: any WarehouseConnection) -> StepResult {
         var step = step
+        let conn = RecordingConnection(session)
         let started = Date()
         let clock = ContinuousClock.now
         var result = StepResult(id: step.id, status: .success, message: "", startedAt: started, completedAt: nil, executionTime: 0,
@@ -258,6 +259,7 @@ public struct Executor: Sendable {
             result.diagnostic = diagnostic(for: error, step: step)
             result.message = result.diagnostic?.message ?? "\(error)"
         }
+        result.executedSQL = conn.script
         result.completedAt = Date()
         let elapsed = ContinuousClock.now - clock
         result.executionTime = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -11,6 +11,12 @@ public struct NodeID: Sendable, Hashable, Comparable, Codable, CustomStringConve
     public static func seed(_ project: String, _ name: String) -> NodeID { NodeID("seed.\(project).\(name)") }
     public static func source(_ project: String, _ source: String, _ table: String) -> NodeID { NodeID("source.\(project).\(source).\(table)") }
     public var description: String { rawValue }
+    /// The package (or root project) the node belongs to: the id's second part (`model.<package>.<name>`).
+    public var package: String {
+        guard let first = rawValue.firstIndex(of: ".") else { return "" }
+        let rest = rawValue[rawValue.index(after: first)...]
+        return String(rest.prefix { $0 != "." })
+    }
     public static func < (a: NodeID, b: NodeID) -> Bool { a.rawValue < b.rawValue }
     public func encode(to encoder: Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(rawValue) }
     public init(from decoder: Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }

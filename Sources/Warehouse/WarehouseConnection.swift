@@ -135,3 +135,35 @@ public final class SharedConnection: WarehouseConnection {
         opened.withLock { $0 = nil }
     }
 }
+
+/// Passes every call to another connection and keeps the text of each statement it ran, in order: what a step
+/// executed, for `target/run/` (COPY data and bound parameter values are not kept, only the statements).
+public final class RecordingConnection: WarehouseConnection {
+    public let base: any WarehouseConnection
+    private let log = Mutex<[String]>([])
+
+    public init(_ base: any WarehouseConnection) { self.base = base }
+
+    /// The statements run so far, each ending in a semicolon, separated by blank lines.
+    public var script: String {
+        log.withLock { statements in
+            statements.map { s -> String in
+                let t = s.trimmedWhitespace
+                return t.hasSuffix(";") ? t : t + ";"
+            }.joined(separator: "\n\n") + "\n"
+        }
+    }
+
+    @discardableResult
+    public func execute(_ sql: String, parameters: [String?]) throws -> QueryResult {
+        log.withLock { $0.append(sql) }
+        return try base.execute(sql, parameters: parameters)
+    }
+    public func copyIn(_ sql: String, chunks: AnySequence<[UInt8]>) throws -> Int {
+        log.withLock { $0.append(sql) }
+        return try base.copyIn(sql, chunks: chunks)
+    }
+    public func cancel() { base.cancel() }
+    public var isOpen: Bool { base.isOpen }
+    public func close() { base.close() }
+}

@@ -45,6 +45,26 @@ import StrataTestSupport
         #expect(mermaid.stdout.contains(">\"weekly_revenue\"]"))
         let json = try StrataBinary.run(["lineage"] + url).stdout
         #expect(json.contains("\"from\": \"model.shopkeeper.orders\",\n      \"to\": \"exposure.shopkeeper.weekly_revenue\""))
+        // test nodes as dbt names them (Strata's own contract checks aside): the ids and compiled paths scripts/compare-with-dbt recorded from dbt-core
+        let recorded = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/dbt-projects/shopkeeper.test-ids.json"))) as! [String: String]
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p.root + "/target/manifest.json"))) as! [String: Any]
+        var ours: [String: String] = [:]
+        for (id, node) in manifest["nodes"] as! [String: [String: Any]] where node["resource_type"] as? String == "test"
+            && (node["config"] as? [String: Any])?["test_type"] as? String != "contract" {
+            ours[id] = (node["compiled_path"] as? String).map { String($0.dropFirst("target/compiled/".count)) }
+        }
+        #expect(recorded.count == 7)
+        #expect(ours == recorded)
+        // target/run holds what each of them ran, at the same paths (dbt's layout): the test's query wrapped to count failures
+        for path in recorded.values {
+            let ran = try String(contentsOfFile: p.root + "/target/run/" + path, encoding: .utf8)
+            let compiled = try String(contentsOfFile: p.root + "/target/compiled/" + path, encoding: .utf8)
+            #expect(ran.contains(compiled.trimmingCharacters(in: .whitespacesAndNewlines)), "\(path)")
+        }
+        // and each model's build: the statements that made it
+        let ranModel = try String(contentsOfFile: p.root + "/target/run/shopkeeper/models/marts/customers.sql", encoding: .utf8)
+        #expect(ranModel.contains("CREATE TABLE"), "\(ranModel)")
+        #expect(FileManager.default.fileExists(atPath: p.root + "/target/run/shopkeeper/seeds/raw_orders.csv"))
     }
 
     @Test func compatCheckListsEveryUnsupportedConstruct() throws {
