@@ -55,7 +55,7 @@ public enum Manifest {
     }
 
     static func node(_ n: CompiledNode, _ project: CompiledProject) -> ConfigValue {
-        n.manifestEntry(projectName: project.projectName, dependsOn: project.dependsOn(n.id))
+        n.manifestEntry(dependsOn: project.dependsOn(n.id))
     }
 
     static func timestamp(_ d: Date) -> String {

@@ -53,13 +53,15 @@ struct CompatCheckCommand: ParsableCommand {
                     findings.insert(Finding(location: SourceLocation(file: folder + "/" + path, line: 1, column: 1), level: .unsupported, message: "Python models"))
                 }
             }
-            // installed packages' code is checked too; what stops them loading (not installed, nodes) is a finding
+            // installed packages' code is checked too; a package that is not installed is a finding
             var packageFiles: [(String, String)] = []
             do {
                 let withPackages = try ProjectLoader().load(directory: root)
                 packageFiles = withPackages.packages.flatMap { $0.templateFiles.map { ($0.path, $0.text) } }
+                    + withPackages.models.filter { $0.package != nil }.map { ($0.path, $0.rawSQL) }
+                    + (withPackages.snapshotFiles + withPackages.singularTests).filter { $0.package != nil }.map { ($0.path, $0.text) }
             } catch let e as DiagnosticError {
-                for d in e.diagnostics where d.code == DiagnosticCode.packageNotInstalled.rawValue || d.code == DiagnosticCode.packageNodesUnsupported.rawValue {
+                for d in e.diagnostics where d.code == DiagnosticCode.packageNotInstalled.rawValue {
                     findings.insert(Self.finding(d))
                 }
             } catch {}

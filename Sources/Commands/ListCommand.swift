@@ -31,14 +31,9 @@ struct ListCommand: ParsableCommand {
                 if let r = resourceType, n.kind.rawValue != r { continue }
                 switch output {
                 case "name": ws.console.print(n.name)
-                case "path": ws.console.print(n.path)
+                case "path": ws.console.print(n.originalFilePath)
                 case "id": ws.console.print(n.id.rawValue)
-                default:
-                    if n.kind == .source { ws.console.print("source:\(compiled.projectName).\(n.name)") }
-                    else {
-                        let comps = n.path.split(separator: "/").map(String.init)
-                        ws.console.print(([compiled.projectName] + comps.dropFirst().dropLast() + [n.name]).joined(separator: "."))
-                    }
+                default: ws.console.print((n.kind == .source ? "source:" : "") + n.fqn.joined(separator: "."))
                 }
             }
         }

@@ -30,6 +30,8 @@ public struct CompiledNode: Sendable {
     public var checksum: String
     /// Path below `target/compiled/` where the compiled SQL is written.
     public var compiledPath: String?
+    /// For a node of an installed package, the package's folder (`dbt_packages/p/`); `path` starts with it.
+    public var packagePrefix: String? = nil
     /// PostgreSQL extensions the compiled SQL needs (e.g. uuid-ossp for uuid5 surrogate keys).
     public var extensions: Set<String> = []
     /// Non-fatal problems found while compiling this node.
@@ -60,9 +62,7 @@ public struct CompiledNode: Sendable {
     /// `<package>/seeds/<file>.csv` as dbt writes it.
     public var runPath: String? {
         if let compiledPath { return compiledPath }
-        guard kind == .seed else { return nil }
-        let package = id.rawValue.split(separator: ".", maxSplits: 2).dropFirst().first.map(String.init) ?? ""
-        return "\(package)/\(path)"
+        return kind == .seed ? "\(id.package)/\(originalFilePath)" : nil
     }
 
     /// What the node is, in dbt's resource-type words.
@@ -182,7 +182,21 @@ public struct SQLOrigin: Sendable {
 extension CompiledNode {
     /// What selectors see of the node.
     var graphNode: GraphNode {
-        GraphNode(id: id, kind: kind, name: name, path: path, tags: tags, config: config, testType: test?.type.rawValue)
+        GraphNode(id: id, kind: kind, name: name, path: path, tags: tags, config: config, testType: test?.type.rawValue, fqn: fqn)
+    }
+
+    /// The file as dbt names it: relative to the folder of the package the node comes from (the project's for its own).
+    public var originalFilePath: String {
+        guard let prefix = packagePrefix, path.hasPrefix(prefix) else { return path }
+        return String(path.dropFirst(prefix.count))
+    }
+
+    /// dbt's fully qualified name: the package (or project), the folders under the model path, the node's name.
+    public var fqn: [String] {
+        let package = id.package
+        if kind == .source { return [package] + name.split(separator: ".").map(String.init) }
+        let comps = originalFilePath.split(separator: "/").map(String.init)
+        return [package] + comps.dropFirst().dropLast() + [name]
     }
 
     public var sqlOrigin: SQLOrigin { SQLOrigin(path: path, rawSQL: rawSQL, compiledSQL: compiledSQL, sourceMap: sourceMap) }

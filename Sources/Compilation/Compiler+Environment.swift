@@ -12,12 +12,7 @@ extension Compiler {
         let environ = options.environment
         env.globals["target"] = .object(target)
         env.globals["project_name"] = .string(project.name)
-        env.globals["var"] = .function(Function("var") { args, site in
-            guard let name = args.argument(0, "name")?.asString else { throw site.error("var() needs a variable name", code: .missingVar) }
-            if let v = vars[name] { return Value(v) }
-            if let d = args.argument(1, "default") { return d }
-            throw site.error("required var '\(name)' is not set: add it under `vars:` in the project file or pass --vars '{\(name): …}'", code: .missingVar)
-        })
+        env.globals["var"] = .function(varFunction(vars))
         env.globals["env_var"] = .function(.envVar(environ, allowSecrets: false))
         // the dbt version whose behaviour Strata follows
         env.globals["dbt_version"] = .string("1.12.6")
@@ -65,12 +60,38 @@ extension Compiler {
         return env
     }
 
-    /// The vars the root project's nodes see, as dbt scopes them: every top-level var, then those under the
-    /// project's own name (`vars: {my_project: {k: v}}`), then `--vars` over all.
-    func effectiveVars() -> [String: ConfigValue] {
-        var vars = project.vars
-        if case .dict(let scoped)? = project.vars[project.name] { for e in scoped { vars[e.key] = e.value } }
+    /// The vars a node of `package` (the root project when nil) sees, as dbt scopes them: a package's own
+    /// `vars:` (top-level, then under its name), then the root project's (top-level, then under the node's package
+    /// name: `vars: {my_project: {k: v}}`, `vars: {dbt_date: {k: v}}`), then `--vars` over all.
+    func effectiveVars(package: String? = nil) -> [String: ConfigValue] {
+        let owner = package ?? project.name
+        var vars: [String: ConfigValue] = [:]
+        func add(_ layer: [String: ConfigValue]) {
+            vars.merge(layer) { $1 }
+            if case .dict(let scoped)? = layer[owner] { for e in scoped { vars[e.key] = e.value } }
+        }
+        if let installed = project.package(named: package) { add(installed.vars) }
+        add(project.vars)
         return vars.merging(options.vars) { $1 }
+    }
+
+    /// The environment a node of an installed package renders in, as dbt builds its macro namespace: the package's
+    /// own macros first for bare names (then the root project's and dbt's), and its vars.
+    func packageEnvironment(_ base: Environment, package: String) -> Environment {
+        var env = base
+        for (name, macro) in base.namespacedMacros[package] ?? [:] { env.macros[name] = macro }
+        env.globals["var"] = .function(varFunction(effectiveVars(package: package)))
+        return env
+    }
+
+    /// `var(name, default)` over `vars`.
+    func varFunction(_ vars: [String: ConfigValue]) -> Function {
+        Function("var") { args, site in
+            guard let name = args.argument(0, "name")?.asString else { throw site.error("var() needs a variable name", code: .missingVar) }
+            if let v = vars[name] { return Value(v) }
+            if let d = args.argument(1, "default") { return d }
+            throw site.error("required var '\(name)' is not set: add it under `vars:` in the project file or pass --vars '{\(name): …}'", code: .missingVar)
+        }
     }
 
     /// dbt's context for this project: its vars, and how dispatch searches its packages.
@@ -82,9 +103,9 @@ extension Compiler {
     }
 
     /// The dbt-style node description passed to generate_schema_name/generate_alias_name.
-    func nodeValue(name: String, kind: NodeKind, path: String, config: [String: ConfigValue]) -> Value {
-        .dict([("name", .string(name)), ("resource_type", .string(kind.rawValue)), ("original_file_path", .string(path)),
-               ("package_name", .string(project.name)), ("config", .dict(config.sorted { $0.key < $1.key }.map { ($0.key, Value($0.value)) }))])
+    func nodeValue(name: String, kind: NodeKind, path: String, config: [String: ConfigValue], package: String? = nil) -> Value {
+        .dict([("name", .string(name)), ("resource_type", .string(kind.rawValue)), ("original_file_path", .string(project.pathInPackage(path, package: package))),
+               ("package_name", .string(package ?? project.name)), ("config", .dict(config.sorted { $0.key < $1.key }.map { ($0.key, Value($0.value)) }))])
     }
 
     /// dbt's default: no custom schema → target schema; custom → `<target>_<custom>`. A project macro overrides it.

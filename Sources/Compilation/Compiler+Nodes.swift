@@ -39,8 +39,21 @@ extension Compiler {
         return (values, locations)
     }
 
-    func folderPath(_ pathInFolder: String, name: String) -> [String] {
-        [project.name] + pathInFolder.split(separator: "/").dropLast().map(String.init) + [name]
+    func folderPath(_ pathInFolder: String, name: String, package: String?) -> [String] {
+        [package ?? project.name] + pathInFolder.split(separator: "/").dropLast().map(String.init) + [name]
+    }
+
+    /// The folder configs that apply to a node, outermost first: for a package's node, what the package's own
+    /// project file says, then what the root project says about it (keyed by the package's name), as dbt layers them.
+    func folderConfigs(_ configs: (Project) -> FolderConfig, _ packageConfigs: (InstalledPackage) -> FolderConfig,
+                       path pathInFolder: String, name: String, package: String?) -> [ConfigEntry] {
+        let path = folderPath(pathInFolder, name: name, package: package)
+        return (project.package(named: package).map { packageConfigs($0).resolve(along: path) } ?? []) + configs(project).resolve(along: path)
+    }
+
+    /// Where a node's compiled SQL goes below target/compiled: `<package>/<path in the package>`.
+    func compiledPath(_ path: String, package: String?) -> String {
+        "\(package ?? project.name)/\(project.pathInPackage(path, package: package))"
     }
 
     /// Renders `{{ … }}` in YAML config values (dbt renders them with var, env_var, target and macros).
@@ -64,7 +77,7 @@ extension Compiler {
         if pm.kind == .snapshot { return try snapshotNode(pm, environment: environment) }
         let file = pm.file
         let (config, locations) = merge([
-            try rendered(project.modelConfigs.resolve(along: folderPath(file.pathInModels, name: file.name)), environment: environment),
+            try rendered(folderConfigs(\.modelConfigs, \.modelConfigs, path: file.pathInModels, name: file.name, package: file.package), environment: environment),
             try rendered(file.properties?.config ?? [], environment: environment),
             pm.config,
         ])
@@ -73,7 +86,7 @@ extension Compiler {
         var values = config
         values["materialized"] = .string(materialization.name)
         let node = environment.macros["generate_schema_name"] != nil || environment.macros["generate_alias_name"] != nil
-            ? nodeValue(name: file.name, kind: .model, path: file.path, config: values) : .none
+            ? nodeValue(name: file.name, kind: .model, path: file.path, config: values, package: file.package) : .none
         var relation: Relation?
         if materialization != .ephemeral {
             let schema = try schemaName(custom: config["schema"]?.asString, node: node, environment: environment, location: locations["schema"])
@@ -82,9 +95,10 @@ extension Compiler {
         }
         var compiled = CompiledNode(id: pm.id, name: file.name, path: file.path, relation: relation, description: file.properties?.description ?? "",
                                     columns: file.properties?.columns ?? [], tags: values["tags"]?.stringList ?? [], config: values, rawSQL: file.rawSQL,
-                                    checksum: SHA256.hex(file.rawSQL.trimmedWhitespace), compiledPath: "\(project.name)/\(file.path)",
+                                    checksum: SHA256.hex(file.rawSQL.trimmedWhitespace), compiledPath: compiledPath(file.path, package: file.package),
                                     payload: .model(ModelSpec(materialization: materialization, build: try reader.buildSettings())))
         reader.docsFields(into: &compiled)
+        compiled.packagePrefix = project.package(named: file.package)?.prefix
         return compiled
     }
 
@@ -92,7 +106,7 @@ extension Compiler {
     func snapshotNode(_ pm: ParsedModel, environment: Environment) throws -> CompiledNode {
         let file = pm.file
         let (config, locations) = merge([
-            try rendered(project.snapshotConfigs.resolve(along: folderPath(file.pathInModels, name: file.name)), environment: environment),
+            try rendered(folderConfigs(\.snapshotConfigs, \.snapshotConfigs, path: file.pathInModels, name: file.name, package: file.package), environment: environment),
             pm.config,
         ])
         let spec = try SpecReader(config: config, locations: locations, name: file.name, path: file.path).snapshot(dbtNames: project.kind == .dbt)
@@ -103,33 +117,36 @@ extension Compiler {
         else { schema = try schemaName(custom: config["schema"]?.asString, node: .none, environment: environment, location: locations["schema"]) }
         let relation = Relation(database: config["target_database"]?.asString ?? config["database"]?.asString ?? options.target.database,
                                 schema: schema, identifier: config["alias"]?.asString ?? file.name)
-        return CompiledNode(id: pm.id, name: file.name, path: file.path, relation: relation, tags: values["tags"]?.stringList ?? [], config: values,
+        var node = CompiledNode(id: pm.id, name: file.name, path: file.path, relation: relation, tags: values["tags"]?.stringList ?? [], config: values,
                             rawSQL: file.rawSQL, checksum: SHA256.hex(file.rawSQL.trimmedWhitespace),
-                            compiledPath: file.path.hasSuffix(".sql") ? "\(project.name)/\(file.path)"
-                                : "\(project.name)/\((file.path as NSString).deletingLastPathComponent)/\(file.name).sql",
+                            compiledPath: compiledPath(file.path.hasSuffix(".sql") ? file.path : "\((file.path as NSString).deletingLastPathComponent)/\(file.name).sql",
+                                                       package: file.package),
                             payload: .snapshot(spec))
+        node.packagePrefix = project.package(named: file.package)?.prefix
+        return node
     }
 
     func seedNode(_ seed: SeedFile, environment: Environment) throws -> CompiledNode {
         let (config, locations) = merge([
-            try rendered(project.seedConfigs.resolve(along: folderPath(seed.pathInSeeds, name: seed.name)), environment: environment),
+            try rendered(folderConfigs(\.seedConfigs, \.seedConfigs, path: seed.pathInSeeds, name: seed.name, package: seed.package), environment: environment),
             try rendered(seed.properties?.config ?? [], environment: environment),
         ])
         let reader = SpecReader(config: config, locations: locations, name: seed.name, path: seed.path)
         let spec = try reader.seed()
         var values = config
         values["materialized"] = .string("seed")
-        let value = nodeValue(name: seed.name, kind: .seed, path: seed.path, config: values)
+        let value = nodeValue(name: seed.name, kind: .seed, path: seed.path, config: values, package: seed.package)
         let schema = try schemaName(custom: config["schema"]?.asString, node: value, environment: environment, location: locations["schema"])
         let alias = try aliasName(custom: config["alias"]?.asString, name: seed.name, node: value, environment: environment)
         // as dbt: seeds over 1 MiB are identified by path, not hashed
         let size = (try? FileManager.default.attributesOfItem(atPath: project.root + "/" + seed.path)[.size] as? Int) ?? 0
         let checksum = size > 1 << 20 ? "" : (FileManager.default.contents(atPath: project.root + "/" + seed.path)).map { SHA256.hex(Array($0)) } ?? ""
-        var node = CompiledNode(id: .seed(project.name, seed.name), name: seed.name, path: seed.path,
+        var node = CompiledNode(id: .seed(seed.package ?? project.name, seed.name), name: seed.name, path: seed.path,
                                 relation: Relation(database: config["database"]?.asString ?? options.target.database, schema: schema, identifier: alias),
                                 description: seed.properties?.description ?? "", columns: seed.properties?.columns ?? [],
                                 tags: values["tags"]?.stringList ?? [], config: values, checksum: checksum, payload: .seed(spec))
         reader.docsFields(into: &node)
+        node.packagePrefix = project.package(named: seed.package)?.prefix
         return node
     }
 
@@ -144,42 +161,67 @@ extension Compiler {
         let schema = try renderField(table.schema ?? table.sourceName)
         let database = try table.database.map(renderField) ?? options.target.database
         let relation = Relation(database: database, schema: schema, identifier: table.identifier ?? table.tableName)
-        return CompiledNode(id: .source(project.name, table.sourceName, table.tableName), name: "\(table.sourceName).\(table.tableName)",
-                            path: table.location?.file ?? "", relation: relation, description: table.description,
-                            payload: .source(SourceSpec(sourceName: table.sourceName, tableName: table.tableName)))
+        var node = CompiledNode(id: .source(table.package ?? project.name, table.sourceName, table.tableName), name: "\(table.sourceName).\(table.tableName)",
+                                path: table.location?.file ?? "", relation: relation, description: table.description,
+                                payload: .source(SourceSpec(sourceName: table.sourceName, tableName: table.tableName)))
+        node.packagePrefix = project.package(named: table.package)?.prefix
+        return node
     }
 }
 
-/// Resolves ref/source names to node ids, with did-you-mean suggestions.
+/// Resolves ref/source names to node ids, with did-you-mean suggestions. Nodes of installed packages are found as
+/// dbt finds them: `ref('p', 'm')` in package `p` only; a bare `ref('m')` in the root project first, then in the
+/// package of the node that calls it, then in any package (and sources the same way).
 struct NameResolver: Sendable {
-    let models: [String: NodeID]
-    let seeds: [String: NodeID]
-    let sources: [String: NodeID]
+    /// package → name → node, for what ref() finds: models, snapshots, seeds.
+    let nodes: [String: [String: NodeID]]
+    /// package → "source.table" → node.
+    let sources: [String: [String: NodeID]]
     let disabled: Set<String>
     let projectName: String
-    /// Installed packages (their macros load; their models are not supported yet).
+    /// Installed packages.
     var packages: Set<String> = []
+    /// The package of the node whose refs this resolves (nil: the root project).
+    var currentPackage: String? = nil
+
+    /// The resolver as a node of `package` sees names.
+    func from(_ package: String) -> NameResolver {
+        var r = self
+        r.currentPackage = package
+        return r
+    }
+
+    private func find(_ key: String, in table: [String: [String: NodeID]]) -> NodeID? {
+        if let id = table[projectName]?[key] { return id }
+        if let p = currentPackage, let id = table[p]?[key] { return id }
+        for p in table.keys.sorted() { if let id = table[p]?[key] { return id } }
+        return nil
+    }
 
     func ref(_ name: String, package: String? = nil, at location: SourceLocation?) throws -> NodeID {
-        if let package, package != projectName {
-            if packages.contains(package) {
-                throw Diagnostic(code: .unknownPackage, "ref('\(package)', '\(name)'): models in packages are not supported yet (only their macros and generic tests)", at: location)
+        if let package {
+            if let id = nodes[package]?[name] { return id }
+            guard package == projectName || packages.contains(package) else {
+                throw Diagnostic(code: .unknownPackage, "ref('\(package)', '\(name)'): package '\(package)' is not installed (declare it in packages.yml, then run `strata deps`)", at: location)
             }
-            throw Diagnostic(code: .unknownPackage, "ref('\(package)', '\(name)'): package '\(package)' is not installed (declare it in packages.yml, then run `strata deps`)", at: location)
+            if disabled.contains(name) { throw Diagnostic(code: .unknownRef, "ref('\(package)', '\(name)') points to a disabled node", at: location) }
+            var msg = "ref('\(package)', '\(name)') does not match any model or seed of \(package == projectName ? "project" : "package") '\(package)'"
+            if let s = Suggestion.closest(to: name, in: Array((nodes[package] ?? [:]).keys)) { msg += "; did you mean '\(s)'?" }
+            throw Diagnostic(code: .unknownRef, msg, at: location)
         }
-        if let id = models[name] ?? seeds[name] { return id }
+        if let id = find(name, in: nodes) { return id }
         if disabled.contains(name) {
             throw Diagnostic(code: .unknownRef, "ref('\(name)') points to a disabled node", at: location)
         }
         var msg = "ref('\(name)') does not match any model or seed"
-        if let s = Suggestion.closest(to: name, in: Array(models.keys) + Array(seeds.keys)) { msg += "; did you mean '\(s)'?" }
+        if let s = Suggestion.closest(to: name, in: nodes.values.flatMap(\.keys)) { msg += "; did you mean '\(s)'?" }
         throw Diagnostic(code: .unknownRef, msg, at: location)
     }
 
     func source(_ source: String, _ table: String, at location: SourceLocation?) throws -> NodeID {
-        if let id = sources["\(source).\(table)"] { return id }
+        if let id = find("\(source).\(table)", in: sources) { return id }
         var msg = "source('\(source)', '\(table)') is not declared in any sources: YAML"
-        if let s = Suggestion.closest(to: "\(source).\(table)", in: sources.keys) {
+        if let s = Suggestion.closest(to: "\(source).\(table)", in: sources.values.flatMap(\.keys)) {
             let parts = s.split(separator: ".", maxSplits: 1)
             msg += "; did you mean source('\(parts[0])', '\(parts[1])')?"
         }

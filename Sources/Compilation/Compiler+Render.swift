@@ -16,8 +16,8 @@ extension Compiler {
         var runTimeRender: RunTimeRender? = nil
     }
 
-    func render(_ models: [ParsedModel], nodes: [NodeID: CompiledNode], resolver: NameResolver, environment: Environment) -> [Result<RenderOutput, Error>] {
-        models.concurrentMap { m in Result { try renderModel(m, nodes: nodes, resolver: resolver, environment: environment) } }
+    func render(_ models: [ParsedModel], nodes: [NodeID: CompiledNode], resolver: NameResolver, environments: Environments) -> [Result<RenderOutput, Error>] {
+        models.concurrentMap { m in Result { try renderModel(m, nodes: nodes, resolver: resolver.from(m.package), environment: environments[m.package]) } }
     }
 
     func relationObject(_ node: CompiledNode) -> RelationObject {
@@ -30,7 +30,7 @@ extension Compiler {
     /// `model`, and, with a database, the members that ask it (each question noted in `recorder`).
     func modelGlobals(_ pm: ParsedModel, _ me: CompiledNode, nodes: [NodeID: CompiledNode], resolver: NameResolver, environment: Environment,
                       recorder: RenderRecorder, connection: (any WarehouseConnection)?) -> (globals: [String: Value], incremental: Bool) {
-        let staticUpstream = Set(pm.staticRefs.map(\.0))
+        let staticUpstream = Set(pm.staticRefs.map { ($0.package ?? "") + "." + $0.name })
         let nodeConfig = me.config
         let isMicrobatch: Bool
         if case .microbatch? = me.model?.materialization { isMicrobatch = true } else { isMicrobatch = false }
@@ -42,8 +42,8 @@ extension Compiler {
             }
             return relationObject(node)
         }
-        var globals = refAndSource(resolver: resolver, ref: { id, name, site in
-            if !staticUpstream.contains(name) { recorder.update { $0.refs.append((name, site.offset)) } }
+        var globals = refAndSource(resolver: resolver, ref: { id, name, package, site in
+            if !staticUpstream.contains((package ?? "") + "." + name) { recorder.update { $0.refs.append((name, package, site.offset)) } }
             return .object(related(id))
         }, source: { id, s, t, site in
             recorder.update { $0.sources.append((s, t, site.offset)) }
@@ -68,7 +68,7 @@ extension Compiler {
         globals["is_incremental"] = .function(Function("is_incremental") { _, _ in .bool(incremental) })
         globals["should_full_refresh"] = .function(Function("should_full_refresh") { _, _ in .bool(fullRefresh) })
         globals["execute"] = .bool(true)
-        globals["model"] = nodeValue(name: me.name, kind: .model, path: me.path, config: nodeConfig)
+        globals["model"] = nodeValue(name: me.name, kind: .model, path: me.path, config: nodeConfig, package: pm.package)
         globals.merge(dbtContext()
             .surrogateKeyGlobals(onUUID: { recorder.update { $0.extensions.insert("uuid-ossp") } })) { $1 }
         if let connection {
@@ -98,9 +98,9 @@ extension Compiler {
             text = RenderedText(text: "", sourceMap: SourceMap())
         }
         var edges: [(NodeID, SourceLocation)] = []
-        for (name, offset) in recorder.refs {
+        for (name, package, offset) in recorder.refs {
             let loc = source.location(ofUTF8Offset: offset)
-            edges.append((try resolver.ref(name, at: loc), loc))
+            edges.append((try resolver.ref(name, package: package, at: loc), loc))
         }
         for (s, t, offset) in recorder.sources {
             let loc = source.location(ofUTF8Offset: offset)
@@ -179,9 +179,10 @@ extension Compiler {
     }
 
     /// Seeds are not rendered, but their hooks are, when the seed is loaded: with `this` and the project's context.
-    func renderSeedHooks(_ nodes: inout [NodeID: CompiledNode], environment: Environment, bag: inout DiagnosticBag) {
+    func renderSeedHooks(_ nodes: inout [NodeID: CompiledNode], environments: Environments, bag: inout DiagnosticBag) {
         for id in nodes.keys.sorted() where nodes[id]!.kind == .seed {
             let node = nodes[id]!
+            let environment = environments[id.package]
             guard node.config["pre_hook"] != nil || node.config["post_hook"] != nil, var settings = node.buildSettings,
                   let hooks = bag.capture({ try hookTemplates(of: node) }) else { continue }
             settings.preHooks = hooks.pre.compactMap(\.plain)
@@ -190,7 +191,7 @@ extension Compiler {
             guard hooks.templated else { continue }
             nodes[id]!.runTimeRender = RunTimeRender(rendersSQL: false, rendersHooks: true) { [self] part, connection in
                 var globals: [String: Value] = ["this": .object(relationObject(node)), "execute": .bool(true),
-                                                "model": nodeValue(name: node.name, kind: .seed, path: node.path, config: node.config)]
+                                                "model": nodeValue(name: node.name, kind: .seed, path: node.path, config: node.config, package: id.package)]
                 globals.merge(databaseGlobals(DatabaseContext(connection: connection, onQuery: {}), environment: environment)) { $1 }
                 return try render(part == .preHooks ? hooks.pre : hooks.post, of: node, environment: environment, globals: globals)
             }

@@ -9,7 +9,7 @@ extension Compiler {
     /// Generic tests from YAML and singular tests from the test paths become test nodes whose SQL returns the failing
     /// rows, with dbt's ids (`test.<project>.<name>.<hash>` for generic tests, `test.<project>.<name>` for singular
     /// ones) and compiled paths; each depends on the nodes it reads.
-    func compileTests(nodes: inout [NodeID: CompiledNode], graph: inout Graph, resolver: NameResolver, environment: Environment, bag: inout DiagnosticBag) {
+    func compileTests(nodes: inout [NodeID: CompiledNode], graph: inout Graph, resolver: NameResolver, environments: Environments, bag: inout DiagnosticBag) {
         var used = Set<String>()
         func uniqueName(_ base: String) -> String {
             var name = String(base.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
@@ -23,7 +23,7 @@ extension Compiler {
         defer { bag.appendOnce(warnings) }
         // each declaration renders on its own (in parallel); names are made unique and nodes added in declaration order
         let prepared = project.testDeclarations.concurrentMap { decl in
-            Result { try prepareGenericTest(decl, snapshot: snapshot, resolver: resolver, environment: environment) }
+            Result { try prepareGenericTest(decl, snapshot: snapshot, resolver: resolver.from(decl.package ?? project.name), environment: environments[decl.package]) }
         }
         for result in prepared {
             bag.capture {
@@ -37,11 +37,12 @@ extension Compiler {
                     spec.alias = alias
                     test.node.payload = .dataTest(spec)
                 }
-                test.node.compiledPath = "\(project.name)/\(test.location.file)/\(alias).sql"
+                test.node.compiledPath = compiledPath(test.location.file, package: test.node.id.package) + "/\(alias).sql"
                 add(test.node, deps: test.deps, at: test.location, nodes: &nodes, graph: &graph)
             }
         }
         for file in project.singularTests {
+            let environment = environments[file.package], resolver = resolver.from(file.package ?? project.name)
             bag.capture {
                 let template = try Template(path: file.path, text: file.text, stripFile: true)
                 // `{{ config(enabled=false) }}` switches the test off before anything renders, as dbt's parse does
@@ -67,21 +68,22 @@ extension Compiler {
                     .judgement(at: SourceLocation(file: file.path, line: 1, column: 1))
                 let name = uniqueName(((file.path as NSString).lastPathComponent as NSString).deletingPathExtension)
                 // dbt writes a singular test where it sits under the test paths: <project>/tests/sub/x.sql
-                let compiledPath = "\(project.name)/\(file.path)"
+                let compiledPath = compiledPath(file.path, package: file.package)
                 // what the render called, and the literal ref()/source() calls it may not have reached
                 var refs = recorder.refs, sources = recorder.sources
                 for call in template.calls(named: ["ref", "source"]) {
                     guard let args = call.literalStrings else { continue }
-                    if call.name == "ref", (1...2).contains(args.count) { refs.append((args.last!, call.offset)) }
+                    if call.name == "ref", (1...2).contains(args.count) { refs.append((args.last!, args.count == 2 ? args[0] : nil, call.offset)) }
                     if call.name == "source", args.count == 2 { sources.append((args[0], args[1], call.offset)) }
                 }
                 var deps: [NodeID] = []
-                for (r, offset) in refs { deps.append(try resolver.ref(r, at: template.source.location(ofUTF8Offset: offset))) }
+                for (r, package, offset) in refs { deps.append(try resolver.ref(r, package: package, at: template.source.location(ofUTF8Offset: offset))) }
                 for (s, tbl, offset) in sources { deps.append(try resolver.source(s, tbl, at: template.source.location(ofUTF8Offset: offset))) }
                 var seen = Set<NodeID>()
                 deps = deps.filter { seen.insert($0).inserted }
                 var node = testNode(name: name, path: file.path, sql: out.text, config: merged, column: nil,
-                                    payload: .dataTest(DataTestSpec(testName: nil, testedNode: deps.first, judgement: judgement)), compiledPath: compiledPath)
+                                    payload: .dataTest(DataTestSpec(testName: nil, testedNode: deps.first, judgement: judgement)),
+                                    id: NodeID("test.\(file.package ?? project.name).\(name)"), compiledPath: compiledPath)
                 node.rawSQL = file.text
                 node.sourceMap = out.sourceMap
                 if recorder.queriedDatabase {
@@ -177,10 +179,10 @@ extension Compiler {
         let alias = config["alias"]?.asString ?? names.short
         var deps = [target]
         for (s, tbl, _) in recorder.sources { if let id = try? resolver.source(s, tbl, at: loc) { deps.append(id) } }
-        for (r, _) in recorder.refs { if let id = try? resolver.ref(r, at: loc) { deps.append(id) } }
+        for (r, package, _) in recorder.refs { if let id = try? resolver.ref(r, package: package, at: loc) { deps.append(id) } }
         let spec = DataTestSpec(testName: decl.testName, testedNode: target, judgement: judgement)
         var node = testNode(name: full, path: loc.file, sql: sql, config: config, column: decl.column, payload: .dataTest(spec),
-                            id: NodeID("test.\(project.name).\(full).\(Self.dbtTestHash(full, decl))"))
+                            id: NodeID("test.\(decl.package ?? project.name).\(full).\(Self.dbtTestHash(full, decl))"))
         if recorder.queriedDatabase {
             // the test asked the database: it renders again when it runs, after what it tests was built
             node.runTimeRender = RunTimeRender(rendersSQL: true, rendersHooks: false) { part, connection in
@@ -297,8 +299,8 @@ extension Compiler {
 
     func testGlobals(nodes: [NodeID: CompiledNode], resolver: NameResolver, recorder: RenderRecorder, environment: Environment,
                      connection: (any WarehouseConnection)?) -> [String: Value] {
-        var g = refAndSource(resolver: resolver, ref: { id, name, site in
-            recorder.update { $0.refs.append((name, site.offset)) }
+        var g = refAndSource(resolver: resolver, ref: { id, name, package, site in
+            recorder.update { $0.refs.append((name, package, site.offset)) }
             return .object(relationObject(nodes[id]!))
         }, source: { id, s, t, site in
             recorder.update { $0.sources.append((s, t, site.offset)) }
@@ -323,6 +325,7 @@ extension Compiler {
         var node = CompiledNode(id: id ?? NodeID("test.\(project.name).\(name)"), name: name, path: path, relation: nil,
                                 columns: column.map { [ColumnProperties(name: $0)] } ?? [], rawSQL: sql, compiledSQL: sql,
                                 checksum: SHA256.hex(sql), compiledPath: compiledPath ?? "\(project.name)/tests/\(name).sql", payload: payload)
+        node.packagePrefix = project.package(named: node.id.package)?.prefix
         var values = config
         if let test = node.test {
             values["severity"] = .string(test.judgement.severity.rawValue)

@@ -14,12 +14,14 @@ public struct UnitTestFixture: Sendable {
 extension Compiler {
     /// dbt 1.8 unit tests: the model renders with each given input replaced by a CTE of the given rows
     /// (typed like the real input at run time); the result is compared with the expected rows.
-    func compileUnitTests(nodes: inout [NodeID: CompiledNode], graph: inout Graph, resolver: NameResolver, environment: Environment, bag: inout DiagnosticBag) {
+    func compileUnitTests(nodes: inout [NodeID: CompiledNode], graph: inout Graph, resolver: NameResolver, environments: Environments, bag: inout DiagnosticBag) {
         let snapshot = nodes
         for decl in project.unitTests {
+            let owner = decl.package ?? project.name
+            let environment = environments[decl.package], resolver = resolver.from(owner)
             let loc = decl.location ?? SourceLocation(file: project.projectFile, line: 1, column: 1)
             bag.capture {
-                guard let file = project.models.first(where: { $0.name == decl.model }), let model = snapshot[.model(project.name, decl.model)] else {
+                guard let file = project.models.first(where: { $0.name == decl.model && $0.package == decl.package }), let model = snapshot[.model(owner, decl.model)] else {
                     var msg = "unit test '\(decl.name)' is for model '\(decl.model)', which does not exist"
                     if let s = Suggestion.closest(to: decl.model, in: project.models.map(\.name)) { msg += "; did you mean '\(s)'?" }
                     throw Diagnostic(code: .unitTestModelMissing, msg, at: loc)
@@ -33,7 +35,7 @@ extension Compiler {
                     let globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder, environment: environment, connection: nil)
                     _ = try Renderer.evaluate(try Template(path: loc.file, text: "{{ \(text) }}"), environment: environment, globals: globals)
                     let id: NodeID
-                    if let r = recorder.refs.first { id = try resolver.ref(r.name, at: loc) }
+                    if let r = recorder.refs.first { id = try resolver.ref(r.name, package: r.package, at: loc) }
                     else if let s = recorder.sources.first { id = try resolver.source(s.source, s.table, at: loc) }
                     else { throw Diagnostic(code: .invalidUnitTestInput, "unit test '\(decl.name)': input must be ref('…') or source('…', '…')", at: loc) }
                     guard let relation = snapshot[id]?.relation else { throw Diagnostic(code: .invalidUnitTestInput, "unit test '\(decl.name)': input \(text) has no relation", at: loc) }
@@ -46,7 +48,7 @@ extension Compiler {
                 let template = try Template(path: file.path, text: file.rawSQL, stripFile: true)
                 let nodeConfig = model.config
                 let testName = decl.name
-                var globals = refAndSource(resolver: resolver, ref: { id, name, site in
+                var globals = refAndSource(resolver: resolver, ref: { id, name, _, site in
                     guard let cte = ctes[id] else {
                         throw site.error("unit test '\(testName)': the model reads ref('\(name)'), which is not among its given inputs", code: .unitTestInputMissing)
                     }
@@ -63,11 +65,11 @@ extension Compiler {
                 globals["this"] = .object(relationObject(model))
                 globals["is_incremental"] = .function(Function("is_incremental") { _, _ in .bool(false) })
                 globals["execute"] = .bool(true)
-                globals["model"] = nodeValue(name: model.name, kind: .model, path: model.path, config: nodeConfig)
+                globals["model"] = nodeValue(name: model.name, kind: .model, path: model.path, config: nodeConfig, package: decl.package)
                 let sql = try Renderer.render(template, environment: environment, globals: globals).text
                 var node = testNode(name: "\(decl.model)_\(decl.name)", path: loc.file, sql: sql, config: [:], column: nil,
                                     payload: .unitTest(UnitTestSpec(testedNode: model.id, fixture: UnitTestFixture(inputs: inputs, expect: decl.expect))))
-                node.id = NodeID("unit_test.\(project.name).\(decl.model).\(decl.name)")
+                node.id = NodeID("unit_test.\(owner).\(decl.model).\(decl.name)")
                 add(node, deps: Array(ctes.keys), at: loc, nodes: &nodes, graph: &graph)
             }
         }

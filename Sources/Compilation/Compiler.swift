@@ -47,6 +47,14 @@ public struct CompileOptions: Sendable {
     }
 }
 
+/// The root project's environment and each installed package's (`Compiler.packageEnvironment`).
+struct Environments: Sendable {
+    let root: Environment
+    let packages: [String: Environment]
+    /// The environment a node of `package` renders in (the root project's for its own nodes).
+    subscript(package: String?) -> Environment { package.flatMap { packages[$0] } ?? root }
+}
+
 /// Project → compiled nodes and graph. Renders every enabled model; reports every problem at once.
 public struct Compiler: Sendable {
     public let project: Project
@@ -64,8 +72,16 @@ public struct Compiler: Sendable {
         var template: Template
         var id: NodeID
         var config: [ConfigEntry]
-        var staticRefs: [(String, Int)]
+        /// `ref('m')` / `ref('package', 'm')` with literal arguments, and where.
+        var staticRefs: [(name: String, package: String?, offset: Int)]
         var staticSources: [(String, String, Int)]
+        /// The package (or root project) the node comes from.
+        var package: String { id.package }
+    }
+
+    /// Each installed package's environment (its macros first, its vars), over `base`.
+    func packageEnvironments(_ base: Environment) -> Environments {
+        Environments(root: base, packages: Dictionary(project.packages.map { ($0.name, packageEnvironment(base, package: $0.name)) }, uniquingKeysWith: { a, _ in a }))
     }
 
     public func compile() throws -> CompiledProject {
@@ -78,75 +94,78 @@ public struct Compiler: Sendable {
             mark = now
         }
         var environment = try makeEnvironment()
+        var environments = packageEnvironments(environment)
         lap("macros")
 
         // 1. Parse every model (in parallel) and find its static refs, sources and config.
-        let parsed = parseModels(environment: environment, bag: &bag) + parseSnapshots(environment: environment, bag: &bag)
+        let parsed = parseModels(environments: environments, bag: &bag) + parseSnapshots(environments: environments, bag: &bag)
         lap("parse")
 
         // 2. Nodes: models, seeds, sources with relations.
         var nodes: [NodeID: CompiledNode] = [:]
         var graph = Graph()
-        var modelsByName: [String: NodeID] = [:]
+        // what ref() finds (models, snapshots, seeds) and what source() finds, by package
+        var refable: [String: [String: NodeID]] = [:]
         var disabled: Set<String> = []
         // Config resolution, naming and checksums are independent per model: on all cores.
-        let modelNodes = parsed.concurrentMap { pm in Result { try modelNode(pm, environment: environment) } }
+        let modelNodes = parsed.concurrentMap { pm in Result { try modelNode(pm, environment: environments[pm.package]) } }
         for result in modelNodes {
             guard let node = bag.capture({ try result.get() }) else { continue }
             if node.config["enabled"]?.asBool == false { disabled.insert(node.name); continue }
-            if let other = modelsByName[node.name] {
+            if let other = refable[node.id.package]?[node.name] {
                 bag.append(Diagnostic(code: .snapshotNameClash, "'\(node.name)' names both \(other.rawValue.hasPrefix("snapshot") ? "a snapshot" : "a model") and \(node.kind == .snapshot ? "a snapshot" : "a model"); ref('\(node.name)') would be ambiguous",
                                       at: SourceLocation(file: node.path, line: 1, column: 1)))
                 continue
             }
             nodes[node.id] = node
-            modelsByName[node.name] = node.id
+            refable[node.id.package, default: [:]][node.name] = node.id
             bag.append(contentsOf: node.warnings)
         }
-        var seedsByName: [String: NodeID] = [:]
         for seed in project.seeds {
-            guard let node = bag.capture({ try seedNode(seed, environment: environment) }) else { continue }
+            guard let node = bag.capture({ try seedNode(seed, environment: environments[seed.package]) }) else { continue }
             if node.config["enabled"]?.asBool == false { disabled.insert(node.name); continue }
-            if modelsByName[seed.name] != nil {
+            nodes[node.id] = node
+            if refable[node.id.package]?[seed.name] != nil {
                 bag.append(Diagnostic(code: .seedNameClash, "seed '\(seed.name)' has the same name as a model; ref('\(seed.name)') would be ambiguous",
                                       at: SourceLocation(file: seed.path, line: 1, column: 1)))
+            } else {
+                refable[node.id.package, default: [:]][node.name] = node.id
             }
-            nodes[node.id] = node
-            seedsByName[node.name] = node.id
             bag.append(contentsOf: node.warnings)
         }
-        var sourcesByKey: [String: NodeID] = [:]
+        var sourcesByKey: [String: [String: NodeID]] = [:]
         for table in project.sources {
-            guard let node = bag.capture({ try sourceNode(table, environment: environment) }) else { continue }
+            guard let node = bag.capture({ try sourceNode(table, environment: environments[table.package]) }) else { continue }
             nodes[node.id] = node
-            sourcesByKey["\(table.sourceName).\(table.tableName)"] = node.id
+            sourcesByKey[node.id.package, default: [:]]["\(table.sourceName).\(table.tableName)"] = node.id
         }
         renderDescriptions(&nodes, environment: environment, bag: &bag)
-        renderSeedHooks(&nodes, environment: environment, bag: &bag)
+        renderSeedHooks(&nodes, environments: environments, bag: &bag)
         for node in nodes.values {
             graph.add(node.graphNode)
         }
 
         // A source that names a seed's table (a seed loaded into a raw schema and read through `source()`) waits for
         // the seed, so a `build` on an empty database loads it first.
-        let seedRelations = Dictionary(seedsByName.values.compactMap { id in nodes[id]?.relation.map { ($0, id) } }, uniquingKeysWith: { a, _ in a })
-        for id in sourcesByKey.values {
+        let seedRelations = Dictionary(nodes.values.filter { $0.kind == .seed }.compactMap { n in n.relation.map { ($0, n.id) } }, uniquingKeysWith: { a, _ in a })
+        for id in sourcesByKey.values.flatMap(\.values) {
             if let r = nodes[id]?.relation, let seed = seedRelations[r] { graph.add(Edge(from: seed, to: id, location: nil)) }
         }
 
         // 3. Static edges.
-        let resolver = NameResolver(models: modelsByName, seeds: seedsByName, sources: sourcesByKey, disabled: disabled, projectName: project.name,
+        let resolver = NameResolver(nodes: refable, sources: sourcesByKey, disabled: disabled, projectName: project.name,
                                     packages: Set(project.packages.map(\.name)))
         for pm in parsed where nodes[pm.id] != nil {
-            for (name, offset) in pm.staticRefs {
+            let names = resolver.from(pm.package)
+            for (name, package, offset) in pm.staticRefs {
                 let loc = pm.template.source.location(ofUTF8Offset: offset)
-                if let up = bag.capture({ try resolver.ref(name, at: loc) }) {
+                if let up = bag.capture({ try names.ref(name, package: package, at: loc) }) {
                     graph.add(Edge(from: up, to: pm.id, location: loc))
                 }
             }
             for (s, t, offset) in pm.staticSources {
                 let loc = pm.template.source.location(ofUTF8Offset: offset)
-                if let up = bag.capture({ try resolver.source(s, t, at: loc) }) {
+                if let up = bag.capture({ try names.source(s, t, at: loc) }) {
                     graph.add(Edge(from: up, to: pm.id, location: loc))
                 }
             }
@@ -157,8 +176,9 @@ public struct Compiler: Sendable {
 
         // 4. Render every model with real relations (in parallel), with dbt's `graph` of what is known now.
         environment.globals["graph"] = .object(graphObject(nodes: nodes, graph: graph))
+        environments = packageEnvironments(environment)
         let enabled = parsed.filter { nodes[$0.id] != nil }
-        let rendered = render(enabled, nodes: nodes, resolver: resolver, environment: environment)
+        let rendered = render(enabled, nodes: nodes, resolver: resolver, environments: environments)
         for (pm, result) in zip(enabled, rendered) {
             switch result {
             case .failure(let e):
@@ -185,8 +205,8 @@ public struct Compiler: Sendable {
             }
         }
         try bag.throwIfErrors()
-        compileTests(nodes: &nodes, graph: &graph, resolver: resolver, environment: environment, bag: &bag)
-        compileUnitTests(nodes: &nodes, graph: &graph, resolver: resolver, environment: environment, bag: &bag)
+        compileTests(nodes: &nodes, graph: &graph, resolver: resolver, environments: environments, bag: &bag)
+        compileUnitTests(nodes: &nodes, graph: &graph, resolver: resolver, environments: environments, bag: &bag)
         try bag.throwIfErrors()
         lap("render")
         let order = try graph.topologicalOrder()
@@ -222,13 +242,12 @@ public struct Compiler: Sendable {
 
     /// dbt's `graph` context variable over the nodes known before rendering.
     func graphObject(nodes: [NodeID: CompiledNode], graph: Graph) -> GraphObject {
-        let projectName = project.name
-        return GraphObject {
+        GraphObject {
             var byKind: [String: [(String, Value)]] = [:]
             for id in nodes.keys.sorted() {
                 let node = nodes[id]!
                 let key = node.kind == .source ? "sources" : node.kind == .exposure ? "exposures" : "nodes"
-                let entry = node.manifestEntry(projectName: projectName, dependsOn: (graph.parents[id] ?? []).sorted())
+                let entry = node.manifestEntry(dependsOn: (graph.parents[id] ?? []).sorted())
                 byKind[key, default: []].append((id.rawValue, Value(entry)))
             }
             var members: [String: Value] = [:]
@@ -241,9 +260,9 @@ public struct Compiler: Sendable {
 
     // MARK: parsing
 
-    func parseModels(environment: Environment, bag: inout DiagnosticBag) -> [ParsedModel] {
+    func parseModels(environments: Environments, bag: inout DiagnosticBag) -> [ParsedModel] {
         let files = project.models
-        let results = files.concurrentMap { f in Result { try parseModel(f, environment: environment) } }
+        let results = files.concurrentMap { f in Result { try parseModel(f, environment: environments[f.package]) } }
         var out: [ParsedModel] = []
         for r in results {
             switch r {
@@ -257,7 +276,7 @@ public struct Compiler: Sendable {
     /// Snapshot files: each holds one `{% snapshot name %}` block, rendered like a model. YAML snapshots become
     /// `select * from <relation>`, with the relation placed at its YAML line and column (the padding sits in a
     /// Jinja comment), so errors about it point into the YAML file.
-    func parseSnapshots(environment: Environment, bag: inout DiagnosticBag) -> [ParsedModel] {
+    func parseSnapshots(environments: Environments, bag: inout DiagnosticBag) -> [ParsedModel] {
         let fromYAML: [ParsedModel] = project.yamlSnapshots.compactMap { y in
             bag.capture {
                 let l = y.relationLocation
@@ -267,10 +286,11 @@ public struct Compiler: Sendable {
                 }
                 text += "{{ \(y.relation) }}"
                 let template = try Template(path: l.file, text: text)
-                let file = ModelFile(name: y.name, path: l.file, pathInModels: y.name + ".yml", rawSQL: text)
-                var pm = try parseModel(file, environment: environment, template: template)
+                var file = ModelFile(name: y.name, path: l.file, pathInModels: y.name + ".yml", rawSQL: text)
+                file.package = y.package
+                var pm = try parseModel(file, environment: environments[y.package], template: template)
                 pm.kind = .snapshot
-                pm.id = NodeID("snapshot.\(project.name).\(y.name)")
+                pm.id = NodeID("snapshot.\(y.package ?? project.name).\(y.name)")
                 pm.config = y.config
                 return pm
             }
@@ -283,11 +303,12 @@ public struct Compiler: Sendable {
                     throw Diagnostic(code: .snapshotBlocks, blocks.isEmpty ? "\(f.path) has no {% snapshot name %} block" : "\(f.path) defines \(blocks.count) snapshots; put each in its own file",
                                      at: template.source.location(ofUTF8Offset: blocks.dropFirst().first?.offset ?? 0))
                 }
-                let folder = project.paths.snapshots.first { f.path.hasPrefix($0 + "/") } ?? ""
-                let file = ModelFile(name: blocks[0].name, path: f.path, pathInModels: String(f.path.dropFirst(folder.isEmpty ? 0 : folder.count + 1)), rawSQL: f.text)
-                var pm = try parseModel(file, environment: environment, template: template)
+                let folder = (project.package(named: f.package)?.paths ?? project.paths).snapshots.first { f.path.hasPrefix($0 + "/") } ?? ""
+                var file = ModelFile(name: blocks[0].name, path: f.path, pathInModels: String(f.path.dropFirst(folder.isEmpty ? 0 : folder.count + 1)), rawSQL: f.text)
+                file.package = f.package
+                var pm = try parseModel(file, environment: environments[f.package], template: template)
                 pm.kind = .snapshot
-                pm.id = NodeID("snapshot.\(project.name).\(file.name)")
+                pm.id = NodeID("snapshot.\(f.package ?? project.name).\(file.name)")
                 return pm
             }
         }
@@ -295,14 +316,14 @@ public struct Compiler: Sendable {
 
     func parseModel(_ file: ModelFile, environment: Environment, template parsed: Template? = nil) throws -> ParsedModel {
         let template = try parsed ?? Template(path: file.path, text: file.rawSQL, stripFile: true)
-        var refs: [(String, Int)] = [], sources: [(String, String, Int)] = [], config: [ConfigEntry] = []
+        var refs: [(name: String, package: String?, offset: Int)] = [], sources: [(String, String, Int)] = [], config: [ConfigEntry] = []
         let source = template.source
         for call in template.calls(named: ["ref", "source", "config"]) {
             let loc = source.location(ofUTF8Offset: call.offset)
             switch call.name {
             case "ref":
                 // ref('name') or ref('package', 'name'); non-literal arguments resolve at render time
-                if let args = call.literalStrings, (1...2).contains(args.count) { refs.append((args.last!, call.offset)) }
+                if let args = call.literalStrings, (1...2).contains(args.count) { refs.append((args.last!, args.count == 2 ? args[0] : nil, call.offset)) }
             case "source":
                 if let args = call.literalStrings {
                     guard args.count == 2 else { throw Diagnostic(code: .unknownSource, "source() takes a source name and a table name", at: loc) }
@@ -321,7 +342,7 @@ public struct Compiler: Sendable {
                 }
             }
         }
-        return ParsedModel(file: file, template: template, id: .model(project.name, file.name), config: config, staticRefs: refs, staticSources: sources)
+        return ParsedModel(file: file, template: template, id: .model(file.package ?? project.name, file.name), config: config, staticRefs: refs, staticSources: sources)
     }
 
     /// Descriptions that use Jinja — dbt's `{{ doc('name') }}` above all — rendered once, with the docs blocks.

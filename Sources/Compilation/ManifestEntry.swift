@@ -5,16 +5,17 @@ import Warehouse
 extension CompiledNode {
     /// The node as dbt's manifest describes it (and dbt's `graph` context variable): unique_id, resource_type, name,
     /// fqn, relation parts, columns, config, depends_on, and for models their code. `manifest.json` and `graph` share it.
-    public func manifestEntry(projectName: String, dependsOn: [NodeID]) -> ConfigValue {
+    /// A package's node has its paths relative to the package's folder, as dbt writes them.
+    public func manifestEntry(dependsOn: [NodeID]) -> ConfigValue {
         let n = self
         var o = Obj()
         o.set("unique_id", .string(n.id.rawValue))
         o.set("resource_type", .string(n.kind.rawValue))
         o.set("name", .string(n.kind == .source ? String(n.name.split(separator: ".").last ?? "") : n.name))
         if case .source(let s) = n.payload { o.set("source_name", .string(s.sourceName)) }
-        o.set("package_name", .string(projectName))
-        o.set("original_file_path", .string(n.path))
-        o.set("fqn", .strings(n.fqn(projectName: projectName)))
+        o.set("package_name", .string(n.id.package))
+        o.set("original_file_path", .string(n.originalFilePath))
+        o.set("fqn", .strings(n.fqn))
         o.set("database", .str(n.relation?.database))
         o.set("schema", .str(n.relation?.schema))
         if n.kind == .source { o.set("identifier", .str(n.relation?.identifier)) } else { o.set("alias", .str(n.relation?.identifier ?? n.testAlias)) }
@@ -48,10 +49,4 @@ extension CompiledNode {
         return o.value
     }
 
-    /// dbt's fully qualified name: the project, the folders under the model path, the node's name.
-    public func fqn(projectName: String) -> [String] {
-        if kind == .source { return [projectName] + name.split(separator: ".").map(String.init) }
-        let comps = path.split(separator: "/").map(String.init)
-        return [projectName] + comps.dropFirst().dropLast() + [name]
-    }
 }

@@ -13,8 +13,12 @@ public struct GraphNode: Sendable {
     public var config: [String: ConfigValue]
     /// For tests: `generic`, `singular`, `unit` or `contract`, for `test_type:` selectors.
     public var testType: String?
+    /// dbt's fully qualified name (`[package, folders…, name]`), for fqn selectors; empty: derived from `path`.
+    public var fqn: [String]
 
-    public init(id: NodeID, kind: NodeKind, name: String, path: String, tags: [String] = [], config: [String: ConfigValue] = [:], testType: String? = nil) {
+    public init(id: NodeID, kind: NodeKind, name: String, path: String, tags: [String] = [], config: [String: ConfigValue] = [:], testType: String? = nil,
+                fqn: [String] = []) {
+        self.fqn = fqn
         self.id = id
         self.kind = kind
         self.name = name

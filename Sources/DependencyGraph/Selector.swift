@@ -43,7 +43,7 @@ public struct Selector: Sendable {
         if let colon = s.firstIndex(of: ":") {
             method = String(s[..<colon])
             value = String(s[s.index(after: colon)...])
-            let known = ["tag", "path", "source", "resource_type", "fqn", "file", "test_type"]
+            let known = ["tag", "path", "source", "resource_type", "fqn", "file", "test_type", "package"]
             guard known.contains(method) || method.hasPrefix("config.") else {
                 var msg = "unknown selector method '\(method)'"
                 if let sug = Suggestion.closest(to: method, in: known + ["config.materialized"]) { msg += "; did you mean '\(sug)'?" }
@@ -96,6 +96,7 @@ public struct Selector: Sendable {
             let want = atom.value.split(separator: ".").map(String.init)
             return zip(want, parts).allSatisfy { glob($0, $1) } && want.count <= parts.count
         case "resource_type": return node.kind.rawValue == atom.value
+        case "package": return glob(atom.value, node.id.package)
         case "test_type":
             // dbt: unit, generic, singular; `data` means generic or singular
             guard node.kind == .test, let t = node.testType else { return false }
@@ -115,10 +116,13 @@ public struct Selector: Sendable {
             // fqn / bare name: matches the node name, or a dotted fqn path (project.folder.name), or a folder
             if node.kind == .source { return false }
             if glob(atom.value, node.name) { return true }
-            var fqn = [project]
-            let comps = node.path.split(separator: "/").map(String.init)
-            if comps.count > 1 { fqn += comps.dropFirst().dropLast() }
-            fqn.append(node.name)
+            var fqn = node.fqn
+            if fqn.isEmpty {
+                fqn = [project]
+                let comps = node.path.split(separator: "/").map(String.init)
+                if comps.count > 1 { fqn += comps.dropFirst().dropLast() }
+                fqn.append(node.name)
+            }
             let want = atom.value.split(separator: ".").map(String.init)
             // dbt: the selector is a prefix of the fqn, with or without the project name
             if want.count <= fqn.count, zip(want, fqn).allSatisfy({ glob($0, $1) }) { return true }

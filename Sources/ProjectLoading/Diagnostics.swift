@@ -28,7 +28,6 @@ extension DiagnosticCode {
     public static let missingName = DiagnosticCode("S1016", "a YAML entry (project, column, source, table, snapshot, exposure) has no name")
     public static let invalidPackageEntry = DiagnosticCode("S1017", "a packages.yml entry has none of local:, git:, tarball: or package:")
     public static let packageNotInstalled = DiagnosticCode("S1018", "a declared package is not installed: run `strata deps`")
-    public static let packageNodesUnsupported = DiagnosticCode("S1019", "an installed package defines models, seeds, snapshots or tests (not supported yet)")
     public static let unsupportedDbtVersion = DiagnosticCode("S1020", "require-dbt-version leaves out dbt 1.12.6, whose behaviour Strata follows (warning)")
     public static let profileNotFound = DiagnosticCode("S1101", "the profile or target named is not in profiles.yml")
     public static let invalidProfile = DiagnosticCode("S1102", "a profiles.yml value is missing or invalid")

@@ -102,12 +102,9 @@ extension ProjectLoader {
             guard FileManager.default.fileExists(atPath: dir + "/dbt_project.yml") else { continue }
             let prefix = project.paths.packages + "/" + folder + "/"
             do {
-                let (package, warnings) = try loadWithWarnings(directory: dir, loadingPackages: false)
-                bag.append(contentsOf: warnings.filter { $0.code == DiagnosticCode.unsupportedDbtVersion.rawValue }.map { Self.inPackage($0, prefix: prefix) })
-                let nodes = package.models.map(\.path) + package.seeds.map(\.path) + package.snapshotFiles.map(\.path) + package.singularTests.map(\.path)
-                project.packages.append(InstalledPackage(name: package.name, root: dir,
-                                                         templateFiles: package.templateFiles.map { TextFile(path: prefix + $0.path, text: $0.text) },
-                                                         nodeFiles: nodes.map { prefix + $0 }))
+                let (package, warnings) = try loadWithWarnings(directory: dir, loadingPackages: false, asPackageOf: (root, prefix))
+                bag.append(contentsOf: warnings.filter { $0.code == DiagnosticCode.unsupportedDbtVersion.rawValue })
+                project.adopt(package, folder: dir, prefix: prefix)
             } catch let e as DiagnosticError {
                 bag.append(contentsOf: e.diagnostics.map { Self.inPackage($0, prefix: prefix) })
             } catch let d as Diagnostic {
@@ -125,11 +122,6 @@ extension ProjectLoader {
             bag.append(Diagnostic(code: .packageNotInstalled,
                                   "package \(name.map { "'\($0)' " } ?? "")(\(d.summary)) is not installed in \(project.paths.packages)/: run `strata deps`",
                                   at: d.location))
-        }
-        for p in project.packages where !p.nodeFiles.isEmpty {
-            bag.append(Diagnostic(code: .packageNodesUnsupported,
-                                  "package '\(p.name)' defines models, seeds, snapshots or tests (\(p.nodeFiles.prefix(3).joined(separator: ", "))\(p.nodeFiles.count > 3 ? ", …" : "")): packages with nodes are not supported yet, only their macros and generic tests",
-                                  at: SourceLocation(file: p.nodeFiles[0], line: 1, column: 1)))
         }
     }
 
@@ -152,10 +144,11 @@ extension ProjectLoader {
                           at: required.location)
     }
 
-    /// A diagnostic from a package's files, with its paths made relative to the root project.
+    /// A diagnostic from a package's files, with its paths made relative to the root project (those read with
+    /// the package's prefix already carry it).
     static func inPackage(_ d: Diagnostic, prefix: String) -> Diagnostic {
         var d = d
-        if let l = d.location, !l.file.hasPrefix("/") { d.location = SourceLocation(file: prefix + l.file, line: l.line, column: l.column) }
+        if let l = d.location, !l.file.hasPrefix("/"), !l.file.hasPrefix(prefix) { d.location = SourceLocation(file: prefix + l.file, line: l.line, column: l.column) }
         return d
     }
 
@@ -173,5 +166,30 @@ extension ProjectLoader {
             guard let namespace else { throw Diagnostic(code: .wrongYAMLShape, "a dispatch entry needs macro_namespace and search_order", at: reader.location(item)) }
             return DispatchOrder(namespace: namespace, searchOrder: order)
         }
+    }
+}
+
+extension Project {
+    /// Takes in an installed package read with its prefix: its macros become its namespace, its nodes, sources and
+    /// tests join this project's (each marked with the package's name), its docs blocks are found by `doc()` unless
+    /// this project has one of the same name, and its own configs and vars are kept for its nodes.
+    mutating func adopt(_ package: Project, folder: String, prefix: String) {
+        let name = package.name
+        var installed = InstalledPackage(name: name, root: folder, prefix: prefix, templateFiles: package.templateFiles)
+        installed.modelConfigs = package.modelConfigs
+        installed.seedConfigs = package.seedConfigs
+        installed.snapshotConfigs = package.snapshotConfigs
+        installed.vars = package.vars
+        installed.paths = package.paths
+        packages.append(installed)
+        models += package.models.map { var m = $0; m.package = name; return m }
+        seeds += package.seeds.map { var s = $0; s.package = name; return s }
+        snapshotFiles += package.snapshotFiles.map { var f = $0; f.package = name; return f }
+        singularTests += package.singularTests.map { var f = $0; f.package = name; return f }
+        yamlSnapshots += package.yamlSnapshots.map { var y = $0; y.package = name; return y }
+        sources += package.sources.map { var t = $0; t.package = name; return t }
+        testDeclarations += package.testDeclarations.map { var t = $0; t.package = name; return t }
+        unitTests += package.unitTests.map { var u = $0; u.package = name; return u }
+        for (key, block) in package.docBlocks where docBlocks[key] == nil { docBlocks[key] = block }
     }
 }

@@ -22,21 +22,27 @@ public struct ProjectLoader: Sendable {
     /// Loads and also returns warnings (unknown keys in a dbt project, properties of missing models).
     /// `loadingPackages: false` leaves installed packages out (what `strata deps` needs, and how a package itself
     /// is read: its own packages are the root project's business).
-    public func loadWithWarnings(directory: String, loadingPackages: Bool = true) throws -> (Project, [Diagnostic]) {
-        let root = URL(fileURLWithPath: directory).standardizedFileURL.path
+    /// `package` reads the folder as an installed package of the project at `package.root`: every path it records
+    /// (files, locations in messages) is relative to that project and starts with `package.prefix`.
+    public func loadWithWarnings(directory: String, loadingPackages: Bool = true,
+                                 asPackageOf package: (root: String, prefix: String)? = nil) throws -> (Project, [Diagnostic]) {
+        let own = URL(fileURLWithPath: directory).standardizedFileURL.path
         let fm = FileManager.default
-        let strataFile = root + "/strata.yml"
-        let dbtFile = root + "/dbt_project.yml"
+        // `root` is what paths are relative to: the project itself, or the project the package is installed in
+        let root = package?.root ?? own
+        let prefix = package?.prefix ?? ""
+        let strataFile = own + "/strata.yml"
+        let dbtFile = own + "/dbt_project.yml"
         let (file, kind): (String, Project.Kind)
         if fm.fileExists(atPath: strataFile) { (file, kind) = (strataFile, .strata) }
         else if fm.fileExists(atPath: dbtFile) { (file, kind) = (dbtFile, .dbt) }
         else {
-            throw Diagnostic(code: .noProject, "no project found in \(root): expected strata.yml or dbt_project.yml (create one with `strata init NAME`)")
+            throw Diagnostic(code: .noProject, "no project found in \(own): expected strata.yml or dbt_project.yml (create one with `strata init NAME`)")
         }
         let relFile = (file as NSString).lastPathComponent
         let text = try readText(file, display: relFile)
         var bag = DiagnosticBag()
-        let reader = YAMLReader(path: displayPath(file, root: root))
+        let reader = YAMLReader(path: prefix + displayPath(file, root: own))
         guard let doc = try reader.parse(text) else {
             throw Diagnostic(code: .missingName, "\(relFile) is empty: it needs at least `name:`", at: SourceLocation(file: reader.path, line: 1, column: 1))
         }
@@ -89,6 +95,11 @@ public struct ProjectLoader: Sendable {
                     }
                 }
             }
+        }
+        if !prefix.isEmpty {
+            let p = project.paths
+            (project.paths.models, project.paths.seeds, project.paths.templates) = (p.models.map { prefix + $0 }, p.seeds.map { prefix + $0 }, p.templates.map { prefix + $0 })
+            (project.paths.tests, project.paths.snapshots, project.paths.contracts) = (p.tests.map { prefix + $0 }, p.snapshots.map { prefix + $0 }, p.contracts.map { prefix + $0 })
         }
         if !nameSeen {
             bag.append(Diagnostic(code: .missingName, "\(relFile) has no `name:`", at: SourceLocation(file: reader.path, line: 1, column: 1)))

@@ -35,22 +35,36 @@ public struct PackageDeclaration: Sendable, Hashable {
     }
 }
 
-/// An installed package: a dbt project under the packages folder whose macros (and generic tests) the root
-/// project can call as `name.macro()`.
+/// An installed package: a dbt project under the packages folder. Its macros are callable as `name.macro()`; its
+/// models, seeds, snapshots, sources and tests join the root project's (each file says which package it is from),
+/// and what its own `dbt_project.yml` configures is kept here, below what the root project says about it.
 public struct InstalledPackage: Sendable {
     public var name: String
     /// Absolute path of the package's folder.
     public var root: String
+    /// The package's folder relative to the root project, ending in `/` (`dbt_packages/dbt_utils/`): its files'
+    /// paths start with it.
+    public var prefix: String
     /// Its macros and generic tests, with paths relative to the root project (`dbt_packages/dbt_utils/macros/…`).
     public var templateFiles: [TextFile]
-    /// Files that would define nodes (models, seeds, snapshots, singular tests): packages with nodes are not
-    /// supported yet, and loading says so instead of skipping them.
-    public var nodeFiles: [String]
-    public init(name: String, root: String, templateFiles: [TextFile], nodeFiles: [String]) {
+    /// `models:`, `seeds:`, `snapshots:` and `vars:` of the package's own project file.
+    public var modelConfigs = FolderConfig()
+    public var seedConfigs = FolderConfig()
+    public var snapshotConfigs = FolderConfig()
+    public var vars: [String: ConfigValue] = [:]
+    /// Its folders, relative to the root project (they start with `prefix`).
+    public var paths = Project.Paths()
+    public init(name: String, root: String, prefix: String, templateFiles: [TextFile]) {
         self.name = name
         self.root = root
+        self.prefix = prefix
         self.templateFiles = templateFiles
-        self.nodeFiles = nodeFiles
+    }
+
+    /// A path relative to the root project (`dbt_packages/p/models/x.sql`) as dbt writes it for the package's nodes
+    /// (`models/x.sql`, relative to the package's own folder).
+    public func pathInPackage(_ path: String) -> String {
+        path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
 }
 

@@ -86,9 +86,12 @@ public struct Project: Sendable {
 public struct TextFile: Sendable {
     public var path: String
     public var text: String
-    public init(path: String, text: String) {
+    /// The installed package the file comes from; nil for the root project's own.
+    public var package: String? = nil
+    public init(path: String, text: String, package: String? = nil) {
         self.path = path
         self.text = text
+        self.package = package
     }
 }
 
@@ -101,6 +104,8 @@ public struct ModelFile: Sendable {
     public var pathInModels: String
     public var rawSQL: String
     public var properties: ModelProperties?
+    /// The installed package the model comes from; nil for the root project's own.
+    public var package: String? = nil
 
     public init(name: String, path: String, pathInModels: String, rawSQL: String, properties: ModelProperties? = nil) {
         self.name = name
@@ -151,6 +156,8 @@ public struct SeedFile: Sendable {
     public var path: String
     public var pathInSeeds: String
     public var properties: ModelProperties?
+    /// The installed package the seed comes from; nil for the root project's own.
+    public var package: String? = nil
     public init(name: String, path: String, pathInSeeds: String, properties: ModelProperties? = nil) {
         self.name = name
         self.path = path
@@ -169,6 +176,8 @@ public struct SourceTable: Sendable {
     public var identifier: String?
     public var description: String
     public var location: SourceLocation?
+    /// The installed package that declares the source; nil for the root project.
+    public var package: String? = nil
 
     public init(sourceName: String, tableName: String, schema: String? = nil, database: String? = nil, identifier: String? = nil, description: String = "", location: SourceLocation? = nil) {
         self.sourceName = sourceName
@@ -231,6 +240,8 @@ public struct YAMLSnapshot: Sendable {
     public var relationLocation: SourceLocation
     public var config: [ConfigEntry]
     public var location: SourceLocation?
+    /// The installed package that declares the snapshot; nil for the root project.
+    public var package: String? = nil
 
     public init(name: String, relation: String, relationLocation: SourceLocation, config: [ConfigEntry], location: SourceLocation?) {
         self.name = name
@@ -254,6 +265,8 @@ public struct TestDeclaration: Sendable {
     /// `quote: true` on the column: its name is quoted in the test's SQL.
     public var quoteColumn = false
     public var location: SourceLocation?
+    /// The installed package whose properties declare the test; nil for the root project.
+    public var package: String? = nil
 
     public init(testName: String, arguments: [ConfigEntry], config: [ConfigEntry], targetKind: NodeKind, targetName: String, column: String?, location: SourceLocation?) {
         self.testName = testName
@@ -276,6 +289,8 @@ public struct UnitTestDeclaration: Sendable {
     public var given: [(input: String, rows: Rows)]
     public var expect: Rows
     public var location: SourceLocation?
+    /// The installed package that declares the unit test; nil for the root project.
+    public var package: String? = nil
 
     public init(name: String, model: String, given: [(input: String, rows: Rows)], expect: Rows, location: SourceLocation?) {
         self.name = name
@@ -307,5 +322,19 @@ public struct Exposure: Sendable {
         self.maturity = maturity
         self.dependsOn = dependsOn
         self.location = location
+    }
+}
+
+extension Project {
+    /// The installed package named `name`.
+    public func package(named name: String?) -> InstalledPackage? {
+        guard let name, name != self.name else { return nil }
+        return packages.first { $0.name == name }
+    }
+
+    /// A path as dbt writes it for its node: relative to the folder of the package the node comes from (the root
+    /// project's own paths are unchanged).
+    public func pathInPackage(_ path: String, package: String?) -> String {
+        self.package(named: package)?.pathInPackage(path) ?? path
     }
 }

@@ -39,7 +39,7 @@ import StrataTestSupport
         // byte for byte what dbt compiled: pkg.macro(), a package macro's bare call resolving to the root's macro,
         // dispatch through the project's search_order (the root's postgres__ wins) and without one (root, then package)
         #expect(sql(compiled, "m") == (try expected("m")))
-        let tests = compiled.nodes.values.filter { $0.kind == .test }.sorted { $0.name < $1.name }
+        let tests = compiled.nodes.values.filter { $0.kind == .test && $0.id.package == "app" }.sorted { $0.name < $1.name }
         #expect(tests.map { $0.test?.name } == ["pkg_a.positive", "pkg_b.at_most"])
         #expect(tests[0].compiledSQL == (try expected("pkg_a_positive_m_id")))
         #expect(tests[1].compiledSQL == (try expected("pkg_b_at_most_m_id__10")))
@@ -48,6 +48,37 @@ import StrataTestSupport
         // `{{ config(severity='warn') }}` in the package test's body
         #expect(tests[0].test?.judgement.severity == .error)
         #expect(tests[1].test?.judgement.severity == .warn)
+    }
+
+    /// A package's own models, seed, source and tests: in the same graph, named and placed as dbt names and places
+    /// them (expected/nodes.json, from dbt's manifest), rendered with the package's macros first and its vars under
+    /// what the root project sets for it, configured by its own project file under the root project's.
+    @Test func packageNodesCompileAsDbtNamesAndRendersThem() throws {
+        let (tp, app) = try copy()
+        defer { tp.remove() }
+        let compiled = try installAndCompile(app)
+        let recorded = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture + "/expected/nodes.json"))) as! [String: [String: Any]]
+        #expect(Set(compiled.nodes.values.filter { $0.kind != .test || $0.test?.type != .contract }.map(\.id.rawValue)) == Set(recorded.keys))
+        for (id, want) in recorded {
+            guard let node = compiled.nodes[NodeID(id)] else { continue }
+            #expect(node.id.package == want["package_name"] as? String, "\(id)")
+            #expect(node.originalFilePath == want["original_file_path"] as? String, "\(id)")
+            #expect(node.fqn == want["fqn"] as? [String], "\(id)")
+            #expect(node.compiledPath.map { "target/compiled/" + $0 } == want["compiled_path"] as? String, "\(id)")
+            if node.kind != .test {
+                #expect(node.relation?.schema == want["schema"] as? String, "\(id)")
+                #expect(node.relation?.identifier == (want["alias"] ?? want["identifier"]) as? String, "\(id)")
+            }
+            // every compiled node byte for byte as dbt compiled it
+            if let path = node.compiledPath {
+                #expect(node.compiledSQL == (try expected(((path as NSString).lastPathComponent as NSString).deletingPathExtension)), "\(id)")
+            }
+        }
+        // one graph: the root's model waits for the package's model and seed, the package's source for its seed
+        #expect(compiled.dependsOn(NodeID("model.app.uses_pkg_a")) == [NodeID("model.pkg_a.pkg_a_base"), NodeID("seed.pkg_a.pkg_a_seed")])
+        #expect(compiled.dependsOn(NodeID("source.pkg_a.pkg_a_raw.things")) == [NodeID("seed.pkg_a.pkg_a_seed")])
+        // the package's dbt_project.yml makes its models tables; the root project's `models: pkg_a:` adds the schema
+        #expect(compiled.nodes[NodeID("model.pkg_a.pkg_a_base")]?.materializationName == "table")
     }
 
     @Test func aDeclaredPackageThatIsNotInstalledSaysToRunDeps() throws {

@@ -278,6 +278,40 @@ import StrataTestSupport
     }
 }
 
+/// A package's own nodes built from the command line: in the same run as the project's, selectable as `package:`.
+@Suite struct PackageNodesTests {
+    @Test func packageModelsSeedsAndTestsBuildWithTheProjects() throws {
+        let tp = try TempProject.copying(repositoryRoot + "/Tests/Fixtures/packages", only: ["app", "pkg_a", "pkg_b"])
+        defer { tp.remove() }
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let app = tp.root + "/app"
+        let url = ["--project-dir", app, "--database-url", db.conninfo]
+        #expect(try StrataBinary.run(["deps", "--project-dir", app]).status == 0)
+        let build = try StrataBinary.run(["build"] + url)
+        #expect(build.status == 0, "\(build.all)")
+        #expect(build.stdout.contains("Finished 10 nodes"), "\(build.all)")
+        #expect(build.stdout.contains("OK created table public_from_pkg.pkg_a_base"))
+        let c = try db.connect()
+        defer { c.close() }
+        // the package's model, rendered with its own helper() and the root project's var for it, read by the root's model
+        #expect(try c.execute("SELECT helper, greeting, farewell FROM public_from_pkg.pkg_a_base WHERE id = 1").rows == [["helper_a", "app says hello", "pkg_a farewell"]])
+        #expect(try c.execute("SELECT label FROM public.uses_pkg_a WHERE id = 2").scalar == "two")
+        // package:pkg_a selects the package's nodes, listed by dbt's fqn; building them leaves the root's alone
+        let ls = try StrataBinary.run(["ls", "-s", "package:pkg_a", "--resource-type", "model"] + url)
+        #expect(ls.stdout == "pkg_a.pkg_a_base\npkg_a.pkg_a_sourced\n", "\(ls.all)")
+        let only = try StrataBinary.run(["run", "-s", "package:pkg_a"] + url)
+        #expect(only.status == 0, "\(only.all)")
+        #expect(only.stdout.contains("Finished 2 models"), "\(only.all)")
+        // target/compiled and the manifest: the package's nodes under its own name, paths relative to it
+        #expect(try tp.read("app/target/compiled/pkg_a/models/pkg_a_base.sql").contains("'helper_a' as helper"))
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: app + "/target/manifest.json"))) as! [String: Any]
+        let node = (manifest["nodes"] as! [String: [String: Any]])["model.pkg_a.pkg_a_base"]
+        #expect(node?["package_name"] as? String == "pkg_a")
+        #expect(node?["original_file_path"] as? String == "models/pkg_a_base.sql")
+    }
+}
+
 /// dbt-utils' own integration suite (../shared/third_party/dbt-utils), run unchanged from the CLI: `deps`, `seed`,
 /// `run`, `test` all pass; every compiled model and test is byte for byte what dbt-core 1.12.6 compiled, at the same
 /// path under target/compiled, and the tests have dbt's unique_ids (hashes and ids in Tests/Fixtures/dbt-utils-suite.json,

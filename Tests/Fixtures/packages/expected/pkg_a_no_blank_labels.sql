@@ -1,0 +1,1 @@
+select * from "strata"."analytics_from_pkg"."pkg_a_base" where label = ''

@@ -1,0 +1,1 @@
+select * from "strata"."analytics"."pkg_a_seed"

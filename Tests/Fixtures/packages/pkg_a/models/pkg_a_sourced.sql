@@ -1,0 +1,1 @@
+select * from {{ source('pkg_a_raw', 'things') }}

@@ -1,0 +1,1 @@
+select * from {{ ref('pkg_a_base') }} where label = ''
