@@ -217,8 +217,11 @@ public struct Compiler: Sendable {
         let schemas = Array(Set(nodes.values.filter { [.model, .seed, .snapshot].contains($0.kind) && !$0.isEphemeral }
             .compactMap { $0.relation?.schema })).sorted()
         let hookGlobals: [String: Value] = ["schemas": .list(schemas.map { .string($0) }), "database": .string(options.target.database), "execute": .bool(true)]
-        func renderHooks(_ hooks: [Located<String>], _ what: String) throws -> [String] {
-            try hooks.map { h in
+        // every package's hooks (in package-name order) before the root project's, each in its package's environment
+        func renderHooks(_ hooks: (InstalledPackage) -> [Located<String>], _ own: [Located<String>], _ what: String) throws -> [String] {
+            let all = project.packages.sorted { $0.name < $1.name }.flatMap { p in hooks(p).map { ($0, environments[p.name]) } }
+                + own.map { ($0, environment) }
+            return try all.map { h, environment in
                 do {
                     return try Renderer.render(try Template(path: h.location?.file ?? project.projectFile, text: h.value), environment: environment, globals: hookGlobals).text
                 } catch var d as Diagnostic {
@@ -228,8 +231,8 @@ public struct Compiler: Sendable {
                 }
             }
         }
-        let onRunStart = try renderHooks(project.onRunStart, "on-run-start")
-        let onRunEnd = try renderHooks(project.onRunEnd, "on-run-end")
+        let onRunStart = try renderHooks(\.onRunStart, project.onRunStart, "on-run-start")
+        let onRunEnd = try renderHooks(\.onRunEnd, project.onRunEnd, "on-run-end")
         lap("link")
         var compiled = CompiledProject(projectName: project.name, projectKind: project.kind, target: options.target, nodes: nodes, graph: graph,
                                        order: order, warnings: bag.diagnostics, timings: timings)

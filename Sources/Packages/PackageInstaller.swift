@@ -50,39 +50,21 @@ public struct PackageInstaller: Sendable {
         for dir in [staging, downloads, old] { try? fm.removeItem(atPath: dir) }
         defer { try? fm.removeItem(atPath: downloads) }
         var installed: [(name: String, source: String, path: String, lock: [(String, String)])] = []
+        // what the lock pinned for a git package, by URL (the project's packages and those they need alike)
+        let pinnedRevisions = Dictionary((pinned ?? []).compactMap { e -> (String, String)? in
+            guard let url = e.first(where: { $0.key == "git" })?.value.asString, let rev = e.first(where: { $0.key == "revision" })?.value.asString else { return nil }
+            return (url, rev)
+        }, uniquingKeysWith: { a, _ in a })
         do {
             try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
             try fm.createDirectory(atPath: downloads, withIntermediateDirectories: true)
-            for (i, d) in declarations.enumerated() {
-                let source: String, lock: [(String, String)]
-                var move = false
-                switch d.source {
-                case .local(let path):
-                    source = URL(fileURLWithPath: path.hasPrefix("/") ? path : root + "/" + path).standardizedFileURL.path
-                    lock = [("local", path)]
-                case .git(let url, let revision, let subdirectory):
-                    // the lock's commit when it was written for these declarations
-                    let lockedRevision = pinned.flatMap { i < $0.count ? $0[i].first { $0.key == "revision" }?.value.asString : nil }
-                    let checkout = GitCheckout(url: url, revision: lockedRevision ?? revision, subdirectory: subdirectory)
-                    let (path, commit) = try checkout.checkout(into: downloads + "/\(i)", declaration: d)
-                    source = path
-                    move = true
-                    lock = [("git", url), ("revision", commit)] + (subdirectory.map { [("subdirectory", $0)] } ?? [])
-                case .tarball(let url, let name):
-                    source = try Self.unpack(url, into: downloads + "/\(i)", declaration: d)
-                    move = true
-                    lock = [("tarball", url)] + (name.map { [("name", $0)] } ?? [])
-                case .hub(let package, _):
-                    guard let release = releases.first(where: { $0.package == package }) else { continue }
-                    source = try Self.unpack(release.tarball, into: downloads + "/\(i)", declaration: d)
-                    move = true
-                    lock = [("package", package), ("version", release.version.description)]
-                }
+            /// Moves or links a fetched package into the staging folder under its project name.
+            func stage(_ source: String, move: Bool, summary: String, lock: [(String, String)], declaration d: PackageDeclaration) throws {
                 guard let name = loader.projectName(in: source) else {
-                    throw Diagnostic(code: .packageUnavailable, "package (\(d.summary)): \(source) holds no dbt_project.yml with a name", at: d.location)
+                    throw Diagnostic(code: .packageUnavailable, "package (\(summary)): \(source) holds no dbt_project.yml with a name", at: d.location)
                 }
                 if let other = installed.first(where: { $0.name == name }) {
-                    throw Diagnostic(code: .packageUnavailable, "two declared packages are named '\(name)' (\(other.source) and \(d.summary))", at: d.location)
+                    throw Diagnostic(code: .packageUnavailable, "two packages are named '\(name)' (\(other.source) and \(summary))", at: d.location)
                 }
                 let dest = staging + "/" + name
                 if move {
@@ -91,18 +73,58 @@ public struct PackageInstaller: Sendable {
                     // as dbt does for local packages: a link to the folder, or a copy where links cannot be made
                     do { try fm.createSymbolicLink(atPath: dest, withDestinationPath: source) } catch { try fm.copyItem(atPath: source, toPath: dest) }
                 }
-                installed.append((name, d.summary, move ? dest : source, lock))
+                installed.append((name, summary, move ? dest : source, lock))
             }
-            // what hub packages need, beyond what the project declares
-            for (j, release) in releases.enumerated() where !hubDeclared.contains(where: { $0.package == release.package }) {
-                let d = hubDeclared.first!.declaration
-                let source = try Self.unpack(release.tarball, into: downloads + "/dep-\(j)", declaration: d)
-                guard let name = loader.projectName(in: source) else {
-                    throw Diagnostic(code: .packageUnavailable, "package '\(release.package)' \(release.version) (needed by another package) holds no dbt_project.yml with a name", at: d.location)
+            var installedHub = Set<String>()
+            func stage(_ release: PackageHub.Release, declaration d: PackageDeclaration, folder: String) throws {
+                guard installedHub.insert(release.package).inserted else { return }
+                let source = try Self.unpack(release.tarball, into: downloads + "/" + folder, declaration: d)
+                try stage(source, move: true, summary: "package: \(release.package)", lock: [("package", release.package), ("version", release.version.description)], declaration: d)
+            }
+            // The project's packages, then what each installed package declares in its own packages.yml, as dbt
+            // resolves them (a local path there is relative to the root project, as in dbt); each source once.
+            var queue = declarations
+            var seen = Set<String>()
+            var next = 0
+            while next < queue.count {
+                let d = queue[next], i = next
+                next += 1
+                guard seen.insert(d.summary).inserted else { continue }
+                let before = installed.count
+                switch d.source {
+                case .local(let path):
+                    let source = URL(fileURLWithPath: path.hasPrefix("/") ? path : root + "/" + path).standardizedFileURL.path
+                    try stage(source, move: false, summary: d.summary, lock: [("local", path)], declaration: d)
+                case .git(let url, let revision, let subdirectory):
+                    // the lock's commit when it was written for these declarations
+                    let checkout = GitCheckout(url: url, revision: pinnedRevisions[url] ?? revision, subdirectory: subdirectory)
+                    let (path, commit) = try checkout.checkout(into: downloads + "/\(i)", declaration: d)
+                    try stage(path, move: true, summary: d.summary, lock: [("git", url), ("revision", commit)] + (subdirectory.map { [("subdirectory", $0)] } ?? []), declaration: d)
+                case .tarball(let url, let name):
+                    let source = try Self.unpack(url, into: downloads + "/\(i)", declaration: d)
+                    try stage(source, move: true, summary: d.summary, lock: [("tarball", url)] + (name.map { [("name", $0)] } ?? []), declaration: d)
+                case .hub(let package, let specs):
+                    if i < declarations.count {
+                        guard let release = releases.first(where: { $0.package == package }) else { continue }
+                        try stage(release, declaration: d, folder: "\(i)")
+                    } else if !releases.contains(where: { $0.package == package }) && !installedHub.contains(package) {
+                        // a hub package only another package needs: resolved now, with what it needs in turn
+                        for (j, release) in try hub.resolve([(package, specs, false, d)]).enumerated() { try stage(release, declaration: d, folder: "\(i)-\(j)") }
+                    }
                 }
-                guard !installed.contains(where: { $0.name == name }) else { continue }
-                try fm.moveItem(atPath: source, toPath: staging + "/" + name)
-                installed.append((name, "package: \(release.package)", staging + "/" + name, [("package", release.package), ("version", release.version.description)]))
+                for staged in installed[before...] {
+                    guard let nested = try? loader.packageDeclarations(root: staged.path).packages else { continue }
+                    let file = project.paths.packages + "/" + staged.name + "/packages.yml"
+                    queue += nested.map { n in
+                        var n = n
+                        n.location = n.location.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
+                        return n
+                    }
+                }
+            }
+            // what the project's hub packages need, beyond what is declared
+            for (j, release) in releases.enumerated() where !hubDeclared.contains(where: { $0.package == release.package }) {
+                try stage(release, declaration: hubDeclared.first!.declaration, folder: "dep-\(j)")
             }
             if fm.fileExists(atPath: target) { try fm.moveItem(atPath: target, toPath: old) }
             try fm.moveItem(atPath: staging, toPath: target)

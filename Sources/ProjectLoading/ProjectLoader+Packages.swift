@@ -181,6 +181,7 @@ extension Project {
         installed.snapshotConfigs = package.snapshotConfigs
         installed.vars = package.vars
         installed.paths = package.paths
+        (installed.onRunStart, installed.onRunEnd) = (package.onRunStart, package.onRunEnd)
         packages.append(installed)
         models += package.models.map { var m = $0; m.package = name; return m }
         seeds += package.seeds.map { var s = $0; s.package = name; return s }

@@ -54,6 +54,9 @@ public struct InstalledPackage: Sendable {
     public var vars: [String: ConfigValue] = [:]
     /// Its folders, relative to the root project (they start with `prefix`).
     public var paths = Project.Paths()
+    /// Its `on-run-start` / `on-run-end` hooks: dbt runs every package's (by package name) before the root project's.
+    public var onRunStart: [Located<String>] = []
+    public var onRunEnd: [Located<String>] = []
     public init(name: String, root: String, prefix: String, templateFiles: [TextFile]) {
         self.name = name
         self.root = root

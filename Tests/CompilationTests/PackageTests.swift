@@ -79,6 +79,9 @@ import StrataTestSupport
         #expect(compiled.dependsOn(NodeID("source.pkg_a.pkg_a_raw.things")) == [NodeID("seed.pkg_a.pkg_a_seed")])
         // the package's dbt_project.yml makes its models tables; the root project's `models: pkg_a:` adds the schema
         #expect(compiled.nodes[NodeID("model.pkg_a.pkg_a_base")]?.materializationName == "table")
+        // project hooks: the package's (its own helper()) before the root project's, as dbt orders and renders them
+        #expect(compiled.onRunStart == [try expected("pkg_a-on-run-start-0")])
+        #expect(compiled.onRunEnd == [try expected("pkg_a-on-run-end-0"), try expected("app-on-run-end-0")])
     }
 
     @Test func aDeclaredPackageThatIsNotInstalledSaysToRunDeps() throws {
@@ -166,12 +169,14 @@ import StrataTestSupport
     }
 
     @Test func gitPackagesInstallAtTheirRevisionAndTheLockPinsTheCommit() throws {
-        let tp = try TempProject.copying(PackageTests.fixture, only: ["app", "pkg_a"])
+        let tp = try TempProject.copying(PackageTests.fixture, only: ["app", "pkg_a", "pkg_b"])
         defer { tp.remove() }
         // a repository holding pkg_a in a subdirectory, tagged v1; then a later commit on main
         let repo = tp.root + "/repo"
         try FileManager.default.createDirectory(atPath: repo + "/packages", withIntermediateDirectories: true)
         try FileManager.default.moveItem(atPath: tp.root + "/pkg_a", toPath: repo + "/packages/pkg_a")
+        // the git package needs pkg_b: a local path, relative to the root project as dbt reads it
+        try tp.write("repo/packages/pkg_a/packages.yml", "packages:\n  - local: ../pkg_b\n")
         _ = try git(["init", "-q"], in: repo)
         _ = try git(["add", "."], in: repo)
         _ = try git(["commit", "-q", "-m", "v1"], in: repo)
@@ -187,12 +192,12 @@ import StrataTestSupport
         var project = try ProjectLoader().loadWithWarnings(directory: app, loadingPackages: false).0
         (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: app)
         let installed = try PackageInstaller(project: project).install()
-        #expect(installed.map(\.name) == ["pkg_a"])
+        #expect(installed.map(\.name) == ["pkg_a", "pkg_b"])
         // the tag's tree, not main's: no later.sql
         #expect(FileManager.default.fileExists(atPath: app + "/dbt_packages/pkg_a/macros/a.sql"))
         #expect(!FileManager.default.fileExists(atPath: app + "/dbt_packages/pkg_a/macros/later.sql"))
         let lock = try String(contentsOfFile: app + "/package-lock.yml", encoding: .utf8)
-        #expect(lock.hasPrefix("packages:\n  - git: file://\(repo)\n    revision: \(v1)\n    subdirectory: packages/pkg_a\n    name: pkg_a\nsha1_hash: "))
+        #expect(lock.hasPrefix("packages:\n  - git: file://\(repo)\n    revision: \(v1)\n    subdirectory: packages/pkg_a\n    name: pkg_a\n  - local: ../pkg_b\n    name: pkg_b\nsha1_hash: "))
         let compiled = try Compiler(project: try ProjectLoader().load(directory: app), options: CompileOptions(environment: [:])).compile()
         #expect(sql(compiled, "m") == "select 'greet_a(helper_a,helper_root)' as a")
         // following main: the lock pins the commit main had; a newer commit is installed only with --upgrade
@@ -234,9 +239,11 @@ func command(_ args: [String], in dir: String? = nil) throws -> String {
 /// hub's shape (`DBT_PACKAGE_HUB_URL` points `strata deps` at it, as it does dbt).
 @Suite struct HubPackageTests {
     /// A package folder `name-version/` with a dbt_project.yml and one macro, packed as served/name-version.tar.gz.
-    func tarball(_ name: String, _ version: String, served: String, scratch: String) throws {
+    /// `packagesYML`: what the package itself declares.
+    func tarball(_ name: String, _ version: String, served: String, scratch: String, packagesYML: String? = nil) throws {
         let dir = "\(scratch)/\(name)-\(version)"
         try FileManager.default.createDirectory(atPath: dir + "/macros", withIntermediateDirectories: true)
+        try packagesYML?.write(toFile: dir + "/packages.yml", atomically: true, encoding: .utf8)
         try "name: \(name)\nversion: '\(version)'\nconfig-version: 2\n".write(toFile: dir + "/dbt_project.yml", atomically: true, encoding: .utf8)
         try "{% macro version() %}\(name) \(version){% endmacro %}".write(toFile: dir + "/macros/v.sql", atomically: true, encoding: .utf8)
         try command(["tar", "-czf", "\(served)/\(name)-\(version).tar.gz", "-C", scratch, "\(name)-\(version)"])
@@ -248,9 +255,11 @@ func command(_ args: [String], in dir: String? = nil) throws -> String {
         defer { tp.remove() }
         let served = tp.root + "/served", scratch = tp.root + "/scratch"
         for d in [served + "/api/v1/acme", scratch] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
-        for (n, v) in [("pkg_a", "1.0.0"), ("pkg_a", "1.1.0"), ("pkg_a", "2.0.0"), ("pkg_a", "1.2.0-rc1"), ("pkg_b", "0.4.0"), ("pkg_b", "0.5.0"), ("pkg_c", "3.0.0")] {
+        for (n, v) in [("pkg_a", "1.0.0"), ("pkg_a", "1.1.0"), ("pkg_a", "2.0.0"), ("pkg_a", "1.2.0-rc1"), ("pkg_b", "0.4.0"), ("pkg_b", "0.5.0"), ("pkg_d", "1.0.0")] {
             try tarball(n, v, served: served, scratch: scratch)
         }
+        // the tarball package needs a hub package nobody else declares: installed too, as dbt resolves it
+        try tarball("pkg_c", "3.0.0", served: served, scratch: scratch, packagesYML: "packages:\n  - package: acme/pkg_d\n    version: \">=1.0.0\"\n")
         // a server on a free port of 127.0.0.1; its first line says which
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -273,6 +282,7 @@ func command(_ args: [String], in dir: String? = nil) throws -> String {
         }
         try index("pkg_a", [("1.0.0", ""), ("1.1.0", "{\"package\": \"acme/pkg_b\", \"version\": [\">=0.5.0\"]}"), ("1.2.0-rc1", ""), ("2.0.0", "")])
         try index("pkg_b", [("0.4.0", ""), ("0.5.0", "")])
+        try index("pkg_d", [("1.0.0", "")])
         try tp.write("app/packages.yml", """
             packages:
               - package: acme/pkg_a
@@ -287,7 +297,7 @@ func command(_ args: [String], in dir: String? = nil) throws -> String {
         let installer = PackageInstaller(project: project, environment: ["DBT_PACKAGE_HUB_URL": base + "/"])
         let installed = try installer.install()
         // the highest release in range (no pre-release), the tarball, and pkg_b because pkg_a 1.1.0 needs it
-        #expect(installed.map(\.name) == ["pkg_a", "pkg_c", "pkg_b"])
+        #expect(installed.map(\.name) == ["pkg_a", "pkg_c", "pkg_d", "pkg_b"])
         let compiled = try Compiler(project: try ProjectLoader().load(directory: app), options: CompileOptions(environment: [:])).compile()
         #expect(sql(compiled, "m") == "select 'pkg_a 1.1.0' as a, 'pkg_b 0.5.0' as b, 'pkg_c 3.0.0' as c")
         let lock = try String(contentsOfFile: app + "/package-lock.yml", encoding: .utf8)
@@ -298,6 +308,9 @@ func command(_ args: [String], in dir: String? = nil) throws -> String {
                 name: pkg_a
               - tarball: \(base)/pkg_c-3.0.0.tar.gz
                 name: pkg_c
+              - package: acme/pkg_d
+                version: 1.0.0
+                name: pkg_d
               - package: acme/pkg_b
                 version: 0.5.0
                 name: pkg_b
@@ -312,7 +325,7 @@ func command(_ args: [String], in dir: String? = nil) throws -> String {
         #expect(error?.code == "S1505")
         #expect(error?.message.contains("no release satisfies >=2.1.0") == true)
         #expect(error?.location == SourceLocation(file: "packages.yml", line: 2, column: 5))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: app + "/dbt_packages").sorted() == ["pkg_a", "pkg_b", "pkg_c"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: app + "/dbt_packages").sorted() == ["pkg_a", "pkg_b", "pkg_c", "pkg_d"])
     }
 
     @Test func lockScalarsAreWrittenAsPyYAMLWritesThem() {

@@ -297,6 +297,9 @@ import StrataTestSupport
         // the package's model, rendered with its own helper() and the root project's var for it, read by the root's model
         #expect(try c.execute("SELECT helper, greeting, farewell FROM public_from_pkg.pkg_a_base WHERE id = 1").rows == [["helper_a", "app says hello", "pkg_a farewell"]])
         #expect(try c.execute("SELECT label FROM public.uses_pkg_a WHERE id = 2").scalar == "two")
+        // the package's on-run-start made the log; its on-run-end wrote before the root project's
+        #expect(build.stdout.contains("Ran 3 project hooks"), "\(build.all)")
+        #expect(try c.execute("SELECT what FROM public.hook_log ORDER BY n").rows == [["helper_a"], ["helper_root"]])
         // package:pkg_a selects the package's nodes, listed by dbt's fqn; building them leaves the root's alone
         let ls = try StrataBinary.run(["ls", "-s", "package:pkg_a", "--resource-type", "model"] + url)
         #expect(ls.stdout == "pkg_a.pkg_a_base\npkg_a.pkg_a_sourced\n", "\(ls.all)")

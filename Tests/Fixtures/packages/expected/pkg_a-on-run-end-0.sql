@@ -1,0 +1,1 @@
+insert into analytics.hook_log (what) values ('helper_a')

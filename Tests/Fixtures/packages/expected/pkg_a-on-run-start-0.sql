@@ -1,0 +1,1 @@
+create table if not exists analytics.hook_log (n serial, what text)
