@@ -16,7 +16,10 @@ struct DebugCommand: ParsableCommand {
             ws.console.print("project: \(p.name) (\(p.projectFile) in \(p.root))")
             ws.console.print("  models: \(p.models.count), seeds: \(p.seeds.count), sources: \(p.sources.count), template files: \(p.templateFiles.count)")
             if !p.packages.isEmpty {
-                ws.console.print("  packages: " + p.packages.map { "\($0.name) (\($0.templateFiles.count) macro files)" }.joined(separator: ", "))
+                ws.console.print("  packages: " + p.packages.map { pkg in
+                    let models = p.models.filter { $0.package == pkg.name }.count, seeds = p.seeds.filter { $0.package == pkg.name }.count
+                    return "\(pkg.name) (\(pkg.templateFiles.count) macro files" + (models > 0 ? ", \(models) model\(models == 1 ? "" : "s")" : "") + (seeds > 0 ? ", \(seeds) seed\(seeds == 1 ? "" : "s")" : "") + ")"
+                }.joined(separator: ", "))
             }
             var connection = try ws.resolveConnection()
             ws.console.print("connection: \(connection.source.description)")

@@ -43,6 +43,7 @@ struct DepsCommand: ParsableCommand {
             } catch {
                 throw ws.console.fail(error)
             }
+            ws.console.report(installed.compactMap(\.warning))
             for p in installed { ws.console.print("Installed \(p.name) (\(p.source)) → \(project.paths.packages)/\(p.name)") }
             ws.console.print("Installed \(installed.count) package\(installed.count == 1 ? "" : "s") from \(file) into \(project.paths.packages)/")
         }

@@ -6,7 +6,7 @@ extension DiagnosticCode {
     public static let missingVar = DiagnosticCode("C2001", "var() of a variable that is not set (without a default)")
     public static let unknownRef = DiagnosticCode("C2003", "ref() to a model or seed that does not exist or is disabled")
     public static let unknownSource = DiagnosticCode("C2004", "source() to a table no sources: YAML declares")
-    public static let unknownPackage = DiagnosticCode("C2005", "ref() into a package that is not installed, or to a package's model (not supported yet)")
+    public static let unknownPackage = DiagnosticCode("C2005", "ref() into a package that is not installed")
     public static let unknownDocsBlock = DiagnosticCode("C2007", "doc() of a docs block that does not exist")
     public static let requiredConfigMissing = DiagnosticCode("C2008", "config.require() of a config the model does not set")
     public static let compilerErrorRaised = DiagnosticCode("C2100", "exceptions.raise_compiler_error() called by a template")

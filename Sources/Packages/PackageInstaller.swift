@@ -20,6 +20,8 @@ public struct PackageInstaller: Sendable {
         /// How it was declared (`local: ../`).
         public var source: String
         public var path: String
+        /// A git package with no `revision` (dbt's "not pinned" warning, unless `warn-unpinned: false`).
+        public var warning: Diagnostic? = nil
     }
 
     /// Installs every declared package; returns what was installed. Nothing is touched when a package cannot be had.
@@ -50,6 +52,7 @@ public struct PackageInstaller: Sendable {
         for dir in [staging, downloads, old] { try? fm.removeItem(atPath: dir) }
         defer { try? fm.removeItem(atPath: downloads) }
         var installed: [(name: String, source: String, path: String, lock: [(String, String)])] = []
+        var warnings: [String: Diagnostic] = [:]
         // what the lock pinned for a git package, by URL (the project's packages and those they need alike)
         let pinnedRevisions = Dictionary((pinned ?? []).compactMap { e -> (String, String)? in
             guard let url = e.first(where: { $0.key == "git" })?.value.asString, let rev = e.first(where: { $0.key == "revision" })?.value.asString else { return nil }
@@ -100,6 +103,11 @@ public struct PackageInstaller: Sendable {
                     let checkout = GitCheckout(url: url, revision: pinnedRevisions[url] ?? revision, subdirectory: subdirectory)
                     let (path, commit) = try checkout.checkout(into: downloads + "/\(i)", declaration: d)
                     try stage(path, move: true, summary: d.summary, lock: [("git", url), ("revision", commit)] + (subdirectory.map { [("subdirectory", $0)] } ?? []), declaration: d)
+                    if revision == nil || revision == "HEAD", d.written.first(where: { $0.key == "warn-unpinned" })?.value.asBool != false, let name = installed.last?.name {
+                        warnings[name] = Diagnostic(.warning, code: .unpinnedPackage,
+                                                    "git package '\(name)' (\(url)) is not pinned to a revision: each `strata deps --upgrade` may bring changes without warning; add `revision:` (a tag or commit), or `warn-unpinned: false`",
+                                                    at: d.location)
+                    }
                 case .tarball(let url, let name):
                     let source = try Self.unpack(url, into: downloads + "/\(i)", declaration: d)
                     try stage(source, move: true, summary: d.summary, lock: [("tarball", url)] + (name.map { [("name", $0)] } ?? []), declaration: d)
@@ -144,7 +152,7 @@ public struct PackageInstaller: Sendable {
                 throw Diagnostic(code: .cannotInstall, "packages are installed, but package-lock.yml cannot be written: \(error.localizedDescription)")
             }
         }
-        return installed.map { Installed(name: $0.name, source: $0.source, path: $0.path) }
+        return installed.map { Installed(name: $0.name, source: $0.source, path: $0.path, warning: warnings[$0.name]) }
     }
 
     /// Downloads a tarball and unpacks it into `dir`; returns the package's folder (the archive's single top folder).

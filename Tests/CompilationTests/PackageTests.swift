@@ -193,6 +193,7 @@ import StrataTestSupport
         (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: app)
         let installed = try PackageInstaller(project: project).install()
         #expect(installed.map(\.name) == ["pkg_a", "pkg_b"])
+        #expect(installed.allSatisfy { $0.warning == nil })
         // the tag's tree, not main's: no later.sql
         #expect(FileManager.default.fileExists(atPath: app + "/dbt_packages/pkg_a/macros/a.sql"))
         #expect(!FileManager.default.fileExists(atPath: app + "/dbt_packages/pkg_a/macros/later.sql"))
@@ -214,6 +215,15 @@ import StrataTestSupport
         #expect(!FileManager.default.fileExists(atPath: app + "/dbt_packages/pkg_a/macros/latest.sql"))
         _ = try PackageInstaller(project: project).install(upgrade: true)
         #expect(FileManager.default.fileExists(atPath: app + "/dbt_packages/pkg_a/macros/latest.sql"))
+        // no revision: installed at the default branch, with dbt's "not pinned" warning at the entry (unless warn-unpinned: false)
+        try tp.write("app/packages.yml", "packages:\n  - git: \"file://\(repo)\"\n    subdirectory: packages/pkg_a\n")
+        (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: app)
+        let unpinned = try PackageInstaller(project: project).install(upgrade: true)
+        #expect(unpinned.first?.warning?.code == "S1506")
+        #expect(unpinned.first?.warning?.location == SourceLocation(file: "packages.yml", line: 2, column: 5))
+        try tp.write("app/packages.yml", "packages:\n  - git: \"file://\(repo)\"\n    subdirectory: packages/pkg_a\n    warn-unpinned: false\n")
+        (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: app)
+        #expect(try PackageInstaller(project: project).install(upgrade: true).first?.warning == nil)
         #expect(try String(contentsOfFile: app + "/package-lock.yml", encoding: .utf8).contains("revision: \(try git(["rev-parse", "HEAD"], in: repo))\n"))
     }
 }

@@ -263,7 +263,7 @@ import StrataTestSupport
         #expect(try tp.read("app/packages.yml") == "packages:\n  - local: ../pkg_a\n  - local: ../pkg_b\n")
         #expect(added.stdout.contains("Installed 2 packages"))
         let debug = try StrataBinary.run(["debug", "--project-dir", app, "--database-url", "postgresql:///nowhere?host=/nonexistent"])
-        #expect(debug.stdout.contains("packages: pkg_a (1 macro files), pkg_b (1 macro files)"))
+        #expect(debug.stdout.contains("packages: pkg_a (1 macro files, 2 models, 1 seed), pkg_b (1 macro files)"), "\(debug.all)")
         // a tarball that cannot be downloaded (nothing listens on 127.0.0.1:9): exit 2, the message names it, the install stays
         try tp.write("app/packages.yml", "packages:\n  - local: ../pkg_a\n  - tarball: http://127.0.0.1:9/pkg_c.tgz\n    name: pkg_c\n")
         let refused = try StrataBinary.run(["deps", "--project-dir", app])
