@@ -52,6 +52,9 @@ extension Compiler {
         for m in try Template(path: "<builtin tests>", text: BuiltinTests.source).macros where env.macros["test_\(m.name)"] == nil {
             env.macros["test_\(m.name)"] = m
         }
+        let installed = project.packages.map(\.name).sorted()
+        env.lookupDescription = "the macros of the root project '\(project.name)' and dbt's; "
+            + (installed.isEmpty ? "no packages are installed" : "packages' macros are called as package.macro(), installed: \(installed.joined(separator: ", "))")
         // adapter.dispatch looks macros up by name; it sees the macros, not the globals added below
         let macroEnvironment = env
         for (k, v) in dbtContext().globals(macros: { macroEnvironment }) { env.globals[k] = v }
@@ -81,6 +84,7 @@ extension Compiler {
         var env = base
         for (name, macro) in base.namespacedMacros[package] ?? [:] { env.macros[name] = macro }
         env.globals["var"] = .function(varFunction(effectiveVars(package: package)))
+        env.lookupDescription = "the macros of package '\(package)', then " + (base.lookupDescription ?? "the root project's")
         return env
     }
 

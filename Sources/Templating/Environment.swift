@@ -9,6 +9,9 @@ public struct Environment: Sendable {
     public var namespacedMacros: [String: [String: MacroDefinition]]
     /// Names looked up after the macros (dbt's own global macros, which a project's macro of the same name overrides).
     public var fallbackGlobals: [String: Value] = [:]
+    /// Where a bare name is looked up, for the message when one is not found and is called or used as a namespace
+    /// (`the root project 'app''s macros and dbt's`).
+    public var lookupDescription: String? = nil
 
     public init(globals: [String: Value] = [:], macros: [String: MacroDefinition] = [:], namespacedMacros: [String: [String: MacroDefinition]] = [:]) {
         self.globals = globals

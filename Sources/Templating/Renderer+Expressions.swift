@@ -21,6 +21,11 @@ extension Renderer {
             let b = try evaluateDefined(base)
             if let v = try attribute(of: b, name, at: e.offset) { return v }
             // Jinja: a missing attribute is Undefined (empty when printed); using it further is the error
+            if case .name(let ns) = base.kind, let macros = environment.namespacedMacros[ns], lookup(ns).map({ if case .dict = $0 { return true } else { return false } }) == true {
+                var what = "package '\(ns)' has no macro '\(name)'"
+                if let s = Suggestion.closest(to: name, in: macros.keys) { what += "; did you mean '\(ns).\(s)'?" }
+                return undefined(name, at: e.offset, what: what)
+            }
             return undefined(name, at: e.offset, what: "\(b.typeName) has no attribute '\(name)'")
         case .item(let base, let key):
             let b = try evaluateDefined(base)
@@ -104,6 +109,7 @@ extension Renderer {
             if let v = lookup(n), !v.isUndefined { return v }
             var msg = "'\(n)' is undefined"
             if let s = Suggestion.closest(to: n, in: lookupCandidates) { msg += "; did you mean '\(s)'?" }
+            else if let searched = environment.lookupDescription { msg += ": no variable, macro or package of that name (looked in \(searched))" }
             throw error(msg, code: .undefinedName, at: e.offset)
         }
         let v = try evaluate(e)

@@ -122,6 +122,23 @@ import StrataTestSupport
         #expect(messages.contains { $0.contains("unknown test 'pkg_a.negative': package 'pkg_a' has no {% test negative(model, …) %}; did you mean 'pkg_a.positive'?") })
     }
 
+    @Test func anUnknownMacroSaysWhereItLooked() throws {
+        let (tp, app) = try copy()
+        defer { tp.remove() }
+        _ = try installAndCompile(app)
+        try tp.write("app/models/bad.sql", "select {{ no_such_macro() }} as a")
+        try tp.write("app/models/bad2.sql", "select {{ nopkg.thing() }} as b")
+        try tp.write("app/models/bad3.sql", "select {{ pkg_a.gret() }} as c")
+        try tp.write("pkg_a/models/bad_in_pkg.sql", "select {{ no_such_macro() }} as a")
+        let loaded = try ProjectLoader().load(directory: app)
+        let error = #expect(throws: DiagnosticError.self) { try Compiler(project: loaded, options: CompileOptions(environment: [:])).compile() }
+        let messages = error?.diagnostics.map(\.message) ?? []
+        #expect(messages.contains("'no_such_macro' is undefined: no variable, macro or package of that name (looked in the macros of the root project 'app' and dbt's; packages' macros are called as package.macro(), installed: pkg_a, pkg_b)"), "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("'nopkg' is undefined: no variable, macro or package of that name") })
+        #expect(messages.contains("package 'pkg_a' has no macro 'gret'; did you mean 'pkg_a.greet'?"))
+        #expect(messages.contains { $0.contains("(looked in the macros of package 'pkg_a', then the macros of the root project 'app' and dbt's;") })
+    }
+
     @Test func aPackageRequiringAnotherDbtVersionIsAWarningAtItsRange() throws {
         let (tp, app) = try copy()
         defer { tp.remove() }
