@@ -132,7 +132,7 @@ extension Compiler {
             try rendered(seed.properties?.config ?? [], environment: environment),
         ])
         let reader = SpecReader(config: config, locations: locations, name: seed.name, path: seed.path)
-        let spec = try reader.seed()
+        let spec = try reader.seed(dbtTypes: project.kind == .dbt)
         var values = config
         values["materialized"] = .string("seed")
         let value = nodeValue(name: seed.name, kind: .seed, path: seed.path, config: values, package: seed.package)

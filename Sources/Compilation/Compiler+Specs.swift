@@ -112,7 +112,7 @@ struct SpecReader {
         return settings
     }
 
-    func seed() throws -> SeedSpec {
+    func seed(dbtTypes: Bool) throws -> SeedSpec {
         var delimiter = UInt8(ascii: ",")
         if let d = config["delimiter"] {
             guard let s = d.asString, s.utf8.count == 1, let b = s.utf8.first, b != 0x22, b != 0x0A, b != 0x0D else {
@@ -132,8 +132,10 @@ struct SpecReader {
                 types.append(SeedSpec.ColumnType(column: e.key, type: t, location: e.location ?? locations["column_types"]))
             }
         }
-        return SeedSpec(delimiter: delimiter, quoteColumns: try bool("quote_columns", code: .invalidSeedConfig) ?? true, columnTypes: types,
-                        build: try buildSettings())
+        var spec = SeedSpec(delimiter: delimiter, quoteColumns: try bool("quote_columns", code: .invalidSeedConfig) ?? true, columnTypes: types,
+                            build: try buildSettings())
+        spec.dbtTypes = dbtTypes
+        return spec
     }
 
     /// dbt's snapshot configs; `dbtNames` picks dbt's `dbt_`-prefixed meta columns (dbt projects).

@@ -141,6 +141,8 @@ public struct SeedSpec: Sendable {
     /// `column_types` overrides, in the order written.
     public var columnTypes: [ColumnType]
     public var build: BuildSettings
+    /// Column types as dbt-postgres infers them (a dbt project's seeds), rather than Strata's own inference.
+    public var dbtTypes = false
     public var contract: Contract? {
         get { contractBox?.value }
         set { contractBox = newValue.map(ContractBox.init) }

@@ -18,6 +18,8 @@ public struct CSVTable: Sendable {
     var dataLine = 2
     var candidates: [UInt8]
     var sawValue: [Bool]
+    /// dbt-postgres's inference, observed on the same pass when asked for (`dbtTypes`).
+    var dbt: DbtSeedTypes? = nil
 
     // candidate type bits
     static let integer: UInt8 = 1, bigint: UInt8 = 2, numeric: UInt8 = 4, boolean: UInt8 = 8, date: UInt8 = 16, timestamp: UInt8 = 32
@@ -39,7 +41,8 @@ public struct CSVTable: Sendable {
     }
 
     /// `release(offset)`: the reader is done with the bytes before `offset` (a mapped file may drop those pages).
-    static func parse(_ b: UnsafeBufferPointer<UInt8>, path: String, delimiter: UInt8, keepRows: Bool, release: ((Int) -> Void)? = nil) throws -> CSVTable {
+    static func parse(_ b: UnsafeBufferPointer<UInt8>, path: String, delimiter: UInt8, keepRows: Bool, dbtTypes: Bool = false,
+                      release: ((Int) -> Void)? = nil) throws -> CSVTable {
         if let bad = firstInvalidUTF8(b, release: release) {
             var line = 1, col = 1
             for i in 0..<bad { if b[i] == 0x0A { line += 1; col = 1 } else if b[i] & 0xC0 != 0x80 { col += 1 } }
@@ -87,6 +90,7 @@ public struct CSVTable: Sendable {
                 end = i
             }
             let empty = end == start && !quoted
+            if headerDone, table.dbt != nil { table.dbt!.observe(fieldIndex, UnsafeBufferPointer(rebasing: b[start..<end]), quoted: quoted) }
             if !headerDone || keepRows {
                 if empty { record.append(nil) } else {
                     var s = String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
@@ -124,6 +128,7 @@ public struct CSVTable: Sendable {
                 }
                 table.candidates = Array(repeating: 0x3F, count: table.header.count)
                 table.sawValue = Array(repeating: false, count: table.header.count)
+                if dbtTypes { table.dbt = DbtSeedTypes(count: table.header.count) }
                 table.dataOffset = i
                 table.dataLine = line + 1
                 headerDone = true

@@ -23,6 +23,13 @@ public struct SeedLoader: Sendable {
 
     /// Reads and checks the seed: the table (header, row count, types) and the mapped file for COPY to stream.
     public func read(_ node: SeedInput) throws -> (CSVTable, [String], MappedFile) {
+        let (table, types, _, file) = try readWithConversions(node)
+        return (table, types, file)
+    }
+
+    /// `read`, and for a dbt project's seed the columns COPY cannot load as dbt does: column index → the expression
+    /// that converts the column, loaded as text, to its type.
+    func readWithConversions(_ node: SeedInput) throws -> (CSVTable, [String], [Int: String], MappedFile) {
         let path = projectRoot + "/" + node.path
         guard let file = MappedFile(path: path) else {
             throw Diagnostic(code: .unreadableSeed, "cannot read seed file \(node.path)")
@@ -30,15 +37,21 @@ public struct SeedLoader: Sendable {
         let bom = file.bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0   // byte-order mark
         file.start = bom
         let table = try CSVTable.parse(UnsafeBufferPointer(rebasing: file.bytes[bom...]), path: node.path, delimiter: node.spec.delimiter,
-                                       keepRows: false, release: { file.release(upTo: bom + $0) })
-        var types = table.inferredTypes()
+                                       keepRows: false, dbtTypes: node.spec.dbtTypes, release: { file.release(upTo: bom + $0) })
+        var types = table.dbt?.types ?? table.inferredTypes()
+        let names = columnNames(node, table.header)
+        var conversions: [Int: String] = [:]
+        if let dbt = table.dbt {
+            for i in types.indices { if let c = dbt.conversion(for: i, column: adapter.dialect.quote(names[i])) { conversions[i] = c } }
+        }
         for o in node.spec.columnTypes {
             guard let i = table.header.firstIndex(of: o.column) else {
                 throw Diagnostic(code: .unknownSeedColumn, "column_types names column '\(o.column)', which \(node.path) does not have", at: o.location)
             }
             types[i] = o.type
+            conversions[i] = nil
         }
-        return (table, types, file)
+        return (table, types, conversions, file)
     }
 
     /// Loads one seed on `connection`; returns rows loaded. Unchanged columns: TRUNCATE and COPY into the same table
@@ -53,7 +66,8 @@ public struct SeedLoader: Sendable {
     func load(_ node: SeedInput, on connection: any WarehouseConnection, fullRefresh: Bool, around: RelationSwap.Around,
               referenced: (String) -> Relation? = { _ in nil }) throws -> Int {
         let relation = node.relation
-        let (table, types, file) = try read(node)
+        let (table, types, inferredConversions, file) = try readWithConversions(node)
+        var conversions = inferredConversions
         let dialect = adapter.dialect
         let swap = RelationSwap(connection: connection, dialect: dialect)
         let names = columnNames(node, table.header)
@@ -63,7 +77,8 @@ public struct SeedLoader: Sendable {
         // The table the seed should be: its columns in table order, how to create it aside, the constraint renames
         // after the swap, and what a failed load reports. Plainly: the file's columns with their inferred types.
         var wanted = zip(names, types).map { IncrementalLoad.Column(name: $0, type: $1) }
-        var create = "CREATE TABLE \(dialect.qualified(relation.schema, staging)) (\(wanted.map { "\(dialect.quote($0.name)) \($0.type)" }.joined(separator: ", ")))"
+        // columns COPY cannot load as dbt does are loaded as text and converted after (`DbtSeedTypes`)
+        var create = "CREATE TABLE \(dialect.qualified(relation.schema, staging)) (\(wanted.enumerated().map { "\(dialect.quote($1.name)) \(conversions[$0] == nil ? $1.type : "text")" }.joined(separator: ", ")))"
         var renames: [(from: String, to: String)] = []
         var failure: (WarehouseError) -> Error = { RelationSwap.StatementFailure(error: $0, bodyOffset: nil) }
         if let contract = node.contract {
@@ -74,6 +89,7 @@ public struct SeedLoader: Sendable {
                                         sqlState: nil, location: contract.location)
             }
             wanted = contract.columns.map { IncrementalLoad.Column(name: $0.name, type: $0.dataType) }
+            conversions = [:]
             let ddl = ContractSQL(dialect: dialect).createTable(contract, schema: relation.schema, staging: staging, final: relation.identifier, referenced: referenced)
             create = ddl.create
             renames = ddl.renames
@@ -82,7 +98,7 @@ public struct SeedLoader: Sendable {
                                   sqlState: e.sqlState, location: contract.location)
             }
         }
-        if !fullRefresh, try WarehouseCatalog(connection).exists(target) {
+        if !fullRefresh, conversions.isEmpty, try WarehouseCatalog(connection).exists(target) {
             let existing = try IncrementalLoad(connection: connection, dialect: dialect).columns(of: target)
             if existing.map(\.name) == wanted.map(\.name), try sameTypes(existing, wanted, on: connection) {
                 // the same table: truncate and reload in one transaction (a contract's constraints check the new rows)
@@ -102,7 +118,12 @@ public struct SeedLoader: Sendable {
         let rows = try swap.build(.table, relation: relation, renames: renames, around: around) { stagingQualified in
             do {
                 try connection.execute(create)
-                return try copy(into: stagingQualified, names: names, delimiter: delimiter, table: table, file: file, on: connection)
+                let rows = try copy(into: stagingQualified, names: names, delimiter: delimiter, table: table, file: file, on: connection)
+                if !conversions.isEmpty {
+                    let changes = conversions.keys.sorted().map { i in "ALTER COLUMN \(dialect.quote(names[i])) TYPE \(types[i]) USING \(conversions[i]!)" }
+                    try connection.execute("ALTER TABLE \(stagingQualified) \(changes.joined(separator: ", "))")
+                }
+                return rows
             } catch let e as WarehouseError {
                 throw failure(e)
             }

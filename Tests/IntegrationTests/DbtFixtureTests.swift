@@ -67,6 +67,34 @@ import StrataTestSupport
         #expect(FileManager.default.fileExists(atPath: p.root + "/target/run/shopkeeper/seeds/raw_orders.csv"))
     }
 
+    /// Seed column types as dbt-postgres infers them, and the rows it loads (`null` words, percentages, currency,
+    /// group commas, whole decimals, empty columns): the tables equal what dbt-core built, as scripts/compare-with-dbt
+    /// recorded them (columns with types, row count, checksum of the rows).
+    @Test func seedTypesAndRowsAreDbts() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let p = try TempProject.copying(repositoryRoot + "/Tests/Fixtures/dbt-projects/seed_types", only: ["dbt_project.yml", "seeds"])
+        defer { p.remove() }
+        let seed = try StrataBinary.run(["seed", "--project-dir", p.root, "--database-url", db.conninfo])
+        #expect(seed.status == 0, "\(seed.all)")
+        struct Recorded: Decodable { var columns: [[String]]; var rows: Int; var checksum: String }
+        let recorded = try JSONDecoder().decode([String: Recorded].self, from: Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/dbt-projects/seed_types.relations.json")))
+        #expect(recorded.count == 3)
+        let c = try db.connect()
+        defer { c.close() }
+        for (key, want) in recorded {
+            let table = String(key.split(separator: ".").last!)
+            let columns = try c.execute("""
+                SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                WHERE a.attrelid = ('public.' || quote_ident($1))::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
+                """, parameters: [table]).rows.map { $0.map { $0 ?? "" } }
+            #expect(columns == want.columns, "\(table)")
+            let list = want.columns.map { "t.\"\($0[0])\"" }.joined(separator: ", ")
+            let got = try c.execute("SELECT count(*), md5(coalesce(string_agg(h, '' ORDER BY h), '')) FROM (SELECT md5(row(\(list))::text) AS h FROM public.\"\(table)\" t) x").rows
+            #expect(got == [[String(want.rows), want.checksum]], "\(table)")
+        }
+    }
+
     @Test func compatCheckListsEveryUnsupportedConstruct() throws {
         let dir = repositoryRoot + "/Tests/Fixtures/compat/unsupported"
         let out = try StrataBinary.run(["compat-check", "--project-dir", dir, "--database-url", "host=/nonexistent"])
