@@ -161,7 +161,8 @@ struct SpecReader {
         return spec
     }
 
-    static let thresholdPattern = #"^\s*(==|!=|<>|>=|<=|>|<)\s*[0-9]+\s*$"#
+    /// dbt puts `warn_if`/`error_if` into SQL after `fail_calc`: any SQL comparison with a number.
+    static let thresholdPattern = #"^\s*(=|!=|<>|>=|<=|>|<)\s*-?[0-9]+(\.[0-9]+)?\s*$"#
 
     /// A data test's severity, thresholds, limit and store_failures.
     func judgement(at loc: SourceLocation) throws -> TestJudgement {
@@ -175,7 +176,9 @@ struct SpecReader {
         for key in ["warn_if", "error_if"] {
             guard let v = config[key] else { continue }
             guard let text = v.asString, text.range(of: Self.thresholdPattern, options: .regularExpression) != nil else {
-                throw Diagnostic(code: .invalidTestConfig, "\(key) must be a comparison with a number, like \">10\" or \"!=0\"", at: loc)
+                var message = "\(key) must be an SQL comparison with a number, like \">10\", \"=0\" or \"!=0\""
+                if v.asString?.trimmedWhitespace.hasPrefix("==") == true { message += "; SQL compares with '=', not '=='" }
+                throw Diagnostic(code: .invalidTestConfig, message, at: locations[key] ?? loc)
             }
             if key == "warn_if" { j.warnIf = text } else { j.errorIf = text }
         }

@@ -122,7 +122,9 @@ extension Compiler {
             target = id
         }
         guard let targetNode = snapshot[target] else { return nil }
-        let (declared, _) = merge([decl.config])
+        // config values may be templated, as dbt renders them: severity: "{{ 'warn' if target.name == 'dev' else 'error' }}"
+        let declaredConfig = try rendered(decl.config, environment: environment)
+        let (declared, _) = merge([declaredConfig])
         if declared["enabled"]?.asBool == false { return nil }
         let macro = try testMacro(decl.testName, environment: environment, at: loc)
         // arguments: model (filtered by `where`), column_name, and the declared ones; ref()/source() strings become relations
@@ -171,7 +173,7 @@ extension Compiler {
         } catch where options.rendersAgainWhenBuilt && recorder.queriedDatabase {
             sql = ""   // left to the run, after what the test reads is built
         }
-        let (config, locations) = merge([recorder.config, decl.config])
+        let (config, locations) = merge([recorder.config, declaredConfig])
         let judgement = try SpecReader(config: config, locations: locations, name: decl.testName, path: loc.file).judgement(at: loc)
         // dbt's names: the full one (name, unique_id, fqn) and the short one under 64 characters (file, alias)
         let names = Self.dbtTestNames(decl)

@@ -853,6 +853,34 @@ struct SilentObserver: ExecutionObserver {
         #expect(try h.query("select count(*) from pg_tables where schemaname = 'analytics_dbt_test__audit'") == [["2"]])
     }
 
+    /// Thresholds as dbt writes them into SQL (`=0`, `>=10`) and templated config values, rendered as dbt renders them.
+    @Test func thresholdsAndTemplatedConfigsAsDbtReadsThem() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\n",
+            "models/m.sql": "{{ config(materialized='table') }}select * from (values (1), (1), (2)) as t(id)",
+            "models/s.yml": """
+            models:
+              - name: m
+                columns:
+                  - name: id
+                    tests:
+                      - not_null:
+                          config: {error_if: "=0", warn_if: ">=10"}
+                      - unique:
+                          config:
+                            severity: "{{ 'warn' if target.name == 'dev' else 'error' }}"
+            """,
+        ])
+        defer { h.cleanup() }
+        try h.run()
+        let byName = Dictionary(uniqueKeysWithValues: try h.run(tests: true).map { (String($0.id.rawValue.split(separator: ".")[2]), $0) })
+        // no NULLs: 0 failures, and "=0" says that is an error
+        #expect(byName["not_null_m_id"]?.status == .fail)
+        #expect(byName["not_null_m_id"]?.failures == 0)
+        // a duplicate, at the severity the template chose for target 'dev'
+        #expect(byName["unique_m_id"]?.status == .warn)
+    }
+
     @Test func selectingAModelSelectsItsTests() throws {
         let h = try Harness(Self.files)
         defer { h.cleanup() }
@@ -863,7 +891,8 @@ struct SilentObserver: ExecutionObserver {
     }
 
     @Test func badTestConfigurationIsLocated() throws {
-        for (yaml, fragment) in [("        - unique:\n            config: {warn_if: \"> 1; drop table x\"}\n", "warn_if must be a comparison"),
+        for (yaml, fragment) in [("        - unique:\n            config: {warn_if: \"> 1; drop table x\"}\n", "warn_if must be an SQL comparison"),
+                                 ("        - unique:\n            config: {error_if: \"==0\"}\n", "SQL compares with '=', not '=='"),
                                  ("        - uniqe\n", "did you mean 'unique'?"),
                                  ("        - row_count: {min: 1}\n", "has no parameter named 'column_name'")] {
             let h = try Harness(["strata.yml": "name: p\n", "models/m.sql": "select 1 as id",
