@@ -32,6 +32,8 @@ public struct CompiledNode: Sendable {
     public var compiledPath: String?
     /// For a node of an installed package, the package's folder (`dbt_packages/p/`); `path` starts with it.
     public var packagePrefix: String? = nil
+    /// Where a node declared in YAML is declared: a generic test's or a unit test's entry (messages point there).
+    public var declaredAt: SourceLocation? = nil
     /// PostgreSQL extensions the compiled SQL needs (e.g. uuid-ossp for uuid5 surrogate keys).
     public var extensions: Set<String> = []
     /// Non-fatal problems found while compiling this node.
@@ -158,15 +160,19 @@ public struct SQLOrigin: Sendable {
     public var rawSQL: String
     public var compiledSQL: String?
     public var sourceMap: SourceMap?
+    /// Where a node declared in YAML is declared (a generic or unit test's entry).
+    public var declaredAt: SourceLocation?
 
-    public init(path: String, rawSQL: String = "", compiledSQL: String? = nil, sourceMap: SourceMap? = nil) {
+    public init(path: String, rawSQL: String = "", compiledSQL: String? = nil, sourceMap: SourceMap? = nil, declaredAt: SourceLocation? = nil) {
         self.path = path
         self.rawSQL = rawSQL
         self.compiledSQL = compiledSQL
         self.sourceMap = sourceMap
+        self.declaredAt = declaredAt
     }
 
-    public var fileStart: SourceLocation? { path.isEmpty ? nil : SourceLocation(file: path, line: 1, column: 1) }
+    /// Where a message about the node points when no position in it is known: its YAML entry, else its file's start.
+    public var fileStart: SourceLocation? { declaredAt ?? (path.isEmpty ? nil : SourceLocation(file: path, line: 1, column: 1)) }
 
     /// Maps a 1-based character position in `compiledSQL` back to the file.
     public func location(forCompiledPosition position: Int) -> SourceLocation? {
@@ -199,7 +205,7 @@ extension CompiledNode {
         return [package] + comps.dropFirst().dropLast() + [name]
     }
 
-    public var sqlOrigin: SQLOrigin { SQLOrigin(path: path, rawSQL: rawSQL, compiledSQL: compiledSQL, sourceMap: sourceMap) }
+    public var sqlOrigin: SQLOrigin { SQLOrigin(path: path, rawSQL: rawSQL, compiledSQL: compiledSQL, sourceMap: sourceMap, declaredAt: declaredAt) }
 }
 
 /// The part of a node that depends on what it is. Indirect: nodes are copied often, and a copy then retains one box

@@ -38,6 +38,7 @@ extension Compiler {
                     test.node.payload = .dataTest(spec)
                 }
                 test.node.compiledPath = compiledPath(test.location.file, package: test.node.id.package) + "/\(alias).sql"
+                test.node.declaredAt = test.location
                 add(test.node, deps: test.deps, at: test.location, nodes: &nodes, graph: &graph)
             }
         }

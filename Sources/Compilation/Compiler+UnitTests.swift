@@ -7,8 +7,8 @@ import Templating
 /// A unit test's inputs and expectations, carried by its test node to the executor.
 public struct UnitTestFixture: Sendable {
     /// The CTE the model's SQL reads instead of the real input, the real input (for its column types), and the rows.
-    public var inputs: [(cte: String, relation: Relation, rows: UnitTestDeclaration.Rows)]
-    public var expect: UnitTestDeclaration.Rows
+    public var inputs: [(cte: String, relation: Relation, data: UnitTestDeclaration.Data)]
+    public var expect: UnitTestDeclaration.Data
 }
 
 extension Compiler {
@@ -28,9 +28,17 @@ extension Compiler {
                 }
                 // resolve the given inputs to nodes and CTE names
                 var cteNames: [NodeID: String] = [:]
-                var inputs: [(cte: String, relation: Relation, rows: UnitTestDeclaration.Rows)] = []
+                var inputs: [(cte: String, relation: Relation, data: UnitTestDeclaration.Data)] = []
+                // `input: this`: the model's own relation (for an incremental model's `is_incremental()` branch)
+                var thisCTE: String?
                 for g in decl.given {
                     let text = g.input.trimmingCharacters(in: .whitespaces)
+                    if text == "this" {
+                        guard let relation = model.relation else { throw Diagnostic(code: .invalidUnitTestInput, "unit test '\(decl.name)': input this needs a model with a relation", at: loc) }
+                        thisCTE = "__dbt__cte__this"
+                        inputs.append((thisCTE!, relation, g.data))
+                        continue
+                    }
                     let recorder = RenderRecorder()
                     let globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder, environment: environment, connection: nil)
                     _ = try Renderer.evaluate(try Template(path: loc.file, text: "{{ \(text) }}"), environment: environment, globals: globals)
@@ -41,7 +49,7 @@ extension Compiler {
                     guard let relation = snapshot[id]?.relation else { throw Diagnostic(code: .invalidUnitTestInput, "unit test '\(decl.name)': input \(text) has no relation", at: loc) }
                     let cte = "__dbt__cte__" + (snapshot[id]!.name.replacingOccurrences(of: ".", with: "_"))
                     cteNames[id] = cte
-                    inputs.append((cte, relation, g.rows))
+                    inputs.append((cte, relation, g.data))
                 }
                 // render the model with its inputs replaced
                 let ctes = cteNames
@@ -62,14 +70,30 @@ extension Compiler {
                 globals["config"] = .function(Function("config", attributes: ["get": .function(Function("get") { args, _ in
                     args.argument(0, "name")?.asString.flatMap { nodeConfig[$0] }.map(Value.init) ?? args.argument(1, "default") ?? .none
                 })]) { _, _ in .string("") })
-                globals["this"] = .object(relationObject(model))
+                globals["this"] = thisCTE.map { .string($0) } ?? .object(relationObject(model))
                 globals["is_incremental"] = .function(Function("is_incremental") { _, _ in .bool(false) })
                 globals["execute"] = .bool(true)
                 globals["model"] = nodeValue(name: model.name, kind: .model, path: model.path, config: nodeConfig, package: decl.package)
+                // overrides: a macro's value (`is_incremental: true`), vars and env_vars, for this render only
+                for m in decl.overrides.macros {
+                    let value = Value(m.value)
+                    globals[m.key] = .function(Function(m.key) { _, _ in value })
+                }
+                if !decl.overrides.vars.isEmpty {
+                    var vars = effectiveVars(package: decl.package)
+                    for v in decl.overrides.vars { vars[v.key] = v.value }
+                    globals["var"] = .function(varFunction(vars))
+                }
+                if !decl.overrides.envVars.isEmpty {
+                    var environ = options.environment
+                    for e in decl.overrides.envVars { environ[e.key] = e.value.scalarText ?? "" }
+                    globals["env_var"] = .function(.envVar(environ, allowSecrets: false))
+                }
                 let sql = try Renderer.render(template, environment: environment, globals: globals).text
                 var node = testNode(name: "\(decl.model)_\(decl.name)", path: loc.file, sql: sql, config: [:], column: nil,
                                     payload: .unitTest(UnitTestSpec(testedNode: model.id, fixture: UnitTestFixture(inputs: inputs, expect: decl.expect))))
                 node.id = NodeID("unit_test.\(owner).\(decl.model).\(decl.name)")
+                node.declaredAt = loc
                 add(node, deps: Array(ctes.keys), at: loc, nodes: &nodes, graph: &graph)
             }
         }

@@ -11,7 +11,14 @@ struct UnitTestRun {
     let dialect: SQLDialect
 
     /// A `select … union all select …` of rows, each value cast to its column's type; NULL for columns not given.
-    func fixture(_ rows: UnitTestDeclaration.Rows, columns: [IncrementalLoad.Column], what: String) throws -> String {
+    /// A `format: sql` fixture is its query as written.
+    func fixture(_ data: UnitTestDeclaration.Data, columns: [IncrementalLoad.Column], what: String) throws -> String {
+        let rows: UnitTestDeclaration.Rows
+        switch data {
+        case .rows(let r): rows = r
+        case .sql(let query): return query.trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: ";"))
+        case .fixture(let name, _, _): throw ExecutionError("\(what): fixture '\(name)' was not read")
+        }
         let known = Set(columns.map(\.name))
         for row in rows { for (c, _) in row where !known.contains(c) {
             throw ExecutionError("\(what) has a column '\(c)', which is not one of \(columns.map(\.name).joined(separator: ", "))")
@@ -33,9 +40,9 @@ struct UnitTestRun {
         var ctes: [String] = []
         for input in fixture.inputs {
             let columns = try loader.columns(of: input.relation.schemaQualified(dialect))
-            ctes.append(" \(input.cte) as (\n\(try self.fixture(input.rows, columns: columns, what: "a given row for \(input.relation)"))\n)")
+            ctes.append(" \(input.cte) as (\n\(try self.fixture(input.data, columns: columns, what: "a given row for \(input.relation)"))\n)")
         }
-        let (modelSQL, _, _) = Compiler.inject(ctes.joined(separator: ", "), into: sql)
+        let modelSQL = ctes.isEmpty ? sql : Compiler.inject(ctes.joined(separator: ", "), into: sql).0
         let actual = dialect.quote("__strata_unit_actual")
         do {
             try connection.execute("CREATE TEMPORARY TABLE \(actual) ON COMMIT DROP AS (\n\(modelSQL)\n)")
@@ -44,7 +51,8 @@ struct UnitTestRun {
         }
         let actualColumns = try loader.columns(of: "pg_temp.\(actual)")
         // compare only the columns the expected rows name (as dbt does)
-        let named = Set(fixture.expect.flatMap { $0.map(\.0) })
+        var named = Set<String>()
+        if case .rows(let rows) = fixture.expect { named = Set(rows.flatMap { $0.map(\.0) }) }
         let compared = named.isEmpty ? actualColumns : actualColumns.filter { named.contains($0.name) }
         let expected = try self.fixture(fixture.expect, columns: compared, what: "an expected row")
         let list = compared.map { dialect.quote($0.name) }.joined(separator: ", ")

@@ -163,11 +163,22 @@ public struct ProjectLoader: Sendable {
             if let s = Suggestion.closest(to: name, in: modelLocations.keys) { msg += "; did you mean '\(s)'?" }
             bag.append(Diagnostic(.warning, code: .propertiesForMissingNode, msg, at: p.location))
         }
-        // Under the test paths: singular tests, and generic test definitions in tests/generic (templates)
-        for path in files(under: project.paths.tests, root: root, extensions: ["sql"]) {
-            guard let t = bag.capture({ try readText(root + "/" + path, display: path) }) else { continue }
+        // Under the test paths: singular tests, generic test definitions in tests/generic (templates), and unit-test
+        // fixtures in tests/fixtures (CSV and SQL files that unit tests name with `fixture:`)
+        var fixtures: [String: [String: String]] = [:]   // format → name → path
+        for path in files(under: project.paths.tests, root: root, extensions: ["sql", "csv"]) {
+            let folder = project.paths.tests.first { path.hasPrefix($0 + "/") } ?? ""
+            if path.dropFirst(folder.count).hasPrefix("/fixtures/") {
+                let file = (path as NSString).lastPathComponent as NSString
+                fixtures[file.pathExtension.lowercased(), default: [:]][file.deletingPathExtension] = path
+                continue
+            }
+            guard path.hasSuffix(".sql"), let t = bag.capture({ try readText(root + "/" + path, display: path) }) else { continue }
             if path.contains("/generic/") { project.templateFiles.append(TextFile(path: path, text: t)) }
             else { project.singularTests.append(TextFile(path: path, text: t)) }
+        }
+        for (i, test) in project.unitTests.enumerated() {
+            bag.capture { project.unitTests[i] = try resolveFixtures(test, fixtures: fixtures, root: root) }
         }
         // Snapshots
         for path in files(under: project.paths.snapshots, root: root, extensions: ["sql"]) {
@@ -217,6 +228,24 @@ public struct ProjectLoader: Sendable {
         if loadingPackages { loadPackages(into: &project, bag: &bag) }
         try bag.throwIfErrors()
         return (project, bag.diagnostics)
+    }
+
+    /// A unit test's `fixture:` rows, read from the test paths' fixtures folder (dbt's `tests/fixtures/<name>.csv|sql`).
+    func resolveFixtures(_ test: UnitTestDeclaration, fixtures: [String: [String: String]], root: String) throws -> UnitTestDeclaration {
+        func resolve(_ data: UnitTestDeclaration.Data) throws -> UnitTestDeclaration.Data {
+            guard case .fixture(let name, let format, let location) = data else { return data }
+            guard let path = fixtures[format]?[name] else {
+                var message = "unit test '\(test.name)': no fixture '\(name)' (tests/fixtures/\(name).\(format))"
+                if let s = Suggestion.closest(to: name, in: fixtures[format]?.keys.map { $0 } ?? []) { message += "; did you mean '\(s)'?" }
+                throw Diagnostic(code: .invalidUnitTest, message, at: location)
+            }
+            let text = try readText(root + "/" + path, display: path)
+            return format == "sql" ? .sql(text) : .rows(PropertiesParser.csvRows(text))
+        }
+        var test = test
+        test.given = try test.given.map { ($0.input, try resolve($0.data)) }
+        test.expect = try resolve(test.expect)
+        return test
     }
 
     func readText(_ absolute: String, display: String) throws -> String {

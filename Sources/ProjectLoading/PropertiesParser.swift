@@ -17,28 +17,44 @@ struct PropertiesParser {
         var diagnostics: [Diagnostic] = []
     }
 
-    /// `rows:` as a list of mappings, or CSV text with `format: csv`.
-    func unitRows(_ node: Node?, format: String?) throws -> UnitTestDeclaration.Rows {
-        guard let node else { return [] }
-        if format == "csv" {
-            let text = try reader.string(node, what: "rows")
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-            guard let header = lines.first?.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) else { return [] }
-            return lines.dropFirst().map { line in
-                let values = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-                return header.enumerated().map { i, h in (h, i < values.count && !values[i].isEmpty ? values[i] : nil) }
-            }
+    /// CSV text as unit-test rows (an empty value is NULL).
+    static func csvRows(_ text: String) -> UnitTestDeclaration.Rows {
+        let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        guard let header = lines.first?.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) else { return [] }
+        return lines.dropFirst().map { line in
+            let values = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            return header.enumerated().map { i, h in (h, i < values.count && !values[i].isEmpty ? values[i] : nil) }
         }
-        return try reader.sequence(node, what: "rows").map { row in
+    }
+
+    /// A given input's or the expectation's rows: `rows:` as a list of mappings, CSV text (`format: csv`), a query
+    /// (`format: sql`), or `fixture: name` (a file under tests/fixtures, resolved when the project loads).
+    func unitData(_ entries: [(key: String, node: Node, location: SourceLocation?)], what: String) throws -> UnitTestDeclaration.Data {
+        let format = try entries.first { $0.key == "format" }.map { try reader.string($0.node, what: "format") } ?? "dict"
+        guard ["dict", "csv", "sql"].contains(format) else {
+            throw Diagnostic(code: .invalidUnitTest, "format '\(format)' of \(what) is not one of dict, csv, sql", at: entries.first { $0.key == "format" }?.location)
+        }
+        if let fixture = entries.first(where: { $0.key == "fixture" }) {
+            guard format != "dict" else { throw Diagnostic(code: .invalidUnitTest, "a fixture needs format: csv or format: sql", at: fixture.location) }
+            return .fixture(name: try reader.string(fixture.node, what: "fixture"), format: format, location: reader.location(fixture.node))
+        }
+        guard let node = entries.first(where: { $0.key == "rows" })?.node else { return .rows([]) }
+        switch format {
+        case "csv": return .rows(Self.csvRows(try reader.string(node, what: "rows")))
+        case "sql": return .sql(try reader.string(node, what: "rows"))
+        default: break
+        }
+        return .rows(try reader.sequence(node, what: "rows").map { row in
             try reader.mapping(row, what: "row").map { key, value, _ in
                 guard case .scalar(let s) = value else { throw Diagnostic(code: .invalidUnitTest, "unit test values must be single values", at: reader.location(value)) }
                 return (key, s.style == .plain && YAMLReader.resolvePlain(s.string) == .null ? nil : s.string)
             }
-        }
+        })
     }
 
     func unitTest(_ node: Node) throws -> UnitTestDeclaration {
-        var name: String?, model: String?, given: [(input: String, rows: UnitTestDeclaration.Rows)] = [], expect: UnitTestDeclaration.Rows = []
+        var name: String?, model: String?, given: [(input: String, data: UnitTestDeclaration.Data)] = [], expect = UnitTestDeclaration.Data.rows([])
+        var overrides: (macros: [ConfigEntry], vars: [ConfigEntry], envVars: [ConfigEntry]) = ([], [], [])
         for (key, value, loc) in try reader.mapping(node, what: "unit test") {
             switch key {
             case "name": name = try reader.string(value, what: "name")
@@ -47,19 +63,28 @@ struct PropertiesParser {
                 for g in try reader.sequence(value, what: "given") {
                     let entries = try reader.mapping(g, what: "given input")
                     guard let input = entries.first(where: { $0.key == "input" }) else { throw Diagnostic(code: .invalidUnitTest, "a given entry needs an input: ref('…') or source('…', '…')", at: reader.location(g)) }
-                    let format = try entries.first { $0.key == "format" }.map { try reader.string($0.node, what: "format") }
-                    given.append((try reader.string(input.node, what: "input"), try unitRows(entries.first { $0.key == "rows" }?.node, format: format)))
+                    given.append((try reader.string(input.node, what: "input"), try unitData(entries, what: "a given input")))
                 }
             case "expect":
-                let entries = try reader.mapping(value, what: "expect")
-                let format = try entries.first { $0.key == "format" }.map { try reader.string($0.node, what: "format") }
-                expect = try unitRows(entries.first { $0.key == "rows" }?.node, format: format)
-            case "description", "config", "overrides", "versions": break
+                expect = try unitData(try reader.mapping(value, what: "expect"), what: "the expectation")
+            case "overrides":
+                for (kind, entries, kindLocation) in try reader.mapping(value, what: "overrides") {
+                    guard case .dict(let d) = reader.value(entries) else { throw Diagnostic(code: .invalidUnitTest, "overrides: \(kind) must be a mapping", at: kindLocation) }
+                    switch kind {
+                    case "macros": overrides.macros = d
+                    case "vars": overrides.vars = d
+                    case "env_vars": overrides.envVars = d
+                    default: throw reader.unknownKey(kind, at: kindLocation, known: ["macros", "vars", "env_vars"], in: "overrides")
+                    }
+                }
+            case "description", "config", "versions": break
             default: throw reader.unknownKey(key, at: loc, known: ["name", "model", "given", "expect", "description", "config", "overrides"], in: "unit test")
             }
         }
         guard let name, let model else { throw Diagnostic(code: .invalidUnitTest, "a unit test needs a name and a model", at: reader.location(node)) }
-        return UnitTestDeclaration(name: name, model: model, given: given, expect: expect, location: reader.location(node))
+        var test = UnitTestDeclaration(name: name, model: model, given: given, expect: expect, location: reader.location(node))
+        test.overrides = overrides
+        return test
     }
 
     /// Keys of a test entry that are test configs rather than arguments (dbt accepts both at the top level).

@@ -283,16 +283,25 @@ public struct TestDeclaration: Sendable {
 public struct UnitTestDeclaration: Sendable {
     /// Rows as column → value (nil for NULL); values keep their YAML text.
     public typealias Rows = [[(String, String?)]]
+    /// Rows of a given input or of the expectation: written in YAML (`rows:`, as a list or `format: csv`), a
+    /// query (`format: sql`), or a file under the test paths' `fixtures/` (`fixture:`, read when the project loads).
+    public enum Data: Sendable {
+        case rows(Rows)
+        case sql(String)
+        case fixture(name: String, format: String, location: SourceLocation?)
+    }
     public var name: String
     public var model: String
-    /// `ref('x')` / `source('a', 'b')` as written, and its rows.
-    public var given: [(input: String, rows: Rows)]
-    public var expect: Rows
+    /// `ref('x')` / `source('a', 'b')` / `this` as written, and its rows.
+    public var given: [(input: String, data: Data)]
+    public var expect: Data
+    /// `overrides:` — `macros` (e.g. `is_incremental: true`), `vars` and `env_vars` for this test's render.
+    public var overrides: (macros: [ConfigEntry], vars: [ConfigEntry], envVars: [ConfigEntry]) = ([], [], [])
     public var location: SourceLocation?
     /// The installed package that declares the unit test; nil for the root project.
     public var package: String? = nil
 
-    public init(name: String, model: String, given: [(input: String, rows: Rows)], expect: Rows, location: SourceLocation?) {
+    public init(name: String, model: String, given: [(input: String, data: Data)], expect: Data, location: SourceLocation?) {
         self.name = name
         self.model = model
         self.given = given

@@ -278,6 +278,36 @@ import StrataTestSupport
     }
 }
 
+/// Failing tests declared in YAML are reported at their entries, not at the top of the file.
+@Suite struct TestFailureLocationTests {
+    @Test func failingGenericAndUnitTestsPointAtTheirEntries() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let tp = try TempProject([
+            "strata.yml": "name: p\n",
+            "models/m.sql": "select * from (values (1), (1)) as t(id)",
+            "models/s.yml": """
+            models:
+              - name: m
+                columns:
+                  - name: id
+                    tests: [unique]
+            unit_tests:
+              - name: doubles
+                model: m
+                given: []
+                expect:
+                  rows: [{id: 2}]
+            """,
+        ])
+        defer { tp.remove() }
+        let out = try StrataBinary.run(["build", "--project-dir", tp.root, "--database-url", db.conninfo])
+        #expect(out.status == 1, "\(out.all)")
+        #expect(out.stderr.contains("models/s.yml:5:17: error[T5001]: test 'unique_m_id' failed: 1 failing row"), "\(out.all)")
+        #expect(out.stderr.contains("models/s.yml:7:5: error[T5001]: test 'm_doubles' failed"), "\(out.all)")
+    }
+}
+
 /// A package's own nodes built from the command line: in the same run as the project's, selectable as `package:`.
 @Suite struct PackageNodesTests {
     @Test func packageModelsSeedsAndTestsBuildWithTheProjects() throws {

@@ -1023,6 +1023,65 @@ struct SilentObserver: ExecutionObserver {
         #expect(try h.query("select count(*) from analytics.customers") == [["1"]])
     }
 
+    /// dbt's other ways to give rows: fixture files under tests/fixtures (which are not singular tests), `format: sql`,
+    /// and `overrides` with `input: this` for an incremental model's incremental branch.
+    @Test func fixturesSQLRowsAndOverridesAsDbtReadsThem() throws {
+        var files = Self.files
+        files["tests/fixtures/two_customers.csv"] = "id,email\n1,a@b.com\n2,nobody\n"
+        files["tests/fixtures/expected_totals.sql"] = "select 1 as id, true as valid_email, 0::numeric as total union all select 2, false, 0"
+        files["models/new_orders.sql"] = """
+        {{ config(materialized='incremental', unique_key='order_id') }}
+        select * from {{ ref('orders') }}
+        {% if is_incremental() %}where order_id > (select max(order_id) from {{ this }}){% endif %}
+        """
+        files["models/unit.yml"] = """
+        unit_tests:
+          - name: from_fixtures
+            model: customer_totals
+            given:
+              - input: ref('customers')
+                format: csv
+                fixture: two_customers
+              - input: ref('orders')
+                format: sql
+                rows: select 1 as order_id, 3 as customer_id, 9.99::numeric as amount
+            expect:
+              format: sql
+              fixture: expected_totals
+          - name: only_new_orders
+            model: new_orders
+            overrides:
+              macros: {is_incremental: true}
+            given:
+              - input: ref('orders')
+                rows: [{order_id: 1, customer_id: 1, amount: 1}, {order_id: 5, customer_id: 1, amount: 2}]
+              - input: this
+                rows: [{order_id: 3}]
+            expect:
+              rows: [{order_id: 5}]
+        """
+        let h = try Harness(files)
+        defer { h.cleanup() }
+        try h.run()
+        let results = try h.run(tests: true)
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.id.rawValue, $0) })
+        #expect(byName["unit_test.p.customer_totals.from_fixtures"]?.status == .pass, "\(byName["unit_test.p.customer_totals.from_fixtures"]?.message ?? "")")
+        #expect(byName["unit_test.p.new_orders.only_new_orders"]?.status == .pass, "\(byName["unit_test.p.new_orders.only_new_orders"]?.message ?? "")")
+        // the fixture files are not singular tests
+        #expect(!results.contains { $0.id.rawValue.contains("two_customers") || $0.id.rawValue.contains("expected_totals") })
+        // a fixture that does not exist: located, with a suggestion
+        files["models/unit.yml"] = "unit_tests:\n  - name: u\n    model: customer_totals\n    given:\n      - input: ref('customers')\n        format: csv\n        fixture: two_customer\n    expect: {rows: []}\n"
+        let bad = try Harness(files)
+        defer { bad.cleanup() }
+        do {
+            _ = try bad.compile()
+            Issue.record("expected an error")
+        } catch let e as DiagnosticError {
+            #expect(e.diagnostics.first?.message == "unit test 'u': no fixture 'two_customer' (tests/fixtures/two_customer.csv); did you mean 'two_customers'?")
+            #expect(e.diagnostics.first?.location == SourceLocation(file: "models/unit.yml", line: 7, column: 18))
+        }
+    }
+
     @Test func anInputTheModelReadsMustBeGiven() throws {
         var files = Self.files
         files["models/unit.yml"] = "unit_tests:\n  - name: u\n    model: customer_totals\n    given:\n      - input: ref('customers')\n        rows: []\n    expect: {rows: []}\n"
