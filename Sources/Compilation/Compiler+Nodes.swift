@@ -51,6 +51,14 @@ extension Compiler {
         return (project.package(named: package).map { packageConfigs($0).resolve(along: path) } ?? []) + configs(project).resolve(along: path)
     }
 
+    /// `data_tests:` configs of the project files for a test declared in `file` (a properties YAML or a singular
+    /// test's SQL), by the folders under the model or test path it sits in, as dbt resolves them by fqn.
+    func projectTestConfigs(file: String, name: String, package: String?) -> [ConfigEntry] {
+        let inPackage = project.pathInPackage(file, package: package)
+        let inFolder = inPackage.split(separator: "/").dropFirst().joined(separator: "/")
+        return folderConfigs(\.testConfigs, \.testConfigs, path: inFolder, name: name, package: package)
+    }
+
     /// Where a node's compiled SQL goes below target/compiled: `<package>/<path in the package>`.
     func compiledPath(_ path: String, package: String?) -> String {
         "\(package ?? project.name)/\(project.pathInPackage(path, package: package))"

@@ -47,9 +47,12 @@ extension Compiler {
             bag.capture {
                 let template = try Template(path: file.path, text: file.text, stripFile: true)
                 // `{{ config(enabled=false) }}` switches the test off before anything renders, as dbt's parse does
-                let disabled = template.calls(named: ["config"]).contains { call in
-                    call.keyword.contains { key, expr in
-                        key == "enabled" && (try? Renderer.evaluate(expr, of: template, environment: environment, globals: staticGlobals()))?.isTrue == false
+                let name = ((file.path as NSString).lastPathComponent as NSString).deletingPathExtension
+                let projectConfig = try rendered(projectTestConfigs(file: file.path, name: name, package: file.package), environment: environment)
+                var disabled = merge([projectConfig]).values["enabled"]?.asBool == false
+                for call in template.calls(named: ["config"]) {
+                    for (key, expr) in call.keyword where key == "enabled" {
+                        if let v = try? Renderer.evaluate(expr, of: template, environment: environment, globals: staticGlobals()) { disabled = !v.isTrue }
                     }
                 }
                 if disabled { return }
@@ -64,10 +67,10 @@ extension Compiler {
                     out = RenderedText(text: "", sourceMap: SourceMap())   // left to the run, after what the test reads is built
                 }
                 warnings.append(contentsOf: out.warnings)
-                let (merged, locations) = merge([recorder.config])
+                let (merged, locations) = merge([projectConfig, recorder.config])
                 let judgement = try SpecReader(config: merged, locations: locations, name: file.path, path: file.path)
                     .judgement(at: SourceLocation(file: file.path, line: 1, column: 1))
-                let name = uniqueName(((file.path as NSString).lastPathComponent as NSString).deletingPathExtension)
+                let uniqueName = uniqueName(name)
                 // dbt writes a singular test where it sits under the test paths: <project>/tests/sub/x.sql
                 let compiledPath = compiledPath(file.path, package: file.package)
                 // what the render called, and the literal ref()/source() calls it may not have reached
@@ -82,9 +85,9 @@ extension Compiler {
                 for (s, tbl, offset) in sources { deps.append(try resolver.source(s, tbl, at: template.source.location(ofUTF8Offset: offset))) }
                 var seen = Set<NodeID>()
                 deps = deps.filter { seen.insert($0).inserted }
-                var node = testNode(name: name, path: file.path, sql: out.text, config: merged, column: nil,
+                var node = testNode(name: uniqueName, path: file.path, sql: out.text, config: merged, column: nil,
                                     payload: .dataTest(DataTestSpec(testName: nil, testedNode: deps.first, judgement: judgement)),
-                                    id: NodeID("test.\(file.package ?? project.name).\(name)"), compiledPath: compiledPath)
+                                    id: NodeID("test.\(file.package ?? project.name).\(uniqueName)"), compiledPath: compiledPath)
                 node.rawSQL = file.text
                 node.sourceMap = out.sourceMap
                 if recorder.queriedDatabase {
@@ -124,7 +127,8 @@ extension Compiler {
         }
         guard let targetNode = snapshot[target] else { return nil }
         // config values may be templated, as dbt renders them: severity: "{{ 'warn' if target.name == 'dev' else 'error' }}"
-        let declaredConfig = try rendered(decl.config, environment: environment)
+        let declaredConfig = try rendered(projectTestConfigs(file: loc.file, name: Self.dbtTestNames(decl).full, package: decl.package)
+                                          + decl.config, environment: environment)
         let (declared, _) = merge([declaredConfig])
         if declared["enabled"]?.asBool == false { return nil }
         let macro = try testMacro(decl.testName, environment: environment, at: loc)

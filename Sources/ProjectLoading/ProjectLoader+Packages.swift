@@ -179,6 +179,7 @@ extension Project {
         installed.modelConfigs = package.modelConfigs
         installed.seedConfigs = package.seedConfigs
         installed.snapshotConfigs = package.snapshotConfigs
+        installed.testConfigs = package.testConfigs
         installed.vars = package.vars
         installed.paths = package.paths
         (installed.onRunStart, installed.onRunEnd) = (package.onRunStart, package.onRunEnd)

@@ -88,6 +88,7 @@ public struct ProjectLoader: Sendable {
                     if key == "on-run-start" { project.onRunStart = hooks } else { project.onRunEnd = hooks }
                 case "models": project.modelConfigs = try folderConfig(node, reader: reader)
                 case "seeds": project.seedConfigs = try folderConfig(node, reader: reader)
+                case "tests", "data_tests": project.testConfigs = try folderConfig(node, reader: reader)
                 case "snapshots": project.snapshotConfigs = try folderConfig(node, reader: reader)
                 default:
                     if !Self.projectKeys.contains(key) {

@@ -51,6 +51,7 @@ public struct InstalledPackage: Sendable {
     public var modelConfigs = FolderConfig()
     public var seedConfigs = FolderConfig()
     public var snapshotConfigs = FolderConfig()
+    public var testConfigs = FolderConfig()
     public var vars: [String: ConfigValue] = [:]
     /// Its folders, relative to the root project (they start with `prefix`).
     public var paths = Project.Paths()

@@ -17,6 +17,8 @@ public struct Project: Sendable {
     public var modelConfigs: FolderConfig
     public var seedConfigs: FolderConfig
     public var snapshotConfigs: FolderConfig = FolderConfig()
+    /// `data_tests:` (or `tests:`) in the project file: data tests' configs by the folder they are declared in.
+    public var testConfigs: FolderConfig = FolderConfig()
     public var models: [ModelFile]
     /// SQL files under the snapshot paths (each holds a `{% snapshot name %}` block).
     public var snapshotFiles: [TextFile] = []

@@ -881,6 +881,28 @@ struct SilentObserver: ExecutionObserver {
         #expect(byName["unique_m_id"]?.status == .warn)
     }
 
+    /// `data_tests:` in the project file configures tests by the folder they are declared in, under their own configs.
+    @Test func projectLevelTestConfigsApplyByFolder() throws {
+        let h = try Harness([
+            "strata.yml": "name: p\ndata_tests:\n  p:\n    +severity: warn\n    staging:\n      +enabled: false\n",
+            "models/m.sql": "{{ config(materialized='table') }}select * from (values (1), (1)) as t(id)",
+            "models/staging/n.sql": "select * from (values (1), (1)) as t(id)",
+            "models/s.yml": "models:\n  - name: m\n    columns:\n      - name: id\n        tests: [unique, {not_null: {config: {severity: error, error_if: '=0'}}}]\n",
+            "models/staging/s.yml": "models:\n  - name: n\n    columns:\n      - name: id\n        tests: [unique]\n",
+            "tests/m_has_no_ones.sql": "select * from {{ ref('m') }} where id = 1",
+        ])
+        defer { h.cleanup() }
+        try h.run()
+        let byName = Dictionary(uniqueKeysWithValues: try h.run(tests: true).map { (String($0.id.rawValue.split(separator: ".")[2]), $0) })
+        #expect(byName["unique_m_id"]?.status == .warn)
+        #expect(byName["m_has_no_ones"]?.status == .warn)
+        // the test's own config wins over the project's
+        #expect(byName["not_null_m_id"]?.status == .fail)
+        // switched off for the staging folder: not compiled, not run
+        #expect(byName["unique_n_id"] == nil)
+        #expect(byName.count == 3)
+    }
+
     @Test func selectingAModelSelectsItsTests() throws {
         let h = try Harness(Self.files)
         defer { h.cleanup() }
