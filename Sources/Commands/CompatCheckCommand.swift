@@ -38,7 +38,7 @@ struct CompatCheckCommand: ParsableCommand {
     /// Properties YAML keys Strata reads without acting on them.
     static let ignoredTopKeys = ["metrics", "semantic_models", "saved_queries", "analyses", "macros"]
     static let ignoredModelKeys = ["versions", "latest_version", "deprecation_date", "time_spine", "docs"]
-    static let ignoredProjectKeys = ["query-comment", "quoting", "flags", "restrict-access", "docs-paths",
+    static let ignoredProjectKeys = ["query-comment", "flags", "restrict-access", "docs-paths",
                                      "asset-paths", "analysis-paths", "metrics", "semantic-models", "saved-queries", "exposures"]
 
     func run() throws {

@@ -32,6 +32,9 @@ public struct CompiledNode: Sendable {
     public var compiledPath: String?
     /// For a node of an installed package, the package's folder (`dbt_packages/p/`); `path` starts with it.
     public var packagePrefix: String? = nil
+    /// The relation's name as the project writes it, when `quoting:` leaves parts unquoted and PostgreSQL folds them
+    /// (`relation` is then the folded, existing one): templates render this one, as dbt does.
+    public var writtenRelation: Relation? = nil
     /// Where a node declared in YAML is declared: a generic test's or a unit test's entry (messages point there).
     public var declaredAt: SourceLocation? = nil
     /// PostgreSQL extensions the compiled SQL needs (e.g. uuid-ossp for uuid5 surrogate keys).

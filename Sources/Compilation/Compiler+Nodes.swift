@@ -59,6 +59,16 @@ extension Compiler {
         return folderConfigs(\.testConfigs, \.testConfigs, path: inFolder, name: name, package: package)
     }
 
+    /// `quoting: {identifier: false}` (or schema, database): SQL names the relation unquoted, as written, and
+    /// PostgreSQL folds it, so the relation that exists is the lower-cased one; templates keep the written name.
+    func foldUnquotedNames(_ node: inout CompiledNode) {
+        guard let written = node.relation else { return }
+        let folded = project.quoting.relation(database: written.database, schema: written.schema, identifier: written.identifier)
+        guard folded != written else { return }
+        node.relation = folded
+        node.writtenRelation = written
+    }
+
     /// Where a node's compiled SQL goes below target/compiled: `<package>/<path in the package>`.
     func compiledPath(_ path: String, package: String?) -> String {
         "\(package ?? project.name)/\(project.pathInPackage(path, package: package))"
@@ -107,6 +117,7 @@ extension Compiler {
                                     payload: .model(ModelSpec(materialization: materialization, build: try reader.buildSettings())))
         reader.docsFields(into: &compiled)
         compiled.packagePrefix = project.package(named: file.package)?.prefix
+        foldUnquotedNames(&compiled)
         return compiled
     }
 
@@ -131,6 +142,7 @@ extension Compiler {
                                                        package: file.package),
                             payload: .snapshot(spec))
         node.packagePrefix = project.package(named: file.package)?.prefix
+        foldUnquotedNames(&node)
         return node
     }
 
@@ -155,6 +167,7 @@ extension Compiler {
                                 tags: values["tags"]?.stringList ?? [], config: values, checksum: checksum, payload: .seed(spec))
         reader.docsFields(into: &node)
         node.packagePrefix = project.package(named: seed.package)?.prefix
+        foldUnquotedNames(&node)
         return node
     }
 
@@ -173,6 +186,7 @@ extension Compiler {
                                 path: table.location?.file ?? "", relation: relation, description: table.description,
                                 payload: .source(SourceSpec(sourceName: table.sourceName, tableName: table.tableName)))
         node.packagePrefix = project.package(named: table.package)?.prefix
+        foldUnquotedNames(&node)
         return node
     }
 }

@@ -20,10 +20,15 @@ extension Compiler {
         models.concurrentMap { m in Result { try renderModel(m, nodes: nodes, resolver: resolver.from(m.package), environment: environments[m.package]) } }
     }
 
+    /// The project's `quoting:` as the quote policy of the relations nodes render.
+    var quotePolicy: RelationObject.Policy {
+        RelationObject.Policy(database: project.quoting.database, schema: project.quoting.schema, identifier: project.quoting.identifier)
+    }
+
     func relationObject(_ node: CompiledNode) -> RelationObject {
         if node.isEphemeral { return .ephemeral(node.name) }
-        guard let relation = node.relation else { return RelationObject(path: .init(identifier: node.name)) }
-        return RelationObject(relation)
+        guard let relation = node.writtenRelation ?? node.relation else { return RelationObject(path: .init(identifier: node.name)) }
+        return RelationObject(relation, quote: quotePolicy)
     }
 
     /// The context a model renders in: `this`, `ref`/`source` (recorded for the graph), `config`, `is_incremental`,
@@ -37,8 +42,8 @@ extension Compiler {
         /// In a microbatch model, refs to nodes with an event_time are filtered to the batch (dbt 1.9).
         @Sendable func related(_ id: NodeID) -> RelationObject {
             let node = nodes[id]!
-            if isMicrobatch, let column = node.config["event_time"]?.asString, let relation = node.relation {
-                return RelationObject(relation, eventTimeFilter: column)
+            if isMicrobatch, let column = node.config["event_time"]?.asString, let relation = node.writtenRelation ?? node.relation {
+                return RelationObject(relation, quote: quotePolicy, eventTimeFilter: column)
             }
             return relationObject(node)
         }

@@ -70,6 +70,19 @@ public struct ProjectLoader: Sendable {
                 case "clean-targets": project.paths.cleanTargets = try reader.stringList(node, what: key)
                 case "packages-install-path": project.paths.packages = try reader.string(node, what: key)
                 case "dispatch": project.dispatch = try dispatchOrders(node, reader: reader)
+                case "quoting":
+                    for (part, value, partLocation) in try reader.mapping(node, what: "quoting") {
+                        guard let quoted = reader.value(value).asBool else {
+                            throw Diagnostic(code: .wrongYAMLShape, "quoting: \(part) must be true or false", at: reader.location(value))
+                        }
+                        switch part {
+                        case "database": project.quoting.database = quoted
+                        case "schema": project.quoting.schema = quoted
+                        case "identifier": project.quoting.identifier = quoted
+                        case "column": break   // seeds' column names: always quoted by Strata, as dbt-postgres quotes them
+                        default: throw reader.unknownKey(part, at: partLocation, known: ["database", "schema", "identifier", "column"], in: "quoting")
+                        }
+                    }
                 case "require-dbt-version":
                     if case .sequence = node { project.requiredDbtVersion = Located(try reader.stringList(node, what: key), at: reader.location(node)) }
                     else { project.requiredDbtVersion = Located([try reader.string(node, what: key)], at: reader.location(node)) }

@@ -45,6 +45,8 @@ public struct Project: Sendable {
     public var packageDeclarations: [PackageDeclaration] = []
     public var packagesFile: String? = nil
     public var packages: [InstalledPackage] = []
+    /// `quoting:` of the project file.
+    public var quoting = Quoting()
     /// `dispatch:` of the project file.
     public var dispatch: [DispatchOrder] = []
     /// `require-dbt-version`: the ranges as written, and where.

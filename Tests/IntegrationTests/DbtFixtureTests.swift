@@ -95,6 +95,32 @@ import StrataTestSupport
         }
     }
 
+    /// `quoting: {schema: false, identifier: false}`: compiled SQL byte for byte as dbt-core compiled it (names as
+    /// written, unquoted), and the relations dbt built (folded to lower case by PostgreSQL), as compare-with-dbt
+    /// recorded them.
+    @Test func quotingFromTheProjectFileIsDbts() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let p = try TempProject.copying(repositoryRoot + "/Tests/Fixtures/dbt-projects/quoted_names", only: ["dbt_project.yml", "models", "seeds"])
+        defer { p.remove() }
+        let url = ["--project-dir", p.root, "--database-url", db.conninfo]
+        let compiled = try StrataBinary.run(["compile", "--offline", "--schema", "dbt_out", "--project-dir", p.root])
+        #expect(compiled.status == 0, "\(compiled.all)")
+        let recorded = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/dbt-projects/quoted_names.compiled.json")))
+        #expect(recorded.count == 2)
+        for (id, sql) in recorded {
+            let name = String(id.split(separator: ".").last!)
+            #expect(try String(contentsOfFile: p.root + "/target/compiled/quoted_names/models/\(name).sql", encoding: .utf8) == sql, "\(id)")
+        }
+        let build = try StrataBinary.run(["build"] + url)
+        #expect(build.status == 0, "\(build.all)")
+        let c = try db.connect()
+        defer { c.close() }
+        #expect(try c.execute("SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'v') ORDER BY 1").rows
+                == [["mixedcase"], ["rawpeople"], ["reads_mixed"]])
+        #expect(try c.execute("SELECT n FROM public.reads_mixed").scalar == "2")
+    }
+
     @Test func compatCheckListsEveryUnsupportedConstruct() throws {
         let dir = repositoryRoot + "/Tests/Fixtures/compat/unsupported"
         let out = try StrataBinary.run(["compat-check", "--project-dir", dir, "--database-url", "host=/nonexistent"])

@@ -1,0 +1,3 @@
+{{ config(materialized='view') }}
+-- built as {{ this }}
+select count(*) as n from {{ ref('MixedCase') }}
