@@ -25,19 +25,14 @@ struct CompatCheckCommand: ParsableCommand {
     /// Text patterns for constructs that need something Strata lacks, checked in every SQL, macro and snapshot file.
     static let patterns: [(pattern: String, message: String)] = [
         (#"\{%-?\s*materialization\b"#, "custom materializations ({% materialization %})"),
-        (#"\{%-?\s*call\s+statement\b"#, "{% call statement() %} blocks (use run_query())"),
         (#"\{%-?\s*(extends|include|import|from)\b"#, "template inheritance and imports ({% extends/include/import %})"),
-        (#"\bload_result\s*\("#, "load_result()"),
-        (#"\badapter\.(get_relation|get_columns_in_relation|get_missing_columns|expand_target_column_types|list_relations_without_caching|drop_relation|rename_relation|create_schema|drop_schema|already_exists|check_schema_exists)\b"#, "adapter catalog methods (adapter.get_relation and friends)"),
-        (#"\bgraph\.(nodes|sources|exposures|metrics)\b"#, "the graph context variable"),
-        (#"\b(selected_resources|builtins|flags)\."#, "dbt runtime globals (selected_resources, builtins, flags)"),
+        (#"\b(selected_resources|builtins)\b"#, "dbt runtime globals (selected_resources, builtins)"),
         (#"\brun_operation\b"#, "run-operation macros"),
-        (#"\bref\s*\(\s*['"][^'"]+['"]\s*,\s*(v|version)\s*="#, "versioned refs (ref(name, v=…))"),
     ]
 
     /// Properties YAML keys Strata reads without acting on them.
     static let ignoredTopKeys = ["metrics", "semantic_models", "saved_queries", "analyses", "macros"]
-    static let ignoredModelKeys = ["versions", "latest_version", "deprecation_date", "time_spine", "docs"]
+    static let ignoredModelKeys = ["deprecation_date", "time_spine", "docs"]
     static let ignoredProjectKeys = ["query-comment", "flags", "restrict-access", "docs-paths",
                                      "asset-paths", "analysis-paths", "metrics", "semantic-models", "saved-queries", "exposures"]
 

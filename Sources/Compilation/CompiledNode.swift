@@ -35,6 +35,9 @@ public struct CompiledNode: Sendable {
     /// The relation's name as the project writes it, when `quoting:` leaves parts unquoted and PostgreSQL folds them
     /// (`relation` is then the folded, existing one): templates render this one, as dbt does.
     public var writtenRelation: Relation? = nil
+    /// A version of a versioned model: its `v` and the model's latest version (dbt's `version`, `latest_version`).
+    public var version: String? = nil
+    public var latestVersion: String? = nil
     /// Where a node declared in YAML is declared: a generic test's or a unit test's entry (messages point there).
     public var declaredAt: SourceLocation? = nil
     /// PostgreSQL extensions the compiled SQL needs (e.g. uuid-ossp for uuid5 surrogate keys).
@@ -205,7 +208,7 @@ extension CompiledNode {
         let package = id.package
         if kind == .source { return [package] + name.split(separator: ".").map(String.init) }
         let comps = originalFilePath.split(separator: "/").map(String.init)
-        return [package] + comps.dropFirst().dropLast() + [name]
+        return [package] + comps.dropFirst().dropLast() + [name] + (version.map { ["v\($0)"] } ?? [])
     }
 
     public var sqlOrigin: SQLOrigin { SQLOrigin(path: path, rawSQL: rawSQL, compiledSQL: compiledSQL, sourceMap: sourceMap, declaredAt: declaredAt) }

@@ -108,7 +108,9 @@ extension Compiler {
         var relation: Relation?
         if materialization != .ephemeral {
             let schema = try schemaName(custom: config["schema"]?.asString, node: node, environment: environment, location: locations["schema"])
-            let alias = try aliasName(custom: config["alias"]?.asString, name: file.name, node: node, environment: environment)
+            // dbt's default alias of a version: `<name>_v<v>`
+            let alias = try aliasName(custom: config["alias"]?.asString, name: file.name + (file.version.map { "_v" + $0.replacingOccurrences(of: ".", with: "_") } ?? ""),
+                                      node: node, environment: environment)
             relation = Relation(database: config["database"]?.asString ?? options.target.database, schema: schema, identifier: alias)
         }
         var compiled = CompiledNode(id: pm.id, name: file.name, path: file.path, relation: relation, description: file.properties?.description ?? "",
@@ -117,6 +119,7 @@ extension Compiler {
                                     payload: .model(ModelSpec(materialization: materialization, build: try reader.buildSettings())))
         reader.docsFields(into: &compiled)
         compiled.packagePrefix = project.package(named: file.package)?.prefix
+        (compiled.version, compiled.latestVersion) = (file.version, file.latestVersion)
         foldUnquotedNames(&compiled)
         return compiled
     }
@@ -220,24 +223,40 @@ struct NameResolver: Sendable {
         return nil
     }
 
+    /// The key a node is registered under: its name, or `name.v<v>` for a version of a versioned model (whose bare
+    /// name is registered for its latest version).
+    static func key(_ name: String, version: String?) -> String { version.map { "\(name).v\($0)" } ?? name }
+
     func ref(_ name: String, package: String? = nil, at location: SourceLocation?) throws -> NodeID {
-        if let package {
-            if let id = nodes[package]?[name] { return id }
+        try ref(RefName(name: name, package: package), at: location)
+    }
+
+    func ref(_ ref: RefName, at location: SourceLocation?) throws -> NodeID {
+        let key = Self.key(ref.name, version: ref.version)
+        if let package = ref.package {
+            if let id = nodes[package]?[key] { return id }
             guard package == projectName || packages.contains(package) else {
-                throw Diagnostic(code: .unknownPackage, "ref('\(package)', '\(name)'): package '\(package)' is not installed (declare it in packages.yml, then run `strata deps`)", at: location)
+                throw Diagnostic(code: .unknownPackage, "\(ref.written): package '\(package)' is not installed (declare it in packages.yml, then run `strata deps`)", at: location)
             }
-            if disabled.contains(name) { throw Diagnostic(code: .unknownRef, "ref('\(package)', '\(name)') points to a disabled node", at: location) }
-            var msg = "ref('\(package)', '\(name)') does not match any model or seed of \(package == projectName ? "project" : "package") '\(package)'"
-            if let s = Suggestion.closest(to: name, in: Array((nodes[package] ?? [:]).keys)) { msg += "; did you mean '\(s)'?" }
-            throw Diagnostic(code: .unknownRef, msg, at: location)
+            if disabled.contains(ref.name) { throw Diagnostic(code: .unknownRef, "\(ref.written) points to a disabled node", at: location) }
+            throw Diagnostic(code: .unknownRef, notFound(ref, in: nodes[package] ?? [:], what: " of \(package == projectName ? "project" : "package") '\(package)'"), at: location)
         }
-        if let id = find(name, in: nodes) { return id }
-        if disabled.contains(name) {
-            throw Diagnostic(code: .unknownRef, "ref('\(name)') points to a disabled node", at: location)
+        if let id = find(key, in: nodes) { return id }
+        if disabled.contains(ref.name) {
+            throw Diagnostic(code: .unknownRef, "\(ref.written) points to a disabled node", at: location)
         }
-        var msg = "ref('\(name)') does not match any model or seed"
-        if let s = Suggestion.closest(to: name, in: nodes.values.flatMap(\.keys)) { msg += "; did you mean '\(s)'?" }
-        throw Diagnostic(code: .unknownRef, msg, at: location)
+        throw Diagnostic(code: .unknownRef, notFound(ref, in: nodes.values.reduce(into: [:]) { $0.merge($1) { a, _ in a } }, what: ""), at: location)
+    }
+
+    /// "does not match": for a version that does not exist, the versions there are; else a did-you-mean.
+    private func notFound(_ ref: RefName, in known: [String: NodeID], what: String) -> String {
+        if let version = ref.version, known[ref.name] != nil {
+            let versions = known.keys.filter { $0.hasPrefix(ref.name + ".v") }.map { String($0.dropFirst(ref.name.count + 2)) }.sorted()
+            return "\(ref.written): model '\(ref.name)'\(what) has no version \(version)" + (versions.isEmpty ? " (it is not versioned)" : " (versions: \(versions.joined(separator: ", ")))")
+        }
+        var msg = "\(ref.written) does not match any model or seed\(what)"
+        if let s = Suggestion.closest(to: ref.name, in: known.keys.filter { !$0.contains(".v") }) { msg += "; did you mean '\(s)'?" }
+        return msg
     }
 
     func source(_ source: String, _ table: String, at location: SourceLocation?) throws -> NodeID {

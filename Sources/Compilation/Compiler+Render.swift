@@ -35,7 +35,7 @@ extension Compiler {
     /// `model`, and, with a database, the members that ask it (each question noted in `recorder`).
     func modelGlobals(_ pm: ParsedModel, _ me: CompiledNode, nodes: [NodeID: CompiledNode], resolver: NameResolver, environment: Environment,
                       recorder: RenderRecorder, connection: (any WarehouseConnection)?) -> (globals: [String: Value], incremental: Bool) {
-        let staticUpstream = Set(pm.staticRefs.map { ($0.package ?? "") + "." + $0.name })
+        let staticUpstream = Set(pm.staticRefs.map(\.ref))
         let nodeConfig = me.config
         let isMicrobatch: Bool
         if case .microbatch? = me.model?.materialization { isMicrobatch = true } else { isMicrobatch = false }
@@ -47,8 +47,8 @@ extension Compiler {
             }
             return relationObject(node)
         }
-        var globals = refAndSource(resolver: resolver, ref: { id, name, package, site in
-            if !staticUpstream.contains((package ?? "") + "." + name) { recorder.update { $0.refs.append((name, package, site.offset)) } }
+        var globals = refAndSource(resolver: resolver, ref: { id, ref, site in
+            if !staticUpstream.contains(ref) { recorder.update { $0.refs.append((ref, site.offset)) } }
             return .object(related(id))
         }, source: { id, s, t, site in
             recorder.update { $0.sources.append((s, t, site.offset)) }
@@ -103,9 +103,9 @@ extension Compiler {
             text = RenderedText(text: "", sourceMap: SourceMap())
         }
         var edges: [(NodeID, SourceLocation)] = []
-        for (name, package, offset) in recorder.refs {
+        for (ref, offset) in recorder.refs {
             let loc = source.location(ofUTF8Offset: offset)
-            edges.append((try resolver.ref(name, package: package, at: loc), loc))
+            edges.append((try resolver.ref(ref, at: loc), loc))
         }
         for (s, t, offset) in recorder.sources {
             let loc = source.location(ofUTF8Offset: offset)

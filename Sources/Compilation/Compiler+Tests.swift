@@ -77,11 +77,11 @@ extension Compiler {
                 var refs = recorder.refs, sources = recorder.sources
                 for call in template.calls(named: ["ref", "source"]) {
                     guard let args = call.literalStrings else { continue }
-                    if call.name == "ref", (1...2).contains(args.count) { refs.append((args.last!, args.count == 2 ? args[0] : nil, call.offset)) }
+                    if call.name == "ref", (1...2).contains(args.count) { refs.append((RefName(literal: args, version: call.literalKeyword("v") ?? call.literalKeyword("version")), call.offset)) }
                     if call.name == "source", args.count == 2 { sources.append((args[0], args[1], call.offset)) }
                 }
                 var deps: [NodeID] = []
-                for (r, package, offset) in refs { deps.append(try resolver.ref(r, package: package, at: template.source.location(ofUTF8Offset: offset))) }
+                for (r, offset) in refs { deps.append(try resolver.ref(r, at: template.source.location(ofUTF8Offset: offset))) }
                 for (s, tbl, offset) in sources { deps.append(try resolver.source(s, tbl, at: template.source.location(ofUTF8Offset: offset))) }
                 var seen = Set<NodeID>()
                 deps = deps.filter { seen.insert($0).inserted }
@@ -122,7 +122,7 @@ extension Compiler {
             guard parts.count == 2, let id = try? resolver.source(parts[0], parts[1], at: loc) else { return nil }
             target = id
         default:
-            guard let id = try? resolver.ref(decl.targetName, at: loc) else { return nil }
+            guard let id = try? resolver.ref(RefName(name: decl.targetName, version: decl.targetVersion), at: loc) else { return nil }
             target = id
         }
         guard let targetNode = snapshot[target] else { return nil }
@@ -186,7 +186,7 @@ extension Compiler {
         let alias = config["alias"]?.asString ?? names.short
         var deps = [target]
         for (s, tbl, _) in recorder.sources { if let id = try? resolver.source(s, tbl, at: loc) { deps.append(id) } }
-        for (r, package, _) in recorder.refs { if let id = try? resolver.ref(r, package: package, at: loc) { deps.append(id) } }
+        for (r, _) in recorder.refs { if let id = try? resolver.ref(r, at: loc) { deps.append(id) } }
         let spec = DataTestSpec(testName: decl.testName, testedNode: target, judgement: judgement)
         var node = testNode(name: full, path: loc.file, sql: sql, config: config, column: decl.column, payload: .dataTest(spec),
                             id: NodeID("test.\(decl.package ?? project.name).\(full).\(Self.dbtTestHash(full, decl))"))
@@ -231,7 +231,8 @@ extension Compiler {
         var test = parts.last!
         if decl.targetKind == .source { test = "source_" + test }
         if parts.count == 2 { test = parts[0] + "_" + test }
-        let target = decl.targetName.replacingOccurrences(of: ".", with: "_")
+        // a version's tests are named for `<model>_v<v>`, as dbt names them
+        let target = decl.targetName.replacingOccurrences(of: ".", with: "_") + (decl.targetVersion.map { "_v\($0)" } ?? "")
         var flat: [String] = []
         for (_, value) in testArguments(decl).sorted(by: { $0.0 < $1.0 }) {
             switch value {
@@ -260,9 +261,13 @@ extension Compiler {
             }
         }
         let parts = decl.testName.split(separator: ".", maxSplits: 1).map(String.init)
-        let relation = decl.targetKind == .source
-            ? "source(" + decl.targetName.split(separator: ".", maxSplits: 1).map { Value.string(String($0)).repr }.joined(separator: ", ") + ")"
-            : "ref(\(Value.string(decl.targetName).repr))"
+        let relation: String
+        if decl.targetKind == .source {
+            relation = "source(" + decl.targetName.split(separator: ".", maxSplits: 1).map { Value.string(String($0)).repr }.joined(separator: ", ") + ")"
+        } else {
+            let version: String = decl.targetVersion.map { ", version=" + Value.string($0).repr } ?? ""
+            relation = "ref(" + Value.string(decl.targetName).repr + version + ")"
+        }
         var kwargs = testArguments(decl).map { ConfigEntry($0.0, $0.1) }
         kwargs.append(ConfigEntry("model", .string("{{ get_where_subquery(\(relation)) }}")))
         let metadata = ConfigValue.dict([ConfigEntry("kwargs", .dict(kwargs)), ConfigEntry("name", .string(parts.last!)),
@@ -306,8 +311,8 @@ extension Compiler {
 
     func testGlobals(nodes: [NodeID: CompiledNode], resolver: NameResolver, recorder: RenderRecorder, environment: Environment,
                      connection: (any WarehouseConnection)?) -> [String: Value] {
-        var g = refAndSource(resolver: resolver, ref: { id, name, package, site in
-            recorder.update { $0.refs.append((name, package, site.offset)) }
+        var g = refAndSource(resolver: resolver, ref: { id, ref, site in
+            recorder.update { $0.refs.append((ref, site.offset)) }
             return .object(relationObject(nodes[id]!))
         }, source: { id, s, t, site in
             recorder.update { $0.sources.append((s, t, site.offset)) }

@@ -43,7 +43,7 @@ extension Compiler {
                     let globals = testGlobals(nodes: snapshot, resolver: resolver, recorder: recorder, environment: environment, connection: nil)
                     _ = try Renderer.evaluate(try Template(path: loc.file, text: "{{ \(text) }}"), environment: environment, globals: globals)
                     let id: NodeID
-                    if let r = recorder.refs.first { id = try resolver.ref(r.name, package: r.package, at: loc) }
+                    if let r = recorder.refs.first { id = try resolver.ref(r.ref, at: loc) }
                     else if let s = recorder.sources.first { id = try resolver.source(s.source, s.table, at: loc) }
                     else { throw Diagnostic(code: .invalidUnitTestInput, "unit test '\(decl.name)': input must be ref('…') or source('…', '…')", at: loc) }
                     guard let relation = snapshot[id]?.relation else { throw Diagnostic(code: .invalidUnitTestInput, "unit test '\(decl.name)': input \(text) has no relation", at: loc) }
@@ -56,7 +56,8 @@ extension Compiler {
                 let template = try Template(path: file.path, text: file.rawSQL, stripFile: true)
                 let nodeConfig = model.config
                 let testName = decl.name
-                var globals = refAndSource(resolver: resolver, ref: { id, name, _, site in
+                var globals = refAndSource(resolver: resolver, ref: { id, ref, site in
+                    let name = ref.name
                     guard let cte = ctes[id] else {
                         throw site.error("unit test '\(testName)': the model reads ref('\(name)'), which is not among its given inputs", code: .unitTestInputMissing)
                     }

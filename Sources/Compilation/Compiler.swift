@@ -73,7 +73,7 @@ public struct Compiler: Sendable {
         var id: NodeID
         var config: [ConfigEntry]
         /// `ref('m')` / `ref('package', 'm')` with literal arguments, and where.
-        var staticRefs: [(name: String, package: String?, offset: Int)]
+        var staticRefs: [(ref: RefName, offset: Int)]
         var staticSources: [(String, String, Int)]
         /// The package (or root project) the node comes from.
         var package: String { id.package }
@@ -112,13 +112,16 @@ public struct Compiler: Sendable {
         for result in modelNodes {
             guard let node = bag.capture({ try result.get() }) else { continue }
             if node.config["enabled"]?.asBool == false { disabled.insert(node.name); continue }
-            if let other = refable[node.id.package]?[node.name] {
+            let key = NameResolver.key(node.name, version: node.version)
+            if let other = refable[node.id.package]?[key] {
                 bag.append(Diagnostic(code: .snapshotNameClash, "'\(node.name)' names both \(other.rawValue.hasPrefix("snapshot") ? "a snapshot" : "a model") and \(node.kind == .snapshot ? "a snapshot" : "a model"); ref('\(node.name)') would be ambiguous",
                                       at: SourceLocation(file: node.path, line: 1, column: 1)))
                 continue
             }
             nodes[node.id] = node
-            refable[node.id.package, default: [:]][node.name] = node.id
+            refable[node.id.package, default: [:]][key] = node.id
+            // ref('m') without a version is the latest version
+            if let v = node.version, v == node.latestVersion { refable[node.id.package, default: [:]][node.name] = node.id }
             bag.append(contentsOf: node.warnings)
         }
         for seed in project.seeds {
@@ -157,9 +160,9 @@ public struct Compiler: Sendable {
                                     packages: Set(project.packages.map(\.name)))
         for pm in parsed where nodes[pm.id] != nil {
             let names = resolver.from(pm.package)
-            for (name, package, offset) in pm.staticRefs {
+            for (ref, offset) in pm.staticRefs {
                 let loc = pm.template.source.location(ofUTF8Offset: offset)
-                if let up = bag.capture({ try names.ref(name, package: package, at: loc) }) {
+                if let up = bag.capture({ try names.ref(ref, at: loc) }) {
                     graph.add(Edge(from: up, to: pm.id, location: loc))
                 }
             }
@@ -319,14 +322,14 @@ public struct Compiler: Sendable {
 
     func parseModel(_ file: ModelFile, environment: Environment, template parsed: Template? = nil) throws -> ParsedModel {
         let template = try parsed ?? Template(path: file.path, text: file.rawSQL, stripFile: true)
-        var refs: [(name: String, package: String?, offset: Int)] = [], sources: [(String, String, Int)] = [], config: [ConfigEntry] = []
+        var refs: [(ref: RefName, offset: Int)] = [], sources: [(String, String, Int)] = [], config: [ConfigEntry] = []
         let source = template.source
         for call in template.calls(named: ["ref", "source", "config"]) {
             let loc = source.location(ofUTF8Offset: call.offset)
             switch call.name {
             case "ref":
                 // ref('name') or ref('package', 'name'); non-literal arguments resolve at render time
-                if let args = call.literalStrings, (1...2).contains(args.count) { refs.append((args.last!, args.count == 2 ? args[0] : nil, call.offset)) }
+                if let args = call.literalStrings, (1...2).contains(args.count) { refs.append((RefName(literal: args, version: call.literalKeyword("v") ?? call.literalKeyword("version")), call.offset)) }
             case "source":
                 if let args = call.literalStrings {
                     guard args.count == 2 else { throw Diagnostic(code: .unknownSource, "source() takes a source name and a table name", at: loc) }
@@ -345,7 +348,8 @@ public struct Compiler: Sendable {
                 }
             }
         }
-        return ParsedModel(file: file, template: template, id: .model(file.package ?? project.name, file.name), config: config, staticRefs: refs, staticSources: sources)
+        let id = NodeID.model(file.package ?? project.name, file.name + (file.version.map { ".v\($0)" } ?? ""))
+        return ParsedModel(file: file, template: template, id: id, config: config, staticRefs: refs, staticSources: sources)
     }
 
     /// Descriptions that use Jinja — dbt's `{{ doc('name') }}` above all — rendered once, with the docs blocks.

@@ -35,6 +35,8 @@ extension CompiledNode {
                   : .dict([ConfigEntry("name", .string("sha256")), ConfigEntry("checksum", .string(n.checksum))]))
         }
         if n.kind == .model {
+            o.set("version", .str(n.version))
+            o.set("latest_version", .str(n.latestVersion))
             o.set("contract", .dict([ConfigEntry("enforced", .bool(n.contract != nil)), ConfigEntry("alias_types", .bool(true)),
                                      ConfigEntry("checksum", .null), ConfigEntry("name", .str(n.contract?.name))]))
             o.set("language", .string("sql"))

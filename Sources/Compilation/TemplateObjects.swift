@@ -32,7 +32,7 @@ final class TargetObject: TemplateObject {
 /// record sits behind a lock and the compiler checks it (one render uses it at a time).
 final class RenderRecorder: Sendable {
     struct Record: Sendable {
-        var refs: [(name: String, package: String?, offset: Int)] = []
+        var refs: [(ref: RefName, offset: Int)] = []
         var sources: [(source: String, table: String, offset: Int)] = []
         var config: [ConfigEntry] = []
         var extensions: Set<String> = []
@@ -41,7 +41,7 @@ final class RenderRecorder: Sendable {
     }
     private let record = Mutex(Record())
     func update(_ body: (inout Record) -> Void) { record.withLock { body(&$0) } }
-    var refs: [(name: String, package: String?, offset: Int)] { record.withLock { $0.refs } }
+    var refs: [(ref: RefName, offset: Int)] { record.withLock { $0.refs } }
     var sources: [(source: String, table: String, offset: Int)] { record.withLock { $0.sources } }
     var config: [ConfigEntry] { record.withLock { $0.config } }
     var extensions: Set<String> { record.withLock { $0.extensions } }

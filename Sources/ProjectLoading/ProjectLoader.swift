@@ -154,7 +154,21 @@ public struct ProjectLoader: Sendable {
                 for (name, p) in props.seeds { seedProps[name] = p }
             }
         }
-        // Models
+        // Models; a versioned model's versions are files named `<name>_v<v>` (or their `defined_in`)
+        var versionFiles: [String: (model: String, version: ModelVersion, latest: String, properties: ModelProperties)] = [:]
+        for (name, p) in modelProps where !p.versions.isEmpty {
+            let latest = p.latestVersion ?? p.versions.map(\.v).max { a, b in
+                if let x = Double(a), let y = Double(b) { return x < y }
+                return a < b
+            }!
+            for v in p.versions {
+                var versioned = p
+                versioned.columns = v.columns
+                versioned.config = p.config + v.config
+                versioned.versions = []
+                versionFiles[v.definedIn ?? "\(name)_v\(v.v)"] = (name, v, latest, versioned)
+            }
+        }
         var modelLocations: [String: String] = [:]
         for folder in project.paths.models {
             let paths = files(under: [folder], root: root, extensions: ["sql"])
@@ -169,10 +183,20 @@ public struct ProjectLoader: Sendable {
                 }
                 modelLocations[name] = path
                 let inFolder = String(path.dropFirst(folder.count + 1))
+                if let versioned = versionFiles[name] {
+                    var file = ModelFile(name: versioned.model, path: path, pathInModels: inFolder, rawSQL: sql, properties: versioned.properties)
+                    (file.version, file.latestVersion) = (versioned.version.v, versioned.latest)
+                    project.models.append(file)
+                    continue
+                }
                 project.models.append(ModelFile(name: name, path: path, pathInModels: inFolder, rawSQL: sql, properties: modelProps[name]))
             }
         }
-        for (name, p) in modelProps where modelLocations[name] == nil {
+        for (file, versioned) in versionFiles where modelLocations[file] == nil {
+            bag.append(Diagnostic(code: .propertiesForMissingNode, "version \(versioned.version.v) of model '\(versioned.model)' is defined in \(file).sql, which does not exist (set `defined_in:` to the file's name)",
+                                  at: versioned.version.location))
+        }
+        for (name, p) in modelProps where modelLocations[name] == nil && p.versions.isEmpty {
             var msg = "properties describe model '\(name)', but there is no models/**/\(name).sql"
             if let s = Suggestion.closest(to: name, in: modelLocations.keys) { msg += "; did you mean '\(s)'?" }
             bag.append(Diagnostic(.warning, code: .propertiesForMissingNode, msg, at: p.location))

@@ -137,9 +137,24 @@ struct PropertiesParser {
             switch key {
             case "models":
                 for item in try reader.sequence(node, what: "models") {
-                    let (name, p) = try modelProperties(item, what: "model")
+                    var (name, p) = try modelProperties(item, what: "model")
+                    let versions = try modelVersions(item, base: p)
+                    p.versions = versions.map(\.0)
                     result.models.append((name, p))
-                    result.tests += try declaredTests(item, kind: .model, target: name)
+                    let base = try declaredTests(item, kind: .model, target: name)
+                    guard !versions.isEmpty else { result.tests += base; continue }
+                    // dbt makes each test once per version: the version's own model-level tests when it has them,
+                    // else the model's; the tests of the model's columns the version includes; its own columns' tests
+                    for (version, versionNode) in versions {
+                        let own = try declaredTests(versionNode, kind: .model, target: name)
+                        let hasOwn = try reader.mapping(versionNode, what: "version").contains { $0.key == "tests" || $0.key == "data_tests" }
+                        let included = Set(version.columns.map(\.name))
+                        var tests = (hasOwn ? own : base).filter { $0.column == nil }
+                        let redefined = Set(own.compactMap(\.column))
+                        tests += base.filter { t in t.column.map { included.contains($0) && !redefined.contains($0) } ?? false }
+                        tests += own.filter { $0.column != nil }
+                        result.tests += tests.map { var t = $0; t.targetVersion = version.v; return t }
+                    }
                 }
             case "seeds":
                 for item in try reader.sequence(node, what: "seeds") {
@@ -205,12 +220,60 @@ struct PropertiesParser {
                 p.config.append(ConfigEntry(key, reader.value(value), at: loc))
             case "constraints":
                 p.constraints = try dbtConstraints(value, modelLevel: true)
+            case "latest_version":
+                guard let v = reader.value(value).scalarText else { throw Diagnostic(code: .wrongYAMLShape, "latest_version must be a version, like 2", at: reader.location(value)) }
+                p.latestVersion = v
             default:
                 if !Self.modelKeys.contains(key) { throw reader.unknownKey(key, at: loc, known: Self.modelKeys, in: what) }
             }
         }
         guard let name else { throw Diagnostic(code: .missingName, "a \(what) entry needs a name", at: reader.location(node)) }
         return (name, p)
+    }
+
+    static let versionKeys = ["v", "defined_in", "config", "columns", "tests", "data_tests", "description", "docs", "meta",
+                              "constraints", "deprecation_date", "access", "group", "tags"]
+
+    /// A model's `versions:`: each with its `v`, `defined_in`, config, and columns — the model's columns that
+    /// `include`/`exclude` select (all by default), then its own — and the node its tests are declared under.
+    func modelVersions(_ node: Node, base: ModelProperties) throws -> [(ModelVersion, Node)] {
+        guard let versionsNode = try reader.mapping(node, what: "model").first(where: { $0.key == "versions" })?.node else { return [] }
+        return try reader.sequence(versionsNode, what: "versions").map { item in
+            var version = ModelVersion(v: "", location: reader.location(item))
+            var own: [ColumnProperties] = []
+            var include: Set<String>? = nil, exclude: Set<String> = []
+            for (key, value, loc) in try reader.mapping(item, what: "version") {
+                switch key {
+                case "v":
+                    guard let v = reader.value(value).scalarText else { throw Diagnostic(code: .wrongYAMLShape, "v must be a version, like 2", at: reader.location(value)) }
+                    version.v = v
+                case "defined_in": version.definedIn = try reader.string(value, what: "defined_in")
+                case "config": version.config = reader.value(value).asDict ?? []
+                case "columns":
+                    for c in try reader.sequence(value, what: "columns") {
+                        let entries = try reader.mapping(c, what: "column")
+                        if let inc = entries.first(where: { $0.key == "include" }) {
+                            let v = reader.value(inc.node)
+                            include = v.asString == "all" || v.asString == "*" ? nil : Set(v.stringList)
+                            if let exc = entries.first(where: { $0.key == "exclude" }) { exclude = Set(reader.value(exc.node).stringList) }
+                            continue
+                        }
+                        guard let nameNode = entries.first(where: { $0.key == "name" })?.node else { continue }
+                        var col = ColumnProperties(name: try reader.string(nameNode, what: "column name"), location: reader.location(c))
+                        if let d = entries.first(where: { $0.key == "description" }) { col.description = try reader.string(d.node, what: "description") }
+                        if let t = entries.first(where: { $0.key == "data_type" }) { col.dataType = try reader.string(t.node, what: "data_type"); col.dataTypeLocation = reader.location(t.node) }
+                        own.append(col)
+                    }
+                case "tags", "meta", "group", "access": version.config.append(ConfigEntry(key, reader.value(value), at: loc))
+                default:
+                    if !Self.versionKeys.contains(key) { throw reader.unknownKey(key, at: loc, known: Self.versionKeys, in: "version") }
+                }
+            }
+            guard !version.v.isEmpty else { throw Diagnostic(code: .missingName, "a version needs a v", at: reader.location(item)) }
+            let ownNames = Set(own.map(\.name))
+            version.columns = base.columns.filter { (include?.contains($0.name) ?? true) && !exclude.contains($0.name) && !ownNames.contains($0.name) } + own
+            return (version, item)
+        }
     }
 
     static let dbtConstraintKeys = ["type", "expression", "name", "columns", "to", "to_columns", "warn_unenforced", "warn_unsupported"]

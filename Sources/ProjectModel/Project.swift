@@ -110,6 +110,9 @@ public struct ModelFile: Sendable {
     public var properties: ModelProperties?
     /// The installed package the model comes from; nil for the root project's own.
     public var package: String? = nil
+    /// For a version of a versioned model (`versions:` in its properties): its `v`, and the model's latest version.
+    public var version: String? = nil
+    public var latestVersion: String? = nil
 
     public init(name: String, path: String, pathInModels: String, rawSQL: String, properties: ModelProperties? = nil) {
         self.name = name
@@ -127,6 +130,9 @@ public struct ModelProperties: Sendable {
     public var columns: [ColumnProperties]
     /// dbt model contracts: model-level `constraints:` (primary_key, unique, check, foreign_key over `columns:`).
     public var constraints: [ColumnConstraint] = []
+    /// dbt model versions: `versions:` and `latest_version` (nil: the highest `v`).
+    public var versions: [ModelVersion] = []
+    public var latestVersion: String? = nil
     public var location: SourceLocation?
 
     public init(description: String = "", config: [ConfigEntry] = [], columns: [ColumnProperties] = [], location: SourceLocation? = nil) {
@@ -150,6 +156,21 @@ public struct ColumnProperties: Sendable, Hashable {
         self.description = description
         self.dataType = dataType
         self.constraints = constraints
+        self.location = location
+    }
+}
+
+/// One entry of a model's `versions:`: its `v`, the file that defines it (`defined_in`, default `<name>_v<v>`),
+/// its own config, and its columns (the model's, as `include`/`exclude` select them, and its own).
+public struct ModelVersion: Sendable {
+    public var v: String
+    public var definedIn: String?
+    public var config: [ConfigEntry] = []
+    public var columns: [ColumnProperties] = []
+    public var location: SourceLocation?
+    public init(v: String, definedIn: String? = nil, location: SourceLocation? = nil) {
+        self.v = v
+        self.definedIn = definedIn
         self.location = location
     }
 }
@@ -271,6 +292,8 @@ public struct TestDeclaration: Sendable {
     public var location: SourceLocation?
     /// The installed package whose properties declare the test; nil for the root project.
     public var package: String? = nil
+    /// The version of a versioned model the test is for (dbt makes one test per version).
+    public var targetVersion: String? = nil
 
     public init(testName: String, arguments: [ConfigEntry], config: [ConfigEntry], targetKind: NodeKind, targetName: String, column: String?, location: SourceLocation?) {
         self.testName = testName

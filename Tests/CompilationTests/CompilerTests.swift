@@ -268,3 +268,38 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
         for c in codes { #expect(readme.contains("| `\(c.code)` | \(c.summary) |"), "\(c.code) missing from the README's table") }
     }
 }
+
+/// dbt model versions: the files of each version, the latest as the bare ref, errors that name the versions there are.
+@Suite struct ModelVersionTests {
+    static let files = [
+        "dbt_project.yml": "name: p\nversion: '1.0'\nconfig-version: 2\n",
+        "models/orders_v1.sql": "select 1 as id",
+        "models/orders_v2.sql": "select 1 as id, 2 as amount",
+        "models/latest.sql": "select * from {{ ref('orders') }}",
+        "models/first.sql": "select * from {{ ref('orders', version=1) }}",
+        "models/s.yml": "models:\n  - name: orders\n    versions:\n      - v: 1\n      - v: 2\n",
+    ]
+
+    @Test func theLatestVersionIsTheHighestUnlessSaid() throws {
+        let p = try compile(Self.files)
+        #expect(sql(p, "latest") == "select * from \"warehouse\".\"analytics\".\"orders_v2\"")
+        #expect(sql(p, "first") == "select * from \"warehouse\".\"analytics\".\"orders_v1\"")
+        #expect(p.nodes[NodeID("model.p.orders.v2")]?.fqn == ["p", "orders", "v2"])
+        var files = Self.files
+        files["models/s.yml"] = "models:\n  - name: orders\n    latest_version: 1\n    versions:\n      - v: 1\n      - v: 2\n"
+        #expect(sql(try compile(files), "latest") == "select * from \"warehouse\".\"analytics\".\"orders_v1\"")
+    }
+
+    @Test func aVersionThatDoesNotExistNamesTheVersionsThereAre() throws {
+        var files = Self.files
+        files["models/first.sql"] = "select * from {{ ref('orders', v=3) }}"
+        let error = #expect(throws: DiagnosticError.self) { try compile(files) }
+        #expect(error?.diagnostics.first?.message == "ref('orders', v=3): model 'orders' has no version 3 (versions: 1, 2)")
+        #expect(error?.diagnostics.first?.location == SourceLocation(file: "models/first.sql", line: 1, column: 18))
+        // a version whose file is missing
+        files["models/first.sql"] = "select 1 as x"
+        files["models/s.yml"] = "models:\n  - name: orders\n    versions:\n      - v: 1\n      - v: 3\n"
+        let missing = #expect(throws: DiagnosticError.self) { try compile(files) }
+        #expect(missing?.diagnostics.contains { $0.message.hasPrefix("version 3 of model 'orders' is defined in orders_v3.sql, which does not exist") } == true)
+    }
+}

@@ -95,24 +95,35 @@ import StrataTestSupport
         }
     }
 
-    /// `quoting: {schema: false, identifier: false}`: compiled SQL byte for byte as dbt-core compiled it (names as
-    /// written, unquoted), and the relations dbt built (folded to lower case by PostgreSQL), as compare-with-dbt
-    /// recorded them.
-    @Test func quotingFromTheProjectFileIsDbts() throws {
+    /// Compiled SQL byte for byte as dbt-core compiled it (target schema dbt_out), and dbt's test ids and compiled
+    /// paths, as compare-with-dbt recorded them: `quoting:` from the project file (names as written, unquoted) and
+    /// model versions (`ref('m')` is the latest version, `ref('m', v=1)`, tests made per version).
+    @Test(arguments: ["quoted_names", "versioned"])
+    func compiledSQLAndTestIdsAreDbts(_ name: String) throws {
+        let fixture = repositoryRoot + "/Tests/Fixtures/dbt-projects/"
+        let p = try TempProject.copying(fixture + name, only: ["dbt_project.yml", "models", "seeds"])
+        defer { p.remove() }
+        let compiled = try StrataBinary.run(["compile", "--offline", "--schema", "dbt_out", "--project-dir", p.root])
+        #expect(compiled.status == 0, "\(compiled.all)")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p.root + "/target/manifest.json"))) as! [String: Any]
+        let nodes = manifest["nodes"] as! [String: [String: Any]]
+        let recorded = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: fixture + name + ".compiled.json")))
+        #expect(!recorded.isEmpty)
+        for (id, sql) in recorded { #expect(nodes[id]?["compiled_code"] as? String == sql, "\(id)") }
+        if let ids = try? Data(contentsOf: URL(fileURLWithPath: fixture + name + ".test-ids.json")) {
+            let expected = try JSONDecoder().decode([String: String].self, from: ids)
+            let ours = nodes.filter { $0.value["resource_type"] as? String == "test" }.mapValues { ($0["compiled_path"] as? String).map { String($0.dropFirst("target/compiled/".count)) } ?? "" }
+            #expect(ours == expected)
+        }
+    }
+
+    /// `quoting: {schema: false, identifier: false}`: the relations dbt built, folded to lower case by PostgreSQL.
+    @Test func unquotedNamesBuildTheFoldedRelations() throws {
         let db = try TestPostgres.freshDatabase()
         defer { db.drop() }
         let p = try TempProject.copying(repositoryRoot + "/Tests/Fixtures/dbt-projects/quoted_names", only: ["dbt_project.yml", "models", "seeds"])
         defer { p.remove() }
-        let url = ["--project-dir", p.root, "--database-url", db.conninfo]
-        let compiled = try StrataBinary.run(["compile", "--offline", "--schema", "dbt_out", "--project-dir", p.root])
-        #expect(compiled.status == 0, "\(compiled.all)")
-        let recorded = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/dbt-projects/quoted_names.compiled.json")))
-        #expect(recorded.count == 2)
-        for (id, sql) in recorded {
-            let name = String(id.split(separator: ".").last!)
-            #expect(try String(contentsOfFile: p.root + "/target/compiled/quoted_names/models/\(name).sql", encoding: .utf8) == sql, "\(id)")
-        }
-        let build = try StrataBinary.run(["build"] + url)
+        let build = try StrataBinary.run(["build", "--project-dir", p.root, "--database-url", db.conninfo])
         #expect(build.status == 0, "\(build.all)")
         let c = try db.connect()
         defer { c.close() }

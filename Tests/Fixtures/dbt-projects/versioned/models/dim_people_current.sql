@@ -1,0 +1,1 @@
+select id, name, left(name, 1) as initial from {{ ref('people') }}

@@ -1,0 +1,1 @@
+select * from {{ ref('dim_people', v=1) }}
