@@ -29,7 +29,7 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .target(name: "PostgresAdapter", dependencies: ["Basics", "Warehouse", "CLibPQ"], exclude: ["README.md"]),
-        .target(name: "Artifacts", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "Warehouse"], exclude: ["README.md"]),
+        .target(name: "Artifacts", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "DependencyGraph", "Warehouse"], exclude: ["README.md"]),
         .target(name: "Contracts", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Warehouse"], exclude: ["README.md"]),
         .target(name: "Materialization", dependencies: ["Basics", "ProjectModel", "Compilation", "Contracts", "DependencyGraph", "Warehouse", "Artifacts"], exclude: ["README.md"]),
         .target(name: "Docs", dependencies: ["Basics", "ProjectModel", "Compilation", "DependencyGraph", "Warehouse"], exclude: ["README.md"],

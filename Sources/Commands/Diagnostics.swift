@@ -6,7 +6,6 @@ extension DiagnosticCode {
     public static let allowedBreakingChange = DiagnosticCode("K6031", "contracts diff: a breaking change allowed by a major version bump (note)")
     public static let unverifiedChange = DiagnosticCode("K6032", "contracts diff: a change that could not be verified against the data (warning)")
     public static let nonBreakingChange = DiagnosticCode("K6033", "contracts diff: a non-breaking change (note)")
-    public static let unreadableState = DiagnosticCode("K6034", "--state is not a folder with a previous build's manifest")
     public static let cancelled = DiagnosticCode("R4010", "the command was cancelled by SIGINT or SIGTERM")
     public static let cannotWrite = DiagnosticCode("S1201", "an output file (compiled SQL, manifest, docs) cannot be written")
     public static let noRunResults = DiagnosticCode("S1202", "there is no run_results.json to read")

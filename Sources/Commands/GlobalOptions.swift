@@ -35,4 +35,7 @@ struct SelectionOptions: ParsableArguments {
 
     @Option(name: .customLong("exclude"), parsing: .upToNextOption, help: "Nodes to leave out.")
     var exclude: [String] = []
+
+    @Option(name: .customLong("state"), help: "The artifacts of a previous run (a target/ folder), for state: and result: selectors.")
+    var state: String?
 }

@@ -110,7 +110,8 @@ struct Workspace {
             let compiled = try Compiler(project: project, options: compileOptions).compile()
             let t1 = ContinuousClock.now
             console.report(compiled.warnings.filter { $0.severity != .error })
-            let selected = try compiled.graph.select(selection.select, exclude: selection.exclude, projectName: project.name)
+            let state = try selection.state.map { try StateComparison.load(URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path, compiled: compiled) }
+            let selected = try compiled.graph.select(selection.select, exclude: selection.exclude, projectName: project.name, state: state)
             if writingArtifacts { try writeArtifacts(compiled, selected: selected) }
             if environment["STRATA_TIMINGS"] != nil {
                 let phases = compiled.timings.map { "\($0.phase) \(String(format: "%.3f", $0.seconds))" }.joined(separator: ", ")

@@ -194,7 +194,9 @@ public struct SQLOrigin: Sendable {
 extension CompiledNode {
     /// What selectors see of the node.
     var graphNode: GraphNode {
-        GraphNode(id: id, kind: kind, name: name, path: path, tags: tags, config: config, testType: test?.type.rawValue, fqn: fqn)
+        // selectors derive the fqn from the path; a package's node or a model version says its own
+        GraphNode(id: id, kind: kind, name: name, path: path, tags: tags, config: config, testType: test?.type.rawValue,
+                  fqn: packagePrefix != nil || version != nil ? fqn : [])
     }
 
     /// The file as dbt names it: relative to the folder of the package the node comes from (the project's for its own).

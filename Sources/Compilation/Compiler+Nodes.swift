@@ -54,6 +54,7 @@ extension Compiler {
     /// `data_tests:` configs of the project files for a test declared in `file` (a properties YAML or a singular
     /// test's SQL), by the folders under the model or test path it sits in, as dbt resolves them by fqn.
     func projectTestConfigs(file: String, name: String, package: String?) -> [ConfigEntry] {
+        guard !project.testConfigs.isEmpty || !(project.package(named: package)?.testConfigs.isEmpty ?? true) else { return [] }
         let inPackage = project.pathInPackage(file, package: package)
         let inFolder = inPackage.split(separator: "/").dropFirst().joined(separator: "/")
         return folderConfigs(\.testConfigs, \.testConfigs, path: inFolder, name: name, package: package)

@@ -127,7 +127,9 @@ extension Compiler {
         }
         guard let targetNode = snapshot[target] else { return nil }
         // config values may be templated, as dbt renders them: severity: "{{ 'warn' if target.name == 'dev' else 'error' }}"
-        let declaredConfig = try rendered(projectTestConfigs(file: loc.file, name: Self.dbtTestNames(decl).full, package: decl.package)
+        // dbt's names: the full one (name, unique_id, fqn) and the short one under 64 characters (file, alias)
+        let names = Self.dbtTestNames(decl)
+        let declaredConfig = try rendered(projectTestConfigs(file: loc.file, name: names.full, package: decl.package)
                                           + decl.config, environment: environment)
         let (declared, _) = merge([declaredConfig])
         if declared["enabled"]?.asBool == false { return nil }
@@ -180,8 +182,6 @@ extension Compiler {
         }
         let (config, locations) = merge([recorder.config, declaredConfig])
         let judgement = try SpecReader(config: config, locations: locations, name: decl.testName, path: loc.file).judgement(at: loc)
-        // dbt's names: the full one (name, unique_id, fqn) and the short one under 64 characters (file, alias)
-        let names = Self.dbtTestNames(decl)
         let full = config["alias"]?.asString ?? names.full
         let alias = config["alias"]?.asString ?? names.short
         var deps = [target]

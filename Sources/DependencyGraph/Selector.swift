@@ -1,6 +1,35 @@
 import Basics
 import ProjectModel
 
+/// What `state:` and `result:` selectors compare with: a previous invocation's artifacts (`--state DIR`).
+public struct SelectionState: Sendable {
+    /// Nodes the state's manifest does not have.
+    public var new: Set<NodeID> = []
+    /// Nodes it has.
+    public var old: Set<NodeID> = []
+    /// Nodes that changed since, by dbt's sub-selector: `body`, `configs`, `relation`, `persisted_descriptions`,
+    /// `contract`, `macros`.
+    public var modified: [String: Set<NodeID>] = [:]
+    /// Each node's status in the state's `run_results.json` (`success`, `error`, `fail`, `warn`, `pass`, `skipped`).
+    public var results: [NodeID: String] = [:]
+    public init() {}
+
+    static let modifiedKinds = ["body", "configs", "relation", "persisted_descriptions", "contract", "macros"]
+
+    /// The nodes `state:<value>` names, or nil for a value dbt does not have.
+    func nodes(_ value: String) -> Set<NodeID>? {
+        switch value {
+        case "new": return new
+        case "old": return old
+        case "modified": return new.union(modified.values.reduce(into: Set<NodeID>()) { $0.formUnion($1) })
+        case "unmodified": return old.subtracting(modified.values.reduce(into: Set<NodeID>()) { $0.formUnion($1) })
+        default:
+            guard value.hasPrefix("modified."), Self.modifiedKinds.contains(String(value.dropFirst("modified.".count))) else { return nil }
+            return modified[String(value.dropFirst("modified.".count))] ?? []
+        }
+    }
+}
+
 /// dbt's node selection syntax: `name`, `+name`, `name+`, `2+name`, `+name+`, `@name`, `tag:x`,
 /// `path:models/staging`, `config.materialized:table`, `source:raw`, globs; spaces union, commas intersect.
 public struct Selector: Sendable {
@@ -43,7 +72,7 @@ public struct Selector: Sendable {
         if let colon = s.firstIndex(of: ":") {
             method = String(s[..<colon])
             value = String(s[s.index(after: colon)...])
-            let known = ["tag", "path", "source", "resource_type", "fqn", "file", "test_type", "package"]
+            let known = ["tag", "path", "source", "resource_type", "fqn", "file", "test_type", "package", "state", "result"]
             guard known.contains(method) || method.hasPrefix("config.") else {
                 var msg = "unknown selector method '\(method)'"
                 if let sug = Suggestion.closest(to: method, in: known + ["config.materialized"]) { msg += "; did you mean '\(sug)'?" }
@@ -54,12 +83,12 @@ public struct Selector: Sendable {
     }
 
     /// The ids this selector picks from `graph`.
-    public func select(in graph: Graph, projectName: String) -> Set<NodeID> {
+    public func select(in graph: Graph, projectName: String, state: SelectionState? = nil) throws -> Set<NodeID> {
         var result = Set<NodeID>()
         for group in groups {
             var acc: Set<NodeID>?
             for atom in group {
-                let s = Selector.evaluate(atom, graph, projectName)
+                let s = try Selector.evaluate(atom, graph, projectName, state: state)
                 acc = acc.map { $0.intersection(s) } ?? s
             }
             result.formUnion(acc ?? [])
@@ -67,8 +96,26 @@ public struct Selector: Sendable {
         return result
     }
 
-    static func evaluate(_ atom: Atom, _ graph: Graph, _ project: String) -> Set<NodeID> {
-        var base = Set(graph.nodes.values.filter { matches(atom, $0, project) }.map(\.id))
+    static func evaluate(_ atom: Atom, _ graph: Graph, _ project: String, state: SelectionState?) throws -> Set<NodeID> {
+        var base: Set<NodeID>
+        if atom.method == "state" || atom.method == "result" {
+            guard let state else {
+                throw Diagnostic(code: .invalidSelector, "\(atom.method):\(atom.value) compares with a previous run: give its artifacts with --state DIR (a target/ folder)")
+            }
+            if atom.method == "state" {
+                guard let ids = state.nodes(atom.value) else {
+                    let known = ["new", "old", "modified", "unmodified"] + SelectionState.modifiedKinds.map { "modified." + $0 }
+                    var msg = "unknown state selector 'state:\(atom.value)'"
+                    if let s = Suggestion.closest(to: atom.value, in: known) { msg += "; did you mean 'state:\(s)'?" }
+                    throw Diagnostic(code: .invalidSelector, msg)
+                }
+                base = ids.filter { graph.nodes[$0] != nil }
+            } else {
+                base = Set(state.results.filter { $0.value == atom.value && graph.nodes[$0.key] != nil }.keys)
+            }
+        } else {
+            base = Set(graph.nodes.values.filter { matches(atom, $0, project) }.map(\.id))
+        }
         var out = base
         for id in base {
             if let p = atom.parents { out.formUnion(graph.ancestors(of: id, depth: p == Int.max ? nil : p)) }
@@ -150,12 +197,12 @@ public struct Selector: Sendable {
 
 extension Graph {
     /// `--select` minus `--exclude`; no `--select` means every node.
-    public func select(_ select: [String], exclude: [String], projectName: String) throws -> Set<NodeID> {
+    public func select(_ select: [String], exclude: [String], projectName: String, state: SelectionState? = nil) throws -> Set<NodeID> {
         var chosen: Set<NodeID>
         if select.isEmpty { chosen = Set(nodes.keys) }
-        else { chosen = try Selector(select.joined(separator: " ")).select(in: self, projectName: projectName) }
+        else { chosen = try Selector(select.joined(separator: " ")).select(in: self, projectName: projectName, state: state) }
         if !exclude.isEmpty {
-            chosen.subtract(try Selector(exclude.joined(separator: " ")).select(in: self, projectName: projectName))
+            chosen.subtract(try Selector(exclude.joined(separator: " ")).select(in: self, projectName: projectName, state: state))
         }
         return chosen
     }

@@ -192,7 +192,7 @@ public struct ProjectLoader: Sendable {
                 project.models.append(ModelFile(name: name, path: path, pathInModels: inFolder, rawSQL: sql, properties: modelProps[name]))
             }
         }
-        for (file, versioned) in versionFiles where modelLocations[file] == nil {
+        for (file, versioned) in versionFiles.sorted(by: { $0.key < $1.key }) where modelLocations[file] == nil {
             bag.append(Diagnostic(code: .propertiesForMissingNode, "version \(versioned.version.v) of model '\(versioned.model)' is defined in \(file).sql, which does not exist (set `defined_in:` to the file's name)",
                                   at: versioned.version.location))
         }

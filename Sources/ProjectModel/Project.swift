@@ -224,6 +224,9 @@ public struct FolderConfig: Sendable {
         self.children = children
     }
 
+    /// Nothing configured (the project file has no such section).
+    public var isEmpty: Bool { entries.isEmpty && children.isEmpty }
+
     /// The entries that apply along `path` (folder names, then the file's base name), outermost first.
     public func resolve(along path: [String]) -> [ConfigEntry] {
         var out = entries

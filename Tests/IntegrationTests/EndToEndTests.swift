@@ -278,6 +278,51 @@ import StrataTestSupport
     }
 }
 
+/// Slim CI: `--state` with `state:` and `result:` selectors, against the artifacts of an earlier build.
+@Suite struct StateSelectionTests {
+    @Test func stateModifiedBuildsExactlyTheChangedModelAndItsChildren() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let tp = try TempProject([
+            "strata.yml": "name: p\n",
+            "models/a.sql": "select 1 as id",
+            "models/b.sql": "select id from {{ ref('a') }}",
+            "models/c.sql": "select id * 2 as id from {{ ref('b') }}",
+            "models/other.sql": "select 2 as id",
+            "models/s.yml": "models:\n  - name: c\n    columns:\n      - name: id\n        tests: [not_null]\n",
+        ])
+        defer { tp.remove() }
+        let url = ["--project-dir", tp.root, "--database-url", db.conninfo]
+        #expect(try StrataBinary.run(["build"] + url).status == 0)
+        // the production artifacts, then a change to one model and a new one
+        try FileManager.default.copyItem(atPath: tp.root + "/target", toPath: tp.root + "/prod-artifacts")
+        try tp.write("models/b.sql", "select id + 0 as id from {{ ref('a') }}")
+        try tp.write("models/d.sql", "select 4 as id")
+        let state = ["--state", tp.root + "/prod-artifacts"]
+        let build = try StrataBinary.run(["build", "-s", "state:modified+"] + state + url)
+        #expect(build.status == 0, "\(build.all)")
+        #expect(build.stdout.contains("Finished 4 nodes"), "\(build.all)")   // b, c, c's test, and the new d
+        #expect(build.stdout.contains("public.b") && build.stdout.contains("public.c") && build.stdout.contains("public.d"))
+        #expect(!build.stdout.contains("public.a ") && !build.stdout.contains("public.other"), "\(build.all)")
+        let new = try StrataBinary.run(["ls", "-s", "state:new"] + state + url)
+        #expect(new.stdout == "p.d\n", "\(new.all)")
+        let body = try StrataBinary.run(["ls", "-s", "state:modified.body", "--resource-type", "model"] + state + url)
+        #expect(body.stdout == "p.b\n", "\(body.all)")
+        // result:error from the last run's run_results.json
+        try tp.write("models/other.sql", "select 2 as id from nowhere")
+        #expect(try StrataBinary.run(["run"] + url).status == 1)
+        try FileManager.default.copyItem(atPath: tp.root + "/target", toPath: tp.root + "/last-run")
+        try tp.write("models/other.sql", "select 2 as id")
+        let retry = try StrataBinary.run(["run", "-s", "result:error", "--state", tp.root + "/last-run"] + url)
+        #expect(retry.status == 0, "\(retry.all)")
+        #expect(retry.stdout.contains("Finished 1 model"), "\(retry.all)")
+        // without --state: a located message saying what to give
+        let missing = try StrataBinary.run(["ls", "-s", "state:modified"] + url)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("state:modified compares with a previous run: give its artifacts with --state DIR"), "\(missing.all)")
+    }
+}
+
 /// Failing tests declared in YAML are reported at their entries, not at the top of the file.
 @Suite struct TestFailureLocationTests {
     @Test func failingGenericAndUnitTestsPointAtTheirEntries() throws {

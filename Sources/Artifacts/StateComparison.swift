@@ -1,0 +1,82 @@
+import Foundation
+import Basics
+import Compilation
+import DependencyGraph
+import ProjectModel
+
+/// `--state DIR`: the artifacts of an earlier invocation (`manifest.json`, `run_results.json`, as Strata or dbt
+/// writes them) compared with the project as it compiles now, for `state:` and `result:` selectors.
+public enum StateComparison {
+    /// dbt's comparisons, node by node: new (not in the state), and modified by body (the file's checksum), configs,
+    /// relation (database, schema, alias), persisted descriptions (descriptions of the node and its columns, when
+    /// persist_docs writes them) and contract. `macros` (a macro a node calls changed) is not tracked yet.
+    public static func load(_ directory: String, compiled: CompiledProject) throws -> SelectionState {
+        let manifestPath = directory + "/manifest.json"
+        guard let data = FileManager.default.contents(atPath: manifestPath) else {
+            throw Diagnostic(code: .unreadableState, "--state \(directory): there is no manifest.json there (give the target/ folder of the run to compare with)")
+        }
+        guard let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw Diagnostic(code: .unreadableState, "--state \(directory): manifest.json is not a manifest (it does not read as JSON)")
+        }
+        var previous: [String: [String: Any]] = [:]
+        for key in ["nodes", "sources", "seeds", "exposures", "unit_tests"] {
+            for (id, node) in manifest[key] as? [String: [String: Any]] ?? [:] { previous[id] = node }
+        }
+        var state = SelectionState()
+        for key in SelectionState.modifiedKindsForComparison { state.modified[key] = [] }
+        for (id, node) in compiled.nodes {
+            guard let before = previous[id.rawValue] else { state.new.insert(id); continue }
+            state.old.insert(id)
+            let now = current(node, compiled)
+            func differs(_ keys: [String]) -> Bool { keys.contains { !same(now[$0], before[$0]) } }
+            if differs(["checksum"]) { state.modified["body"]!.insert(id) }
+            if differs(["config"]) { state.modified["configs"]!.insert(id) }
+            if differs(["database", "schema", "alias", "identifier"]) { state.modified["relation"]!.insert(id) }
+            if differs(["contract"]) { state.modified["contract"]!.insert(id) }
+            if node.buildSettings?.persistDocs.any == true, differs(["description"]) || !same(descriptions(now["columns"]), descriptions(before["columns"])) {
+                state.modified["persisted_descriptions"]!.insert(id)
+            }
+        }
+        if let results = FileManager.default.contents(atPath: directory + "/run_results.json"),
+           let json = try? JSONSerialization.jsonObject(with: results) as? [String: Any] {
+            for r in json["results"] as? [[String: Any]] ?? [] {
+                if let id = r["unique_id"] as? String, let status = r["status"] as? String { state.results[NodeID(id)] = status }
+            }
+        }
+        return state
+    }
+
+    /// The node as this compile's manifest describes it, read back as JSON so it compares with the state's.
+    static func current(_ node: CompiledNode, _ compiled: CompiledProject) -> [String: Any] {
+        let text = JSONWriter.write(node.manifestEntry(dependsOn: compiled.dependsOn(node.id)), pretty: false)
+        return (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    /// Two values read from JSON, compared structurally (a missing key equals null).
+    static func same(_ a: Any?, _ b: Any?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): return true
+        case (let x?, nil), (nil, let x?): return x is NSNull
+        case (let x as [String: Any], let y as [String: Any]):
+            return Set(x.keys).union(y.keys).allSatisfy { same(x[$0], y[$0]) }
+        case (let x as [Any], let y as [Any]):
+            return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+        case (let x as String, let y as String): return x == y
+        case (let x as NSNumber, let y as NSNumber): return x == y
+        case (is NSNull, is NSNull): return true
+        default: return false
+        }
+    }
+
+    /// Column name → description.
+    static func descriptions(_ columns: Any?) -> [String: String] {
+        var out: [String: String] = [:]
+        for (name, column) in columns as? [String: [String: Any]] ?? [:] { out[name] = column["description"] as? String ?? "" }
+        return out
+    }
+}
+
+extension SelectionState {
+    /// The modified kinds this comparison fills (`macros` stays empty: not tracked yet).
+    static let modifiedKindsForComparison = ["body", "configs", "relation", "persisted_descriptions", "contract", "macros"]
+}
