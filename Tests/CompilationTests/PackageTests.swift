@@ -204,8 +204,6 @@ import StrataTestSupport
         _ = try git(["commit", "-q", "-m", "later"], in: repo)
         let app = tp.root + "/app"
         try tp.write("app/packages.yml", "packages:\n  - git: \"file://\(repo)\"\n    revision: v1\n    subdirectory: packages/pkg_a\n")
-        try tp.write("app/models/m.sql", "select '{{ pkg_a.greet() }}' as a")
-        try tp.write("app/models/schema.yml", "version: 2\n")
         var project = try ProjectLoader().loadWithWarnings(directory: app, loadingPackages: false).0
         (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: app)
         let installed = try PackageInstaller(project: project).install()
@@ -216,8 +214,15 @@ import StrataTestSupport
         #expect(!FileManager.default.fileExists(atPath: app + "/dbt_packages/pkg_a/macros/later.sql"))
         let lock = try String(contentsOfFile: app + "/package-lock.yml", encoding: .utf8)
         #expect(lock.hasPrefix("packages:\n  - git: file://\(repo)\n    revision: \(v1)\n    subdirectory: packages/pkg_a\n    name: pkg_a\n  - local: ../pkg_b\n    name: pkg_b\nsha1_hash: "))
-        let compiled = try Compiler(project: try ProjectLoader().load(directory: app), options: CompileOptions(environment: [:])).compile()
-        #expect(sql(compiled, "m") == "select 'greet_a(helper_a,helper_root)' as a")
+        // one git package and one local package (which the git one declares): the same SQL dbt compiled for the
+        // fixture with both local — namespaces, the package's bare calls, dispatch, the package's own nodes
+        let compiled = try Compiler(project: try ProjectLoader().load(directory: app),
+                                    options: CompileOptions(target: TargetInfo(schema: "analytics", database: "strata"), environment: [:])).compile()
+        for name in ["m", "uses_pkg_a"] { #expect(sql(compiled, name) == (try PackageTests().expected(name)), "\(name)") }
+        #expect(compiled.nodes[NodeID("model.pkg_a.pkg_a_base")]?.compiledSQL == (try PackageTests().expected("pkg_a_base")))
+        for test in compiled.nodes.values where test.kind == .test && test.id.package == "app" {
+            #expect(test.compiledSQL == (try PackageTests().expected(test.name)), "\(test.name)")
+        }
         // following main: the lock pins the commit main had; a newer commit is installed only with --upgrade
         try tp.write("app/packages.yml", "packages:\n  - git: \"file://\(repo)\"\n    revision: main\n    subdirectory: packages/pkg_a\n")
         (project.packagesFile, project.packageDeclarations) = try ProjectLoader().packageDeclarations(root: app)
