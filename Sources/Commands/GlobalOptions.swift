@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 
 /// Options shared by commands that load a project.
 struct GlobalOptions: ParsableArguments {
@@ -20,8 +21,25 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("vars"), help: "Project variables as YAML, e.g. '{start_date: 2024-01-01}'.")
     var vars: String?
 
-    @Option(name: .customLong("threads"), help: "Parallel workers, each with its own connection.")
+    @Option(name: .customLong("threads"), help: "Parallel workers, each with its own connection (also DBT_THREADS, STRATA_THREADS).")
     var threads: Int?
+
+    @Option(name: .customLong("target-path"), help: "Where artifacts go instead of the project's target-path (also DBT_TARGET_PATH, STRATA_TARGET_PATH).")
+    var targetPath: String?
+
+    /// The options with what dbt's environment variables set for flags not given: DBT_TARGET, DBT_THREADS,
+    /// DBT_TARGET_PATH (or their STRATA_ spellings).
+    func withEnvironment(_ environment: [String: String]) throws -> GlobalOptions {
+        var o = self
+        func value(_ name: String) -> String? { environment["STRATA_" + name] ?? environment["DBT_" + name] }
+        if o.target == nil { o.target = value("TARGET") }
+        if o.targetPath == nil { o.targetPath = value("TARGET_PATH") }
+        if o.threads == nil, let text = value("THREADS") {
+            guard let n = Int(text), n >= 1 else { throw Diagnostic(code: .invalidEnvironment, "DBT_THREADS (or STRATA_THREADS) must be a whole number of at least 1, not '\(text)'") }
+            o.threads = n
+        }
+        return o
+    }
 
     func validate() throws {
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
@@ -30,7 +48,8 @@ struct GlobalOptions: ParsableArguments {
 
 /// `--select` / `--exclude`, shared by commands that pick nodes.
 struct SelectionOptions: ParsableArguments {
-    @Option(name: [.customShort("s"), .customLong("select")], parsing: .upToNextOption, help: "Nodes to include (dbt selector syntax).")
+    @Option(name: [.customShort("s"), .customLong("select"), .customShort("m"), .customLong("models")], parsing: .upToNextOption,
+            help: "Nodes to include (dbt selector syntax; -m/--models as in older dbt).")
     var select: [String] = []
 
     @Option(name: .customLong("exclude"), parsing: .upToNextOption, help: "Nodes to leave out.")

@@ -5,7 +5,7 @@ import Compilation
 import ProjectModel
 
 struct ListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the selected nodes.")
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the selected nodes.", aliases: ["list"])
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions

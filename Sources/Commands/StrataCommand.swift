@@ -12,6 +12,24 @@ public struct StrataCommand: ParsableCommand {
                       CleanCommand.self, DepsCommand.self, ServerCommand.self, ContractsCommand.self, DocsCommand.self, LineageCommand.self, CompatCheckCommand.self]
     )
     public init() {}
+
+    /// Parses the arguments and runs the command. A usage error (an unknown flag, a missing value, a bad value)
+    /// prints its message and usage and exits 2, as the exit codes say (swift-argument-parser's own is 64);
+    /// `--help` and `--version` exit 0.
+    public static func run(arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Foundation.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Runs a command body, turning reported failures into exit codes.

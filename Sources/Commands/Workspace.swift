@@ -44,9 +44,12 @@ struct Workspace {
         let console = Console(sink: sink, displayPrefix: prefix)
         do {
             let start = ContinuousClock.now
-            let (project, warnings) = try ProjectLoader().loadWithWarnings(directory: options.projectDir, loadingPackages: loadingPackages)
+            let environment = ProcessInfo.processInfo.environment
+            let options = try options.withEnvironment(environment)
+            var (project, warnings) = try ProjectLoader().loadWithWarnings(directory: options.projectDir, loadingPackages: loadingPackages)
+            if let path = options.targetPath { project.paths.target = path }
             console.report(warnings)
-            var ws = Workspace(options: options, console: console, project: project, environment: ProcessInfo.processInfo.environment)
+            var ws = Workspace(options: options, console: console, project: project, environment: environment)
             ws.loadTime = ContinuousClock.now - start
             return ws
         } catch {

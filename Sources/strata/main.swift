@@ -1,2 +1,2 @@
 import Commands
-StrataCommand.main()
+StrataCommand.run()

@@ -323,6 +323,35 @@ import StrataTestSupport
     }
 }
 
+/// The flags and environment variables a dbt user's habits bring: usage errors exit 2, dbt's aliases, DBT_* variables.
+@Suite struct FlagHabitsTests {
+    @Test func usageErrorsExit2AndDbtSpellingsWork() throws {
+        let tp = try TempProject(["strata.yml": "name: p\n", "models/a.sql": "select 1 as id", "models/b.sql": "select 2 as id"])
+        defer { tp.remove() }
+        let unknown = try StrataBinary.run(["run", "--no-such-flag", "--project-dir", tp.root])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("Unknown option '--no-such-flag'"))
+        #expect(try StrataBinary.run(["run", "--threads", "0", "--project-dir", tp.root]).status == 2)
+        #expect(try StrataBinary.run(["--version"]).status == 0)
+        // `list` and -m/--models, as dbt spells them
+        let list = try StrataBinary.run(["list", "-m", "a", "--project-dir", tp.root])
+        #expect(list.status == 0, "\(list.all)")
+        #expect(list.stdout == "p.a\n")
+        #expect(try StrataBinary.run(["ls", "--models", "b", "--project-dir", tp.root]).stdout == "p.b\n")
+        // DBT_TARGET_PATH (and --target-path) move the artifacts; an invalid DBT_THREADS is a clear error
+        let compiled = try StrataBinary.run(["compile", "--offline", "--project-dir", tp.root], environment: ["DBT_TARGET_PATH": "ci-target"])
+        #expect(compiled.status == 0, "\(compiled.all)")
+        #expect(FileManager.default.fileExists(atPath: tp.root + "/ci-target/manifest.json"))
+        #expect(compiled.stdout.contains("→ ci-target/compiled, ci-target/manifest.json"), "\(compiled.all)")
+        let threads = try StrataBinary.run(["ls", "--project-dir", tp.root], environment: ["DBT_THREADS": "many"])
+        #expect(threads.status == 2)
+        #expect(threads.stderr.contains("error[S1402]: DBT_THREADS (or STRATA_THREADS) must be a whole number of at least 1, not 'many'"))
+        let debug = try StrataBinary.run(["debug", "--project-dir", tp.root, "--database-url", "postgresql:///x?host=/nonexistent"],
+                                         environment: ["DBT_TARGET": "ci", "DBT_THREADS": "3"])
+        #expect(debug.stdout.contains("target: ci,") && debug.stdout.contains("threads: 3"), "\(debug.all)")
+    }
+}
+
 /// Failing tests declared in YAML are reported at their entries, not at the top of the file.
 @Suite struct TestFailureLocationTests {
     @Test func failingGenericAndUnitTestsPointAtTheirEntries() throws {
