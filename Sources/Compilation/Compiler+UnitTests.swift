@@ -21,7 +21,9 @@ extension Compiler {
             let environment = environments[decl.package], resolver = resolver.from(owner)
             let loc = decl.location ?? SourceLocation(file: project.projectFile, line: 1, column: 1)
             bag.capture {
-                guard let file = project.models.first(where: { $0.name == decl.model && $0.package == decl.package }), let model = snapshot[.model(owner, decl.model)] else {
+                // a versioned model's unit test runs on its latest version
+                guard let file = project.models.first(where: { $0.name == decl.model && $0.package == decl.package && $0.version == $0.latestVersion }),
+                      let model = snapshot[.model(owner, decl.model + (file.version.map { ".v\($0)" } ?? ""))] else {
                     var msg = "unit test '\(decl.name)' is for model '\(decl.model)', which does not exist"
                     if let s = Suggestion.closest(to: decl.model, in: project.models.map(\.name)) { msg += "; did you mean '\(s)'?" }
                     throw Diagnostic(code: .unitTestModelMissing, msg, at: loc)

@@ -288,6 +288,10 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
         var files = Self.files
         files["models/s.yml"] = "models:\n  - name: orders\n    latest_version: 1\n    versions:\n      - v: 1\n      - v: 2\n"
         #expect(sql(try compile(files), "latest") == "select * from \"warehouse\".\"analytics\".\"orders_v1\"")
+        // a unit test of a versioned model runs on its latest version
+        files["models/u.yml"] = "unit_tests:\n  - name: u\n    model: orders\n    given: []\n    expect: {rows: [{id: 1}]}\n"
+        let withUnit = try compile(files)
+        #expect(withUnit.nodes[NodeID("unit_test.p.orders.u")]?.compiledSQL == "select 1 as id")
     }
 
     @Test func aVersionThatDoesNotExistNamesTheVersionsThereAre() throws {
