@@ -60,9 +60,11 @@ extension Compiler {
         return folderConfigs(\.testConfigs, \.testConfigs, path: inFolder, name: name, package: package)
     }
 
-    /// `quoting: {identifier: false}` (or schema, database): SQL names the relation unquoted, as written, and
-    /// PostgreSQL folds it, so the relation that exists is the lower-cased one; templates keep the written name.
-    func foldUnquotedNames(_ node: inout CompiledNode) {
+    /// What every new node learns from the project: the folder of the package its id names (dbt writes its paths
+    /// relative to it), and under `quoting: {identifier: false}` (or schema, database) the relation PostgreSQL
+    /// folds its unquoted name to — templates keep the name as written.
+    func placeInPackageAndFoldNames(_ node: inout CompiledNode) {
+        node.packagePrefix = project.package(named: node.id.package)?.prefix
         guard let written = node.relation else { return }
         let folded = project.quoting.relation(database: written.database, schema: written.schema, identifier: written.identifier)
         guard folded != written else { return }
@@ -119,9 +121,8 @@ extension Compiler {
                                     checksum: SHA256.hex(file.rawSQL.trimmedWhitespace), compiledPath: compiledPath(file.path, package: file.package),
                                     payload: .model(ModelSpec(materialization: materialization, build: try reader.buildSettings())))
         reader.docsFields(into: &compiled)
-        compiled.packagePrefix = project.package(named: file.package)?.prefix
         (compiled.version, compiled.latestVersion) = (file.version, file.latestVersion)
-        foldUnquotedNames(&compiled)
+        placeInPackageAndFoldNames(&compiled)
         return compiled
     }
 
@@ -145,8 +146,7 @@ extension Compiler {
                             compiledPath: compiledPath(file.path.hasSuffix(".sql") ? file.path : "\((file.path as NSString).deletingLastPathComponent)/\(file.name).sql",
                                                        package: file.package),
                             payload: .snapshot(spec))
-        node.packagePrefix = project.package(named: file.package)?.prefix
-        foldUnquotedNames(&node)
+        placeInPackageAndFoldNames(&node)
         return node
     }
 
@@ -170,8 +170,7 @@ extension Compiler {
                                 description: seed.properties?.description ?? "", columns: seed.properties?.columns ?? [],
                                 tags: values["tags"]?.stringList ?? [], config: values, checksum: checksum, payload: .seed(spec))
         reader.docsFields(into: &node)
-        node.packagePrefix = project.package(named: seed.package)?.prefix
-        foldUnquotedNames(&node)
+        placeInPackageAndFoldNames(&node)
         return node
     }
 
@@ -189,8 +188,7 @@ extension Compiler {
         var node = CompiledNode(id: .source(table.package ?? project.name, table.sourceName, table.tableName), name: "\(table.sourceName).\(table.tableName)",
                                 path: table.location?.file ?? "", relation: relation, description: table.description,
                                 payload: .source(SourceSpec(sourceName: table.sourceName, tableName: table.tableName)))
-        node.packagePrefix = project.package(named: table.package)?.prefix
-        foldUnquotedNames(&node)
+        placeInPackageAndFoldNames(&node)
         return node
     }
 }

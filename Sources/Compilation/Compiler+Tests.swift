@@ -337,7 +337,7 @@ extension Compiler {
         var node = CompiledNode(id: id ?? NodeID("test.\(project.name).\(name)"), name: name, path: path, relation: nil,
                                 columns: column.map { [ColumnProperties(name: $0)] } ?? [], rawSQL: sql, compiledSQL: sql,
                                 checksum: SHA256.hex(sql), compiledPath: compiledPath ?? "\(project.name)/tests/\(name).sql", payload: payload)
-        node.packagePrefix = project.package(named: node.id.package)?.prefix
+        placeInPackageAndFoldNames(&node)
         var values = config
         if let test = node.test {
             values["severity"] = .string(test.judgement.severity.rawValue)

@@ -94,8 +94,8 @@ extension Compiler {
                 }
                 let sql = try Renderer.render(template, environment: environment, globals: globals).text
                 var node = testNode(name: "\(decl.model)_\(decl.name)", path: loc.file, sql: sql, config: [:], column: nil,
-                                    payload: .unitTest(UnitTestSpec(testedNode: model.id, fixture: UnitTestFixture(inputs: inputs, expect: decl.expect))))
-                node.id = NodeID("unit_test.\(owner).\(decl.model).\(decl.name)")
+                                    payload: .unitTest(UnitTestSpec(testedNode: model.id, fixture: UnitTestFixture(inputs: inputs, expect: decl.expect))),
+                                    id: NodeID("unit_test.\(owner).\(decl.model).\(decl.name)"))
                 node.declaredAt = loc
                 add(node, deps: Array(ctes.keys), at: loc, nodes: &nodes, graph: &graph)
             }
