@@ -196,23 +196,7 @@ struct PropertiesParser {
             case "description": p.description = try reader.string(value, what: "description")
             case "config": p.config = reader.value(value).asDict ?? []
             case "columns":
-                for c in try reader.sequence(value, what: "columns") {
-                    var col = ColumnProperties(name: "", location: reader.location(c))
-                    for (ck, cv, cloc) in try reader.mapping(c, what: "column") {
-                        switch ck {
-                        case "name": col.name = try reader.string(cv, what: "column name")
-                        case "description": col.description = try reader.string(cv, what: "description")
-                        case "data_type":
-                            col.dataType = try reader.string(cv, what: "data_type")
-                            col.dataTypeLocation = reader.location(cv)
-                        case "constraints": col.constraints = try dbtConstraints(cv, modelLevel: false)
-                        default:
-                            if !Self.columnKeys.contains(ck) { throw reader.unknownKey(ck, at: cloc, known: Self.columnKeys, in: "column") }
-                        }
-                    }
-                    if col.name.isEmpty { throw Diagnostic(code: .missingName, "a column needs a name", at: reader.location(c)) }
-                    p.columns.append(col)
-                }
+                p.columns = try reader.sequence(value, what: "columns").map(column)
             case "tags":
                 p.config.append(ConfigEntry("tags", reader.value(value), at: loc))
             case "meta", "group", "access":
@@ -229,6 +213,25 @@ struct PropertiesParser {
         }
         guard let name else { throw Diagnostic(code: .missingName, "a \(what) entry needs a name", at: reader.location(node)) }
         return (name, p)
+    }
+
+    /// One entry of `columns:`: name, description, data_type, constraints (the other keys dbt knows are accepted).
+    func column(_ c: Node) throws -> ColumnProperties {
+        var col = ColumnProperties(name: "", location: reader.location(c))
+        for (ck, cv, cloc) in try reader.mapping(c, what: "column") {
+            switch ck {
+            case "name": col.name = try reader.string(cv, what: "column name")
+            case "description": col.description = try reader.string(cv, what: "description")
+            case "data_type":
+                col.dataType = try reader.string(cv, what: "data_type")
+                col.dataTypeLocation = reader.location(cv)
+            case "constraints": col.constraints = try dbtConstraints(cv, modelLevel: false)
+            default:
+                if !Self.columnKeys.contains(ck) { throw reader.unknownKey(ck, at: cloc, known: Self.columnKeys, in: "column") }
+            }
+        }
+        if col.name.isEmpty { throw Diagnostic(code: .missingName, "a column needs a name", at: reader.location(c)) }
+        return col
     }
 
     static let versionKeys = ["v", "defined_in", "config", "columns", "tests", "data_tests", "description", "docs", "meta",
@@ -258,11 +261,7 @@ struct PropertiesParser {
                             if let exc = entries.first(where: { $0.key == "exclude" }) { exclude = Set(reader.value(exc.node).stringList) }
                             continue
                         }
-                        guard let nameNode = entries.first(where: { $0.key == "name" })?.node else { continue }
-                        var col = ColumnProperties(name: try reader.string(nameNode, what: "column name"), location: reader.location(c))
-                        if let d = entries.first(where: { $0.key == "description" }) { col.description = try reader.string(d.node, what: "description") }
-                        if let t = entries.first(where: { $0.key == "data_type" }) { col.dataType = try reader.string(t.node, what: "data_type"); col.dataTypeLocation = reader.location(t.node) }
-                        own.append(col)
+                        own.append(try column(c))
                     }
                 case "tags", "meta", "group", "access": version.config.append(ConfigEntry(key, reader.value(value), at: loc))
                 default:
