@@ -23,7 +23,8 @@ public enum StateComparison {
             for (id, node) in manifest[key] as? [String: [String: Any]] ?? [:] { previous[id] = node }
         }
         var state = SelectionState()
-        for key in SelectionState.modifiedKindsForComparison { state.modified[key] = [] }
+        // every kind is compared but `macros`, which stays empty (macro dependencies are not tracked yet)
+        for key in SelectionState.modifiedKinds { state.modified[key] = [] }
         for (id, node) in compiled.nodes {
             guard let before = previous[id.rawValue] else { state.new.insert(id); continue }
             state.old.insert(id)
@@ -74,9 +75,4 @@ public enum StateComparison {
         for (name, column) in columns as? [String: [String: Any]] ?? [:] { out[name] = column["description"] as? String ?? "" }
         return out
     }
-}
-
-extension SelectionState {
-    /// The modified kinds this comparison fills (`macros` stays empty: not tracked yet).
-    static let modifiedKindsForComparison = ["body", "configs", "relation", "persisted_descriptions", "contract", "macros"]
 }

@@ -14,7 +14,8 @@ public struct SelectionState: Sendable {
     public var results: [NodeID: String] = [:]
     public init() {}
 
-    static let modifiedKinds = ["body", "configs", "relation", "persisted_descriptions", "contract", "macros"]
+    /// dbt's sub-selectors of `state:modified`.
+    public static let modifiedKinds = ["body", "configs", "relation", "persisted_descriptions", "contract", "macros"]
 
     /// The nodes `state:<value>` names, or nil for a value dbt does not have.
     func nodes(_ value: String) -> Set<NodeID>? {

@@ -187,19 +187,21 @@ struct DbtSeedTypes: Sendable {
         return v
     }
 
+    /// strptime's `%m`, `%d`, `%H`, `%M`, `%S`: one or two digits from `i` (advanced past them), or nil.
+    static func shortNumber(_ f: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Int? {
+        var digits = 0, v = 0
+        while i < f.count, digits < 2, f[i] >= 0x30 && f[i] <= 0x39 { v = v * 10 + Int(f[i] - 0x30); i += 1; digits += 1 }
+        return digits == 0 ? nil : v
+    }
+
     /// Python's strptime of `%Y-%m-%d` from `start`: a four-digit year, a month and a day of one or two digits that
     /// make a real date. Returns where the date ends.
     static func dateEnd(_ f: UnsafeBufferPointer<UInt8>, from start: Int = 0) -> Int? {
         guard f.count >= start + 8, let year = number(f, start, start + 4), f[start + 4] == 0x2D else { return nil }
         var i = start + 5
-        func part(_ maxDigits: Int) -> Int? {
-            var digits = 0, v = 0
-            while i < f.count, digits < maxDigits, f[i] >= 0x30 && f[i] <= 0x39 { v = v * 10 + Int(f[i] - 0x30); i += 1; digits += 1 }
-            return digits == 0 ? nil : v
-        }
-        guard let month = part(2), (1...12).contains(month), i < f.count, f[i] == 0x2D else { return nil }
+        guard let month = shortNumber(f, &i), (1...12).contains(month), i < f.count, f[i] == 0x2D else { return nil }
         i += 1
-        guard let day = part(2), day >= 1 else { return nil }
+        guard let day = shortNumber(f, &i), day >= 1 else { return nil }
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
         let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
         guard day <= days, year >= 1 else { return nil }
@@ -214,9 +216,7 @@ struct DbtSeedTypes: Sendable {
         var i = d + 1
         var parts: [Int] = []
         while parts.count < 3 {
-            var digits = 0, v = 0
-            while i < f.count, digits < 2, f[i] >= 0x30 && f[i] <= 0x39 { v = v * 10 + Int(f[i] - 0x30); i += 1; digits += 1 }
-            guard digits > 0 else { return false }
+            guard let v = shortNumber(f, &i) else { return false }
             parts.append(v)
             if parts.count < 3 { guard i < f.count, f[i] == 0x3A else { return false }; i += 1 }
         }
