@@ -1,12 +1,17 @@
 /// Did-you-mean suggestions for unknown names.
 public enum Suggestion {
-    /// The closest candidate within a small edit distance, if any.
+    /// The closest candidate within a small edit distance, if any: one edit for names of up to four characters (so
+    /// `doc` is not offered `dbt`), else one per three characters (at least two); a name cut short (`uniq`, `stat`)
+    /// finds the name it starts.
     public static func closest(to name: String, in candidates: some Sequence<String>) -> String? {
         var best: (String, Int)?
-        let limit = max(2, name.count / 3)
+        let lowered = name.lowercased()
+        let limit = name.count <= 4 ? 1 : max(2, name.count / 3)
         for c in candidates {
-            let d = distance(name.lowercased(), c.lowercased())
-            if d <= limit, best == nil || d < best!.1 { best = (c, d) }
+            let other = c.lowercased()
+            let d = distance(lowered, other)
+            let truncated = lowered.count >= 3 && other.hasPrefix(lowered)
+            if d <= limit || truncated, best == nil || d < best!.1 { best = (c, d) }
         }
         return best?.0
     }

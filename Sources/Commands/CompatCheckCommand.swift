@@ -6,20 +6,33 @@ import Contracts
 import ProjectLoading
 import ProjectModel
 
-/// `strata compat-check`: every construct in a (dbt) project that Strata does not support yet, or reads and
-/// ignores, with file:line — all of them, instead of stopping at the first.
+/// `strata compat-check`: every construct in a (dbt) project that Strata does not support yet, reads and ignores,
+/// or that would stop `strata build` — all of them, in every stage it can reach offline (loading, rendering as dbt
+/// parses, the graph, tests, contracts), grouped by construct with counts.
 struct CompatCheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compat-check",
-        abstract: "List every construct of the project that Strata does not support yet (macros, configs, Jinja, YAML), with file:line.",
-        discussion: "Exit status 1 when something would fail or be skipped, 0 when everything is supported (things read and ignored are listed too).")
+        abstract: "List every construct of the project that Strata does not support yet, ignores, or would stop a build on, with file:line:col.",
+        discussion: """
+        Loads the project, renders every model, test and hook as dbt parses them (execute is false; nothing is \
+        asked of the database), builds the graph and checks contracts, going on past each problem so that one run \
+        lists them all, then groups them by construct with counts. Exit status 1 when `strata build` would stop on \
+        something found (an error, or something not supported yet), 0 otherwise (things read and ignored are listed too).
+        """)
     @OptionGroup var global: GlobalOptions
 
     struct Finding: Hashable {
-        enum Level: String { case unsupported = "not supported yet", ignored = "read and ignored" }
+        enum Level: String, Comparable {
+            case error = "error", unsupported = "not supported yet", ignored = "read and ignored"
+            static func < (a: Level, b: Level) -> Bool { a.rank < b.rank }
+            var rank: Int { self == .error ? 0 : self == .unsupported ? 1 : 2 }
+        }
         var location: SourceLocation
         var level: Level
         var message: String
+        /// What the finding is an instance of, for the summary: the pattern's construct, or the diagnostic's code
+        /// and the first name it quotes (`[T2002] 'dbt_utils.date_spine'`).
+        var construct: String
     }
 
     /// Text patterns for constructs that need something Strata lacks, checked in every SQL, macro and snapshot file.
@@ -38,31 +51,22 @@ struct CompatCheckCommand: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            // packages that are not installed are findings here, not a reason to stop
-            let ws = try Workspace.load(global, loadingPackages: false)
+            // the load goes on past bad YAML, a package that is not installed …: those are findings
+            let (ws, loaded) = try Workspace.load(global, loader: ProjectLoader(keepsGoing: true))
             var findings = Set<Finding>()
-            let root = ws.project.root
+            for d in loaded { if let f = Self.finding(d) { findings.insert(f) } }
+            let project = ws.project
             // Python models
-            for folder in ws.project.paths.models {
-                for path in Self.files(under: root + "/" + folder, extension: "py") {
-                    findings.insert(Finding(location: SourceLocation(file: folder + "/" + path, line: 1, column: 1), level: .unsupported, message: "Python models"))
+            for folder in project.paths.models {
+                for path in Self.files(under: project.root + "/" + folder, extension: "py") {
+                    findings.insert(Finding(location: SourceLocation(file: folder + "/" + path, line: 1, column: 1), level: .unsupported,
+                                            message: "Python models", construct: "Python models"))
                 }
             }
-            // installed packages' code is checked too; a package that is not installed is a finding
-            var packageFiles: [(String, String)] = []
-            do {
-                let withPackages = try ProjectLoader().load(directory: root)
-                packageFiles = withPackages.packages.flatMap { $0.templateFiles.map { ($0.path, $0.text) } }
-                    + withPackages.models.filter { $0.package != nil }.map { ($0.path, $0.rawSQL) }
-                    + (withPackages.snapshotFiles + withPackages.singularTests).filter { $0.package != nil }.map { ($0.path, $0.text) }
-            } catch let e as DiagnosticError {
-                for d in e.diagnostics where d.code == DiagnosticCode.packageNotInstalled.rawValue {
-                    findings.insert(Self.finding(d))
-                }
-            } catch {}
-            // text patterns in every templated file
-            var files = ws.project.models.map { ($0.path, $0.rawSQL) } + ws.project.templateFiles.map { ($0.path, $0.text) } + packageFiles
-            files += ws.project.snapshotFiles.map { ($0.path, $0.text) } + ws.project.singularTests.map { ($0.path, $0.text) }
+            // text patterns in every templated file, the installed packages' included
+            var files = project.models.map { ($0.path, $0.rawSQL) } + project.templateFiles.map { ($0.path, $0.text) }
+            files += project.packages.flatMap { $0.templateFiles.map { ($0.path, $0.text) } }
+            files += (project.snapshotFiles + project.singularTests).map { ($0.path, $0.text) }
             for (path, text) in files {
                 let source = SourceFile(path: path, text: text)
                 for (pattern, message) in Self.patterns {
@@ -70,41 +74,91 @@ struct CompatCheckCommand: ParsableCommand {
                     for m in re.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
                         guard let r = Range(m.range, in: text) else { continue }
                         let offset = text.utf8.distance(from: text.utf8.startIndex, to: r.lowerBound.samePosition(in: text.utf8) ?? text.utf8.startIndex)
-                        findings.insert(Finding(location: source.location(ofUTF8Offset: offset), level: .unsupported, message: message))
+                        findings.insert(Finding(location: source.location(ofUTF8Offset: offset), level: .unsupported, message: message, construct: message))
                     }
                 }
             }
             // YAML read and ignored
             findings.formUnion(yamlFindings(ws))
-            // a full offline compile: everything it reports as unsupported or not applied
-            if let connection = try? ws.resolveConnection() {
-                do {
-                    let options = CompileOptions(target: connection.target, profileName: ws.project.profileName ?? ws.project.name, vars: try ws.cliVars(),
-                                                 environment: ws.environment)
-                    let compiled = try Compiler(project: ws.project, options: options).compile()
-                    for d in compiled.warnings where d.message.contains("not supported") { findings.insert(Self.finding(d)) }
-                } catch let e as DiagnosticError {
-                    for d in e.diagnostics { findings.insert(Self.finding(d)) }
-                } catch let d as Diagnostic {
-                    findings.insert(Self.finding(d))
-                }
+            // the compile as dbt parses: every file, every stage, past each error
+            let target = (try? ConnectionResolver(options: ws.options, project: project, environment: ws.environment).resolve().target) ?? TargetInfo()
+            var options = CompileOptions(target: target, profileName: project.profileName ?? project.name, vars: (try? ws.cliVars()) ?? [:],
+                                         environment: ws.environment)
+            options.parseOnly = true
+            options.command = "parse"
+            var diagnostics: [Diagnostic] = []
+            do {
+                diagnostics = try Compiler(project: project, options: options).compile().warnings
+            } catch let e as DiagnosticError {
+                diagnostics = e.diagnostics
+            } catch let d as Diagnostic {
+                diagnostics = [d]
             }
-            let sorted = findings.sorted { ($0.location.file, $0.location.line, $0.location.column, $0.message) < ($1.location.file, $1.location.line, $1.location.column, $1.message) }
-            for f in sorted { ws.console.print("\(f.location): \(f.level.rawValue): \(f.message)") }
-            let unsupported = sorted.filter { $0.level == .unsupported }.count
-            let ignored = sorted.count - unsupported
-            ws.console.print(sorted.isEmpty ? "Compatible: Strata supports everything this project uses."
-                             : "\(unsupported) construct\(unsupported == 1 ? "" : "s") not supported yet, \(ignored) read and ignored (see the compatibility matrix in COMPATIBILITY.md).")
-            if unsupported > 0 { throw ReportedFailure(status: .failures) }
+            for d in diagnostics { if let f = Self.finding(d) { findings.insert(f) } }
+            report(findings, on: ws.console)
+            if findings.contains(where: { $0.level != .ignored }) { throw ReportedFailure(status: .failures) }
         }
     }
 
-    /// A compile diagnostic as a finding: "not supported"/"not applied" messages, and any other error (it would
-    /// stop a build just the same).
-    static func finding(_ d: Diagnostic) -> Finding {
+    /// Every finding in file order, then the summary by construct (most frequent first) and the totals.
+    func report(_ findings: Set<Finding>, on console: Console) {
+        let sorted = findings.sorted { ($0.location.file, $0.location.line, $0.location.column, $0.message) < ($1.location.file, $1.location.line, $1.location.column, $1.message) }
+        func at(_ l: SourceLocation) -> String { "\(console.displayPath(l.file)):\(l.line):\(l.column)" }
+        for f in sorted { console.print("\(at(f.location)): \(f.level.rawValue): \(f.message)") }
+        guard !sorted.isEmpty else {
+            console.print("Compatible: Strata supports everything this project uses.")
+            return
+        }
+        let groups = Dictionary(grouping: sorted) { "\($0.level.rank) \($0.construct)" }.values
+            .sorted { ($0[0].level, -$0.count, $0[0].construct) < ($1[0].level, -$1.count, $1[0].construct) }
+        console.print("")
+        console.print("By construct:")
+        let width = String(groups.map(\.count).max() ?? 0).count
+        for g in groups {
+            let places = g.prefix(3).map { at($0.location) }.joined(separator: ", ") + (g.count > 3 ? ", and \(g.count - 3) more" : "")
+            let count = String(repeating: " ", count: width - String(g.count).count) + String(g.count)
+            console.print("  \(count) × \(g[0].level.rawValue): \(g[0].construct) (\(places))")
+        }
+        func count(_ level: Finding.Level) -> Int { sorted.filter { $0.level == level }.count }
+        let (errors, unsupported, ignored) = (count(.error), count(.unsupported), count(.ignored))
+        func n(_ k: Int, _ what: String) -> String { "\(k) \(what)\(k == 1 ? "" : "s")" }
+        let stops = errors + unsupported
+        console.print(stops == 0
+            ? "\(n(ignored, "construct")) read and ignored; nothing would stop `strata build` (see the compatibility matrix in COMPATIBILITY.md)."
+            : "\(n(stops, "problem")) would stop `strata build` (\(errors) error\(errors == 1 ? "" : "s"), \(unsupported) not supported yet), \(ignored) read and ignored, in \(n(groups.count, "construct")) (see the compatibility matrix in COMPATIBILITY.md).")
+    }
+
+    /// A diagnostic as a finding: errors stop a build (those about something Strata lacks are "not supported yet");
+    /// warnings count when they say something is not supported, ignored or not applied.
+    static func finding(_ d: Diagnostic) -> Finding? {
         let location = d.location ?? SourceLocation(file: "(project)", line: 1, column: 1)
-        let ignored = d.severity != .error
-        return Finding(location: location, level: ignored ? .ignored : .unsupported, message: "[\(d.code)] \(d.message)")
+        let lacking = d.message.contains("not supported") || d.message.contains("Strata does not")
+        let level: Finding.Level
+        switch d.severity {
+        case .error: level = lacking ? .unsupported : .error
+        default:
+            guard lacking || d.message.contains("ignored") || d.message.contains("not applied") else { return nil }
+            level = .ignored
+        }
+        return Finding(location: location, level: level, message: "[\(d.code)] \(d.message)", construct: construct(of: d))
+    }
+
+    /// `[code] 'first quoted name'`, or the code and the message's start when it quotes nothing.
+    static func construct(of d: Diagnostic) -> String {
+        let m = d.message
+        if let open = m.firstIndex(of: "'"), let close = m[m.index(after: open)...].firstIndex(of: "'"),
+           m[m.index(after: open)..<close].contains(where: \.isLetter),
+           m[m.index(after: open)..<close].allSatisfy({ $0.isLetter || $0.isNumber || "_.-".contains($0) }) {
+            // a call such as ref('b') is named by the call
+            var start = open
+            while start > m.startIndex, m[m.index(before: start)] == "(" || m[m.index(before: start)].isLetter || m[m.index(before: start)] == "_" || m[m.index(before: start)] == "." {
+                start = m.index(before: start)
+            }
+            var end = m.index(after: close)
+            if start < open, m[m.index(before: open)] == "(", let paren = m[end...].firstIndex(of: ")") { end = m.index(after: paren) }
+            return "[\(d.code)] \(m[start..<end])"
+        }
+        return "[\(d.code)] " + (m.count > 60 ? String(m.prefix(57)) + "…" : m)
     }
 
     func yamlFindings(_ ws: Workspace) -> [Finding] {
@@ -113,7 +167,7 @@ struct CompatCheckCommand: ParsableCommand {
         let projectFile = ws.project.projectFile
         if let text = try? String(contentsOfFile: root + "/" + projectFile, encoding: .utf8) {
             out += Self.keys(in: text, file: projectFile, depth: 0).filter { Self.ignoredProjectKeys.contains($0.key) }.map {
-                Finding(location: $0.location, level: .ignored, message: "'\($0.key)' in \(projectFile)")
+                Finding(location: $0.location, level: .ignored, message: "'\($0.key)' in \(projectFile)", construct: "'\($0.key)' in \(projectFile)")
             }
         }
         for folder in ws.project.paths.models + ws.project.paths.seeds + ws.project.paths.snapshots {
@@ -121,10 +175,10 @@ struct CompatCheckCommand: ParsableCommand {
                 let rel = folder + "/" + path
                 guard let text = try? String(contentsOfFile: root + "/" + rel, encoding: .utf8) else { continue }
                 out += Self.keys(in: text, file: rel, depth: 0).filter { Self.ignoredTopKeys.contains($0.key) }.map {
-                    Finding(location: $0.location, level: .ignored, message: "'\($0.key)' in properties YAML")
+                    Finding(location: $0.location, level: .ignored, message: "'\($0.key)' in properties YAML", construct: "'\($0.key)' in properties YAML")
                 }
                 out += Self.keys(in: text, file: rel, depth: 4).filter { Self.ignoredModelKeys.contains($0.key) }.map {
-                    Finding(location: $0.location, level: .ignored, message: "model property '\($0.key)'")
+                    Finding(location: $0.location, level: .ignored, message: "model property '\($0.key)'", construct: "model property '\($0.key)'")
                 }
             }
         }

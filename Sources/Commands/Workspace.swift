@@ -40,18 +40,26 @@ struct Workspace {
     /// Loads the project, printing diagnostics and failing with exit 2 on errors.
     /// `loadingPackages: false` for commands that must work before packages are installed (`deps`, `clean`).
     static func load(_ options: GlobalOptions, sink: any OutputSink = StandardOutputSink(), loadingPackages: Bool = true) throws -> Workspace {
+        let (ws, warnings) = try load(options, sink: sink, loader: ProjectLoader(), loadingPackages: loadingPackages)
+        ws.console.report(warnings)
+        return ws
+    }
+
+    /// The project as `loader` loads it, and what the load reported (not printed: warnings, and errors when the
+    /// loader keeps going).
+    static func load(_ options: GlobalOptions, sink: any OutputSink = StandardOutputSink(), loader: ProjectLoader,
+                     loadingPackages: Bool = true) throws -> (Workspace, [Diagnostic]) {
         let prefix = options.projectDir == "." ? "" : (options.projectDir.hasSuffix("/") ? options.projectDir : options.projectDir + "/")
         let console = Console(sink: sink, displayPrefix: prefix)
         do {
             let start = ContinuousClock.now
             let environment = ProcessInfo.processInfo.environment
             let options = try options.withEnvironment(environment)
-            var (project, warnings) = try ProjectLoader().loadWithWarnings(directory: options.projectDir, loadingPackages: loadingPackages)
+            var (project, diagnostics) = try loader.loadWithWarnings(directory: options.projectDir, loadingPackages: loadingPackages)
             if let path = options.targetPath { project.paths.target = path }
-            console.report(warnings)
             var ws = Workspace(options: options, console: console, project: project, environment: environment)
             ws.loadTime = ContinuousClock.now - start
-            return ws
+            return (ws, diagnostics)
         } catch {
             throw console.fail(error)
         }

@@ -4,9 +4,11 @@ import ProjectModel
 import Templating
 
 extension Compiler {
-    /// Globals every render shares, and the project's macros.
-    func makeEnvironment() throws -> Environment {
+    /// Globals every render shares, and the project's macros. Macro files that do not parse, and macros defined
+    /// twice, are errors; when parsing (`parseOnly`) they go to `problems` and the rest is kept.
+    func makeEnvironment(problems: inout DiagnosticBag) throws -> Environment {
         var env = Environment()
+        env.recoversFromErrors = options.parseOnly
         let target = TargetObject(options.target, profileName: options.profileName)
         let vars = effectiveVars()
         let environ = options.environment
@@ -38,8 +40,8 @@ extension Compiler {
         }
         let templates = parse(project.templateFiles)
         let packages = project.packages.map { ($0.name, parse($0.templateFiles)) }
-        try bag.throwIfErrors()
-        try env.addMacros(from: templates)
+        try barrier(&bag, into: &problems)
+        bag.capture { try env.addMacros(from: templates) }
         // the root project's own name is a namespace too; each package's macros are callable as `package.macro()`
         var own: [String: MacroDefinition] = [:]
         for m in templates.flatMap(\.macros) { own[m.kind == "test" ? "test_\(m.name)" : m.name] = m }
@@ -47,7 +49,7 @@ extension Compiler {
         for (name, packageTemplates) in packages where name != project.name {
             bag.capture { try env.addMacros(from: packageTemplates, package: name) }
         }
-        try bag.throwIfErrors()
+        try barrier(&bag, into: &problems)
         // dbt's generic tests, unless the project defines its own of the same name
         for m in try Template(path: "<builtin tests>", text: BuiltinTests.source).macros where env.macros["test_\(m.name)"] == nil {
             env.macros["test_\(m.name)"] = m
@@ -55,6 +57,7 @@ extension Compiler {
         let installed = project.packages.map(\.name).sorted()
         env.lookupDescription = "the macros of the root project '\(project.name)' and dbt's; "
             + (installed.isEmpty ? "no packages are installed" : "packages' macros are called as package.macro(), installed: \(installed.joined(separator: ", "))")
+        env.hints = KnownPackages.hints(installed: Set(installed))
         // adapter.dispatch looks macros up by name; it sees the macros, not the globals added below
         let macroEnvironment = env
         for (k, v) in dbtContext().globals(macros: { macroEnvironment }) { env.globals[k] = v }

@@ -201,7 +201,8 @@ struct NameResolver: Sendable {
     let nodes: [String: [String: NodeID]]
     /// package → "source.table" → node.
     let sources: [String: [String: NodeID]]
-    let disabled: Set<String>
+    /// name → file of the nodes switched off with `enabled: false`.
+    let disabled: [String: String]
     let projectName: String
     /// Installed packages.
     var packages: Set<String> = []
@@ -237,14 +238,19 @@ struct NameResolver: Sendable {
             guard package == projectName || packages.contains(package) else {
                 throw Diagnostic(code: .unknownPackage, "\(ref.written): package '\(package)' is not installed (declare it in packages.yml, then run `strata deps`)", at: location)
             }
-            if disabled.contains(ref.name) { throw Diagnostic(code: .unknownRef, "\(ref.written) points to a disabled node", at: location) }
+            if let path = disabled[ref.name] { throw disabledError(ref, path, at: location) }
             throw Diagnostic(code: .unknownRef, notFound(ref, in: nodes[package] ?? [:], what: " of \(package == projectName ? "project" : "package") '\(package)'"), at: location)
         }
         if let id = find(key, in: nodes) { return id }
-        if disabled.contains(ref.name) {
-            throw Diagnostic(code: .unknownRef, "\(ref.written) points to a disabled node", at: location)
-        }
+        if let path = disabled[ref.name] { throw disabledError(ref, path, at: location) }
         throw Diagnostic(code: .unknownRef, notFound(ref, in: nodes.values.reduce(into: [:]) { $0.merge($1) { a, _ in a } }, what: ""), at: location)
+    }
+
+    /// dbt's words for a ref to a node switched off, and where it was switched off.
+    private func disabledError(_ ref: RefName, _ path: String, at location: SourceLocation?) -> Diagnostic {
+        Diagnostic(code: .unknownRef, "\(ref.written) depends on a node named '\(ref.name)' which is disabled",
+                   at: location, notes: [.init("'\(ref.name)' is switched off by enabled: false (its config() or a config in YAML or the project file)",
+                                               at: SourceLocation(file: path, line: 1, column: 1))])
     }
 
     /// "does not match": for a version that does not exist, the versions there are; else a did-you-mean.

@@ -72,7 +72,7 @@ extension Compiler {
             && (me.relation.map { options.existingTables?.contains($0) ?? false } ?? false)
         globals["is_incremental"] = .function(Function("is_incremental") { _, _ in .bool(incremental) })
         globals["should_full_refresh"] = .function(Function("should_full_refresh") { _, _ in .bool(fullRefresh) })
-        globals["execute"] = .bool(true)
+        globals["execute"] = .bool(options.executes)
         globals["model"] = nodeValue(name: me.name, kind: .model, path: me.path, config: nodeConfig, package: pm.package)
         globals.merge(dbtContext()
             .surrogateKeyGlobals(onUUID: { recorder.update { $0.extensions.insert("uuid-ossp") } })) { $1 }
@@ -195,7 +195,7 @@ extension Compiler {
             nodes[id]!.buildSettings = settings
             guard hooks.templated else { continue }
             nodes[id]!.runTimeRender = RunTimeRender(rendersSQL: false, rendersHooks: true) { [self] part, connection in
-                var globals: [String: Value] = ["this": .object(relationObject(node)), "execute": .bool(true),
+                var globals: [String: Value] = ["this": .object(relationObject(node)), "execute": .bool(options.executes),
                                                 "model": nodeValue(name: node.name, kind: .seed, path: node.path, config: node.config, package: id.package)]
                 globals.merge(databaseGlobals(DatabaseContext(connection: connection, onQuery: {}), environment: environment)) { $1 }
                 return try render(part == .preHooks ? hooks.pre : hooks.post, of: node, environment: environment, globals: globals)

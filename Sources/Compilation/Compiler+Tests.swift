@@ -147,8 +147,13 @@ extension Compiler {
             if let column = decl.column { kwargs.append(("column_name", .string(Self.testColumn(column, quote: decl.quoteColumn)))) }
             for a in decl.arguments where a.key != "column_name" {
                 if let text = a.value.asString, text.hasPrefix("ref(") || text.hasPrefix("source("), text.hasSuffix(")") {
-                    let t = try Template(path: loc.file, text: "{{ \(text) }}")
-                    kwargs.append((a.key, try Renderer.evaluate(t, environment: environment, globals: globals)))
+                    do {
+                        let t = try Template(path: loc.file, text: "{{ \(text) }}")
+                        kwargs.append((a.key, try Renderer.evaluate(t, environment: environment, globals: globals)))
+                    } catch var d as Diagnostic {
+                        d.location = a.location ?? loc   // not the generated template's own line 1
+                        throw d
+                    }
                 } else {
                     kwargs.append((a.key, Value(a.value)))
                 }
@@ -318,7 +323,7 @@ extension Compiler {
             recorder.update { $0.sources.append((s, t, site.offset)) }
             return .object(relationObject(nodes[id]!))
         })
-        g["execute"] = .bool(true)
+        g["execute"] = .bool(options.executes)
         // `{{ config(severity='warn') }}` in a test's body: its configs, recorded (under the YAML's for generic tests)
         g["config"] = .function(Function("config") { args, _ in
             for (k, v) in args.keyword { recorder.update { $0.config.append(ConfigEntry(k, v.configValue)) } }

@@ -75,7 +75,7 @@ extension Compiler {
                 })]) { _, _ in .string("") })
                 globals["this"] = thisCTE.map { .string($0) } ?? .object(relationObject(model))
                 globals["is_incremental"] = .function(Function("is_incremental") { _, _ in .bool(false) })
-                globals["execute"] = .bool(true)
+                globals["execute"] = .bool(options.executes)
                 globals["model"] = nodeValue(name: model.name, kind: .model, path: model.path, config: nodeConfig, package: decl.package)
                 // overrides: a macro's value (`is_incremental: true`), vars and env_vars, for this render only
                 for m in decl.overrides.macros {

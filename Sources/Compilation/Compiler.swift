@@ -29,6 +29,12 @@ public struct CompileOptions: Sendable {
     /// upstream build will create) does not fail the compile; the node renders again when it is built, and only it
     /// fails (skipping its descendants) if the error remains, as in dbt.
     public var rendersAgainWhenBuilt = false
+    /// Render as dbt parses (`strata compat-check`): `execute` is false, calls that need the database answer None or
+    /// empty lists offline, and the compile reports every problem it can reach (in every file, each template past
+    /// its first error, every stage) instead of stopping at the end of the first stage that failed.
+    public var parseOnly = false
+    /// dbt's `execute`: true except when parsing.
+    public var executes: Bool { !parseOnly }
 
     public init(target: TargetInfo = TargetInfo(), profileName: String = "default", vars: [String: ConfigValue] = [:],
                 environment: [String: String] = ProcessInfo.processInfo.environment, existingTables: Set<Relation>? = nil, fullRefresh: Bool = false,
@@ -93,7 +99,7 @@ public struct Compiler: Sendable {
             timings.append((phase, (now - mark).seconds))
             mark = now
         }
-        var environment = try makeEnvironment()
+        var environment = try makeEnvironment(problems: &bag)
         var environments = packageEnvironments(environment)
         lap("macros")
 
@@ -106,12 +112,13 @@ public struct Compiler: Sendable {
         var graph = Graph()
         // what ref() finds (models, snapshots, seeds) and what source() finds, by package
         var refable: [String: [String: NodeID]] = [:]
-        var disabled: Set<String> = []
+        // name → the file of a node switched off with enabled: false, for dbt's "which is disabled" message
+        var disabled: [String: String] = [:]
         // Config resolution, naming and checksums are independent per model: on all cores.
         let modelNodes = parsed.concurrentMap { pm in Result { try modelNode(pm, environment: environments[pm.package]) } }
         for result in modelNodes {
             guard let node = bag.capture({ try result.get() }) else { continue }
-            if node.config["enabled"]?.asBool == false { disabled.insert(node.name); continue }
+            if node.config["enabled"]?.asBool == false { disabled[node.name] = node.path; continue }
             let key = NameResolver.key(node.name, version: node.version)
             if let other = refable[node.id.package]?[key] {
                 bag.append(Diagnostic(code: .snapshotNameClash, "'\(node.name)' names both \(other.rawValue.hasPrefix("snapshot") ? "a snapshot" : "a model") and \(node.kind == .snapshot ? "a snapshot" : "a model"); ref('\(node.name)') would be ambiguous",
@@ -126,7 +133,7 @@ public struct Compiler: Sendable {
         }
         for seed in project.seeds {
             guard let node = bag.capture({ try seedNode(seed, environment: environments[seed.package]) }) else { continue }
-            if node.config["enabled"]?.asBool == false { disabled.insert(node.name); continue }
+            if node.config["enabled"]?.asBool == false { disabled[node.name] = node.path; continue }
             nodes[node.id] = node
             if refable[node.id.package]?[seed.name] != nil {
                 bag.append(Diagnostic(code: .seedNameClash, "seed '\(seed.name)' has the same name as a model; ref('\(seed.name)') would be ambiguous",
@@ -173,8 +180,8 @@ public struct Compiler: Sendable {
                 }
             }
         }
-        try bag.throwIfErrors()
-        _ = try graph.topologicalOrder()
+        try barrier(bag)
+        bag.capture { _ = try graph.topologicalOrder() }
         lap("graph")
 
         // 4. Render every model with real relations (in parallel), with dbt's `graph` of what is known now.
@@ -207,19 +214,21 @@ public struct Compiler: Sendable {
                 for (up, loc) in r.dynamicEdges { graph.add(Edge(from: up, to: pm.id, location: loc)) }
             }
         }
-        try bag.throwIfErrors()
+        try barrier(bag)
         compileTests(nodes: &nodes, graph: &graph, resolver: resolver, environments: environments, bag: &bag)
         compileUnitTests(nodes: &nodes, graph: &graph, resolver: resolver, environments: environments, bag: &bag)
-        try bag.throwIfErrors()
+        try barrier(bag)
         lap("render")
-        let order = try graph.topologicalOrder()
+        // (a cycle is reported above when parsing; the order is then empty)
+        let order = options.parseOnly ? ((try? graph.topologicalOrder()) ?? []) : try graph.topologicalOrder()
 
         // 5. Ephemeral models become CTEs in their dependents.
-        try injectEphemeralCTEs(into: &nodes, order: order, graph: graph)
+        bag.capture { try injectEphemeralCTEs(into: &nodes, order: order, graph: graph) }
+        try barrier(bag)
         // 6. Project hooks, with dbt's `schemas` (every schema the project builds into) and `database`.
         let schemas = Array(Set(nodes.values.filter { [.model, .seed, .snapshot].contains($0.kind) && !$0.isEphemeral }
             .compactMap { $0.relation?.schema })).sorted()
-        let hookGlobals: [String: Value] = ["schemas": .list(schemas.map { .string($0) }), "database": .string(options.target.database), "execute": .bool(true)]
+        let hookGlobals: [String: Value] = ["schemas": .list(schemas.map { .string($0) }), "database": .string(options.target.database), "execute": .bool(options.executes)]
         // every package's hooks (in package-name order) before the root project's, each in its package's environment
         func renderHooks(_ hooks: (InstalledPackage) -> [Located<String>], _ own: [Located<String>], _ what: String) throws -> [String] {
             let all = project.packages.sorted { $0.name < $1.name }.flatMap { p in hooks(p).map { ($0, environments[p.name]) } }
@@ -234,16 +243,32 @@ public struct Compiler: Sendable {
                 }
             }
         }
-        let onRunStart = try renderHooks(\.onRunStart, project.onRunStart, "on-run-start")
-        let onRunEnd = try renderHooks(\.onRunEnd, project.onRunEnd, "on-run-end")
+        let onRunStart = bag.capture { try renderHooks(\.onRunStart, project.onRunStart, "on-run-start") } ?? []
+        let onRunEnd = bag.capture { try renderHooks(\.onRunEnd, project.onRunEnd, "on-run-end") } ?? []
+        try barrier(bag)
         lap("link")
         var compiled = CompiledProject(projectName: project.name, projectKind: project.kind, target: options.target, nodes: nodes, graph: graph,
                                        order: order, warnings: bag.diagnostics, timings: timings)
         compiled.onRunStart = onRunStart
         compiled.onRunEnd = onRunEnd
         // 7. Contracts: attached to the models and seeds they govern, with the edges foreign keys imply and their checks.
-        try ContractResolver(project: project).attach(to: &compiled)
+        bag.capture { try ContractResolver(project: project).attach(to: &compiled) }
+        // when parsing, everything found in every stage
+        try bag.throwIfErrors()
         return compiled
+    }
+
+    /// The end of a stage: its errors stop the compile, except when parsing, where the next stages go on with
+    /// what did compile (and the errors are thrown together at the end).
+    func barrier(_ bag: DiagnosticBag) throws {
+        if !options.parseOnly { try bag.throwIfErrors() }
+    }
+
+    /// `barrier` for a stage with its own bag, whose problems join `problems` when parsing.
+    func barrier(_ bag: inout DiagnosticBag, into problems: inout DiagnosticBag) throws {
+        try barrier(bag)
+        problems.append(contentsOf: bag.diagnostics)
+        bag = DiagnosticBag()
     }
 
     /// dbt's `graph` context variable over the nodes known before rendering.
@@ -270,10 +295,15 @@ public struct Compiler: Sendable {
         let files = project.models
         let results = files.concurrentMap { f in Result { try parseModel(f, environment: environments[f.package]) } }
         var out: [ParsedModel] = []
-        for r in results {
+        for (f, r) in zip(files, results) {
             switch r {
             case .success(let pm): out.append(pm)
-            case .failure(let e): _ = bag.capture { throw e }
+            case .failure(let e):
+                _ = bag.capture { throw e }
+                // the model stays in the graph, empty, so that refs to it do not add "does not match" errors
+                if let empty = try? Template(path: f.path, text: ""), let pm = try? parseModel(f, environment: environments[f.package], template: empty) {
+                    out.append(pm)
+                }
             }
         }
         return out

@@ -13,6 +13,9 @@ import Warehouse
 struct DatabaseContext {
     let connection: (any WarehouseConnection)?
     let onQuery: @Sendable () -> Void
+    /// Offline and parsing (`CompileOptions.parseOnly`): the calls answer as at dbt's parse (None, empty lists)
+    /// instead of failing, so a template that guards them with `if execute` renders as dbt parses it.
+    var parsing = false
 
     /// `adapter`'s members that need the database, by name. Without a connection each is a clear error.
     func adapterMethods() -> [(String, Value)] {
@@ -20,6 +23,10 @@ struct DatabaseContext {
                      "list_schemas", "check_schema_exists", "create_schema", "drop_schema", "drop_relation", "rename_relation",
                      "truncate_relation", "expand_target_column_types", "already_exists", "get_columns_in_query", "execute"]
         guard let connection else {
+            if parsing {
+                let lists: Set<String> = ["get_columns_in_relation", "get_missing_columns", "list_relations_without_caching", "list_schemas", "get_columns_in_query"]
+                return names.map { name in (name, .function(Function(name) { _, _ in lists.contains(name) ? .list([]) : .none })) }
+            }
             return names.map { name in
                 (name, .function(Function(name) { _, site in
                     throw site.error("adapter.\(name)() needs the database: it runs with `strata compile` or `strata run` against one, not offline", code: .adapterCallFailed)
@@ -106,6 +113,10 @@ struct DatabaseContext {
     /// `run_query(sql)`, `{% call statement(name, fetch_result=…) %}` and `load_result(name)`.
     func statementGlobals() -> [String: Value] {
         guard let connection else {
+            if parsing {
+                return ["run_query": .function(Function("run_query") { _, _ in .none }), "statement": .function(Function("statement") { _, _ in .string("") }),
+                        "load_result": .function(Function("load_result") { _, _ in .none })]
+            }
             let offline: (String) -> Value = { name in
                 .function(Function(name) { _, site in
                     throw site.error("\(name)() needs a database: it runs with `strata compile` or `strata run` against one, not offline", code: .runQueryFailed)

@@ -56,14 +56,14 @@ struct DbtContext {
         g["local_md5"] = .function(Function("local_md5") { args, _ in .string(MD5.hex(Array((args.argument(0, "value")?.stringValue ?? "").utf8))) })
         g["set"] = .function(PySet.constructor)
         g["set_strict"] = .function(PySet.constructor)
-        g["adapter"] = adapter(macros: macros, database: DatabaseContext(connection: options.connection, onQuery: {}))
+        g["adapter"] = adapter(macros: macros, database: DatabaseContext(connection: options.connection, onQuery: {}, parsing: options.parseOnly))
         g["api"] = .dict([
             ("Relation", .dict([("create", .function(Function("create") { args, _ in .object(RelationObject.create(args)) }))])),
             ("Column", ColumnObject.api),
         ])
         g["dbt"] = .dict(Self.crossDatabaseMacros.map { ($0.key, .function($0.value)) }.sorted { $0.0 < $1.0 })
         g.merge(surrogateKeyGlobals(onUUID: {})) { $1 }
-        for (k, v) in DatabaseContext(connection: options.connection, onQuery: {}).statementGlobals() { g[k] = v }
+        for (k, v) in DatabaseContext(connection: options.connection, onQuery: {}, parsing: options.parseOnly).statementGlobals() { g[k] = v }
         return g
     }
 

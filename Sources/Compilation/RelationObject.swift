@@ -261,7 +261,8 @@ final class ColumnObject: TemplateObject {
         }
     }
 
-    /// `api.Column`: `api.Column(name, dtype)`, `api.Column.create(name, dtype)`, `api.Column.from_description(name, type)`.
+    /// `api.Column`: `api.Column(name, dtype)`, `api.Column.create(name, dtype)`, `api.Column.from_description(name, type)`,
+    /// and the class methods `translate_type`, `string_type`, `numeric_type`.
     static var api: Value {
         @Sendable func make(_ args: Arguments, _ site: CallSite) throws -> Value {
             guard let name = args.argument(0, "name")?.asString ?? args.value("column")?.asString else { throw site.error("Column needs a name", code: .invalidColumn) }
@@ -277,6 +278,21 @@ final class ColumnObject: TemplateObject {
             }
             return .object(ColumnObject.fromDescription(name: name, type: type))
         }
-        return .function(Function("Column", attributes: ["create": .function(create), "from_description": .function(describe)]) { args, site in try make(args, site) })
+        // the class methods dbt's macros call on api.Column (contracts, dbt_utils' casts)
+        let translate = Function("translate_type") { args, _ in
+            let type = args.argument(0, "dtype")?.stringValue ?? ""
+            return .string(type.uppercased() == "STRING" ? "TEXT" : type)
+        }
+        let stringType = Function("string_type") { args, _ in .string("character varying(\(args.argument(0, "size")?.stringValue ?? ""))") }
+        let numericType = Function("numeric_type") { args, _ in
+            let type = args.argument(0, "dtype")?.stringValue ?? ""
+            func given(_ v: Value?) -> Value? { if case .none? = v { return nil }; return v }
+            guard let p = given(args.argument(1, "precision")), let s = given(args.argument(2, "scale")) else { return .string(type) }
+            return .string("\(type)(\(p.stringValue),\(s.stringValue))")
+        }
+        return .function(Function("Column", attributes: [
+            "create": .function(create), "from_description": .function(describe), "translate_type": .function(translate),
+            "string_type": .function(stringType), "numeric_type": .function(numericType),
+        ]) { args, site in try make(args, site) })
     }
 }

@@ -6,7 +6,11 @@ import Yams
 /// Loads a project folder (native `strata.yml`, or a dbt project's `dbt_project.yml`) into a `Project`.
 /// Deals only with files: no templating, no graph, no database.
 public struct ProjectLoader: Sendable {
-    public init() {}
+    /// `compat-check`: errors found after the project file is read (properties YAML, seeds, packages …) are returned
+    /// with the warnings and the project keeps what did load, instead of stopping the load.
+    public var keepsGoing = false
+
+    public init(keepsGoing: Bool = false) { self.keepsGoing = keepsGoing }
 
     static let projectKeys = [
         "name", "version", "config-version", "profile", "model-paths", "seed-paths", "test-paths", "analysis-paths",
@@ -264,7 +268,7 @@ public struct ProjectLoader: Sendable {
         }
         if let required = project.requiredDbtVersion, let w = Self.dbtVersionWarning(required, what: "project '\(project.name)'") { bag.append(w) }
         if loadingPackages { loadPackages(into: &project, bag: &bag) }
-        try bag.throwIfErrors()
+        if !keepsGoing { try bag.throwIfErrors() }
         return (project, bag.diagnostics)
     }
 

@@ -12,6 +12,13 @@ public struct Environment: Sendable {
     /// Where a bare name is looked up, for the message when one is not found and is called or used as a namespace
     /// (`the root project 'app''s macros and dbt's`).
     public var lookupDescription: String? = nil
+    /// Why a name that is not defined here is known elsewhere, for its message: a bare name (`date_spine`), a
+    /// namespace (`dbt_date`) or a namespaced name (`dbt_utils.date_spine`) → the explanation.
+    public var hints: [String: String] = [:]
+    /// Parse mode (`compat-check`): an error in one of a template's own `{{ … }}`, `{% call %}`, `{% do %}` or
+    /// `{% set %}` (not inside a macro it calls) is recorded and the render goes on, so that one render reports every
+    /// problem it reaches; `Renderer.render` throws them together at the end.
+    public var recoversFromErrors = false
 
     public init(globals: [String: Value] = [:], macros: [String: MacroDefinition] = [:], namespacedMacros: [String: [String: MacroDefinition]] = [:]) {
         self.globals = globals

@@ -26,6 +26,9 @@ extension Renderer {
                 if let s = Suggestion.closest(to: name, in: macros.keys) { what += "; did you mean '\(ns).\(s)'?" }
                 return undefined(name, at: e.offset, what: what)
             }
+            if case .name(let ns) = base.kind, let hint = environment.hints["\(ns).\(name)"] {
+                return undefined(name, at: e.offset, what: "'\(ns).\(name)' is undefined: \(hint)")
+            }
             return undefined(name, at: e.offset, what: "\(b.typeName) has no attribute '\(name)'")
         case .item(let base, let key):
             let b = try evaluateDefined(base)
@@ -108,6 +111,11 @@ extension Renderer {
         if case .name(let n) = e.kind {
             if let v = lookup(n), !v.isUndefined { return v }
             var msg = "'\(n)' is undefined"
+            if let hint = environment.hints[n] { throw error(msg + ": " + hint, code: .undefinedName, at: e.offset) }
+            // a macro of an installed package is called through its namespace
+            if let package = environment.namespacedMacros.keys.sorted().first(where: { environment.namespacedMacros[$0]?[n] != nil }) {
+                throw error(msg + ": it is a macro of package '\(package)'; call it as \(package).\(n)()", code: .undefinedName, at: e.offset)
+            }
             if let s = Suggestion.closest(to: n, in: lookupCandidates) { msg += "; did you mean '\(s)'?" }
             else if let searched = environment.lookupDescription { msg += ": no variable, macro or package of that name (looked in \(searched))" }
             throw error(msg, code: .undefinedName, at: e.offset)

@@ -20,6 +20,8 @@ public final class Renderer {
     /// Undefined names tolerated as Jinja does, each reported once per place.
     var warnings: [Diagnostic] = []
     var warnedAt: Set<SourceLocation> = []
+    /// Errors recorded instead of thrown (`Environment.recoversFromErrors`).
+    var recovered: [Diagnostic] = []
 
     enum Flow { case normal, breakLoop, continueLoop }
 
@@ -39,6 +41,7 @@ public final class Renderer {
             // dbt allows return() at the top level of a rendered field: the value becomes the result.
             return RenderedText(text: ret.value.stringValue, sourceMap: SourceMap(), warnings: r.warnings)
         }
+        if !r.recovered.isEmpty { throw DiagnosticError(r.recovered) }
         return RenderedText(text: r.output, sourceMap: r.sourceMap, warnings: r.warnings)
     }
 
@@ -69,7 +72,9 @@ public final class Renderer {
         return .object(UndefinedValue(name: name, message: message))
     }
 
-    var lookupCandidates: [String] { scopes.flatMap(\.keys) + Array(renderGlobals.keys) + Array(environment.globals.keys) + Array(environment.macros.keys) }
+    var lookupCandidates: [String] {
+        scopes.flatMap(\.keys) + Array(renderGlobals.keys) + Array(environment.globals.keys) + Array(environment.macros.keys) + Array(environment.fallbackGlobals.keys)
+    }
 
     func error(_ message: String, code: DiagnosticCode = .templateError, at offset: Int, in source: TemplateSource? = nil) -> Diagnostic {
         let loc = (source ?? currentSource).location(ofUTF8Offset: offset)
@@ -154,6 +159,23 @@ public final class Renderer {
     }
 
     func renderNode(_ node: Node) throws -> Flow {
+        guard environment.recoversFromErrors, callStack.isEmpty else { return try renderNodeStopping(node) }
+        switch node {
+        case .output, .callBlock, .doExpr, .set:
+            do {
+                return try renderNodeStopping(node)
+            } catch let d as Diagnostic {
+                recovered.append(d)
+            } catch let e as DiagnosticError {
+                recovered.append(contentsOf: e.diagnostics)
+            }
+            return .normal
+        default:
+            return try renderNodeStopping(node)
+        }
+    }
+
+    func renderNodeStopping(_ node: Node) throws -> Flow {
         switch node {
         case .text(let s, let offset):
             emit(s, sourceOffset: offset, exact: true)

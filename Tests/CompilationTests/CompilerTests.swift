@@ -306,4 +306,37 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
         let missing = #expect(throws: DiagnosticError.self) { try compile(files) }
         #expect(missing?.diagnostics.contains { $0.message.hasPrefix("version 3 of model 'orders' is defined in orders_v3.sql, which does not exist") } == true)
     }
+
+}
+
+@Suite struct NameMessageTests {
+    /// Messages for names that exist elsewhere: a disabled node in dbt's words, a macro of a package that is not
+    /// installed, a package macro called without its namespace, and no did-you-mean to an unrelated name.
+    @Test func messagesNameWhereANameReallyIs() throws {
+        func messages(_ model: String, extra: [String: String] = [:]) throws -> [String] {
+            let error = #expect(throws: DiagnosticError.self) {
+                try compile(["dbt_project.yml": "name: p\nprofile: p\n", "models/b.sql": "{{ config(enabled=false) }}select 1", "models/a.sql": model]
+                    .merging(extra) { $1 })
+            }
+            return error?.diagnostics.map(\.message) ?? []
+        }
+        let disabled = #expect(throws: DiagnosticError.self) {
+            try compile(["dbt_project.yml": "name: p\nprofile: p\n", "models/b.sql": "{{ config(enabled=false) }}select 1",
+                         "models/a.sql": "select * from {{ ref('b') }}"])
+        }
+        #expect(disabled?.diagnostics.first?.message == "ref('b') depends on a node named 'b' which is disabled")
+        #expect(disabled?.diagnostics.first?.notes.first?.location?.file == "models/b.sql")
+        #expect(try messages("select {{ dbt_utils.date_spine('day', '1', '2') }}")
+                == ["'dbt_utils.date_spine' is undefined: it is a macro of the package dbt_utils, which is not installed: declare it in packages.yml (`- package: dbt-labs/dbt_utils`) and run `strata deps`"])
+        #expect(try messages("select {{ date_spine('day', '1', '2') }}").first?.hasSuffix("then call it as dbt_utils.date_spine()") == true)
+        #expect(try messages("select {{ dbt_date.today() }}").first?.hasPrefix("'dbt_date' is undefined: it is the package dbt_date, which is not installed") == true)
+        // dbt's safe_cast exists (it was offered as "did you mean 'safe_add'"), and a typo finds it
+        #expect(try messages("select {{ safe_castt('1', 'int') }}") == ["'safe_castt' is undefined; did you mean 'safe_cast'?"])
+        // a macro of an installed package called bare
+        let bare = try messages("select {{ helper() }}", extra: [
+            "packages.yml": "packages:\n  - local: pkg\n",
+            "pkg/dbt_project.yml": "name: pkg\n", "dbt_packages/pkg/dbt_project.yml": "name: pkg\n", "dbt_packages/pkg/macros/h.sql": "{% macro helper() %}1{% endmacro %}",
+        ])
+        #expect(bare == ["'helper' is undefined: it is a macro of package 'pkg'; call it as pkg.helper()"])
+    }
 }

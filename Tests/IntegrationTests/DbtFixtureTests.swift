@@ -137,9 +137,32 @@ import StrataTestSupport
         let out = try StrataBinary.run(["compat-check", "--project-dir", dir, "--database-url", "host=/nonexistent"])
         #expect(out.status == 1)
         let expectedPath = repositoryRoot + "/Tests/Fixtures/compat/unsupported.expected"
-        if ProcessInfo.processInfo.environment["STRATA_RECORD_GOLDEN"] == "1" { try out.stdout.write(toFile: expectedPath, atomically: true, encoding: .utf8) }
-        // paths print relative to the project folder given
+        // paths print as the project folder was given
+        let shown = out.stdout.replacingOccurrences(of: dir + "/", with: "")
+        if ProcessInfo.processInfo.environment["STRATA_RECORD_GOLDEN"] == "1" { try shown.write(toFile: expectedPath, atomically: true, encoding: .utf8) }
         let expected = try String(contentsOfFile: expectedPath, encoding: .utf8)
-        #expect(out.stdout.replacingOccurrences(of: dir + "/", with: "") == expected, "\(out.all)")
+        #expect(shown == expected, "\(out.all)")
+    }
+
+    /// compat-check tells the whole truth: every error `strata build` stops on is in its list (with the same place
+    /// and code), whichever stage the build stops at, and it exits non-zero whenever the build fails.
+    @Test func everyErrorABuildStopsOnIsInCompatChecksList() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        // as it is (the build stops while loading), then without the files that stop loading (it stops compiling)
+        for removed in [[], ["models/broken.yml", "packages.yml", "models/uses_package.sql"]] {
+            let p = try TempProject.copying(repositoryRoot + "/Tests/Fixtures/compat/unsupported", only: ["dbt_project.yml", "models", "macros", "packages.yml"])
+            defer { p.remove() }
+            for f in removed { try FileManager.default.removeItem(atPath: p.root + "/" + f) }
+            let url = ["--project-dir", p.root, "--database-url", db.conninfo]
+            let compat = try StrataBinary.run(["compat-check"] + url)
+            let build = try StrataBinary.run(["build"] + url)
+            #expect(build.status != 0 && compat.status != 0)
+            // `path:line:col: error[CODE]: …` from the build; `path:line:col: error: [CODE] …` from compat-check
+            let errors = try Regex(#"(?m)^(\S+:\d+:\d+): error\[([A-Z]\d{4})\]"#)
+            let reported = build.stderr.matches(of: errors).map { "\($0.output[1].substring!): error: [\($0.output[2].substring!)]" }
+            #expect(!reported.isEmpty, "\(build.all)")
+            for r in reported { #expect(compat.stdout.contains(r), "build stopped on \(r), which compat-check did not list:\n\(compat.stdout)") }
+        }
     }
 }

@@ -118,4 +118,32 @@ import Basics
             _ = try? render(text, ["x": .list([.int(1)])])
         }
     }
+
+    /// Parse mode (compat-check): each failing `{{ }}`, `{% set %}`, `{% do %}`, `{% call %}` of the template itself is
+    /// recorded and the render goes on; an error inside a macro counts once, at the call that reached it.
+    @Test func recoveringRenderReportsEveryErrorOfATemplate() throws {
+        var env = Environment()
+        env.recoversFromErrors = true
+        try env.addMacros(from: [Template(path: "m.sql", text: "{% macro m() %}{{ nope1() }}{{ nope2() }}{% endmacro %}")])
+        let text = "select {{ a() }},\n{% set x = b() %}{% do c() %}{{ m() }} {{ 'fine' }}"
+        let error = #expect(throws: DiagnosticError.self) { try Renderer.render(Template(path: "t.sql", text: text), environment: env) }
+        #expect(error?.diagnostics.map { "\($0.location!.file):\($0.location!.line):\($0.location!.column)" }
+                == ["t.sql:1:11", "t.sql:2:12", "t.sql:2:24", "m.sql:1:19"])
+        // without it, the first error stops the render
+        env.recoversFromErrors = false
+        #expect(throws: Diagnostic.self) { try Renderer.render(Template(path: "t.sql", text: text), environment: env) }
+    }
+
+    /// Hints explain names known elsewhere (a package not installed) before any did-you-mean.
+    @Test func hintsExplainNamesThatAreNotDefinedHere() throws {
+        var env = Environment(globals: ["utils": .dict([("other", .string(""))])])
+        env.hints = ["spine": "it lives in utils", "utils.spine": "utils is a stand-in"]
+        #expect(throws: Diagnostic.self) { try Renderer.render(Template(path: "t.sql", text: "{{ spine() }}"), environment: env) }
+        do { _ = try Renderer.render(Template(path: "t.sql", text: "{{ spine() }}"), environment: env) } catch let d as Diagnostic {
+            #expect(d.message == "'spine' is undefined: it lives in utils")
+        }
+        do { _ = try Renderer.render(Template(path: "t.sql", text: "{{ utils.spine() }}"), environment: env) } catch let d as Diagnostic {
+            #expect(d.message == "'utils.spine' is undefined: utils is a stand-in")
+        }
+    }
 }

@@ -1,0 +1,3 @@
+select {{ dbt_utils.star(ref('fine')) }}, {{ missing_macro() }}
+from {{ ref('fine') }}
+where id > {{ var('threshold') }}
