@@ -8,20 +8,10 @@ import ProjectModel
 /// writes them) compared with the project as it compiles now, for `state:` and `result:` selectors.
 public enum StateComparison {
     /// dbt's comparisons, node by node: new (not in the state), and modified by body (the file's checksum), configs,
-    /// relation (database, schema, alias), persisted descriptions (descriptions of the node and its columns, when
+    /// relation (the database, schema and alias configs), persisted descriptions (descriptions of the node and its columns, when
     /// persist_docs writes them) and contract. `macros` (a macro a node calls changed) is not tracked yet.
     public static func load(_ directory: String, compiled: CompiledProject) throws -> SelectionState {
-        let manifestPath = directory + "/manifest.json"
-        guard let data = FileManager.default.contents(atPath: manifestPath) else {
-            throw Diagnostic(code: .unreadableState, "--state \(directory): there is no manifest.json there (give the target/ folder of the run to compare with)")
-        }
-        guard let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw Diagnostic(code: .unreadableState, "--state \(directory): manifest.json is not a manifest (it does not read as JSON)")
-        }
-        var previous: [String: [String: Any]] = [:]
-        for key in ["nodes", "sources", "seeds", "exposures", "unit_tests"] {
-            for (id, node) in manifest[key] as? [String: [String: Any]] ?? [:] { previous[id] = node }
-        }
+        let previous = try manifestNodes(directory)
         var state = SelectionState()
         // every kind is compared but `macros`, which stays empty (macro dependencies are not tracked yet)
         for key in SelectionState.modifiedKinds { state.modified[key] = [] }
@@ -32,7 +22,12 @@ public enum StateComparison {
             func differs(_ keys: [String]) -> Bool { keys.contains { !same(now[$0], before[$0]) } }
             if differs(["checksum"]) { state.modified["body"]!.insert(id) }
             if differs(["config"]) { state.modified["configs"]!.insert(id) }
-            if differs(["database", "schema", "alias", "identifier"]) { state.modified["relation"]!.insert(id) }
+            // as dbt: the database, schema and alias the node's config asks for, not where the target put it (a CI
+            // run into its own schema modifies nothing)
+            let relationKeys = ["database", "schema", "alias"]
+            if !relationKeys.allSatisfy({ same((now["config"] as? [String: Any])?[$0], (before["config"] as? [String: Any])?[$0]) }) {
+                state.modified["relation"]!.insert(id)
+            }
             if differs(["contract"]) { state.modified["contract"]!.insert(id) }
             if node.buildSettings?.persistDocs.any == true, differs(["description"]) || !same(descriptions(now["columns"]), descriptions(before["columns"])) {
                 state.modified["persisted_descriptions"]!.insert(id)
@@ -45,6 +40,41 @@ public enum StateComparison {
             }
         }
         return state
+    }
+
+    /// `--defer`: the relations refs to the unselected nodes resolve to, as dbt defers — a model, seed or snapshot
+    /// that is not selected, is in the state's manifest, and does not exist in the target (`existing`; nil: nothing is
+    /// known to exist) is read from the state's relation instead; with `favorState`, whether it exists or not.
+    /// Ephemeral models are never deferred (they are compiled into their dependents).
+    public static func deferredRelations(_ directory: String, compiled: CompiledProject, selected: Set<NodeID>,
+                                         existing: Set<Relation>?, favorState: Bool) throws -> [NodeID: Relation] {
+        let previous = try manifestNodes(directory)
+        var out: [NodeID: Relation] = [:]
+        for (id, node) in compiled.nodes where !selected.contains(id) && [.model, .seed, .snapshot].contains(node.kind) && !node.isEphemeral {
+            guard let before = previous[id.rawValue], let schema = before["schema"] as? String,
+                  let name = before["alias"] as? String ?? before["identifier"] as? String ?? before["name"] as? String else { continue }
+            if (before["config"] as? [String: Any])?["materialized"] as? String == "ephemeral" { continue }
+            let relation = Relation(database: before["database"] as? String ?? compiled.target.database, schema: schema, identifier: name)
+            if !favorState, let current = node.writtenRelation ?? node.relation, existing?.contains(current) == true { continue }
+            out[id] = relation
+        }
+        return out
+    }
+
+    /// unique_id → the node's entry, for every kind a manifest lists.
+    static func manifestNodes(_ directory: String) throws -> [String: [String: Any]] {
+        let manifestPath = directory + "/manifest.json"
+        guard let data = FileManager.default.contents(atPath: manifestPath) else {
+            throw Diagnostic(code: .unreadableState, "--state \(directory): there is no manifest.json there (give the target/ folder of the run to compare with)")
+        }
+        guard let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw Diagnostic(code: .unreadableState, "--state \(directory): manifest.json is not a manifest (it does not read as JSON)")
+        }
+        var previous: [String: [String: Any]] = [:]
+        for key in ["nodes", "sources", "seeds", "exposures", "unit_tests"] {
+            for (id, node) in manifest[key] as? [String: [String: Any]] ?? [:] { previous[id] = node }
+        }
+        return previous
     }
 
     /// The node as this compile's manifest describes it, read back as JSON so it compares with the state's.

@@ -55,6 +55,39 @@ struct SelectionOptions: ParsableArguments {
     @Option(name: .customLong("exclude"), parsing: .upToNextOption, help: "Nodes to leave out.")
     var exclude: [String] = []
 
-    @Option(name: .customLong("state"), help: "The artifacts of a previous run (a target/ folder), for state: and result: selectors.")
+    @Option(name: .customLong("state"), help: "The artifacts of a previous run (a target/ folder), for state: and result: selectors (also DBT_STATE).")
     var state: String?
+
+    @Flag(name: .customLong("defer"), inversion: .prefixedNo,
+          help: "Refs to unselected nodes that do not exist in the target read the --state run's relations (also DBT_DEFER).")
+    var deferring: Bool?
+
+    @Option(name: .customLong("defer-state"), help: "The artifacts --defer reads, when not those of --state (also DBT_DEFER_STATE).")
+    var deferState: String?
+
+    @Flag(name: .customLong("favor-state"), inversion: .prefixedNo,
+          help: "With --defer, read the state's relation even when the node exists in the target (also DBT_FAVOR_STATE).")
+    var favorState: Bool?
+
+    /// The flags as given, else as the environment sets them (STRATA_* or DBT_*).
+    func withEnvironment(_ environment: [String: String]) throws -> SelectionOptions {
+        var o = self
+        func value(_ name: String) -> String? { environment["STRATA_" + name] ?? environment["DBT_" + name] }
+        func flag(_ name: String) throws -> Bool? {
+            guard let text = value(name) else { return nil }
+            switch text.lowercased() {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off", "": return false
+            default: throw Diagnostic(code: .invalidEnvironment, "DBT_\(name) (or STRATA_\(name)) must be true or false, not '\(text)'")
+            }
+        }
+        if o.state == nil { o.state = value("STATE") }
+        if o.deferState == nil { o.deferState = value("DEFER_STATE") }
+        if o.deferring == nil { o.deferring = try flag("DEFER") }
+        if o.favorState == nil { o.favorState = try flag("FAVOR_STATE") }
+        if o.deferring == true, o.deferState ?? o.state == nil {
+            throw Diagnostic(code: .invalidEnvironment, "--defer needs the artifacts to defer to: give --state DIR (or --defer-state DIR), the target/ folder of a production run")
+        }
+        return o
+    }
 }

@@ -117,12 +117,30 @@ struct Workspace {
                                                 })
             compileOptions.command = command
             compileOptions.rendersAgainWhenBuilt = buildsAfterCompile
+            let selection = try selection.withEnvironment(environment)
             let t0 = ContinuousClock.now
-            let compiled = try Compiler(project: project, options: compileOptions).compile()
-            let t1 = ContinuousClock.now
+            var compiled = try Compiler(project: project, options: compileOptions).compile()
+            var t1 = ContinuousClock.now
             console.report(compiled.warnings.filter { $0.severity != .error })
-            let state = try selection.state.map { try StateComparison.load(URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path, compiled: compiled) }
+            func absolute(_ path: String) -> String { URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path }
+            let state = try selection.state.map { try StateComparison.load(absolute($0), compiled: compiled) }
             let selected = try compiled.graph.select(selection.select, exclude: selection.exclude, projectName: project.name, state: state)
+            // --defer: what the selected nodes read from unselected ones is known now; they render again with it
+            if selection.deferring == true, let deferState = selection.deferState ?? selection.state {
+                let favorState = selection.favorState ?? false
+                var existing: Set<Relation>? = nil
+                if !favorState, let info = conninfo {
+                    let conn = try connection.adapter(info).open()
+                    defer { conn.close() }
+                    existing = try WarehouseCatalog(conn).existingTables(database: connection.target.database, includingViews: true)
+                }
+                compileOptions.deferredRelations = try StateComparison.deferredRelations(
+                    absolute(deferState), compiled: compiled, selected: selected, existing: existing, favorState: favorState)
+                if !compileOptions.deferredRelations.isEmpty {
+                    compiled = try Compiler(project: project, options: compileOptions).compile()
+                    t1 = ContinuousClock.now
+                }
+            }
             if writingArtifacts { try writeArtifacts(compiled, selected: selected) }
             if environment["STRATA_TIMINGS"] != nil {
                 let phases = compiled.timings.map { "\($0.phase) \(String(format: "%.3f", $0.seconds))" }.joined(separator: ", ")

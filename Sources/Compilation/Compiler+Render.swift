@@ -31,6 +31,12 @@ extension Compiler {
         return RelationObject(relation, quote: quotePolicy)
     }
 
+    /// What `ref()` to `node` is: its relation, or the state's under `--defer`.
+    func referencedRelation(_ node: CompiledNode) -> RelationObject {
+        if let deferred = options.deferredRelations[node.id] { return RelationObject(deferred, quote: quotePolicy) }
+        return relationObject(node)
+    }
+
     /// The context a model renders in: `this`, `ref`/`source` (recorded for the graph), `config`, `is_incremental`,
     /// `model`, and, with a database, the members that ask it (each question noted in `recorder`).
     func modelGlobals(_ pm: ParsedModel, _ me: CompiledNode, nodes: [NodeID: CompiledNode], resolver: NameResolver, environment: Environment,
@@ -42,10 +48,10 @@ extension Compiler {
         /// In a microbatch model, refs to nodes with an event_time are filtered to the batch (dbt 1.9).
         @Sendable func related(_ id: NodeID) -> RelationObject {
             let node = nodes[id]!
-            if isMicrobatch, let column = node.config["event_time"]?.asString, let relation = node.writtenRelation ?? node.relation {
+            if isMicrobatch, let column = node.config["event_time"]?.asString, let relation = options.deferredRelations[id] ?? node.writtenRelation ?? node.relation {
                 return RelationObject(relation, quote: quotePolicy, eventTimeFilter: column)
             }
-            return relationObject(node)
+            return referencedRelation(node)
         }
         var globals = refAndSource(resolver: resolver, ref: { id, ref, site in
             if !staticUpstream.contains(ref) { recorder.update { $0.refs.append((ref, site.offset)) } }

@@ -318,7 +318,7 @@ extension Compiler {
                      connection: (any WarehouseConnection)?) -> [String: Value] {
         var g = refAndSource(resolver: resolver, ref: { id, ref, site in
             recorder.update { $0.refs.append((ref, site.offset)) }
-            return .object(relationObject(nodes[id]!))
+            return .object(referencedRelation(nodes[id]!))
         }, source: { id, s, t, site in
             recorder.update { $0.sources.append((s, t, site.offset)) }
             return .object(relationObject(nodes[id]!))

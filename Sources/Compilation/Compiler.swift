@@ -33,6 +33,9 @@ public struct CompileOptions: Sendable {
     /// empty lists offline, and the compile reports every problem it can reach (in every file, each template past
     /// its first error, every stage) instead of stopping at the end of the first stage that failed.
     public var parseOnly = false
+    /// `--defer`: the relations refs to these (unselected) nodes resolve to instead of their own, from the state's
+    /// manifest (`StateComparison.deferredRelations`).
+    public var deferredRelations: [NodeID: Relation] = [:]
     /// dbt's `execute`: true except when parsing.
     public var executes: Bool { !parseOnly }
 

@@ -29,12 +29,13 @@ public struct WarehouseCatalog: Sendable {
         public var columns: [(name: String, type: String, comment: String?)]
     }
 
-    /// Every table (plain or partitioned) outside the system schemas, for `is_incremental()`.
-    public func existingTables(database: String) throws -> Set<Relation> {
+    /// Every table (plain or partitioned) outside the system schemas, for `is_incremental()`; with views
+    /// (plain and materialized) and foreign tables too, every relation (for `--defer`).
+    public func existingTables(database: String, includingViews: Bool = false) throws -> Set<Relation> {
         let rows = try connection.execute("""
             SELECT n.nspname, c.relname
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\\\_%'
+            WHERE c.relkind IN (\(includingViews ? "'r', 'p', 'v', 'm', 'f'" : "'r', 'p'")) AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\\\_%'
             """).rows
         return Set(rows.map { Relation(database: database, schema: $0[0]!, identifier: $0[1]!) })
     }

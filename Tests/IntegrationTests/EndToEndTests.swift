@@ -323,6 +323,57 @@ import StrataTestSupport
     }
 }
 
+/// Slim CI as dbt users run it: production built once, then a CI schema that builds only what changed and reads
+/// the rest from production (`--defer --state`).
+@Suite struct SlimCITests {
+    @Test func deferBuildsTheChangedModelAndItsChildrenReadingTheRestFromProduction() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let tp = try TempProject([
+            "dbt_project.yml": "name: p\nprofile: p\n",
+            "seeds/raw.csv": "id\n1\n2\n",
+            "models/stg.sql": "select id from {{ ref('raw') }}",
+            "models/mart.sql": "select id * 10 as id from {{ ref('stg') }}",
+            "models/other.sql": "select id from {{ ref('raw') }}",
+            "models/s.yml": "models:\n  - name: mart\n    columns:\n      - name: id\n        data_tests: [not_null]\n",
+        ])
+        defer { tp.remove() }
+        let url = ["--project-dir", tp.root, "--database-url", db.conninfo]
+        let prod = try StrataBinary.run(["build", "--schema", "prod"] + url)
+        #expect(prod.status == 0, "\(prod.all)")
+        try FileManager.default.copyItem(atPath: tp.root + "/target", toPath: tp.root + "/prod-artifacts")
+        try tp.write("models/stg.sql", "select id + 100 as id from {{ ref('raw') }}")
+        let state = ["--state", tp.root + "/prod-artifacts"]
+        let ci = try StrataBinary.run(["build", "-s", "state:modified+", "--defer", "--schema", "ci"] + state + url)
+        #expect(ci.status == 0, "\(ci.all)")
+        #expect(ci.stdout.contains("Finished 3 nodes"), "\(ci.all)")   // stg, mart and mart's test
+        // the changed model read the seed from production, which CI did not load
+        let compiled = try String(contentsOfFile: tp.root + "/target/compiled/p/models/stg.sql", encoding: .utf8)
+        #expect(compiled.contains("\"prod\".\"raw\""), "\(compiled)")
+        let c = try db.connect()
+        defer { c.close() }
+        #expect(try c.execute("SELECT relname FROM pg_class WHERE relnamespace = 'ci'::regnamespace AND relkind IN ('r', 'v') ORDER BY 1").rows
+                == [["mart"], ["stg"]])
+        #expect(try c.execute("SELECT sum(id) FROM ci.mart").scalar == "2030")
+        // what exists in the target is read there unless --favor-state says otherwise
+        try tp.write("models/mart.sql", "select id * 20 as id from {{ ref('stg') }}")
+        let local = try StrataBinary.run(["compile", "-s", "mart", "--defer", "--schema", "ci"] + state + url)
+        #expect(local.status == 0, "\(local.all)")
+        #expect(try String(contentsOfFile: tp.root + "/target/compiled/p/models/mart.sql", encoding: .utf8).contains("\"ci\".\"stg\""))
+        let favored = try StrataBinary.run(["compile", "-s", "mart", "--defer", "--favor-state", "--schema", "ci"] + state + url)
+        #expect(favored.status == 0, "\(favored.all)")
+        #expect(try String(contentsOfFile: tp.root + "/target/compiled/p/models/mart.sql", encoding: .utf8).contains("\"prod\".\"stg\""))
+        // DBT_DEFER and DBT_STATE do what the flags do; --defer without a state says what to give
+        let env = try StrataBinary.run(["compile", "-s", "mart", "--favor-state", "--schema", "ci"] + url,
+                                       environment: ["DBT_DEFER": "true", "DBT_STATE": tp.root + "/prod-artifacts"])
+        #expect(env.status == 0, "\(env.all)")
+        #expect(try String(contentsOfFile: tp.root + "/target/compiled/p/models/mart.sql", encoding: .utf8).contains("\"prod\".\"stg\""))
+        let missing = try StrataBinary.run(["run", "--defer"] + url)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("--defer needs the artifacts to defer to"), "\(missing.all)")
+    }
+}
+
 /// The flags and environment variables a dbt user's habits bring: usage errors exit 2, dbt's aliases, DBT_* variables.
 @Suite struct FlagHabitsTests {
     @Test func usageErrorsExit2AndDbtSpellingsWork() throws {
