@@ -8,8 +8,10 @@ public enum RunResults {
     public static let schemaVersion = "https://strata.dev/schemas/run-results/v1.json"
 
     /// `project` adds, for tests, the node and column they test and the compiled SQL's path.
+    /// `args` are the invocation's flags as dbt records them (`select`, `full_refresh` …; never a secret), which
+    /// `strata retry` reads back.
     public static func json(_ results: [StepResult], generatedAt: Date, invocationID: String, elapsed: Double, command: String,
-                            project: CompiledProject? = nil) -> String {
+                            project: CompiledProject? = nil, args: [ConfigEntry] = []) -> String {
         var meta = Obj()
         meta.set("strata_schema_version", .string(schemaVersion))
         meta.set("dbt_schema_version", .string("https://schemas.getdbt.com/dbt/run-results/v6.json"))
@@ -44,7 +46,7 @@ public enum RunResults {
         root.set("metadata", meta.value)
         root.set("results", .list(items))
         root.set("elapsed_time", .double((elapsed * 1e6).rounded() / 1e6))
-        root.set("args", .dict([ConfigEntry("which", .string(command))]))
+        root.set("args", .dict([ConfigEntry("which", .string(command))] + args.filter { $0.key != "which" }))
         return JSONWriter.write(root.value)
     }
 }

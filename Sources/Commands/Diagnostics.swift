@@ -9,9 +9,11 @@ extension DiagnosticCode {
     public static let cancelled = DiagnosticCode("R4010", "the command was cancelled by SIGINT or SIGTERM")
     public static let cannotWrite = DiagnosticCode("S1201", "an output file (compiled SQL, manifest, docs) cannot be written")
     public static let noRunResults = DiagnosticCode("S1202", "there is no run_results.json to read")
+    public static let cannotRetry = DiagnosticCode("S1203", "retry: the last invocation recorded is not one that can be retried")
     public static let serverError = DiagnosticCode("S1301", "the private PostgreSQL server cannot be started or stopped")
     public static let cannotConnect = DiagnosticCode("S1302", "the database cannot be reached")
     public static let invalidEnvironment = DiagnosticCode("S1402", "an environment variable that sets a flag has an invalid value")
+    public static let missingFlag = DiagnosticCode("S1403", "a flag needs another one that was not given (--defer without --state)")
     public static let unsafeClean = DiagnosticCode("S1401", "a clean-targets entry is not a folder inside the project")
     public static let testFailed = DiagnosticCode("T5001", "a data test failed (its failing rows are shown)")
 }

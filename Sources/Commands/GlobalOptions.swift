@@ -86,7 +86,7 @@ struct SelectionOptions: ParsableArguments {
         if o.deferring == nil { o.deferring = try flag("DEFER") }
         if o.favorState == nil { o.favorState = try flag("FAVOR_STATE") }
         if o.deferring == true, o.deferState ?? o.state == nil {
-            throw Diagnostic(code: .invalidEnvironment, "--defer needs the artifacts to defer to: give --state DIR (or --defer-state DIR), the target/ folder of a production run")
+            throw Diagnostic(code: .missingFlag, "--defer needs the artifacts to defer to: give --state DIR (or --defer-state DIR), the target/ folder of a production run")
         }
         return o
     }

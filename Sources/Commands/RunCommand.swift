@@ -52,14 +52,19 @@ protocol PlanCommand: ParsableCommand {
     var build: BuildOptions { get }
     /// What one node is called in the summary ("model", "seed", …).
     static var noun: String { get }
+    /// Positional arguments of the command itself (`test contracts`), for `retry`.
+    var extraArguments: [String] { get }
     func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan
 }
 
 extension PlanCommand {
+    var extraArguments: [String] { [] }
+
     func run() throws {
         try runReporting {
             let planner = build.planner
-            try PlanRunner(global: global, selection: selection, build: build, command: Self.configuration.commandName ?? "run", noun: Self.noun) {
+            try PlanRunner(global: global, selection: selection, build: build, command: Self.configuration.commandName ?? "run", noun: Self.noun,
+                           extraArguments: extraArguments) {
                 plan(planner, $0, $1)
             }.run()
         }
@@ -95,6 +100,7 @@ struct TestCommand: PlanCommand {
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
     static let noun = "test"
+    var extraArguments: [String] { what.map { [$0] } ?? [] }
 
     func validate() throws {
         if let what, what != "contracts" { throw ValidationError("unknown test kind '\(what)'; did you mean `strata test contracts`?") }
@@ -147,15 +153,18 @@ struct PlanRunner {
     let build: BuildOptions
     let command: String
     let noun: String
+    /// The command's own arguments (`test contracts`), recorded for `retry`.
+    let extraArguments: [String]
     let makePlan: (CompiledProject, Set<NodeID>) -> Plan
 
-    init(global: GlobalOptions, selection: SelectionOptions, build: BuildOptions, command: String, noun: String,
+    init(global: GlobalOptions, selection: SelectionOptions, build: BuildOptions, command: String, noun: String, extraArguments: [String] = [],
          makePlan: @escaping (CompiledProject, Set<NodeID>) -> Plan) {
         self.global = global
         self.selection = selection
         self.build = build
         self.command = command
         self.noun = noun
+        self.extraArguments = extraArguments
         self.makePlan = makePlan
     }
 
@@ -227,7 +236,8 @@ struct PlanRunner {
         if let problem = Workspace.write(written).first {
             ws.console.report([Diagnostic(.warning, code: .cannotWrite, "cannot write what the nodes ran to target/: \(problem)")])
         }
-        let json = RunResults.json(results, generatedAt: ws.startedAt, invocationID: ws.invocationID, elapsed: seconds, command: command, project: compiled)
+        let json = RunResults.json(results, generatedAt: ws.startedAt, invocationID: ws.invocationID, elapsed: seconds, command: command, project: compiled,
+                                   args: InvocationArguments(global: global, selection: selection, build: build, extra: extraArguments).entries)
         try? Data(json.utf8).write(to: ws.targetDirectory.appendingPathComponent("run_results.json"))
         // on-run-start/end hooks are results too (run_results.json), but not nodes in the summary's count
         let nodeResults = results.filter { !$0.isProjectHook }

@@ -73,7 +73,7 @@ public struct Selector: Sendable {
         if let colon = s.firstIndex(of: ":") {
             method = String(s[..<colon])
             value = String(s[s.index(after: colon)...])
-            let known = ["tag", "path", "source", "resource_type", "fqn", "file", "test_type", "package", "state", "result"]
+            let known = ["tag", "path", "source", "resource_type", "fqn", "file", "test_type", "package", "state", "result", "unique_id"]
             guard known.contains(method) || method.hasPrefix("config.") else {
                 var msg = "unknown selector method '\(method)'"
                 if let sug = Suggestion.closest(to: method, in: known + ["config.materialized"]) { msg += "; did you mean '\(sug)'?" }
@@ -145,6 +145,7 @@ public struct Selector: Sendable {
             return zip(want, parts).allSatisfy { glob($0, $1) } && want.count <= parts.count
         case "resource_type": return node.kind.rawValue == atom.value
         case "package": return glob(atom.value, node.id.package)
+        case "unique_id": return glob(atom.value, node.id.rawValue)
         case "test_type":
             // dbt: unit, generic, singular; `data` means generic or singular
             guard node.kind == .test, let t = node.testType else { return false }

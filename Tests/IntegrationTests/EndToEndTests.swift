@@ -374,6 +374,43 @@ import StrataTestSupport
     }
 }
 
+/// `strata retry`: the last invocation again, for what failed and what it skipped, with its flags.
+@Suite struct RetryTests {
+    @Test func retryRerunsTheFailedAndSkippedNodesWithTheSameFlags() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let tp = try TempProject([
+            "dbt_project.yml": "name: p\nprofile: p\n",
+            "models/a.sql": "select 1 as id",
+            "models/b.sql": "select id from {{ ref('a') }} where nope",
+            "models/c.sql": "select id from {{ ref('b') }}",
+            "models/other.sql": "select 2 as id",
+            "models/s.yml": "models:\n  - name: c\n    columns:\n      - name: id\n        data_tests: [not_null]\n",
+        ])
+        defer { tp.remove() }
+        let url = ["--project-dir", tp.root, "--database-url", db.conninfo]
+        let none = try StrataBinary.run(["retry"] + url)
+        #expect(none.status == 2)
+        #expect(none.stderr.contains("there is no previous run to retry: "), "\(none.all)")
+        let build = try StrataBinary.run(["build", "--schema", "analytics", "--full-refresh"] + url)
+        #expect(build.status == 1, "\(build.all)")
+        // the flags are recorded as dbt records them (the connection string never is)
+        let results = try String(contentsOfFile: tp.root + "/target/run_results.json", encoding: .utf8)
+        #expect(results.contains("\"schema\": \"analytics\"") && results.contains("\"full_refresh\": true"), "\(results)")
+        #expect(!results.contains(db.conninfo))
+        try tp.write("models/b.sql", "select id from {{ ref('a') }}")
+        let retry = try StrataBinary.run(["retry"] + url)
+        #expect(retry.status == 0, "\(retry.all)")
+        // b (errored), c and its test (skipped because of it); a and other are not built again
+        #expect(retry.stdout.contains("Retrying 3 nodes of the last `build`"), "\(retry.all)")
+        #expect(retry.stdout.contains("Finished 3 nodes"), "\(retry.all)")
+        #expect(retry.stdout.contains("analytics.b") && !retry.stdout.contains("analytics.other"), "\(retry.all)")
+        let again = try StrataBinary.run(["retry"] + url)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("Nothing to retry: the last `build`"), "\(again.all)")
+    }
+}
+
 /// The flags and environment variables a dbt user's habits bring: usage errors exit 2, dbt's aliases, DBT_* variables.
 @Suite struct FlagHabitsTests {
     @Test func usageErrorsExit2AndDbtSpellingsWork() throws {
