@@ -8,7 +8,34 @@ import ProjectModel
 import Warehouse
 
 struct DocsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "docs", abstract: "Generate the documentation site.", subcommands: [Generate.self])
+    static let configuration = CommandConfiguration(commandName: "docs", abstract: "Generate the documentation site, or serve it.", subcommands: [Generate.self, Serve.self])
+
+    struct Serve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve target/docs (what `docs generate` wrote) over HTTP on this machine, until stopped with Ctrl-C.")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .customLong("port"), help: "The port (default 8080; 0: any free one).")
+        var port: UInt16 = 8080
+        @Option(name: .customLong("host"), help: "The address to listen on (default 127.0.0.1: this machine only).")
+        var host = "127.0.0.1"
+
+        func run() throws {
+            try runReporting {
+                let ws = try Workspace.load(global)
+                let dir = ws.targetDirectory.appendingPathComponent("docs")
+                let shown = ws.console.displayPath(ws.project.paths.target + "/docs")
+                guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("index.html").path) else {
+                    throw ws.console.fail(Diagnostic(code: .noDocsSite, "there is no site to serve: \(shown)/index.html does not exist (run `strata docs generate` first)"))
+                }
+                let server: SiteServer
+                do { server = try SiteServer(root: dir.path, host: host, port: port) } catch let e as SiteServer.Failure {
+                    throw ws.console.fail(Diagnostic(code: .noDocsSite, "docs serve: \(e.description)"))
+                }
+                ws.console.print("Serving \(shown) at http://\(host):\(server.port)/ (Ctrl-C to stop)")
+                server.serve()
+            }
+        }
+    }
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(

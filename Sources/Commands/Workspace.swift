@@ -25,7 +25,7 @@ struct ReportedFailure: Error {
 struct Workspace {
     let options: GlobalOptions
     let console: Console
-    let project: Project
+    var project: Project
     let environment: [String: String]
     /// How long loading the project took (reported with STRATA_TIMINGS=1).
     var loadTime: Duration = .zero
@@ -35,6 +35,8 @@ struct Workspace {
     /// Whether the command builds what it compiles (run, build, seed, snapshot, test): renders that fail on a database
     /// answer are then retried when the node is built.
     var buildsAfterCompile = false
+    /// `parse`: render as dbt parses (execute false, nothing asked of the database), reporting every problem.
+    var parsesOnly = false
     let startedAt = Date()
 
     /// Loads the project, printing diagnostics and failing with exit 2 on errors.
@@ -63,6 +65,19 @@ struct Workspace {
         } catch {
             throw console.fail(error)
         }
+    }
+
+    /// `--inline "select …"`: the project with the SQL as one more model, `inline_query` as dbt names it, and the
+    /// selection that picks just it. Its messages point at `inline`.
+    func addingInline(_ sql: String, to selection: SelectionOptions) -> (Workspace, SelectionOptions) {
+        var ws = self
+        var name = "inline_query"
+        while ws.project.models.contains(where: { $0.name == name }) { name = "_" + name }
+        ws.project.models.append(ModelFile(name: name, path: "inline", pathInModels: name + ".sql", rawSQL: sql))
+        var selection = selection
+        selection.select = ["unique_id:model.\(project.name).\(name)"]
+        selection.exclude = []
+        return (ws, selection)
     }
 
     var targetDirectory: URL { URL(fileURLWithPath: project.root).appendingPathComponent(project.paths.target) }
@@ -117,6 +132,7 @@ struct Workspace {
                                                 })
             compileOptions.command = command
             compileOptions.rendersAgainWhenBuilt = buildsAfterCompile
+            compileOptions.parseOnly = parsesOnly
             let selection = try selection.withEnvironment(environment)
             let t0 = ContinuousClock.now
             var compiled = try Compiler(project: project, options: compileOptions).compile()
@@ -188,6 +204,11 @@ struct Workspace {
             return (sql, compiledRoot.appendingPathComponent(path).path)
         }
         if let f = Self.write(files).first { throw Diagnostic(code: .cannotWrite, "cannot write compiled SQL: \(f)") }
+        try writeManifest(compiled)
+    }
+
+    func writeManifest(_ compiled: CompiledProject) throws {
+        try FileManager.default.createDirectory(at: targetDirectory, withIntermediateDirectories: true)
         let manifest = Manifest.json(compiled, generatedAt: startedAt, invocationID: invocationID)
         if let f = FileWriter.write(manifest, to: targetDirectory.appendingPathComponent("manifest.json").path) {
             throw Diagnostic(code: .cannotWrite, "cannot write the manifest: \(f)")

@@ -274,6 +274,34 @@ public struct Compiler: Sendable {
         bag = DiagnosticBag()
     }
 
+    /// `run-operation`: calls `macro` (`name` or `package.name`) with `arguments` as keyword arguments, with dbt's
+    /// context (`graph` of `compiled`, `execute` true) and the database through `connection`. Returns what the macro
+    /// rendered (dbt discards it; what it logs is printed as it renders).
+    public func runOperation(_ macro: String, arguments: [String: ConfigValue], compiled: CompiledProject?,
+                             connection: any WarehouseConnection) throws -> String {
+        var bag = DiagnosticBag()
+        var environment = try makeEnvironment(problems: &bag)
+        try bag.throwIfErrors()
+        let parts = macro.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }) else {
+            throw Diagnostic(code: .unknownOperation, "run-operation: '\(macro)' is not a macro name (name, or package.name)")
+        }
+        let known = parts.count == 1 ? environment.macros[macro] != nil || environment.fallbackGlobals[macro] != nil
+            : environment.namespacedMacros[parts[0]]?[parts[1]] != nil
+        guard known else {
+            let candidates = parts.count == 1 ? Array(environment.macros.keys) : (environment.namespacedMacros[parts[0]]?.keys).map(Array.init) ?? []
+            var msg = "run-operation: there is no macro '\(macro)'"
+            if let s = Suggestion.closest(to: parts.last!, in: candidates) { msg += "; did you mean '\(parts.count == 2 ? parts[0] + "." : "")\(s)'?" }
+            throw Diagnostic(code: .unknownOperation, msg)
+        }
+        if let compiled { environment.globals["graph"] = .object(graphObject(nodes: compiled.nodes, graph: compiled.graph)) }
+        var globals: [String: Value] = ["__strata_arguments": .dict(arguments.sorted { $0.key < $1.key }.map { ($0.key, Value($0.value)) }),
+                                        "execute": .bool(true)]
+        globals.merge(databaseGlobals(DatabaseContext(connection: connection, onQuery: {}), environment: environment)) { $1 }
+        let template = try Template(path: "<run-operation>", text: "{{ \(macro)(**__strata_arguments) }}")
+        return try Renderer.render(template, environment: environment, globals: globals).text
+    }
+
     /// dbt's `graph` context variable over the nodes known before rendering.
     func graphObject(nodes: [NodeID: CompiledNode], graph: Graph) -> GraphObject {
         GraphObject {

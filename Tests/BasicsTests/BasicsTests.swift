@@ -64,6 +64,12 @@ import Testing
     @Test func suggestsCloseNamesOnly() {
         #expect(Suggestion.closest(to: "stg_ordrs", in: ["stg_orders", "stg_customers"]) == "stg_orders")
         #expect(Suggestion.closest(to: "zzz", in: ["stg_orders"]) == nil)
+        // short names: one edit, a swap of neighbours counting as one; a name cut short finds the one it starts
+        #expect(Suggestion.closest(to: "bsae", in: ["base", "dbt"]) == "base")
+        #expect(Suggestion.closest(to: "doc", in: ["dbt"]) == nil)
+        #expect(Suggestion.closest(to: "uniq", in: ["unique", "not_null"]) == "unique")
+        #expect(Suggestion.distance("tabel", "table") == 1)
+        #expect(Suggestion.distance("kitten", "sitting") == 3)
     }
 
     @Test func concurrentMapKeepsOrder() {

@@ -24,6 +24,21 @@ public enum StrataBinary {
 
         public func signal(_ signo: Int32) { kill(pid, signo) }
 
+        /// What it has printed on stdout so far.
+        public var stdoutSoFar: String { (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "" }
+
+        /// Waits (up to `seconds`) until stdout holds a line containing `text`; returns that line.
+        public func waitForLine(containing text: String, seconds: Double = 20) -> String? {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if let line = stdoutSoFar.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+                var status: Int32 = 0
+                if waitpid(pid, &status, WNOHANG) == pid { return nil }   // it ended without printing it
+                usleep(10_000)
+            }
+            return nil
+        }
+
         public func wait() throws -> CommandOutput {
             defer { try? FileManager.default.removeItem(atPath: dir) }
             var status: Int32 = 0
@@ -56,9 +71,40 @@ public enum StrataBinary {
         let argv: [UnsafeMutablePointer<CChar>?] = (command + arguments).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0)=\($1)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        // a child starts as from a shell: no signal blocked (a test thread's mask would otherwise be inherited)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, command[0], &actions, nil, argv, envp)
+        let rc = posix_spawn(&pid, command[0], &actions, &attributes, argv, envp)
         guard rc == 0 else { throw NSError(domain: "strata-tests", code: Int(rc)) }
         return Running(pid: pid, dir: dir)
     }
+}
+
+/// A plain HTTP GET over a socket (the docs server's tests): status line and body.
+public func httpGet(host: String = "127.0.0.1", port: UInt16, path: String) throws -> (status: String, body: String) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    inet_pton(AF_INET, host, &address.sin_addr)
+    let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard connected == 0 else { throw NSError(domain: "strata-tests", code: 2, userInfo: [NSLocalizedDescriptionKey: "cannot connect to \(host):\(port)"]) }
+    let request = Array("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n".utf8)
+    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    var response = [UInt8](), buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n <= 0 { break }
+        response += buffer[0..<n]
+    }
+    let text = String(decoding: response, as: UTF8.self)
+    let parts = text.components(separatedBy: "\r\n\r\n")
+    return (String(parts[0].split(separator: "\r\n").first ?? ""), parts.dropFirst().joined(separator: "\r\n\r\n"))
 }
