@@ -11,7 +11,8 @@ public enum Suggestion {
             let other = c.lowercased()
             let d = distance(lowered, other)
             let truncated = lowered.count >= 3 && other.hasPrefix(lowered)
-            if d <= limit || truncated, best == nil || d < best!.1 { best = (c, d) }
+            // (ties go to the name that sorts first, so the suggestion does not depend on the candidates' order)
+            if d <= limit || truncated, best == nil || d < best!.1 || (d == best!.1 && c < best!.0) { best = (c, d) }
         }
         return best?.0
     }

@@ -13,6 +13,7 @@ extension DiagnosticCode {
     public static let nothingToShow = DiagnosticCode("S1204", "show: the selection matches no model, seed or snapshot")
     public static let showFailed = DiagnosticCode("R4011", "show: the preview query failed on the database")
     public static let noDocsSite = DiagnosticCode("S1205", "docs serve: there is no generated site, or the address cannot be listened on")
+    public static let selectsNothing = DiagnosticCode("G3010", "a selection criterion matches no enabled node (warning)")
     public static let serverError = DiagnosticCode("S1301", "the private PostgreSQL server cannot be started or stopped")
     public static let cannotConnect = DiagnosticCode("S1302", "the database cannot be reached")
     public static let invalidEnvironment = DiagnosticCode("S1402", "an environment variable that sets a flag has an invalid value")

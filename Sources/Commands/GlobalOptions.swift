@@ -1,5 +1,8 @@
 import ArgumentParser
 import Basics
+import DependencyGraph
+
+extension IndirectSelection: ExpressibleByArgument {}
 
 /// Options shared by commands that load a project.
 struct GlobalOptions: ParsableArguments {
@@ -55,6 +58,20 @@ struct SelectionOptions: ParsableArguments {
     @Option(name: .customLong("exclude"), parsing: .upToNextOption, help: "Nodes to leave out.")
     var exclude: [String] = []
 
+    @Option(name: .customLong("selector"), help: "A selector of selectors.yml, instead of --select (the one with `default: true` applies when nothing is selected).")
+    var selector: String?
+
+    @Option(name: .customLong("indirect-selection"),
+            help: "Which tests join for the nodes selected: eager (any node they read; default), cautious (all), buildable, empty (also DBT_INDIRECT_SELECTION).")
+    var indirectSelection: IndirectSelection?
+
+    @Option(name: .customLong("resource-type"), parsing: .upToNextOption,
+            help: "Only nodes of these types: model, seed, snapshot, test, unit_test, source, exposure.")
+    var resourceTypes: [String] = []
+
+    @Option(name: .customLong("exclude-resource-type"), parsing: .upToNextOption, help: "Leave out nodes of these types.")
+    var excludeResourceTypes: [String] = []
+
     @Option(name: .customLong("state"), help: "The artifacts of a previous run (a target/ folder), for state: and result: selectors (also DBT_STATE).")
     var state: String?
 
@@ -69,6 +86,19 @@ struct SelectionOptions: ParsableArguments {
           help: "With --defer, read the state's relation even when the node exists in the target (also DBT_FAVOR_STATE).")
     var favorState: Bool?
 
+    func validate() throws {
+        if selector != nil, !select.isEmpty { throw ValidationError("--selector and --select cannot be used together: put the criteria in the selector, or select without it") }
+        for type in resourceTypes + excludeResourceTypes where !SelectionRequest.resourceTypeNames.contains(type) {
+            throw ValidationError("'\(type)' is not a resource type: \(SelectionRequest.resourceTypeNames.joined(separator: ", "))")
+        }
+    }
+
+    /// What DependencyGraph selects from.
+    var request: SelectionRequest {
+        SelectionRequest(select: select, exclude: exclude, selector: selector, indirect: indirectSelection ?? .eager,
+                         resourceTypes: Set(resourceTypes), excludeResourceTypes: Set(excludeResourceTypes))
+    }
+
     /// The flags as given, else as the environment sets them (STRATA_* or DBT_*).
     func withEnvironment(_ environment: [String: String]) throws -> SelectionOptions {
         var o = self
@@ -80,6 +110,12 @@ struct SelectionOptions: ParsableArguments {
             case "0", "false", "no", "off", "": return false
             default: throw Diagnostic(code: .invalidEnvironment, "DBT_\(name) (or STRATA_\(name)) must be true or false, not '\(text)'")
             }
+        }
+        if o.indirectSelection == nil, let text = value("INDIRECT_SELECTION") {
+            guard let mode = IndirectSelection(rawValue: text.lowercased()) else {
+                throw Diagnostic(code: .invalidEnvironment, "DBT_INDIRECT_SELECTION (or STRATA_INDIRECT_SELECTION) must be eager, cautious, buildable or empty, not '\(text)'")
+            }
+            o.indirectSelection = mode
         }
         if o.state == nil { o.state = value("STATE") }
         if o.deferState == nil { o.deferState = value("DEFER_STATE") }

@@ -10,15 +10,11 @@ struct ListCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions
 
-    @Option(name: .customLong("resource-type"), help: "Only nodes of this type: model, seed, source.")
-    var resourceType: String?
-
     @Option(name: .customLong("output"), help: "name, path, id or selector (dbt's fqn form; default).")
     var output: String = "selector"
 
     func validate() throws {
         guard ["name", "path", "id", "selector"].contains(output) else { throw ValidationError("--output must be one of name, path, id, selector") }
-        if let r = resourceType, NodeKind(rawValue: r) == nil { throw ValidationError("--resource-type must be one of model, seed, source") }
     }
 
     func run() throws {
@@ -28,7 +24,6 @@ struct ListCommand: ParsableCommand {
             let (compiled, selected) = try ws.compile(connection: connection, selection: selection)
             for id in compiled.order where selected.contains(id) {
                 let n = compiled.nodes[id]!
-                if let r = resourceType, n.kind.rawValue != r { continue }
                 switch output {
                 case "name": ws.console.print(n.name)
                 case "path": ws.console.print(n.originalFilePath)

@@ -13,7 +13,7 @@ struct BuildOptions: ParsableArguments {
     @Flag(name: .customLong("full-refresh"), help: "Rebuild incremental models and seeds from scratch.")
     var fullRefresh = false
 
-    @Flag(name: .customLong("fail-fast"), help: "Stop at the first failure.")
+    @Flag(name: [.customLong("fail-fast"), .customShort("x")], help: "Stop at the first failure.")
     var failFast = false
 
     @Option(name: .customLong("lock-timeout"), help: "Seconds to wait for another run on the same schema (default: wait).")

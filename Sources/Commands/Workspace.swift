@@ -140,7 +140,12 @@ struct Workspace {
             console.report(compiled.warnings.filter { $0.severity != .error })
             func absolute(_ path: String) -> String { URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path }
             let state = try selection.state.map { try StateComparison.load(absolute($0), compiled: compiled) }
-            let selected = try compiled.graph.select(selection.select, exclude: selection.exclude, projectName: project.name, state: state)
+            let result = try compiled.graph.select(selection.request, selectors: project.selectors, projectName: project.name, state: state)
+            let selected = result.nodes
+            // dbt's warning for each criterion that picked nothing, with the nearest name
+            console.report(result.unmatched.map { criterion, suggestion in
+                Diagnostic(.warning, code: .selectsNothing, "The selection criterion '\(criterion)' does not match any enabled nodes" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
+            })
             // --defer: what the selected nodes read from unselected ones is known now; they render again with it
             if selection.deferring == true, let deferState = selection.deferState ?? selection.state {
                 let favorState = selection.favorState ?? false

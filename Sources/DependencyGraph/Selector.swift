@@ -198,14 +198,9 @@ public struct Selector: Sendable {
 }
 
 extension Graph {
-    /// `--select` minus `--exclude`; no `--select` means every node.
+    /// `--select` minus `--exclude`, with the tests of what is selected (dbt's eager indirect selection); no
+    /// `--select` means every node.
     public func select(_ select: [String], exclude: [String], projectName: String, state: SelectionState? = nil) throws -> Set<NodeID> {
-        var chosen: Set<NodeID>
-        if select.isEmpty { chosen = Set(nodes.keys) }
-        else { chosen = try Selector(select.joined(separator: " ")).select(in: self, projectName: projectName, state: state) }
-        if !exclude.isEmpty {
-            chosen.subtract(try Selector(exclude.joined(separator: " ")).select(in: self, projectName: projectName, state: state))
-        }
-        return chosen
+        try self.select(SelectionRequest(select: select, exclude: exclude), projectName: projectName, state: state).nodes
     }
 }

@@ -283,9 +283,8 @@ public struct Planner: Sendable {
     /// plus tests selected by name.
     public func planTests(_ project: CompiledProject, selected: Set<NodeID>) -> Plan {
         let steps = project.order.compactMap { id -> PlanStep? in
-            guard let node = project.nodes[id], let test = node.test, node.compiledSQL != nil else { return nil }
-            let parents = project.graph.parents[id] ?? []
-            guard selected.contains(id) || parents.contains(where: { selected.contains($0) }) || test.testedNode.map(selected.contains) == true else { return nil }
+            // the selection decided which tests run (dbt's indirect selection brings in the tests of selected nodes)
+            guard selected.contains(id), let node = project.nodes[id], let test = node.test, node.compiledSQL != nil else { return nil }
             let none = Relation(database: "", schema: "", identifier: node.name)
             if case .unitTest(let u) = node.payload { return step(node, .unitTest(u.fixture), relation: none, in: project) }
             var spec = TestSpec(judgement: test.judgement)

@@ -30,6 +30,7 @@ extension DiagnosticCode {
     public static let packageNotInstalled = DiagnosticCode("S1018", "a declared package is not installed: run `strata deps`")
     public static let unsupportedDbtVersion = DiagnosticCode("S1020", "require-dbt-version leaves out dbt 1.12.6, whose behaviour Strata follows (warning)")
     public static let profileNotFound = DiagnosticCode("S1101", "the profile or target named is not in profiles.yml")
+    public static let invalidSelectors = DiagnosticCode("S1030", "selectors.yml is not dbt's selectors grammar")
     public static let invalidProfile = DiagnosticCode("S1102", "a profiles.yml value is missing or invalid")
     public static let unsupportedAdapter = DiagnosticCode("S1103", "a profile output's type is not postgres")
     public static let invalidRetries = DiagnosticCode("S1104", "a profile's retries is not a whole number from 0 to 20")

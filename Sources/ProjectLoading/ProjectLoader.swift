@@ -252,6 +252,10 @@ public struct ProjectLoader: Sendable {
                 project.docBlocks[name] = Located(String(text[bodyRange]).trimmedWhitespace, at: location)
             }
         }
+        // selectors.yml (the root project's only, as in dbt)
+        if package == nil, fm.fileExists(atPath: own + "/selectors.yml") {
+            bag.capture { project.selectors = try readSelectors(own + "/selectors.yml", display: "selectors.yml") }
+        }
         // Contracts
         var contractFiles: [String: String] = [:]
         for path in files(under: project.paths.contracts, root: root, extensions: ["yml", "yaml"]) {
@@ -270,6 +274,51 @@ public struct ProjectLoader: Sendable {
         if loadingPackages { loadPackages(into: &project, bag: &bag) }
         if !keepsGoing { try bag.throwIfErrors() }
         return (project, bag.diagnostics)
+    }
+
+    /// dbt's selectors.yml: `selectors: - name:, description:, default:, definition:`.
+    func readSelectors(_ path: String, display: String) throws -> [SelectorDefinition] {
+        let reader = YAMLReader(path: display)
+        guard let doc = try reader.parse(try readText(path, display: display)) else { return [] }
+        var out: [SelectorDefinition] = []
+        var bag = DiagnosticBag()
+        for (key, node, location) in try reader.mapping(doc, what: display) {
+            guard key == "selectors" else {
+                bag.append(Diagnostic(code: .invalidSelectors, "unknown key '\(key)' in selectors.yml (it has `selectors:`)", at: location))
+                continue
+            }
+            guard case .sequence(let items) = node else {
+                bag.append(Diagnostic(code: .invalidSelectors, "`selectors:` is a list of selectors", at: location))
+                continue
+            }
+            for item in items {
+                bag.capture {
+                    var name: String?, description: String?, isDefault = false, definition: ConfigValue?
+                    for (k, v, l) in try reader.mapping(item, what: "a selector") {
+                        switch k {
+                        case "name": name = try reader.string(v, what: "name")
+                        case "description": description = try reader.string(v, what: "description")
+                        case "default": isDefault = reader.value(v).asBool ?? false
+                        case "definition": definition = reader.value(v)
+                        default: throw Diagnostic(code: .invalidSelectors, "unknown key '\(k)' in a selector (name, description, default, definition)", at: l)
+                        }
+                    }
+                    guard let name, let definition else {
+                        throw Diagnostic(code: .invalidSelectors, "a selector needs `name:` and `definition:`", at: reader.location(item))
+                    }
+                    if out.contains(where: { $0.name == name }) {
+                        throw Diagnostic(code: .invalidSelectors, "two selectors are named '\(name)'", at: reader.location(item))
+                    }
+                    out.append(SelectorDefinition(name: name, description: description, isDefault: isDefault, definition: definition, location: reader.location(item)))
+                }
+            }
+        }
+        let defaults = out.filter(\.isDefault)
+        if defaults.count > 1 {
+            bag.append(Diagnostic(code: .invalidSelectors, "only one selector may be `default: true` (\(defaults.map(\.name).joined(separator: ", ")) are)", at: defaults[1].location))
+        }
+        try bag.throwIfErrors()
+        return out
     }
 
     /// A unit test's `fixture:` rows, read from the test paths' fixtures folder (dbt's `tests/fixtures/<name>.csv|sql`).

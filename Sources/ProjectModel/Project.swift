@@ -30,6 +30,8 @@ public struct Project: Sendable {
     public var unitTests: [UnitTestDeclaration] = []
     /// dbt exposures (dashboards, applications, … that use models): shown in the docs and lineage.
     public var exposures: [Exposure] = []
+    /// dbt's `selectors.yml`: named selections for `--selector` (the one with `default: true` when nothing is selected).
+    public var selectors: [SelectorDefinition] = []
     public var singularTests: [TextFile] = []
     public var seeds: [SeedFile]
     public var sources: [SourceTable]
@@ -375,5 +377,21 @@ extension Project {
     /// project's own paths are unchanged).
     public func pathInPackage(_ path: String, package: String?) -> String {
         self.package(named: package)?.pathInPackage(path) ?? path
+    }
+}
+
+/// One selector of `selectors.yml`: its name and definition in dbt's grammar (evaluated by DependencyGraph).
+public struct SelectorDefinition: Sendable {
+    public var name: String
+    public var description: String?
+    public var isDefault: Bool
+    public var definition: ConfigValue
+    public var location: SourceLocation?
+    public init(name: String, description: String? = nil, isDefault: Bool = false, definition: ConfigValue, location: SourceLocation? = nil) {
+        self.name = name
+        self.description = description
+        self.isDefault = isDefault
+        self.definition = definition
+        self.location = location
     }
 }

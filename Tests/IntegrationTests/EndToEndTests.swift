@@ -437,6 +437,52 @@ import StrataTestSupport
         let debug = try StrataBinary.run(["debug", "--project-dir", tp.root, "--database-url", "postgresql:///x?host=/nonexistent"],
                                          environment: ["DBT_TARGET": "ci", "DBT_THREADS": "3"])
         #expect(debug.stdout.contains("target: ci,") && debug.stdout.contains("threads: 3"), "\(debug.all)")
+        // -x is --fail-fast
+        #expect(try StrataBinary.run(["run", "-x", "--dry-run", "--project-dir", tp.root]).status == 0)
+    }
+
+    /// selectors.yml, --selector, the default selector, --indirect-selection, --resource-type, and dbt's warning
+    /// for a criterion that matches nothing.
+    @Test func selectorsIndirectSelectionAndResourceTypes() throws {
+        let tp = try TempProject([
+            "dbt_project.yml": "name: p\nprofile: p\n",
+            "models/a.sql": "select 1 as id", "models/b.sql": "select id from {{ ref('a') }}", "models/c.sql": "select 2 as id",
+            "models/s.yml": "models:\n  - name: b\n    columns:\n      - name: id\n        data_tests:\n          - not_null\n          - relationships: {to: ref('c'), field: id}\n",
+            "selectors.yml": """
+                selectors:
+                  - name: upstream_of_b
+                    default: true
+                    definition:
+                      union:
+                        - method: fqn
+                          value: b
+                          parents: true
+                          indirect_selection: cautious
+                  - name: just_c
+                    definition: "c"
+                """,
+        ])
+        defer { tp.remove() }
+        func ls(_ args: [String], environment: [String: String] = [:]) throws -> CommandOutput {
+            try StrataBinary.run(["ls", "--output", "name", "--project-dir", tp.root] + args, environment: environment)
+        }
+        #expect(try ls([]).stdout == "a\nb\nnot_null_b_id\n")   // the default selector
+        #expect(try ls(["--selector", "just_c"]).stdout == "c\nrelationships_b_id__id__ref_c_\n")   // eager: a test reading c joins
+        #expect(try ls(["-s", "b"]).stdout == "b\nnot_null_b_id\nrelationships_b_id__id__ref_c_\n")
+        #expect(try ls(["-s", "b"], environment: ["DBT_INDIRECT_SELECTION": "empty"]).stdout == "b\n")
+        #expect(try ls(["-s", "b", "c", "--indirect-selection", "cautious", "--resource-type", "test"]).stdout
+                == "not_null_b_id\nrelationships_b_id__id__ref_c_\n")
+        let nothing = try ls(["-s", "bb"])
+        #expect(nothing.status == 0 && nothing.stdout.isEmpty)
+        #expect(nothing.stderr.contains("warning[G3010]: The selection criterion 'bb' does not match any enabled nodes; did you mean 'b'?"), "\(nothing.all)")
+        let unknown = try ls(["--selector", "upstream"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("--selector upstream: selectors.yml has no selector of that name"), "\(unknown.all)")
+        #expect(try ls(["--resource-type", "table"]).status == 2)
+        try tp.write("selectors.yml", "selectors:\n  - name: x\n")
+        let broken = try ls([])
+        #expect(broken.status == 2)
+        #expect(broken.stderr.contains("selectors.yml:2:5: error[S1030]: a selector needs `name:` and `definition:`"), "\(broken.all)")
     }
 }
 
