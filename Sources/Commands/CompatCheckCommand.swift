@@ -104,26 +104,26 @@ struct CompatCheckCommand: ParsableCommand {
     func report(_ findings: Set<Finding>, on console: Console) {
         let sorted = findings.sorted { ($0.location.file, $0.location.line, $0.location.column, $0.message) < ($1.location.file, $1.location.line, $1.location.column, $1.message) }
         func at(_ l: SourceLocation) -> String { "\(console.displayPath(l.file)):\(l.line):\(l.column)" }
-        for f in sorted { console.print("\(at(f.location)): \(f.level.rawValue): \(f.message)") }
+        for f in sorted { console.output("\(at(f.location)): \(f.level.rawValue): \(f.message)") }
         guard !sorted.isEmpty else {
-            console.print("Compatible: Strata supports everything this project uses.")
+            console.output("Compatible: Strata supports everything this project uses.")
             return
         }
         let groups = Dictionary(grouping: sorted) { "\($0.level.rank) \($0.construct)" }.values
             .sorted { ($0[0].level, -$0.count, $0[0].construct) < ($1[0].level, -$1.count, $1[0].construct) }
-        console.print("")
-        console.print("By construct:")
+        console.output("")
+        console.output("By construct:")
         let width = String(groups.map(\.count).max() ?? 0).count
         for g in groups {
             let places = g.prefix(3).map { at($0.location) }.joined(separator: ", ") + (g.count > 3 ? ", and \(g.count - 3) more" : "")
             let count = String(repeating: " ", count: width - String(g.count).count) + String(g.count)
-            console.print("  \(count) × \(g[0].level.rawValue): \(g[0].construct) (\(places))")
+            console.output("  \(count) × \(g[0].level.rawValue): \(g[0].construct) (\(places))")
         }
         func count(_ level: Finding.Level) -> Int { sorted.filter { $0.level == level }.count }
         let (errors, unsupported, ignored) = (count(.error), count(.unsupported), count(.ignored))
         func n(_ k: Int, _ what: String) -> String { "\(k) \(what)\(k == 1 ? "" : "s")" }
         let stops = errors + unsupported
-        console.print(stops == 0
+        console.output(stops == 0
             ? "\(n(ignored, "construct")) read and ignored; nothing would stop `strata build` (see the compatibility matrix in COMPATIBILITY.md)."
             : "\(n(stops, "problem")) would stop `strata build` (\(errors) error\(errors == 1 ? "" : "s"), \(unsupported) not supported yet), \(ignored) read and ignored, in \(n(groups.count, "construct")) (see the compatibility matrix in COMPATIBILITY.md).")
     }

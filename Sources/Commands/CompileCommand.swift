@@ -42,10 +42,9 @@ struct CompileCommand: ParsableCommand {
                     var o: [ConfigEntry] = []
                     if inline == nil { o.append(ConfigEntry("node", .string(node.name))) }
                     o.append(ConfigEntry("compiled", .string(sql)))
-                    ws.console.print(String(JSONWriter.write(.dict(o)).drop { $0 == "\n" }.reversed().drop { $0 == "\n" }.reversed()))
+                    ws.console.output(String(JSONWriter.write(.dict(o)).drop { $0 == "\n" }.reversed().drop { $0 == "\n" }.reversed()))
                 case .text:
-                    ws.console.print(inline != nil ? "Compiled inline node is:" : "Compiled node '\(node.name)' is:")
-                    ws.console.print(sql)
+                    ws.console.output((inline != nil ? "Compiled inline node is:" : "Compiled node '\(node.name)' is:") + "\n" + sql)
                 }
                 if inline != nil { return }
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Basics
 import Compilation
 import ProjectModel
@@ -10,6 +11,22 @@ struct Console: Sendable {
     let sink: any OutputSink
     /// Prefix that turns a project-relative path into one the user can open ("" when run from the project).
     let displayPrefix: String
+    /// The log sink when the command logs as its flags say (nil when a caller gave its own sink).
+    var logSink: LogSink? = nil
+
+    /// A command's result (ls lines, compiled SQL, previews): shown as is, even with --quiet.
+    func output(_ text: String) { sink.output(text) }
+
+    /// How many warnings --warn-error turned into errors so far.
+    var promotedWarnings: Int { logSink?.promotedWarnings ?? 0 }
+
+    /// After warnings were reported: stop (exit 2) when --warn-error made one of them an error.
+    func stopIfWarningsWereErrors() throws {
+        if promotedWarnings > 0 { throw ReportedFailure(status: .usage) }
+    }
+
+    /// Whether the logging flags let `print()` in templates show.
+    var printing: Bool { logSink?.settings.printing ?? true }
 
     func displayPath(_ path: String) -> String {
         path.hasPrefix("/") || displayPrefix.isEmpty ? path : displayPrefix + path
@@ -25,7 +42,7 @@ struct Console: Sendable {
             var shown = d
             shown.location = d.location.map(relocate)
             shown.notes = d.notes.map { Diagnostic.Note($0.message, at: $0.location.map(relocate)) }
-            sink.error(renderer.render(shown))
+            sink.diagnostic(shown, rendered: renderer.render(shown))
         }
     }
 
@@ -34,13 +51,36 @@ struct Console: Sendable {
     }
 }
 
-/// Prints one line per finished step: `12 of 40 OK created table analytics.orders ... [0.21s]`.
-struct ProgressPrinter: ExecutionObserver {
+/// Prints one line per finished step: `12 of 40 OK created table analytics.orders ... [0.21s]` (with the node's id,
+/// status and time for structured logs); on a terminal, a step still running after two seconds gets dbt's START line.
+final class ProgressPrinter: ExecutionObserver, @unchecked Sendable {
     let sink: any OutputSink
+    /// Whether stdout is a terminal (START lines for long steps).
+    let interactive: Bool
+    private let finished = Mutex<Set<NodeID>>([])
 
-    func stepStarted(_ step: PlanStep, index: Int, total: Int) {}
+    init(sink: any OutputSink, interactive: Bool = false) {
+        self.sink = sink
+        self.interactive = interactive
+    }
+
+    func stepStarted(_ step: PlanStep, index: Int, total: Int) {
+        guard interactive else { return }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [self] in
+            guard !finished.withLock({ $0.contains(step.id) }) else { return }
+            sink.event("NodeStart", "\(index) of \(total) START \(Self.kind(step)) \(step.relation) ... [RUN]", level: .info, data: [("unique_id", step.id.rawValue)])
+        }
+    }
 
     func stepFinished(_ step: PlanStep, result: StepResult, index: Int, total: Int) {
+        finished.withLock { _ = $0.insert(step.id) }
+        let data = [("unique_id", step.id.rawValue), ("status", result.status.rawValue), ("execution_time", String(format: "%.6f", result.executionTime)),
+                    ("relation", step.relation.description)]
+        func emit(_ line: String) {
+            let level: LogLevel = [.error, .fail].contains(result.status) ? .error : result.status == .warn ? .warn : .info
+            // result lines are progress: on stdout in text logs whatever their status
+            sink.event("LogNodeResult", line, level: level == .error || level == .warn ? .info : level, data: data + [("level", level.rawValue)])
+        }
         let kind = Self.kind(step)
         let time = String(format: "%.2fs", result.executionTime)
         var isTest = false
@@ -48,11 +88,11 @@ struct ProgressPrinter: ExecutionObserver {
         if isTest {
             let failures = result.failures.map { " \($0)" } ?? ""
             switch result.status {
-            case .pass: sink.info("\(index) of \(total) PASS \(step.name) ... [\(time)]")
-            case .warn: sink.info("\(index) of \(total) WARN\(failures) \(step.name) ... [\(time)]")
-            case .fail: sink.info("\(index) of \(total) FAIL\(failures) \(step.name) ... [\(time)]")
-            case .skipped: sink.info("\(index) of \(total) SKIP \(step.name) (\(result.message))")
-            default: sink.info("\(index) of \(total) ERROR \(step.name) ... [\(time)]")
+            case .pass: emit("\(index) of \(total) PASS \(step.name) ... [\(time)]")
+            case .warn: emit("\(index) of \(total) WARN\(failures) \(step.name) ... [\(time)]")
+            case .fail: emit("\(index) of \(total) FAIL\(failures) \(step.name) ... [\(time)]")
+            case .skipped: emit("\(index) of \(total) SKIP \(step.name) (\(result.message))")
+            default: emit("\(index) of \(total) ERROR \(step.name) ... [\(time)]")
             }
             return
         }
@@ -68,13 +108,13 @@ struct ProgressPrinter: ExecutionObserver {
             case .loadSeed, .loadIncremental, .snapshot, .microbatch: verb = "loaded"
             default: break
             }
-            sink.info("\(index) of \(total) OK \(verb) \(kind) \(step.relation) ... [\(time)\(rows)]")
+            emit("\(index) of \(total) OK \(verb) \(kind) \(step.relation) ... [\(time)\(rows)]")
         case .error:
             var loading = false
             if case .loadSeed = step.action { loading = true }
-            sink.info("\(index) of \(total) ERROR \(loading ? "loading" : "creating") \(kind) \(step.relation) ... [\(time)]")
+            emit("\(index) of \(total) ERROR \(loading ? "loading" : "creating") \(kind) \(step.relation) ... [\(time)]")
         case .skipped:
-            sink.info("\(index) of \(total) SKIP \(kind) \(step.relation) (\(result.message))")
+            emit("\(index) of \(total) SKIP \(kind) \(step.relation) (\(result.message))")
         }
     }
 

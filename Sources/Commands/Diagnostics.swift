@@ -18,6 +18,7 @@ extension DiagnosticCode {
     public static let cannotConnect = DiagnosticCode("S1302", "the database cannot be reached")
     public static let invalidEnvironment = DiagnosticCode("S1402", "an environment variable that sets a flag has an invalid value")
     public static let missingFlag = DiagnosticCode("S1403", "a flag needs another one that was not given (--defer without --state)")
+    public static let invalidLogFlag = DiagnosticCode("S1404", "--warn-error-options is not the JSON object dbt reads")
     public static let unsafeClean = DiagnosticCode("S1401", "a clean-targets entry is not a folder inside the project")
     public static let testFailed = DiagnosticCode("T5001", "a data test failed (its failing rows are shown)")
 }

@@ -128,7 +128,7 @@ struct LineageCommand: ParsableCommand {
             if let output {
                 if let problem = FileWriter.write(text, to: output) { throw ws.console.fail(Diagnostic(code: .cannotWrite, "cannot write \(output): \(problem)")) }
             } else {
-                ws.console.sink.info(text.hasSuffix("\n") ? String(text.dropLast()) : text)
+                ws.console.output(text.hasSuffix("\n") ? String(text.dropLast()) : text)
             }
         }
     }

@@ -25,10 +25,10 @@ struct ListCommand: ParsableCommand {
             for id in compiled.order where selected.contains(id) {
                 let n = compiled.nodes[id]!
                 switch output {
-                case "name": ws.console.print(n.name)
-                case "path": ws.console.print(n.originalFilePath)
-                case "id": ws.console.print(n.id.rawValue)
-                default: ws.console.print((n.kind == .source ? "source:" : "") + n.fqn.joined(separator: "."))
+                case "name": ws.console.output(n.name)
+                case "path": ws.console.output(n.originalFilePath)
+                case "id": ws.console.output(n.id.rawValue)
+                default: ws.console.output((n.kind == .source ? "source:" : "") + n.fqn.joined(separator: "."))
                 }
             }
         }

@@ -215,7 +215,7 @@ struct PlanRunner {
         do {
             let options = ExecutionOptions(threads: threads, failFast: build.failFast, lockTimeout: build.lockTimeout, lockSchema: connection.target.schema)
             results = try executor.run(plan, options: options,
-                                       observer: ProgressPrinter(sink: ws.console.sink), cancellation: cancellation)
+                                       observer: ProgressPrinter(sink: ws.console.sink, interactive: isatty(1) == 1), cancellation: cancellation)
         } catch let e as WarehouseError {
             throw ws.console.fail(Diagnostic(code: .cannotConnect, "cannot \(command): \(e.description) (connection: \(connection.source.description))"))
         } catch {
@@ -270,6 +270,15 @@ struct PlanRunner {
         }
         if !errors.isEmpty || !failures.isEmpty {
             ws.console.report(failures + errors.compactMap(\.diagnostic))
+            throw ReportedFailure(status: .failures)
+        }
+        // --warn-error: a test that warned fails the command, as in dbt
+        let warned = nodeResults.filter { $0.status == .warn }
+        if !warned.isEmpty, ws.console.logSink?.settings.warnError.all == true {
+            ws.console.report(warned.map { r in
+                Diagnostic(code: .testFailed, "test '\(compiled.nodes[r.id]?.name ?? r.id.rawValue)' warned (\(r.failures ?? 0) failing row\(r.failures == 1 ? "" : "s")), an error under --warn-error",
+                           at: compiled.nodes[r.id]?.declaredAt)
+            })
             throw ReportedFailure(status: .failures)
         }
     }

@@ -36,6 +36,9 @@ struct RunOperationCommand: ParsableCommand {
             var options = CompileOptions(target: connection.target, profileName: ws.project.profileName ?? ws.project.name, vars: try ws.cliVars(),
                                          environment: ws.environment, runStartedAt: ws.startedAt, invocationID: ws.invocationID, log: { sink.info($0) })
             options.command = "run-operation"
+            let printing = ws.console.printing
+            options.printer = { @Sendable line in if printing { sink.output(line) } }
+            options.debugLog = { sink.debug($0) }
             let conn: any WarehouseConnection
             do { conn = try connection.adapter(conninfo).open() } catch { throw ws.console.fail(error) }
             defer { conn.close() }

@@ -61,14 +61,13 @@ struct ShowCommand: ParsableCommand {
                 }
                 switch output {
                 case .text:
-                    ws.console.print(inline != nil ? "Previewing inline node:" : "Previewing node '\(node.name)':")
-                    ws.console.print(Self.table(result))
+                    ws.console.output((inline != nil ? "Previewing inline node:" : "Previewing node '\(node.name)':") + "\n" + Self.table(result))
                 case .json:
                     var o: [ConfigEntry] = inline != nil ? [] : [ConfigEntry("node", .string(node.name))]
                     o.append(ConfigEntry("show", .list(result.rows.map { row in
                         .dict(zip(result.columns.indices, row).map { i, v in ConfigEntry(result.columns[i], Self.value(v, type: i < result.columnTypes.count ? result.columnTypes[i] : 0)) })
                     })))
-                    ws.console.print(String(JSONWriter.write(.dict(o)).drop { $0 == "\n" }.reversed().drop { $0 == "\n" }.reversed()))
+                    ws.console.output(String(JSONWriter.write(.dict(o)).drop { $0 == "\n" }.reversed().drop { $0 == "\n" }.reversed()))
                 }
             }
         }

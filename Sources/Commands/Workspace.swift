@@ -29,7 +29,7 @@ struct Workspace {
     let environment: [String: String]
     /// How long loading the project took (reported with STRATA_TIMINGS=1).
     var loadTime: Duration = .zero
-    let invocationID = UUID().uuidString.lowercased()
+    let invocationID: String
     /// The command being run (templates see it as `flags.WHICH`).
     var command = "compile"
     /// Whether the command builds what it compiles (run, build, seed, snapshot, test): renders that fail on a database
@@ -41,25 +41,40 @@ struct Workspace {
 
     /// Loads the project, printing diagnostics and failing with exit 2 on errors.
     /// `loadingPackages: false` for commands that must work before packages are installed (`deps`, `clean`).
-    static func load(_ options: GlobalOptions, sink: any OutputSink = StandardOutputSink(), loadingPackages: Bool = true) throws -> Workspace {
+    static func load(_ options: GlobalOptions, sink: (any OutputSink)? = nil, loadingPackages: Bool = true) throws -> Workspace {
         let (ws, warnings) = try load(options, sink: sink, loader: ProjectLoader(), loadingPackages: loadingPackages)
         ws.console.report(warnings)
+        try ws.console.stopIfWarningsWereErrors()
         return ws
     }
 
     /// The project as `loader` loads it, and what the load reported (not printed: warnings, and errors when the
     /// loader keeps going).
-    static func load(_ options: GlobalOptions, sink: any OutputSink = StandardOutputSink(), loader: ProjectLoader,
+    /// Without a `sink`, output goes where the logging flags say (`LogSink`), and to the project's `logs/strata.log`.
+    static func load(_ options: GlobalOptions, sink: (any OutputSink)? = nil, loader: ProjectLoader,
                      loadingPackages: Bool = true) throws -> (Workspace, [Diagnostic]) {
-        let prefix = options.projectDir == "." ? "" : (options.projectDir.hasSuffix("/") ? options.projectDir : options.projectDir + "/")
-        let console = Console(sink: sink, displayPrefix: prefix)
+        let start = ContinuousClock.now
+        let environment = ProcessInfo.processInfo.environment
+        let invocationID = UUID().uuidString.lowercased()
+        let resolved: GlobalOptions, logSink: LogSink?
         do {
-            let start = ContinuousClock.now
-            let environment = ProcessInfo.processInfo.environment
-            let options = try options.withEnvironment(environment)
-            var (project, diagnostics) = try loader.loadWithWarnings(directory: options.projectDir, loadingPackages: loadingPackages)
-            if let path = options.targetPath { project.paths.target = path }
-            var ws = Workspace(options: options, console: console, project: project, environment: environment)
+            resolved = try options.withEnvironment(environment)
+            logSink = sink == nil ? LogSink(settings: try resolved.logSettings(environment, terminal: isatty(1) == 1), invocationID: invocationID) : nil
+        } catch {
+            throw Console(sink: sink ?? StandardOutputSink(), displayPrefix: "").fail(error)
+        }
+        let dir = resolved.projectDir
+        let prefix = dir == "." ? "" : (dir.hasSuffix("/") ? dir : dir + "/")
+        let console = Console(sink: sink ?? logSink!, displayPrefix: prefix, logSink: logSink)
+        do {
+            var (project, diagnostics) = try loader.loadWithWarnings(directory: dir, loadingPackages: loadingPackages)
+            if let path = resolved.targetPath { project.paths.target = path }
+            if let logSink {
+                let logs = resolved.logPath ?? project.paths.logs
+                logSink.attachFile((logs.hasPrefix("/") ? logs : project.root + "/" + logs) + "/strata.log")
+                logSink.debug("Running with strata=\(StrataVersion.current) (dbt \(ProjectLoader.dbtVersion) behaviour): \(CommandLine.arguments.dropFirst().count) arguments, invocation \(invocationID)")
+            }
+            var ws = Workspace(options: resolved, console: console, project: project, environment: environment, invocationID: invocationID)
             ws.loadTime = ContinuousClock.now - start
             return (ws, diagnostics)
         } catch {
@@ -131,6 +146,9 @@ struct Workspace {
                                                     SharedConnection(readOnly: buildsAfterCompile) { try connection.adapter(info).open() }
                                                 })
             compileOptions.command = command
+            let printing = console.printing
+            compileOptions.printer = { @Sendable line in if printing { sink.output(line) } }
+            compileOptions.debugLog = { sink.debug($0) }
             compileOptions.rendersAgainWhenBuilt = buildsAfterCompile
             compileOptions.parseOnly = parsesOnly
             let selection = try selection.withEnvironment(environment)
@@ -146,6 +164,7 @@ struct Workspace {
             console.report(result.unmatched.map { criterion, suggestion in
                 Diagnostic(.warning, code: .selectsNothing, "The selection criterion '\(criterion)' does not match any enabled nodes" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
             })
+            try console.stopIfWarningsWereErrors()
             // --defer: what the selected nodes read from unselected ones is known now; they render again with it
             if selection.deferring == true, let deferState = selection.deferState ?? selection.state {
                 let favorState = selection.favorState ?? false

@@ -22,6 +22,10 @@ public struct CompileOptions: Sendable {
     public var invocationID: String
     /// Where `log(msg, info=True)` and `print()` write.
     public var log: @Sendable (String) -> Void
+    /// Where `print()` writes, when not to `log` (the terminal, as is; `--no-print` silences it).
+    public var printer: (@Sendable (String) -> Void)? = nil
+    /// Where `log(msg)` without `info=True` writes (dbt's debug log).
+    public var debugLog: @Sendable (String) -> Void = { _ in }
     /// The database templates ask (`run_query`, statements, `adapter.get_columns_in_relation` …); nil when compiling
     /// offline (then those are clear errors). Renders run in parallel: it must take turns (`SharedConnection`).
     public var connection: (any WarehouseConnection)?

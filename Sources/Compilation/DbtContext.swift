@@ -39,13 +39,14 @@ struct DbtContext {
         g["toyaml"] = .function(Function("toyaml") { args, _ in
             .string(YAMLCodec.dump((args.positional.first ?? .none).configValue, sortKeys: args.value("sort_keys")?.isTrue ?? false))
         })
-        let log = options.log
+        let log = options.log, debugLog = options.debugLog, printer = options.printer ?? options.log
         g["log"] = .function(Function("log") { args, _ in
-            if args.argument(1, "info")?.isTrue == true { log(args.positional.first?.stringValue ?? "") }
+            let message = args.positional.first?.stringValue ?? ""
+            if args.argument(1, "info")?.isTrue == true { log(message) } else { debugLog(message) }
             return .string("")
         })
         g["print"] = .function(Function("print") { args, _ in
-            log(args.positional.map(\.stringValue).joined(separator: " "))
+            printer(args.positional.map(\.stringValue).joined(separator: " "))
             return .string("")
         })
         g["zip_strict"] = .function(Function("zip_strict") { args, site in

@@ -71,6 +71,7 @@ public struct ProjectLoader: Sendable {
                 case "test-paths": project.paths.tests = try reader.stringList(node, what: key)
                 case "snapshot-paths": project.paths.snapshots = try reader.stringList(node, what: key)
                 case "target-path": project.paths.target = try reader.string(node, what: key)
+                case "log-path": project.paths.logs = try reader.string(node, what: key)
                 case "clean-targets": project.paths.cleanTargets = try reader.stringList(node, what: key)
                 case "packages-install-path": project.paths.packages = try reader.string(node, what: key)
                 case "dispatch": project.dispatch = try dispatchOrders(node, reader: reader)

@@ -81,6 +81,8 @@ public struct Project: Sendable {
         public var tests = ["tests"]
         public var snapshots = ["snapshots"]
         public var target = "target"
+        /// `log-path`: where `strata.log` is written.
+        public var logs = "logs"
         public var cleanTargets = ["target"]
         /// `packages-install-path`: where `strata deps` installs packages.
         public var packages = "dbt_packages"

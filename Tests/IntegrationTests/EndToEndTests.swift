@@ -411,6 +411,65 @@ import StrataTestSupport
     }
 }
 
+/// Logging as dbt users read it: timestamps, JSON events, --quiet, the log file, colours, print(), --warn-error.
+@Suite struct LoggingTests {
+    @Test func logFormatsLevelsFileAndWarnError() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let tp = try TempProject([
+            "dbt_project.yml": "name: p\nprofile: p\n",
+            "models/a.sql": "{% do print('printed at render') %}select 1 as id",
+            "models/s.yml": "models:\n  - name: a\n    columns:\n      - name: id\n        data_tests:\n          - accepted_values: {values: [2], config: {severity: warn}}\n",
+        ])
+        defer { tp.remove() }
+        let url = ["--project-dir", tp.root, "--database-url", db.conninfo]
+        // text: dbt's timestamp on each log line; print() output as is; the log file has every line at debug level
+        let text = try StrataBinary.run(["build"] + url)
+        #expect(text.status == 0, "\(text.all)")
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("printed at render"), "\(text.all)")
+        let stamped = try Regex(#"^\d\d:\d\d:\d\d  "#)
+        #expect(lines.filter { $0 != "printed at render" }.allSatisfy { $0.prefixMatch(of: stamped) != nil }, "\(text.all)")
+        #expect(lines.contains { $0.hasSuffix("  1 of 2 OK created view public.a ... [0.00s]") || $0.contains("OK created view public.a") })
+        let log = try String(contentsOfFile: tp.root + "/logs/strata.log", encoding: .utf8)
+        #expect(log.contains("[info ]") && log.contains("OK created view public.a") && log.contains("[debug]"), "\(log)")
+        #expect(!log.contains(db.conninfo))
+        // json: one event per line with dbt's info fields, node results with their ids
+        let json = try StrataBinary.run(["build", "--log-format", "json", "--no-print", "--log-path", "elsewhere"] + url)
+        #expect(json.status == 0, "\(json.all)")
+        #expect(!json.stdout.contains("printed at render"))
+        var results: [[String: Any]] = []
+        for line in json.stdout.split(separator: "\n") {
+            let event = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+            let info = try #require(event["info"] as? [String: Any])
+            #expect(info["msg"] is String && info["level"] is String && info["invocation_id"] is String && info["ts"] is String)
+            if info["name"] as? String == "LogNodeResult", let data = event["data"] as? [String: Any] { results.append(data) }
+        }
+        #expect(results.compactMap { $0["unique_id"] as? String }.sorted().first == "model.p.a")
+        #expect(results.contains { $0["status"] as? String == "warn" })
+        #expect(FileManager.default.fileExists(atPath: tp.root + "/elsewhere/strata.log"))
+        // --quiet: errors and results only
+        let quiet = try StrataBinary.run(["build", "-q"] + url)
+        #expect(quiet.status == 0 && !quiet.stdout.contains("OK created"), "\(quiet.all)")
+        let quietList = try StrataBinary.run(["ls", "--project-dir", tp.root], environment: ["DBT_QUIET": "true", "DBT_PRINT": "false"])
+        #expect(quietList.stdout == "p.a\np.accepted_values_a_id__2\n", "\(quietList.all)")
+        // colours when asked (stdout is not a terminal here), and none by default
+        #expect(try StrataBinary.run(["build", "--use-colors"] + url).stdout.contains("\u{1B}[32mOK\u{1B}[0m"))
+        #expect(!text.stdout.contains("\u{1B}["))
+        // --warn-error: the test's warning fails the build; a selection that matches nothing stops the command
+        let warnError = try StrataBinary.run(["build", "--warn-error"] + url)
+        #expect(warnError.status == 1, "\(warnError.all)")
+        #expect(warnError.stderr.contains("warned (1 failing row), an error under --warn-error"), "\(warnError.all)")
+        let nothing = try StrataBinary.run(["ls", "-s", "zz", "--warn-error", "--project-dir", tp.root])
+        #expect(nothing.status == 2)
+        #expect(nothing.stderr.contains("error[G3010]: The selection criterion 'zz' does not match any enabled nodes"), "\(nothing.all)")
+        let allowed = try StrataBinary.run(["ls", "-s", "zz", "--project-dir", tp.root, "--warn-error-options", #"{"error": "all", "warn": ["NoNodesForSelectionCriteria"]}"#])
+        #expect(allowed.status == 0, "\(allowed.all)")
+        #expect(allowed.stderr.contains("warning[G3010]"))
+        #expect(try StrataBinary.run(["ls", "--project-dir", tp.root, "--warn-error-options", "{nope"]).status == 2)
+    }
+}
+
 /// The flags and environment variables a dbt user's habits bring: usage errors exit 2, dbt's aliases, DBT_* variables.
 @Suite struct FlagHabitsTests {
     @Test func usageErrorsExit2AndDbtSpellingsWork() throws {
