@@ -30,6 +30,7 @@ struct InvocationArguments {
         flag("full_refresh", build.fullRefresh)
         flag("fail_fast", build.failFast)
         flag("store_failures", build.storeFailures)
+        flag("empty", build.empty)
         add("lock_timeout", build.lockTimeout.map(ConfigValue.double))
         add("event_time_start", build.eventTimeStart.map(ConfigValue.string))
         add("event_time_end", build.eventTimeEnd.map(ConfigValue.string))
@@ -68,7 +69,7 @@ struct InvocationArguments {
         option("--state", "state", nil)
         option("--defer-state", "defer_state", nil)
         for (flag, key) in [("--defer", "defer"), ("--favor-state", "favor_state"), ("--full-refresh", "full_refresh"),
-                            ("--fail-fast", "fail_fast"), ("--store-failures", "store_failures")] where self[key]?.asBool == true || self[key]?.asInt == 1 {
+                            ("--fail-fast", "fail_fast"), ("--store-failures", "store_failures"), ("--empty", "empty")] where self[key]?.asBool == true || self[key]?.asInt == 1 {
             out.append(flag)
         }
         option("--lock-timeout", "lock_timeout", nil)

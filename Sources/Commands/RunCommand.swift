@@ -25,6 +25,9 @@ struct BuildOptions: ParsableArguments {
     @Flag(name: .customLong("store-failures"), help: "Tests save their failing rows in <schema>_dbt_test__audit.<test>.")
     var storeFailures = false
 
+    @Flag(name: .customLong("empty"), help: "Refs and sources read no rows (dbt's limit 0): checks the SQL and builds every relation empty (also DBT_EMPTY).")
+    var empty = false
+
     @Option(name: .customLong("event-time-start"), help: "Microbatch models: first batch to (re)load, e.g. 2024-01-01 (UTC).")
     var eventTimeStart: String?
 
@@ -173,6 +176,7 @@ struct PlanRunner {
         var ws = try Workspace.load(global)
         ws.command = command
         ws.buildsAfterCompile = true
+        ws.empty = try build.empty || GlobalOptions.environmentFlag("EMPTY", ws.environment) == true
         var connection = try ws.resolveConnection()
         if build.dryRun {
             // offline: nothing is started or connected

@@ -35,6 +35,8 @@ struct Workspace {
     /// Whether the command builds what it compiles (run, build, seed, snapshot, test): renders that fail on a database
     /// answer are then retried when the node is built.
     var buildsAfterCompile = false
+    /// `--empty`: refs and sources render with no rows.
+    var empty = false
     /// `parse`: render as dbt parses (execute false, nothing asked of the database), reporting every problem.
     var parsesOnly = false
     let startedAt = Date()
@@ -151,6 +153,7 @@ struct Workspace {
             compileOptions.debugLog = { sink.debug($0) }
             compileOptions.rendersAgainWhenBuilt = buildsAfterCompile
             compileOptions.parseOnly = parsesOnly
+            compileOptions.empty = empty
             let selection = try selection.withEnvironment(environment)
             let t0 = ContinuousClock.now
             var compiled = try Compiler(project: project, options: compileOptions).compile()

@@ -20,7 +20,7 @@ extension Compiler {
         env.globals["dbt_version"] = .string("1.12.6")
         // dbt's run flags that templates read
         env.globals["flags"] = .dict([("WHICH", .string(options.command)), ("FULL_REFRESH", .bool(options.fullRefresh)), ("STORE_FAILURES", .bool(false)),
-                                      ("WARN_ERROR", .bool(false)), ("EMPTY", .bool(false)), ("FAIL_FAST", .bool(false))])
+                                      ("WARN_ERROR", .bool(false)), ("EMPTY", .bool(options.empty)), ("FAIL_FAST", .bool(false))])
         env.globals["exceptions"] = .dict([
             ("raise_compiler_error", .function(Function("raise_compiler_error") { args, site in
                 throw site.error(args.positional.first?.stringValue ?? "compiler error", code: .compilerErrorRaised)

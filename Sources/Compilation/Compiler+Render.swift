@@ -33,8 +33,10 @@ extension Compiler {
 
     /// What `ref()` to `node` is: its relation, or the state's under `--defer`.
     func referencedRelation(_ node: CompiledNode) -> RelationObject {
-        if let deferred = options.deferredRelations[node.id] { return RelationObject(deferred, quote: quotePolicy) }
-        return relationObject(node)
+        if let deferred = options.deferredRelations[node.id] { return RelationObject(deferred, quote: quotePolicy, empty: options.empty) }
+        let relation = relationObject(node)
+        guard options.empty, !node.isEphemeral, let r = node.writtenRelation ?? node.relation else { return relation }
+        return RelationObject(r, quote: quotePolicy, empty: true)
     }
 
     /// The context a model renders in: `this`, `ref`/`source` (recorded for the graph), `config`, `is_incremental`,
@@ -49,7 +51,7 @@ extension Compiler {
         @Sendable func related(_ id: NodeID) -> RelationObject {
             let node = nodes[id]!
             if isMicrobatch, let column = node.config["event_time"]?.asString, let relation = options.deferredRelations[id] ?? node.writtenRelation ?? node.relation {
-                return RelationObject(relation, quote: quotePolicy, eventTimeFilter: column)
+                return RelationObject(relation, quote: quotePolicy, eventTimeFilter: column, empty: options.empty)
             }
             return referencedRelation(node)
         }
@@ -58,7 +60,7 @@ extension Compiler {
             return .object(related(id))
         }, source: { id, s, t, site in
             recorder.update { $0.sources.append((s, t, site.offset)) }
-            return .object(relationObject(nodes[id]!))
+            return .object(referencedRelation(nodes[id]!))
         })
         let get = Function("get") { args, _ in
             guard let key = args.argument(0, "name")?.asString else { return .none }

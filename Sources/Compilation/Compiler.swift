@@ -40,6 +40,9 @@ public struct CompileOptions: Sendable {
     /// `--defer`: the relations refs to these (unselected) nodes resolve to instead of their own, from the state's
     /// manifest (`StateComparison.deferredRelations`).
     public var deferredRelations: [NodeID: Relation] = [:]
+    /// `--empty`: refs and sources in models render as subqueries with no rows (dbt's `limit 0`), so a build
+    /// checks the SQL and creates every relation empty.
+    public var empty = false
     /// dbt's `execute`: true except when parsing.
     public var executes: Bool { !parseOnly }
 

@@ -24,18 +24,21 @@ final class RelationObject: TemplateObject {
     let quotePolicy: Policy
     /// For microbatch models: the upstream's event_time column; the relation then renders filtered to the batch.
     let eventTimeFilter: String?
+    /// `--empty`: a ref or source renders as a subquery with no rows (dbt's `limit` of 0).
+    let empty: Bool
 
-    init(path: Path, type: String? = nil, include: Policy = Policy(), quote: Policy = Policy(), eventTimeFilter: String? = nil) {
+    init(path: Path, type: String? = nil, include: Policy = Policy(), quote: Policy = Policy(), eventTimeFilter: String? = nil, empty: Bool = false) {
         self.path = path
         self.type = type
         self.includePolicy = include
         self.quotePolicy = quote
         self.eventTimeFilter = eventTimeFilter
+        self.empty = empty
     }
 
-    convenience init(_ relation: Relation, type: String? = nil, quote: Policy = Policy(), eventTimeFilter: String? = nil) {
+    convenience init(_ relation: Relation, type: String? = nil, quote: Policy = Policy(), eventTimeFilter: String? = nil, empty: Bool = false) {
         self.init(path: Path(database: relation.database, schema: relation.schema, identifier: relation.identifier), type: type,
-                  quote: quote, eventTimeFilter: eventTimeFilter)
+                  quote: quote, eventTimeFilter: eventTimeFilter, empty: empty)
     }
 
     /// An ephemeral model as its dependents see it: the CTE `__dbt__cte__<name>`, unquoted (dbt's `create_ephemeral_from`).
@@ -59,7 +62,9 @@ final class RelationObject: TemplateObject {
     var typeName: String { "Relation" }
     var isMapping: Bool { true }
     var stringValue: String {
-        let name = render()
+        var name = render()
+        // as dbt: the empty subquery inside, the batch filter around it
+        if empty { name = "(select * from \(name) where false limit 0) _dbt_limit_subq_\(path.identifier ?? "")" }
         guard let column = eventTimeFilter else { return name }
         // as dbt renders refs inside a microbatch model; the executor puts each batch's bounds in
         return "(select * from \(name) where \(column) >= '\(Microbatch.startPlaceholder)' and \(column) < '\(Microbatch.endPlaceholder)') _dbt_et_filter_subq_\(path.identifier ?? "")"
@@ -67,7 +72,7 @@ final class RelationObject: TemplateObject {
 
     private func with(path: Path? = nil, type: String?? = nil, include: Policy? = nil, quote: Policy? = nil) -> RelationObject {
         RelationObject(path: path ?? self.path, type: type ?? self.type, include: include ?? includePolicy, quote: quote ?? quotePolicy,
-                       eventTimeFilter: eventTimeFilter)
+                       eventTimeFilter: eventTimeFilter, empty: empty)
     }
 
     /// Applies `database=`, `schema=`, `identifier=` booleans (positional or keyword; none leaves a part alone).

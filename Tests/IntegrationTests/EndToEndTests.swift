@@ -374,6 +374,46 @@ import StrataTestSupport
     }
 }
 
+/// `clone --state` (views over another environment's relations) and `--empty` (every relation built, no rows).
+@Suite struct CloneAndEmptyTests {
+    @Test func cloneMakesTheStatesRelationsReadableAndEmptyBuildsWithoutRows() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let tp = try TempProject([
+            "dbt_project.yml": "name: p\nprofile: p\n",
+            "seeds/raw.csv": "id\n1\n2\n",
+            "models/stg.sql": "select id from {{ ref('raw') }}",
+            "models/mart.sql": "{{ config(materialized='table') }}select id * 10 as id from {{ ref('stg') }}",
+        ])
+        defer { tp.remove() }
+        let url = ["--project-dir", tp.root, "--database-url", db.conninfo]
+        #expect(try StrataBinary.run(["build", "--schema", "prod"] + url).status == 0)
+        try FileManager.default.copyItem(atPath: tp.root + "/target", toPath: tp.root + "/prod-artifacts")
+        let c = try db.connect()
+        defer { c.close() }
+        // a table already in the target stays; the rest become views over production
+        try c.execute("CREATE SCHEMA dev; CREATE TABLE dev.mart AS SELECT 7 AS id")
+        let clone = try StrataBinary.run(["clone", "--state", tp.root + "/prod-artifacts", "--schema", "dev"] + url)
+        #expect(clone.status == 0, "\(clone.all)")
+        #expect(clone.stdout.contains("OK kept table dev.mart") && clone.stdout.contains("OK cloned view dev.stg → prod.stg"), "\(clone.all)")
+        #expect(try c.execute("SELECT relname, relkind FROM pg_class WHERE relnamespace = 'dev'::regnamespace AND relkind IN ('r', 'v') ORDER BY 1").rows
+                == [["mart", "r"], ["raw", "v"], ["stg", "v"]])
+        #expect(try c.execute("SELECT sum(id) FROM dev.stg").scalar == "3")
+        let full = try StrataBinary.run(["clone", "--state", tp.root + "/prod-artifacts", "--schema", "dev", "--full-refresh", "-s", "mart"] + url)
+        #expect(full.status == 0, "\(full.all)")
+        #expect(try c.execute("SELECT sum(id) FROM dev.mart").scalar == "30")
+        let noState = try StrataBinary.run(["clone"] + url)
+        #expect(noState.status == 2)
+        #expect(noState.stderr.contains("clone needs the artifacts of the run to clone from"), "\(noState.all)")
+        // --empty: every relation is built from refs that read no rows
+        let empty = try StrataBinary.run(["build", "--empty", "--schema", "ci"] + url)
+        #expect(empty.status == 0, "\(empty.all)")
+        #expect(try c.execute("SELECT count(*) FROM ci.mart").scalar == "0")
+        let compiled = try String(contentsOfFile: tp.root + "/target/compiled/p/models/stg.sql", encoding: .utf8)
+        #expect(compiled.contains("(select * from \"\(db.name)\".\"ci\".\"raw\" where false limit 0) _dbt_limit_subq_raw"), "\(compiled)")
+    }
+}
+
 /// `strata retry`: the last invocation again, for what failed and what it skipped, with its flags.
 @Suite struct RetryTests {
     @Test func retryRerunsTheFailedAndSkippedNodesWithTheSameFlags() throws {
