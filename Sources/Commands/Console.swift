@@ -98,7 +98,7 @@ final class ProgressPrinter: ExecutionObserver, @unchecked Sendable {
         }
         switch result.status {
         case .success, .pass, .warn, .fail:
-            var rows = result.rowsAffected.map { ", \($0) rows" } ?? ""
+            var rows = result.rowsAffected.map { ", \($0) row\($0 == 1 ? "" : "s")" } ?? ""
             switch step.action {
             case .loadIncremental, .snapshot, .microbatch: rows = ", " + result.message
             default: break

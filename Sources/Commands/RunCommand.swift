@@ -203,7 +203,11 @@ struct PlanRunner {
         try ws.checkContracts(compiled, ids: builds, adapter: adapter)
         let threads = connection.target.threads
         let plural = plan.steps.count == 1 ? noun : noun + "s"
-        ws.console.print("Running \(plan.steps.count) \(plural) on \(connection.target.database)/\(connection.target.schema) with \(threads) thread\(threads == 1 ? "" : "s")")
+        // the schemas the steps write (a seed's custom schema, public_raw, rather than the target's)
+        let writtenSchemas = Set(plan.steps.filter { $0.kind != .test }.map(\.relation.schema)).filter { !$0.isEmpty }.sorted()
+        let schemas = writtenSchemas.isEmpty || writtenSchemas == [connection.target.schema] ? connection.target.schema
+            : writtenSchemas.count <= 3 ? writtenSchemas.joined(separator: ", ") : "\(writtenSchemas.prefix(3).joined(separator: ", ")) and \(writtenSchemas.count - 3) more schemas"
+        ws.console.print("Running \(plan.steps.count) \(plural) on \(connection.target.database)/\(schemas) with \(threads) thread\(threads == 1 ? "" : "s")")
         let executor = Executor(adapter: adapter, projectRoot: ws.project.root, runStartedAt: ws.startedAt, fullRefresh: build.fullRefresh)
         // Ctrl-C and SIGTERM cancel the statements in flight (they roll back) and stop the run; the summary still prints.
         let cancellation = Cancellation()

@@ -121,6 +121,7 @@ extension Compiler {
                                     checksum: SHA256.hex(file.rawSQL.trimmedWhitespace), compiledPath: compiledPath(file.path, package: file.package),
                                     payload: .model(ModelSpec(materialization: materialization, build: try reader.buildSettings())))
         reader.docsFields(into: &compiled)
+        compiled.warnings += ConfigKeys.misspellings(config, locations, path: file.path)
         (compiled.version, compiled.latestVersion) = (file.version, file.latestVersion)
         placeInPackageAndFoldNames(&compiled)
         return compiled
@@ -146,6 +147,7 @@ extension Compiler {
                             compiledPath: compiledPath(file.path.hasSuffix(".sql") ? file.path : "\((file.path as NSString).deletingLastPathComponent)/\(file.name).sql",
                                                        package: file.package),
                             payload: .snapshot(spec))
+        node.warnings += ConfigKeys.misspellings(config, locations, path: file.path)
         placeInPackageAndFoldNames(&node)
         return node
     }
@@ -170,6 +172,7 @@ extension Compiler {
                                 description: seed.properties?.description ?? "", columns: seed.properties?.columns ?? [],
                                 tags: values["tags"]?.stringList ?? [], config: values, checksum: checksum, payload: .seed(spec))
         reader.docsFields(into: &node)
+        node.warnings += ConfigKeys.misspellings(config, locations, path: seed.path)
         placeInPackageAndFoldNames(&node)
         return node
     }

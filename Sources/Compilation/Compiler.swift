@@ -139,7 +139,7 @@ public struct Compiler: Sendable {
             refable[node.id.package, default: [:]][key] = node.id
             // ref('m') without a version is the latest version
             if let v = node.version, v == node.latestVersion { refable[node.id.package, default: [:]][node.name] = node.id }
-            bag.append(contentsOf: node.warnings)
+            bag.appendOnce(node.warnings)
         }
         for seed in project.seeds {
             guard let node = bag.capture({ try seedNode(seed, environment: environments[seed.package]) }) else { continue }
@@ -151,7 +151,7 @@ public struct Compiler: Sendable {
             } else {
                 refable[node.id.package, default: [:]][node.name] = node.id
             }
-            bag.append(contentsOf: node.warnings)
+            bag.appendOnce(node.warnings)
         }
         var sourcesByKey: [String: [String: NodeID]] = [:]
         for table in project.sources {

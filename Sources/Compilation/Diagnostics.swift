@@ -4,6 +4,7 @@ import Basics
 extension DiagnosticCode {
     public static let unexpectedRenderError = DiagnosticCode("C1000", "a model's render failed with an unexpected error (please report it)")
     public static let missingVar = DiagnosticCode("C2001", "var() of a variable that is not set (without a default)")
+    public static let unknownConfigKey = DiagnosticCode("C3020", "a config key looks like a misspelt one dbt knows (warning)")
     public static let unknownOperation = DiagnosticCode("C2010", "run-operation names a macro that does not exist")
     public static let unknownRef = DiagnosticCode("C2003", "ref() to a model or seed that does not exist or is disabled")
     public static let unknownSource = DiagnosticCode("C2004", "source() to a table no sources: YAML declares")

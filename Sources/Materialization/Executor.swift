@@ -315,9 +315,9 @@ public struct Executor: Sendable {
     /// Maps a database error back to the model file: the statement position → compiled SQL → template line:col.
     func diagnostic(for error: Error, step: PlanStep) -> Diagnostic {
         let fileStart = step.origin.fileStart
-        // what failed: a model, seed, snapshot or test (tests build nothing, so nothing was "left as it was")
+        // what failed: a model, seed, snapshot or test (tests build nothing, so there is no relation to speak of)
         let what = "\(step.kind.rawValue) '\(step.name)'"
-        let kept: [Diagnostic.Note] = step.kind == .test ? [] : [.init("\(step.relation) was left as it was")]
+        let kept: [Diagnostic.Note] = step.kind == .test ? [] : [.init("\(step.relation) was not replaced: what was there before, if anything, is as it was")]
         switch error {
         case let d as Diagnostic:
             return d
@@ -446,8 +446,9 @@ final class Scheduler: @unchecked Sendable {
         }
         if cancellation.reason != nil { stopped = true }
         if stopped {
+            let why = cancellation.reason.map { "skipped: the run was interrupted (\($0 == SIGINT ? "SIGINT" : "SIGTERM"))" } ?? "skipped: --fail-fast after an error"
             for d in ready where finished[d] == nil {
-                finished[d] = StepResult(id: steps[d].id, status: .skipped, message: "skipped: --fail-fast after an error", startedAt: nil,
+                finished[d] = StepResult(id: steps[d].id, status: .skipped, message: why, startedAt: nil,
                                          completedAt: nil, executionTime: 0, rowsAffected: nil, diagnostic: nil, relation: steps[d].relation)
                 startedCount += 1
                 skipped.append((steps[d], finished[d]!, startedCount))
@@ -455,7 +456,7 @@ final class Scheduler: @unchecked Sendable {
             ready.removeAll()
             // steps not yet ready are skipped too
             for d in 0..<steps.count where finished[d] == nil && numbers[d] == nil && remainingUpstream[d] > 0 {
-                finished[d] = StepResult(id: steps[d].id, status: .skipped, message: "skipped: --fail-fast after an error", startedAt: nil,
+                finished[d] = StepResult(id: steps[d].id, status: .skipped, message: why, startedAt: nil,
                                          completedAt: nil, executionTime: 0, rowsAffected: nil, diagnostic: nil, relation: steps[d].relation)
                 startedCount += 1
                 skipped.append((steps[d], finished[d]!, startedCount))

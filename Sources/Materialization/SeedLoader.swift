@@ -195,7 +195,7 @@ public struct SeedLoader: Sendable {
             }
             var notes: [Diagnostic.Note] = []
             if let ctx = f.error.context { notes.append(.init("context: \(ctx)")) }
-            notes.append(.init("\(node.relation.description) was left as it was"))
+            notes.append(.init("\(node.relation.description) was not replaced: what was there before, if anything, is as it was"))
             return Diagnostic(code: .seedLoadFailed, "seed '\(node.name)' failed: \(f.error.message)", at: location, notes: notes)
         default:
             return Diagnostic(code: .unexpectedSeedError, "seed '\(node.name)' failed: \(error)", at: fileStart)

@@ -78,7 +78,16 @@ public final class Renderer {
 
     func error(_ message: String, code: DiagnosticCode = .templateError, at offset: Int, in source: TemplateSource? = nil) -> Diagnostic {
         let loc = (source ?? currentSource).location(ofUTF8Offset: offset)
-        let notes = callStack.reversed().map { Diagnostic.Note("in macro '\($0.0)' called from here", at: $0.1) }
+        // a recursion repeats the same calls: each run of repeats is one note and a count
+        var notes: [Diagnostic.Note] = []
+        var repeats = 0
+        for (i, frame) in callStack.reversed().enumerated() {
+            let previous = i > 0 ? callStack[callStack.count - i] : nil
+            if let previous, previous.0 == frame.0, previous.1 == frame.1 { repeats += 1; continue }
+            if repeats > 0 { notes.append(Diagnostic.Note("… the same call \(repeats) more time\(repeats == 1 ? "" : "s")")); repeats = 0 }
+            notes.append(Diagnostic.Note("in macro '\(frame.0)' called from here", at: frame.1))
+        }
+        if repeats > 0 { notes.append(Diagnostic.Note("… the same call \(repeats) more time\(repeats == 1 ? "" : "s")")) }
         return Diagnostic(code: code, message, at: loc, notes: notes)
     }
 

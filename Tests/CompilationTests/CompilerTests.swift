@@ -339,4 +339,14 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
         ])
         #expect(bare == ["'helper' is undefined: it is a macro of package 'pkg'; call it as pkg.helper()"])
     }
+
+    /// A config key close to one dbt knows is a located warning with a did-you-mean (once for a project-file key,
+    /// however many models it applies to); a key of the project's own stays silent.
+    @Test func misspeltConfigKeysWarn() throws {
+        let p = try compile(["dbt_project.yml": "name: p\nprofile: p\nmodels:\n  p:\n    +materialised: table\n",
+                             "models/a.sql": "{{ config(uniqe_key='id', my_flag=true) }}select 1 as id", "models/b.sql": "select 2 as id"])
+        let messages = p.warnings.filter { $0.code == "C3020" }.map { "\($0.location!.file):\($0.location!.line):\($0.location!.column) \($0.message)" }
+        #expect(messages.sorted() == ["dbt_project.yml:5:5 config 'materialised' is not one dbt knows; did you mean 'materialized'?",
+                                      "models/a.sql:1:21 config 'uniqe_key' is not one dbt knows; did you mean 'unique_key'?"])
+    }
 }

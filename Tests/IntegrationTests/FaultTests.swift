@@ -63,7 +63,7 @@ import Warehouse
                                         "--vars", "{n: 2}"])
         #expect(out.status == 1)
         #expect(out.stderr.contains("model 't' failed: canceling statement due to lock timeout [SQLSTATE 55P03]"))
-        #expect(out.stderr.contains("public.t was left as it was"))
+        #expect(out.stderr.contains("public.t was not replaced: what was there before, if anything, is as it was"))
         #expect(try reader.execute("SELECT id FROM public.t").scalar == "1")
         try reader.execute("COMMIT")
         let left = try Self.leftovers(reader)

@@ -146,4 +146,18 @@ import Basics
             #expect(d.message == "'utils.spine' is undefined: utils is a stand-in")
         }
     }
+
+    /// A runaway recursion is one error whose repeated calls fold into a count, not 200 identical notes.
+    @Test func recursionNotesFoldRepeats() throws {
+        var env = Environment()
+        try env.addMacros(from: [Template(path: "m.sql", text: "{% macro loop(n) %}{{ loop(n + 1) }}{% endmacro %}")])
+        do {
+            _ = try Renderer.render(Template(path: "t.sql", text: "{{ loop(0) }}"), environment: env)
+            Issue.record("expected the recursion limit")
+        } catch let d as Diagnostic {
+            #expect(d.message.contains("recursed more than 200 levels deep"))
+            #expect(d.notes.count == 3, "\(d.notes.map(\.message))")
+            #expect(d.notes.map(\.message) == ["in macro 'loop' called from here", "… the same call 198 more times", "in macro 'loop' called from here"])
+        }
+    }
 }
