@@ -11,7 +11,7 @@ struct InvocationArguments {
 
     init(entries: [ConfigEntry]) { self.entries = entries }
 
-    init(global: GlobalOptions, selection: SelectionOptions, build: BuildOptions, extra: [String]) {
+    init(global: GlobalOptions, selection: SelectionOptions, build: BuildOptions, nodes: NodeOptions?, extra: [String]) {
         func add(_ key: String, _ value: ConfigValue?) { if let value { entries.append(ConfigEntry(key, value)) } }
         func flag(_ key: String, _ on: Bool?) { if on == true { add(key, .bool(true)) } }
         add("project_dir", .string(global.projectDir))
@@ -29,11 +29,11 @@ struct InvocationArguments {
         flag("favor_state", selection.favorState)
         flag("full_refresh", build.fullRefresh)
         flag("fail_fast", build.failFast)
-        flag("store_failures", build.storeFailures)
-        flag("empty", build.empty)
+        flag("store_failures", nodes?.storeFailures)
+        flag("empty", nodes?.empty)
         add("lock_timeout", build.lockTimeout.map(ConfigValue.double))
-        add("event_time_start", build.eventTimeStart.map(ConfigValue.string))
-        add("event_time_end", build.eventTimeEnd.map(ConfigValue.string))
+        add("event_time_start", nodes?.eventTimeStart.map(ConfigValue.string))
+        add("event_time_end", nodes?.eventTimeEnd.map(ConfigValue.string))
         if !extra.isEmpty { add("strata_command_arguments", .list(extra.map(ConfigValue.string))) }
     }
 

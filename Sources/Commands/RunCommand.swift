@@ -8,7 +8,7 @@ import PostgresAdapter
 import Warehouse
 import ProjectModel
 
-/// Flags shared by commands that build things (run, seed).
+/// Flags shared by commands that build things (run, seed, snapshot, test, build).
 struct BuildOptions: ParsableArguments {
     @Flag(name: .customLong("full-refresh"), help: "Rebuild incremental models and seeds from scratch.")
     var fullRefresh = false
@@ -22,6 +22,13 @@ struct BuildOptions: ParsableArguments {
     @Flag(name: .customLong("dry-run"), help: "Print the plan without touching the database.")
     var dryRun = false
 
+    func validate() throws {
+        if let l = lockTimeout, l < 0 { throw ValidationError("--lock-timeout must not be negative") }
+    }
+}
+
+/// Flags of the commands that build models or run tests (run, test, build), which seeds and snapshots do not take.
+struct NodeOptions: ParsableArguments {
     @Flag(name: .customLong("store-failures"), help: "Tests save their failing rows in <schema>_dbt_test__audit.<test>.")
     var storeFailures = false
 
@@ -35,16 +42,17 @@ struct BuildOptions: ParsableArguments {
     var eventTimeEnd: String?
 
     func validate() throws {
-        if let l = lockTimeout, l < 0 { throw ValidationError("--lock-timeout must not be negative") }
         for (flag, value) in [("--event-time-start", eventTimeStart), ("--event-time-end", eventTimeEnd)] {
             if let v = value, MicrobatchConfig.parseDate(v) == nil { throw ValidationError("\(flag) '\(v)' is not a date like 2024-01-01 or 2024-01-01T10:00:00") }
         }
         if eventTimeEnd != nil, eventTimeStart == nil { throw ValidationError("--event-time-end needs --event-time-start") }
     }
+}
 
+extension Optional where Wrapped == NodeOptions {
     var planner: Planner {
-        Planner(now: Date(), eventTimeStart: eventTimeStart.flatMap(MicrobatchConfig.parseDate), eventTimeEnd: eventTimeEnd.flatMap(MicrobatchConfig.parseDate),
-                storeFailures: storeFailures)
+        Planner(now: Date(), eventTimeStart: self?.eventTimeStart.flatMap(MicrobatchConfig.parseDate), eventTimeEnd: self?.eventTimeEnd.flatMap(MicrobatchConfig.parseDate),
+                storeFailures: self?.storeFailures ?? false)
     }
 }
 
@@ -53,6 +61,8 @@ protocol PlanCommand: ParsableCommand {
     var global: GlobalOptions { get }
     var selection: SelectionOptions { get }
     var build: BuildOptions { get }
+    /// The model and test flags, for the commands that take them.
+    var nodes: NodeOptions? { get }
     /// What one node is called in the summary ("model", "seed", …).
     static var noun: String { get }
     /// Positional arguments of the command itself (`test contracts`), for `retry`.
@@ -62,11 +72,12 @@ protocol PlanCommand: ParsableCommand {
 
 extension PlanCommand {
     var extraArguments: [String] { [] }
+    var nodes: NodeOptions? { nil }
 
     func run() throws {
         try runReporting {
-            let planner = build.planner
-            try PlanRunner(global: global, selection: selection, build: build, command: Self.configuration.commandName ?? "run", noun: Self.noun,
+            let planner = nodes.planner
+            try PlanRunner(global: global, selection: selection, build: build, nodes: nodes, command: Self.configuration.commandName ?? "run", noun: Self.noun,
                            extraArguments: extraArguments) {
                 plan(planner, $0, $1)
             }.run()
@@ -79,6 +90,8 @@ struct RunCommand: PlanCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
+    @OptionGroup var nodeOptions: NodeOptions
+    var nodes: NodeOptions? { nodeOptions }
     static let noun = "model"
     func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan { planner.plan(compiled, selected: selected) }
 }
@@ -102,6 +115,8 @@ struct TestCommand: PlanCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
+    @OptionGroup var nodeOptions: NodeOptions
+    var nodes: NodeOptions? { nodeOptions }
     static let noun = "test"
     var extraArguments: [String] { what.map { [$0] } ?? [] }
 
@@ -121,6 +136,8 @@ struct BuildCommand: PlanCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var build: BuildOptions
+    @OptionGroup var nodeOptions: NodeOptions
+    var nodes: NodeOptions? { nodeOptions }
     static let noun = "node"
     func plan(_ planner: Planner, _ compiled: CompiledProject, _ selected: Set<NodeID>) -> Plan {
         planner.planBuild(compiled, selected: selected)
@@ -154,17 +171,19 @@ struct PlanRunner {
     let global: GlobalOptions
     let selection: SelectionOptions
     let build: BuildOptions
+    let nodes: NodeOptions?
     let command: String
     let noun: String
     /// The command's own arguments (`test contracts`), recorded for `retry`.
     let extraArguments: [String]
     let makePlan: (CompiledProject, Set<NodeID>) -> Plan
 
-    init(global: GlobalOptions, selection: SelectionOptions, build: BuildOptions, command: String, noun: String, extraArguments: [String] = [],
+    init(global: GlobalOptions, selection: SelectionOptions, build: BuildOptions, nodes: NodeOptions?, command: String, noun: String, extraArguments: [String] = [],
          makePlan: @escaping (CompiledProject, Set<NodeID>) -> Plan) {
         self.global = global
         self.selection = selection
         self.build = build
+        self.nodes = nodes
         self.command = command
         self.noun = noun
         self.extraArguments = extraArguments
@@ -176,7 +195,7 @@ struct PlanRunner {
         var ws = try Workspace.load(global)
         ws.command = command
         ws.buildsAfterCompile = true
-        ws.empty = try build.empty || GlobalOptions.environmentFlag("EMPTY", ws.environment) == true
+        ws.empty = try nodes?.empty == true || (nodes != nil && GlobalOptions.environmentFlag("EMPTY", ws.environment) == true)
         var connection = try ws.resolveConnection()
         if build.dryRun {
             // offline: nothing is started or connected
@@ -245,7 +264,7 @@ struct PlanRunner {
             ws.console.report([Diagnostic(.warning, code: .cannotWrite, "cannot write what the nodes ran to target/: \(problem)")])
         }
         let json = RunResults.json(results, generatedAt: ws.startedAt, invocationID: ws.invocationID, elapsed: seconds, command: command, project: compiled,
-                                   args: InvocationArguments(global: global, selection: selection, build: build, extra: extraArguments).entries)
+                                   args: InvocationArguments(global: global, selection: selection, build: build, nodes: nodes, extra: extraArguments).entries)
         try? Data(json.utf8).write(to: ws.targetDirectory.appendingPathComponent("run_results.json"))
         // on-run-start/end hooks are results too (run_results.json), but not nodes in the summary's count
         let nodeResults = results.filter { !$0.isProjectHook }

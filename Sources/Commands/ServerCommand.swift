@@ -16,6 +16,8 @@ struct ServerCommand: ParsableCommand {
             case .notInitialized: print("not initialized (\(server.directory.path))")
             case .stopped: print("stopped (\(server.directory.path))")
             case .running(let pid): print("running, pid \(pid), socket \(server.socketDirectory.path)")
+            case .copied(let other):
+                print("not running: \(server.directory.path) was copied from another project's (its pid file names \(other)); `strata server start` starts this project's own server on the copied data, without touching the other one")
             }
         }
     }

@@ -30,6 +30,9 @@ public struct LocalServer: Sendable {
         case notInitialized
         case stopped
         case running(pid: Int32)
+        /// The data folder was copied from another project's (`cp -r` with `.strata/`): its pid file names that
+        /// server's data folder. Not this project's server, whatever that one is doing; starting adopts the copy.
+        case copied(from: String)
     }
 
     public func conninfo(database: String) -> String {
@@ -40,10 +43,13 @@ public struct LocalServer: Sendable {
     public var status: Status {
         let fm = FileManager.default
         guard fm.fileExists(atPath: dataDirectory.appendingPathComponent("PG_VERSION").path) else { return .notInitialized }
-        guard let pidText = try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
-              let pid = pidText.split(separator: "\n").first.flatMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }),
-              kill(pid, 0) == 0 || errno == EPERM
-        else { return .stopped }
+        guard let pidText = try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8) else { return .stopped }
+        let lines = pidText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // the pid file's second line is the data folder of the server that wrote it
+        if lines.count > 1, !lines[1].isEmpty, URL(fileURLWithPath: lines[1]).standardizedFileURL.path != dataDirectory.path {
+            return .copied(from: lines[1])
+        }
+        guard let pid = lines.first.flatMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }), kill(pid, 0) == 0 || errno == EPERM else { return .stopped }
         return .running(pid: pid)
     }
 
@@ -57,6 +63,10 @@ public struct LocalServer: Sendable {
                 try initialize()
                 try start()
             case .stopped:
+                try start()
+            case .copied(let other):
+                log("This project's .strata/ was copied from another project's (\(other)): starting a server of its own on the copied data; the other project's server is not touched")
+                try adoptCopy()
                 try start()
             }
         }
@@ -111,6 +121,30 @@ public struct LocalServer: Sendable {
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(conf.utf8))
         try handle.close()
+    }
+
+    /// A copied data folder becomes this project's: the other server's pid file goes (it describes that server,
+    /// not this folder), and the socket folder is this project's (a later line in postgresql.conf wins).
+    private func adoptCopy() throws {
+        let fm = FileManager.default
+        try? fm.removeItem(at: dataDirectory.appendingPathComponent("postmaster.pid"))
+        // the copied socket and its lock file are the other server's too
+        for name in (try? fm.contentsOfDirectory(atPath: socketDirectory.path)) ?? [] where name.hasPrefix(".s.PGSQL.") {
+            try? fm.removeItem(at: socketDirectory.appendingPathComponent(name))
+        }
+        let confURL = dataDirectory.appendingPathComponent("postgresql.conf")
+        let handle = try FileHandle(forWritingTo: confURL)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("\n# --- written by Strata: this copy's own socket folder ---\nunix_socket_directories = '\(socketDirectory.path)'\n".utf8))
+        try handle.close()
+        // a copy belongs to whoever copied it, with the copier's modes: the server wants its own files, private
+        chmod(dataDirectory.path, 0o700)
+        if isRoot, let pw = getpwnam(Self.superuser) {
+            let (uid, gid) = (pw.pointee.pw_uid, pw.pointee.pw_gid)
+            chown(dataDirectory.path, uid, gid)
+            let files = FileManager.default.enumerator(atPath: dataDirectory.path)
+            while let relative = files?.nextObject() as? String { chown(dataDirectory.appendingPathComponent(relative).path, uid, gid) }
+        }
     }
 
     private func start() throws {

@@ -39,6 +39,34 @@ import StrataTestSupport
                                                      "shop.intermediate.int_order_payments", "shop.marts.orders", "shop.marts.customers"])
     }
 
+    /// A project copied with its .strata/ (cp -r) gets a server of its own on the copied data, instead of talking
+    /// to (or failing to stop) the original project's server.
+    @Test func aCopiedProjectStartsItsOwnServer() throws {
+        let a = try TempProject(["strata.yml": "name: p\n", "models/m.sql": "select 1 as id"])
+        let b = a.root + "-copy"
+        defer {
+            _ = try? StrataBinary.run(["server", "stop", "--project-dir", b])
+            _ = try? StrataBinary.run(["server", "stop", "--project-dir", a.root])
+            try? FileManager.default.removeItem(atPath: b)
+            a.remove()
+        }
+        #expect(try StrataBinary.run(["run", "--project-dir", a.root]).status == 0)
+        let copy = Process()
+        copy.executableURL = URL(fileURLWithPath: "/bin/cp")
+        copy.arguments = ["-r", a.root, b]
+        try copy.run()
+        copy.waitUntilExit()
+        let status = try StrataBinary.run(["server", "status", "--project-dir", b])
+        #expect(status.stdout.contains("was copied from another project's (its pid file names \(a.root)/.strata/postgres/data)"), "\(status.all)")
+        let run = try StrataBinary.run(["run", "--project-dir", b])
+        #expect(run.status == 0, "\(run.all)")
+        #expect(run.stdout.contains("copied from another project's"), "\(run.all)")
+        let pids = try [a.root, b].map { try StrataBinary.run(["server", "status", "--project-dir", $0]).stdout }
+        #expect(pids.allSatisfy { $0.hasPrefix("running, pid ") } && pids[0] != pids[1], "\(pids)")
+        #expect(try StrataBinary.run(["server", "stop", "--project-dir", b]).status == 0)
+        #expect(try StrataBinary.run(["server", "status", "--project-dir", a.root]).stdout.hasPrefix("running"))
+    }
+
     @Test func contractsFromTheCommandLine() throws {
         let db = try TestPostgres.freshDatabase()
         defer { db.drop() }
@@ -235,9 +263,13 @@ import StrataTestSupport
         // init writes into its working directory (the child's: never change this process's, tests run in parallel)
         let initOut = try StrataBinary.run(["init", "demo"], workingDirectory: dir.root)
         #expect(initOut.status == 0, "\(initOut.all)")
-        let run = try StrataBinary.run(["run", "--project-dir", dir.root + "/demo", "--database-url", db.conninfo])
-        #expect(run.status == 0, "\(run.all)")
-        #expect(run.stdout.contains("OK created table public.number_summary"))
+        // the starter builds and passes its tests and contract as it is
+        let build = try StrataBinary.run(["build", "--project-dir", dir.root + "/demo", "--database-url", db.conninfo])
+        #expect(build.status == 0, "\(build.all)")
+        #expect(build.stdout.contains("OK created table public.customer_revenue"), "\(build.all)")
+        #expect(build.stdout.contains("Contract check: ") && build.stdout.contains("1 checked when built"), "\(build.all)")
+        #expect(build.stdout.contains(" 0 fail, 0 errors, 0 skipped."), "\(build.all)")
+        #expect(FileManager.default.fileExists(atPath: dir.root + "/demo/profiles.example.yml"))
     }
 }
 
@@ -536,8 +568,11 @@ import StrataTestSupport
         let debug = try StrataBinary.run(["debug", "--project-dir", tp.root, "--database-url", "postgresql:///x?host=/nonexistent"],
                                          environment: ["DBT_TARGET": "ci", "DBT_THREADS": "3"])
         #expect(debug.stdout.contains("target: ci,") && debug.stdout.contains("threads: 3"), "\(debug.all)")
-        // -x is --fail-fast
+        // -x is --fail-fast; seed --help lists only what seeds take
         #expect(try StrataBinary.run(["run", "-x", "--dry-run", "--project-dir", tp.root]).status == 0)
+        let seedHelp = try StrataBinary.run(["seed", "--help"]).stdout
+        #expect(seedHelp.contains("--full-refresh") && !seedHelp.contains("--store-failures") && !seedHelp.contains("--event-time-start") && !seedHelp.contains("--empty "))
+        #expect(try StrataBinary.run(["build", "--help"]).stdout.contains("--store-failures"))
     }
 
     /// selectors.yml, --selector, the default selector, --indirect-selection, --resource-type, and dbt's warning
