@@ -291,6 +291,11 @@ struct PlanRunner {
             return Diagnostic(code: .testFailed, "test '\(node?.name ?? r.id.rawValue)' failed: \(r.failures ?? 0) failing row\(r.failures == 1 ? "" : "s") (compiled SQL: \(path))",
                               at: location ?? node.flatMap { $0.path.isEmpty ? nil : SourceLocation(file: $0.path, line: 1, column: 1) }, notes: notes)
         }
+        if let why = cancellation.lockLost {
+            let done = nodeResults.filter { $0.status == .success || $0.status == .pass }.count
+            ws.console.report([Diagnostic(code: .lockLost, "\(command) stopped: it lost its lock on schema '\(connection.target.schema)' (\(why)). No step started after that, statements in flight were cancelled and rolled back (their relations are as they were); \(done) step\(done == 1 ? "" : "s") had finished. Run again when no other run is using the schema")])
+            throw ReportedFailure(status: .usage)
+        }
         if let signo = cancellation.reason {
             ws.console.report([Diagnostic(code: .cancelled, "\(command) cancelled by \(signo == SIGINT ? "SIGINT" : "SIGTERM"): statements in flight were cancelled and rolled back; relations keep their previous state")])
             Foundation.exit(128 + signo)

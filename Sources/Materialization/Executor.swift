@@ -55,6 +55,8 @@ public struct Executor: Sendable {
         guard !plan.steps.isEmpty else { return [] }
         let lockConnection = try adapter.connect()
         defer { lockConnection.close() }
+        let settings = try SessionSettings(probing: lockConnection)
+        try settings.apply(to: lockConnection)
         try acquireLock(lockConnection, schema: options.lockSchema, timeout: options.lockTimeout, observer: observer)
         defer { _ = try? lockConnection.execute("SELECT pg_advisory_unlock_all()") }
         for schema in plan.schemas {
@@ -82,9 +84,13 @@ public struct Executor: Sendable {
         var connections: [any WarehouseConnection] = []
         for _ in 0..<workers {
             let c = try adapter.connect()
+            try settings.apply(to: c)
             cancellation.register(c)
             connections.append(c)
         }
+        // while steps run, the lock session is checked every quarter second: a lost lock stops the run
+        let watchdog = LockWatchdog(connection: lockConnection, schema: options.lockSchema, cancellation: cancellation)
+        watchdog.start()
         let group = DispatchGroup()
         for first in connections {
             let worker = Thread { [self] in
@@ -94,6 +100,7 @@ public struct Executor: Sendable {
                     observer.stepStarted(step, index: index, total: plan.steps.count)
                     // a dropped session (terminated backend, restarted server) is replaced before the next step
                     if !conn.isOpen, let fresh = try? adapter.connect() {
+                        try? settings.apply(to: fresh)
                         conn.close()
                         conn = fresh
                         cancellation.register(fresh)
@@ -110,7 +117,10 @@ public struct Executor: Sendable {
             worker.start()
         }
         group.wait()
+        watchdog.stop()
         let results = scheduler.results(in: plan)
+        // a lost lock ends the run here: on-run-end would run without it
+        if cancellation.lockLost != nil { return started + results }
         var ended: [StepResult] = []
         _ = runHooks(options.onRunEnd ?? plan.onRunEnd, "on-run-end", project: plan.projectName, on: lockConnection, into: &ended)
         return started + results + ended
@@ -402,7 +412,7 @@ final class Scheduler: @unchecked Sendable {
         cond.lock()
         defer { cond.unlock() }
         while true {
-            if cancellation.reason != nil, !stopped { stopped = true; skipUnstarted("cancelled") }
+            if cancellation.isStopped, !stopped { stopped = true; skipUnstarted("cancelled") }
             if stopped && running == 0 { cond.broadcast(); return nil }
             if !stopped, let i = ready.popLast() {
                 running += 1
@@ -444,9 +454,10 @@ final class Scheduler: @unchecked Sendable {
                 stack += downstream[d]
             }
         }
-        if cancellation.reason != nil { stopped = true }
+        if cancellation.isStopped { stopped = true }
         if stopped {
-            let why = cancellation.reason.map { "skipped: the run was interrupted (\($0 == SIGINT ? "SIGINT" : "SIGTERM"))" } ?? "skipped: --fail-fast after an error"
+            let why = cancellation.lockLost.map { _ in "skipped: the run lost its schema lock" }
+                ?? cancellation.reason.map { "skipped: the run was interrupted (\($0 == SIGINT ? "SIGINT" : "SIGTERM"))" } ?? "skipped: --fail-fast after an error"
             for d in ready where finished[d] == nil {
                 finished[d] = StepResult(id: steps[d].id, status: .skipped, message: why, startedAt: nil,
                                          completedAt: nil, executionTime: 0, rowsAffected: nil, diagnostic: nil, relation: steps[d].relation)
@@ -478,5 +489,72 @@ final class Scheduler: @unchecked Sendable {
         cond.lock()
         defer { cond.unlock() }
         return plan.steps.indices.compactMap { finished[$0] }
+    }
+}
+
+/// What every session of a run sets, so that managed-service defaults cannot cut it off and a vanished client is
+/// noticed: no idle-session or idle-in-transaction timeout, and (PostgreSQL 14 and later, probed once) the server
+/// checks every second that the client is still there, cancelling an orphaned statement instead of running it on.
+struct SessionSettings: Sendable {
+    let statements: [String]
+
+    init(probing connection: any WarehouseConnection) throws {
+        let version = Int(try connection.execute("SHOW server_version_num").scalar ?? "") ?? 0
+        var s = ["SET idle_in_transaction_session_timeout = 0"]
+        if version >= 140000 { s += ["SET idle_session_timeout = 0", "SET client_connection_check_interval = '1s'"] }
+        statements = s
+    }
+
+    func apply(to connection: any WarehouseConnection) throws {
+        try connection.execute(statements.joined(separator: ";\n"))
+    }
+}
+
+/// Checks, while steps run, that the run's lock session still holds its advisory lock; when it does not (the session
+/// was terminated, timed out, or the server restarted) it stops the run: no new steps start and statements in flight
+/// are cancelled, so nothing is built without the lock.
+final class LockWatchdog: @unchecked Sendable {
+    let connection: any WarehouseConnection
+    let schema: String
+    let cancellation: Cancellation
+    private let done = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(connection: any WarehouseConnection, schema: String, cancellation: Cancellation) {
+        self.connection = connection
+        self.schema = schema
+        self.cancellation = cancellation
+    }
+
+    func start() {
+        Thread { [self] in
+            defer { finished.signal() }
+            // wakes every 250 ms, or at once when the run ends
+            while done.wait(timeout: .now() + .milliseconds(250)) == .timedOut {
+                let held: Bool
+                var why = "its session no longer holds it"
+                do {
+                    // (the session holds nothing else: the schema lock is its only advisory lock)
+                    held = try connection.execute("""
+                        SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+                        """).rows.count >= 1
+                } catch let e as WarehouseError {
+                    held = false
+                    why = "its session ended: \(e.message)"
+                } catch {
+                    held = false
+                    why = "\(error)"
+                }
+                if !held {
+                    cancellation.stop(lockLost: why)
+                    return
+                }
+            }
+        }.start()
+    }
+
+    func stop() {
+        done.signal()
+        finished.wait()
     }
 }
