@@ -105,6 +105,112 @@ import Warehouse
         #expect(try h.query("select id from analytics.t") == [["3"]])
     }
 
+    /// A managed service's idle_session_timeout cannot take the schema lock away: the run's sessions turn it off.
+    @Test func anIdleSessionTimeoutDoesNotTakeTheLock() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let p = try TempProject(Self.files)
+        defer { p.remove() }
+        let holder = try db.connect()
+        defer { holder.close() }
+        try holder.execute("ALTER DATABASE \(SQLDialect.postgres.quote(db.name)) SET idle_session_timeout = '1s'")
+        #expect(try StrataBinary.run(["run", "--project-dir", p.root, "--database-url", db.conninfo]).status == 0)
+        try holder.execute("SELECT pg_advisory_lock(4242)")
+        let running = try StrataBinary.start(["run", "--project-dir", p.root, "--database-url", db.conninfo, "--threads", "1", "--vars", "{wait: true, n: 2}"])
+        #expect(try holder.blockedOnAdvisoryLock() != nil)
+        // the fault is time passing: twice the timeout, with the lock session idle all along
+        usleep(2_000_000)
+        let schemaLocks = try holder.execute("""
+            SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """).scalar
+        #expect(schemaLocks == "1")
+        try holder.execute("SELECT pg_advisory_unlock_all()")
+        let out = try running.wait()
+        #expect(out.status == 0, "\(out.all)")
+        #expect(try holder.execute("SELECT id FROM public.t").scalar == "2")
+    }
+
+    /// A terminated lock session (a DBA, a proxy) stops the run: nothing starts after, the statement in flight is
+    /// cancelled and rolled back, the run exits 2 saying so, and the next run succeeds.
+    @Test func losingTheLockSessionStopsTheRunAndKeepsEveryRelation() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let p = try TempProject(Self.files)
+        defer { p.remove() }
+        #expect(try StrataBinary.run(["run", "--project-dir", p.root, "--database-url", db.conninfo]).status == 0)
+        let holder = try db.connect()
+        defer { holder.close() }
+        try holder.execute("SELECT pg_advisory_lock(4242)")
+        let running = try StrataBinary.start(["run", "--project-dir", p.root, "--database-url", db.conninfo, "--threads", "1", "--vars", "{wait: true, n: 2}"])
+        let worker = try #require(try holder.blockedOnAdvisoryLock())
+        let lockSession = try #require(try holder.execute("""
+            SELECT pid::text FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() AND pid::text <> $1
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """, parameters: [worker]).scalar)
+        #expect(try holder.execute("SELECT pg_terminate_backend($1::int)", parameters: [lockSession]).scalar == "t")
+        let out = try running.wait()
+        #expect(out.status == 2, "\(out.all)")
+        #expect(out.stderr.contains("error[R4013]: run stopped: it lost its lock on schema 'public'"), "\(out.all)")
+        try holder.execute("SELECT pg_advisory_unlock_all()")
+        #expect(try holder.execute("SELECT id FROM public.t").scalar == "1")
+        #expect(try Self.leftovers(holder) == ["0", "0"])
+        let again = try StrataBinary.run(["run", "--project-dir", p.root, "--database-url", db.conninfo, "--vars", "{n: 2}"])
+        #expect(again.status == 0, "\(again.all)")
+        #expect(try holder.execute("SELECT id FROM public.t").scalar == "2")
+    }
+
+    /// A run killed with SIGKILL leaves no statement running: the server notices the vanished client within a
+    /// second or two (client_connection_check_interval) instead of running the orphan to its end.
+    @Test func aKilledRunLeavesNoStatementRunning() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let p = try TempProject(["strata.yml": "name: f\n", "models/slow.sql": "{{ config(materialized='table') }}select 1 as x from pg_sleep(60)"])
+        defer { p.remove() }
+        let running = try StrataBinary.start(["run", "--project-dir", p.root, "--database-url", db.conninfo])
+        let watcher = try db.connect()
+        defer { watcher.close() }
+        func sleeping() throws -> Int {
+            Int(try watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()").scalar ?? "0") ?? 0
+        }
+        var waited = 0
+        while try sleeping() == 0, waited < 500 { usleep(20_000); waited += 1 }
+        #expect(try sleeping() == 1)
+        running.signal(SIGKILL)
+        _ = try running.wait()
+        let killed = Date()
+        while try sleeping() > 0, Date().timeIntervalSince(killed) < 10 { usleep(50_000) }
+        let after = Date().timeIntervalSince(killed)
+        #expect(try sleeping() == 0, "the orphaned statement still runs \(after) s after the kill")
+        #expect(after < 5, "gone after \(after) s")
+    }
+
+    /// Refused connections are retried with backoff: a server that comes up a second after the run starts is
+    /// reached; a port that stays closed fails after the retries, saying how many attempts were made.
+    @Test func connectRetriesWaitForAServerThatIsStarting() throws {
+        let dir = URL(fileURLWithPath: "/tmp/strata-late-\(UUID().uuidString.prefix(8))")
+        let server = LocalServer(directory: dir, durable: false)
+        defer { try? server.stop(); try? FileManager.default.removeItem(at: dir) }
+        let conninfo = try server.ensureRunning(database: "strata")
+        try server.stop()
+        let p = try TempProject(Self.files)
+        defer { p.remove() }
+        let started = Date()
+        let running = try StrataBinary.start(["run", "--project-dir", p.root, "--database-url", conninfo], environment: ["STRATA_CONNECT_RETRIES": "6"])
+        // the fault: the server is down for the run's first second
+        usleep(1_000_000)
+        _ = try server.ensureRunning(database: "strata")
+        let out = try running.wait()
+        #expect(out.status == 0, "\(out.all)")
+        #expect(Date().timeIntervalSince(started) >= 1)
+        let closed = Date()
+        let refused = try StrataBinary.run(["run", "--project-dir", p.root, "--database-url", "host=127.0.0.1 port=1 dbname=x user=postgres"],
+                                           environment: ["STRATA_CONNECT_RETRIES": "3"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("Connection refused") && refused.stderr.contains("(after 4 attempts)"), "\(refused.all)")
+        #expect(Date().timeIntervalSince(closed) >= 1.75)   // 0.25 + 0.5 + 1 s of backoff
+    }
+
     @Test func aServerRestartMidRunFailsTheModelAndTheNextRunSucceeds() throws {
         // a server of its own: restarting the shared test server would disturb the other tests
         let dir = URL(fileURLWithPath: "/tmp/strata-restart-\(UUID().uuidString.prefix(8))")
