@@ -98,14 +98,18 @@ public struct Executor: Sendable {
                 defer { conn.close(); group.leave() }
                 while let (index, step) = scheduler.next() {
                     observer.stepStarted(step, index: index, total: plan.steps.count)
-                    // a dropped session (terminated backend, restarted server) is replaced before the next step
-                    if !conn.isOpen, let fresh = try? adapter.connect() {
+                    // a dropped session (terminated backend, restarted server) is replaced before the next step, once
+                    // the schema lock is known to be still held (a restart takes it away with every session)
+                    if !conn.isOpen, watchdog.check(), let fresh = try? adapter.connect() {
                         try? settings.apply(to: fresh)
                         conn.close()
                         conn = fresh
                         cancellation.register(fresh)
                     }
-                    let result = execute(step, on: conn)
+                    // nothing is built without the lock
+                    let result = cancellation.lockLost == nil ? execute(step, on: conn)
+                        : StepResult(id: step.id, status: .skipped, message: "skipped: the run lost its schema lock", startedAt: nil, completedAt: nil,
+                                     executionTime: 0, rowsAffected: nil, diagnostic: nil, relation: step.relation)
                     for skipped in scheduler.complete(step.id, result: result) {
                         observer.stepFinished(skipped.0, result: skipped.1, index: skipped.2, total: plan.steps.count)
                     }
@@ -519,6 +523,8 @@ final class LockWatchdog: @unchecked Sendable {
     let cancellation: Cancellation
     private let done = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
+    /// The lock session is used by one check at a time (the watchdog's, or a worker's before it reconnects).
+    private let checking = NSLock()
 
     init(connection: any WarehouseConnection, schema: String, cancellation: Cancellation) {
         self.connection = connection
@@ -531,26 +537,30 @@ final class LockWatchdog: @unchecked Sendable {
             defer { finished.signal() }
             // wakes every 250 ms, or at once when the run ends
             while done.wait(timeout: .now() + .milliseconds(250)) == .timedOut {
-                let held: Bool
-                var why = "its session no longer holds it"
-                do {
-                    // (the session holds nothing else: the schema lock is its only advisory lock)
-                    held = try connection.execute("""
-                        SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
-                        """).rows.count >= 1
-                } catch let e as WarehouseError {
-                    held = false
-                    why = "its session ended: \(e.message)"
-                } catch {
-                    held = false
-                    why = "\(error)"
-                }
-                if !held {
-                    cancellation.stop(lockLost: why)
-                    return
-                }
+                if !check() { return }
             }
         }.start()
+    }
+
+    /// Whether the lock is still held; when it is not, the run is stopped (and stays stopped).
+    @discardableResult
+    func check() -> Bool {
+        checking.lock()
+        defer { checking.unlock() }
+        if cancellation.lockLost != nil { return false }
+        var why = "its session no longer holds it"
+        do {
+            // (the session holds nothing else: the schema lock is its only advisory lock)
+            if try connection.execute("""
+                SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+                """).rows.count >= 1 { return true }
+        } catch let e as WarehouseError {
+            why = "its session ended: \(e.message)"
+        } catch {
+            why = "\(error)"
+        }
+        cancellation.stop(lockLost: why)
+        return false
     }
 
     func stop() {
