@@ -35,7 +35,11 @@ public enum Manifest {
                 o.end(into: &out)
             }
         }
-        root.member("macros", into: &out) { JSONWriter.emit(.dict([]), &$0, 1) }
+        root.member("macros", into: &out) { out in
+            var o = JSONWriter.ObjectStream(level: 1, into: &out)
+            for m in project.macros { o.member(m.uniqueID, into: &out) { JSONWriter.emit(macro(m), &$0, 2) } }
+            o.end(into: &out)
+        }
         for (key, edges) in [("parent_map", project.graph.parents), ("child_map", project.graph.children)] {
             root.member(key, into: &out) { out in
                 var o = JSONWriter.ObjectStream(level: 1, into: &out)
@@ -52,6 +56,18 @@ public enum Manifest {
         root.end(into: &out)
         out.append(0x0A)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A macro as dbt writes it (its own macro dependencies are not tracked: empty).
+    static func macro(_ m: MacroEntry) -> ConfigValue {
+        .dict([
+            ConfigEntry("name", .string(m.name)), ConfigEntry("resource_type", .string("macro")), ConfigEntry("package_name", .string(m.package)),
+            ConfigEntry("path", .string(m.path)), ConfigEntry("original_file_path", .string(m.path)), ConfigEntry("unique_id", .string(m.uniqueID)),
+            ConfigEntry("macro_sql", .string(m.sql)), ConfigEntry("depends_on", .dict([ConfigEntry("macros", .list([]))])),
+            ConfigEntry("description", .string("")), ConfigEntry("meta", .dict([])),
+            ConfigEntry("docs", .dict([ConfigEntry("show", .bool(true)), ConfigEntry("node_color", .null)])),
+            ConfigEntry("patch_path", .null), ConfigEntry("arguments", .list([])), ConfigEntry("supported_languages", .null),
+        ])
     }
 
     static func node(_ n: CompiledNode, _ project: CompiledProject) -> ConfigValue {

@@ -9,11 +9,12 @@ import ProjectModel
 public enum StateComparison {
     /// dbt's comparisons, node by node: new (not in the state), and modified by body (the file's checksum), configs,
     /// relation (the database, schema and alias configs), persisted descriptions (descriptions of the node and its columns, when
-    /// persist_docs writes them) and contract. `macros` (a macro a node calls changed) is not tracked yet.
+    /// persist_docs writes them), contract, and macros (the text of a macro its render called differs from the state's,
+    /// or the state does not have it).
     public static func load(_ directory: String, compiled: CompiledProject) throws -> SelectionState {
-        let previous = try manifestNodes(directory)
+        let (previous, previousMacros) = try readManifest(directory)
+        let currentMacros = Dictionary(compiled.macros.map { ($0.uniqueID, $0.sql) }, uniquingKeysWith: { a, _ in a })
         var state = SelectionState()
-        // every kind is compared but `macros`, which stays empty (macro dependencies are not tracked yet)
         for key in SelectionState.modifiedKinds { state.modified[key] = [] }
         for (id, node) in compiled.nodes {
             guard let before = previous[id.rawValue] else { state.new.insert(id); continue }
@@ -29,6 +30,7 @@ public enum StateComparison {
                 state.modified["relation"]!.insert(id)
             }
             if differs(["contract"]) { state.modified["contract"]!.insert(id) }
+            if node.macroDependencies.contains(where: { currentMacros[$0] != previousMacros[$0] }) { state.modified["macros"]!.insert(id) }
             if node.buildSettings?.persistDocs.any == true, differs(["description"]) || !same(descriptions(now["columns"]), descriptions(before["columns"])) {
                 state.modified["persisted_descriptions"]!.insert(id)
             }
@@ -48,7 +50,7 @@ public enum StateComparison {
     /// Ephemeral models are never deferred (they are compiled into their dependents).
     public static func deferredRelations(_ directory: String, compiled: CompiledProject, selected: Set<NodeID>,
                                          existing: Set<Relation>?, favorState: Bool) throws -> [NodeID: Relation] {
-        let previous = try manifestNodes(directory)
+        let previous = try readManifest(directory).nodes
         var out: [NodeID: Relation] = [:]
         for (id, node) in compiled.nodes where !selected.contains(id) && [.model, .seed, .snapshot].contains(node.kind) && !node.isEphemeral {
             guard let before = previous[id.rawValue], let schema = before["schema"] as? String,
@@ -61,8 +63,8 @@ public enum StateComparison {
         return out
     }
 
-    /// unique_id → the node's entry, for every kind a manifest lists.
-    static func manifestNodes(_ directory: String) throws -> [String: [String: Any]] {
+    /// The state's manifest: unique_id → the node's entry (every kind a manifest lists), and macro id → macro_sql.
+    static func readManifest(_ directory: String) throws -> (nodes: [String: [String: Any]], macros: [String: String]) {
         let manifestPath = directory + "/manifest.json"
         guard let data = FileManager.default.contents(atPath: manifestPath) else {
             throw Diagnostic(code: .unreadableState, "--state \(directory): there is no manifest.json there (give the target/ folder of the run to compare with)")
@@ -74,7 +76,9 @@ public enum StateComparison {
         for key in ["nodes", "sources", "seeds", "exposures", "unit_tests"] {
             for (id, node) in manifest[key] as? [String: [String: Any]] ?? [:] { previous[id] = node }
         }
-        return previous
+        var macros: [String: String] = [:]
+        for (id, macro) in manifest["macros"] as? [String: [String: Any]] ?? [:] { macros[id] = macro["macro_sql"] as? String }
+        return (previous, macros)
     }
 
     /// The node as this compile's manifest describes it, read back as JSON so it compares with the state's.

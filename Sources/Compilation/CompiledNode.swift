@@ -42,6 +42,9 @@ public struct CompiledNode: Sendable {
     public var declaredAt: SourceLocation? = nil
     /// PostgreSQL extensions the compiled SQL needs (e.g. uuid-ossp for uuid5 surrogate keys).
     public var extensions: Set<String> = []
+    /// The template macros its render called, as dbt ids (`macro.dbt_utils.star`): the manifest's
+    /// `depends_on.macros`, and what `state:modified.macros` compares.
+    public var macroDependencies: [String] = []
     /// Non-fatal problems found while compiling this node.
     public var warnings: [Diagnostic] = []
     public var payload: NodePayload

@@ -18,6 +18,8 @@ public struct CompiledProject: Sendable {
     public var warnings: [Diagnostic]
     /// Rendered `on-run-start` / `on-run-end` hooks of the project.
     public var onRunStart: [String] = []
+    /// Every template macro of the project and its packages (the manifest's `macros`).
+    public var macros: [MacroEntry] = []
     public var onRunEnd: [String] = []
     /// Seconds spent in each compilation phase, in order (for STRATA_TIMINGS and the benchmark).
     public var timings: [(phase: String, seconds: Double)] = []

@@ -145,7 +145,9 @@ extension Compiler {
     func renderSQL(_ pm: ParsedModel, _ me: CompiledNode, environment: Environment, globals: [String: Value], recorder: RenderRecorder) throws -> RenderedText {
         let text = try Renderer.render(pm.template, environment: environment, globals: globals)
         guard let spec = me.config["surrogate_key"] else { return text }
-        return try addSurrogateKey(spec, to: text, node: me, onUUID: { recorder.update { $0.extensions.insert("uuid-ossp") } })
+        var keyed = try addSurrogateKey(spec, to: text, node: me, onUUID: { recorder.update { $0.extensions.insert("uuid-ossp") } })
+        keyed.macros = text.macros
+        return keyed
     }
 
     /// One `pre_hook`/`post_hook` entry: plain SQL, or a template rendered when the node is built.

@@ -9,7 +9,8 @@ extension Compiler {
     /// Generic tests from YAML and singular tests from the test paths become test nodes whose SQL returns the failing
     /// rows, with dbt's ids (`test.<project>.<name>.<hash>` for generic tests, `test.<project>.<name>` for singular
     /// ones) and compiled paths; each depends on the nodes it reads.
-    func compileTests(nodes: inout [NodeID: CompiledNode], graph: inout Graph, resolver: NameResolver, environments: Environments, bag: inout DiagnosticBag) {
+    func compileTests(nodes: inout [NodeID: CompiledNode], graph: inout Graph, resolver: NameResolver, environments: Environments, macros: MacroCatalog,
+                      bag: inout DiagnosticBag) {
         var used = Set<String>()
         func uniqueName(_ base: String) -> String {
             var name = String(base.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
@@ -38,6 +39,7 @@ extension Compiler {
                     test.node.payload = .dataTest(spec)
                 }
                 test.node.compiledPath = compiledPath(test.location.file, package: test.node.id.package) + "/\(alias).sql"
+                test.node.macroDependencies = macros.ids(of: test.macros)
                 test.node.declaredAt = test.location
                 add(test.node, deps: test.deps, at: test.location, nodes: &nodes, graph: &graph)
             }
@@ -90,6 +92,7 @@ extension Compiler {
                                     id: NodeID("test.\(file.package ?? project.name).\(uniqueName)"), compiledPath: compiledPath)
                 node.rawSQL = file.text
                 node.sourceMap = out.sourceMap
+                node.macroDependencies = macros.ids(of: out.macros)
                 if recorder.queriedDatabase {
                     node.runTimeRender = RunTimeRender(rendersSQL: true, rendersHooks: false) { part, connection in
                         part == .sql ? [try Renderer.render(template, environment: environment, globals: globals(RenderRecorder(), connection)).text] : []
@@ -109,6 +112,8 @@ extension Compiler {
         var deps: [NodeID]
         var location: SourceLocation
         var warnings: [Diagnostic]
+        /// The template macros its render called.
+        var macros: [MacroDefinition] = []
     }
 
     func prepareGenericTest(_ decl: TestDeclaration, snapshot: [NodeID: CompiledNode], resolver: NameResolver, environment: Environment) throws -> PreparedTest? {
@@ -178,9 +183,11 @@ extension Compiler {
         }
         let recorder = RenderRecorder()
         let sql: String
+        var called: [MacroDefinition] = []
         do {
             let out = try render(try globals(recorder, options.connection))
             warnings = out.warnings
+            called = out.macros
             sql = out.text
         } catch where options.rendersAgainWhenBuilt && recorder.queriedDatabase {
             sql = ""   // left to the run, after what the test reads is built
@@ -201,7 +208,7 @@ extension Compiler {
                 part == .sql ? [try render(try globals(RenderRecorder(), connection)).text] : []
             }
         }
-        return PreparedTest(node: node, alias: alias, deps: deps, location: loc, warnings: warnings)
+        return PreparedTest(node: node, alias: alias, deps: deps, location: loc, warnings: warnings, macros: called)
     }
 
     /// The macro of a generic test: `unique` (built in or the project's own) or `package.name` from an installed package.

@@ -111,6 +111,7 @@ public struct Compiler: Sendable {
         }
         var environment = try makeEnvironment(problems: &bag)
         var environments = packageEnvironments(environment)
+        let macroCatalog = MacroCatalog(environment, project: project)
         lap("macros")
 
         // 1. Parse every model (in parallel) and find its static refs, sources and config.
@@ -209,6 +210,7 @@ public struct Compiler: Sendable {
                 bag.appendOnce(r.text.warnings)
                 nodes[pm.id]!.compiledSQL = r.text.text
                 nodes[pm.id]!.sourceMap = r.text.sourceMap
+                nodes[pm.id]!.macroDependencies = macroCatalog.ids(of: r.text.macros)
                 // snapshots render like models; what the render found goes to the node's payload
                 var settings = nodes[pm.id]!.buildSettings ?? BuildSettings()
                 settings.preHooks = r.preHooks
@@ -225,7 +227,7 @@ public struct Compiler: Sendable {
             }
         }
         try barrier(bag)
-        compileTests(nodes: &nodes, graph: &graph, resolver: resolver, environments: environments, bag: &bag)
+        compileTests(nodes: &nodes, graph: &graph, resolver: resolver, environments: environments, macros: macroCatalog, bag: &bag)
         compileUnitTests(nodes: &nodes, graph: &graph, resolver: resolver, environments: environments, bag: &bag)
         try barrier(bag)
         lap("render")
@@ -261,6 +263,7 @@ public struct Compiler: Sendable {
                                        order: order, warnings: bag.diagnostics, timings: timings)
         compiled.onRunStart = onRunStart
         compiled.onRunEnd = onRunEnd
+        compiled.macros = macroCatalog.entries
         // 7. Contracts: attached to the models and seeds they govern, with the edges foreign keys imply and their checks.
         bag.capture { try ContractResolver(project: project).attach(to: &compiled) }
         // when parsing, everything found in every stage

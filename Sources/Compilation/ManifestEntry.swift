@@ -29,7 +29,7 @@ extension CompiledNode {
         if n.kind != .source {
             o.set("config", ConfigValue.dict(n.config.map { ConfigEntry($0.key, $0.value) }).sortedKeys)
             o.set("tags", .strings(n.tags))
-            o.set("depends_on", .dict([ConfigEntry("macros", .list([])), ConfigEntry("nodes", .strings(dependsOn.map(\.rawValue)))]))
+            o.set("depends_on", .dict([ConfigEntry("macros", .strings(n.macroDependencies)), ConfigEntry("nodes", .strings(dependsOn.map(\.rawValue)))]))
             o.set("checksum", n.checksum.isEmpty
                   ? .dict([ConfigEntry("name", .string("path")), ConfigEntry("checksum", .string(n.path))])
                   : .dict([ConfigEntry("name", .string("sha256")), ConfigEntry("checksum", .string(n.checksum))]))

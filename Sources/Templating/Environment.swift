@@ -64,6 +64,8 @@ public struct RenderedText: Sendable {
     public var sourceMap: SourceMap
     /// Undefined names the render tolerated as Jinja does (T2012), each once, located.
     public var warnings: [Diagnostic] = []
+    /// The template macros the render called (for the manifest's `depends_on.macros` and `state:modified.macros`).
+    public var macros: [MacroDefinition] = []
 
     public init(text: String, sourceMap: SourceMap, warnings: [Diagnostic] = []) {
         self.text = text

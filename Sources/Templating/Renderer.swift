@@ -22,6 +22,9 @@ public final class Renderer {
     var warnedAt: Set<SourceLocation> = []
     /// Errors recorded instead of thrown (`Environment.recoversFromErrors`).
     var recovered: [Diagnostic] = []
+    /// Every template macro the render called (directly or through other macros), first call first.
+    var calledMacros: [MacroDefinition] = []
+    private var calledIDs: Set<ObjectIdentifier> = []
 
     enum Flow { case normal, breakLoop, continueLoop }
 
@@ -42,7 +45,9 @@ public final class Renderer {
             return RenderedText(text: ret.value.stringValue, sourceMap: SourceMap(), warnings: r.warnings)
         }
         if !r.recovered.isEmpty { throw DiagnosticError(r.recovered) }
-        return RenderedText(text: r.output, sourceMap: r.sourceMap, warnings: r.warnings)
+        var out = RenderedText(text: r.output, sourceMap: r.sourceMap, warnings: r.warnings)
+        out.macros = r.calledMacros
+        return out
     }
 
     /// Evaluates a single expression source like `"{{ x }}"`'s inside, for configuration values.
@@ -317,6 +322,8 @@ public final class Renderer {
 
     func callMacro(_ m: MacroValue, _ arguments: Arguments, at offset: Int, in source: TemplateSource) throws -> Value {
         let def = m.definition
+        // macros defined in the template itself are part of it, not dependencies
+        if def.source.path != currentSource.path || !callStack.isEmpty, calledIDs.insert(ObjectIdentifier(def)).inserted { calledMacros.append(def) }
         guard callStack.count < maxCallDepth else {
             throw error("macro '\(def.name)' recursed more than \(maxCallDepth) levels deep", code: .recursionLimit, at: offset, in: source)
         }
