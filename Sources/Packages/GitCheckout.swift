@@ -11,6 +11,19 @@ struct GitCheckout {
 
     /// The folder holding the package (the subdirectory when there is one) and the commit checked out.
     func checkout(into dir: String, declaration: PackageDeclaration) throws -> (path: String, commit: String) {
+        // a revision or subdirectory is never an option of git's, and a subdirectory stays inside the checkout
+        for (what, value) in [("revision", revision), ("subdirectory", subdirectory)] {
+            guard let value else { continue }
+            if value.hasPrefix("-") || value.contains("\0") {
+                throw Diagnostic(code: .hostilePackage, "package (\(declaration.summary)): \(what) '\(value)' is refused: it would be read as an option of git", at: declaration.location)
+            }
+        }
+        if let subdirectory, subdirectory.hasPrefix("/") || subdirectory.split(separator: "/").contains("..") {
+            throw Diagnostic(code: .hostilePackage, "package (\(declaration.summary)): subdirectory '\(subdirectory)' is refused: it must be a folder inside the repository", at: declaration.location)
+        }
+        if url.hasPrefix("-") {
+            throw Diagnostic(code: .hostilePackage, "package (\(declaration.summary)): the git URL '\(url)' is refused: it would be read as an option of git", at: declaration.location)
+        }
         let isCommit = revision.map { $0.range(of: #"^[0-9a-f]{40}$"#, options: .regularExpression) != nil } ?? false
         var clone = ["clone", "--depth", "1"]
         if subdirectory != nil { clone += ["--filter=blob:none", "--sparse"] }

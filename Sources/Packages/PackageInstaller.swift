@@ -165,6 +165,11 @@ public struct PackageInstaller: Sendable {
         }
         let archive = dir + "/package.tar.gz"
         try data.write(to: URL(fileURLWithPath: archive))
+        // what the archive holds is checked before anything is unpacked: nothing may land outside the folder
+        if let problem = try hostileEntry(in: archive) {
+            try? fm.removeItem(atPath: archive)
+            throw Diagnostic(code: .hostilePackage, "package (\(declaration.summary)): \(url) was refused: \(problem); nothing was unpacked", at: declaration.location)
+        }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["tar", "-xzf", archive, "-C", dir, "--no-same-owner"]
@@ -177,6 +182,48 @@ public struct PackageInstaller: Sendable {
             throw Diagnostic(code: .packageDownloadFailed, "package (\(declaration.summary)): \(url) is not a .tar.gz holding one package folder", at: declaration.location)
         }
         return dir + "/" + top[0]
+    }
+
+    /// The first entry of a .tar.gz that could write outside the folder it is unpacked into: an absolute path, a
+    /// `..` component, or a link whose target is absolute or climbs out; nil when there is none. An archive that
+    /// tar cannot list (not gzip, truncated) is an error.
+    static func hostileEntry(in archive: String) throws -> String? {
+        func list(_ verbose: Bool) throws -> [String]? {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["tar", verbose ? "-tvzf" : "-tzf", archive]
+            p.environment = ["LC_ALL": "C", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else { return nil }
+            return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+        guard let names = try list(false), let lines = try list(true) else { return "it is not a gzip-compressed tar archive" }
+        func escapes(_ path: String, from base: [Substring] = []) -> Bool {
+            if path.hasPrefix("/") { return true }
+            var depth = base.count
+            for part in path.split(separator: "/") {
+                if part == ".." { depth -= 1; if depth < 0 { return true } } else if part != "." { depth += 1 }
+            }
+            return false
+        }
+        for name in names where escapes(name) { return "the entry '\(name)' would be written outside the package folder" }
+        for line in lines where line.hasPrefix("l") || line.hasPrefix("h") {
+            let separator = line.hasPrefix("l") ? " -> " : " link to "
+            guard let r = line.range(of: separator, options: .backwards) else { return "a link entry could not be read: \(line)" }
+            let target = String(line[r.upperBound...])
+            // the link's own folder: the name is the last field before the separator
+            let name = names.first { line[..<r.lowerBound].hasSuffix(" " + $0) } ?? ""
+            let folder = name.split(separator: "/").dropLast()
+            if line.hasPrefix("l") ? escapes(target, from: Array(folder)) : escapes(target) {
+                return "the link '\(name)' points outside the package folder (\(target))"
+            }
+        }
+        return nil
     }
 
     static func kind(_ d: PackageDeclaration) -> String {

@@ -388,3 +388,57 @@ func command(_ args: [String], in dir: String? = nil) throws -> String {
         #expect(SemVer("1.2.0-rc.2")! < SemVer("1.2.0-rc.10")!)
     }
 }
+
+/// Hostile packages: archives that would write outside their folder, and git arguments that would become options.
+@Suite struct HostilePackageTests {
+    /// Writes a .tar.gz with Python's tarfile (GNU tar will not make entries like these); `members` are
+    /// (name, kind, link target) with kind "f" (file), "l" (symlink) or "h" (hard link).
+    func archive(_ path: String, _ members: [(String, String, String)]) throws {
+        let list = members.map { "(\"\($0.0)\", \"\($0.1)\", \"\($0.2)\")" }.joined(separator: ", ")
+        try command(["python3", "-c", """
+            import io, tarfile
+            with tarfile.open("\(path)", "w:gz") as t:
+                for name, kind, target in [\(list)]:
+                    info = tarfile.TarInfo(name)
+                    if kind == "l": info.type, info.linkname = tarfile.SYMTYPE, target
+                    elif kind == "h": info.type, info.linkname = tarfile.LNKTYPE, target
+                    data = b"" if kind != "f" else b"x"
+                    info.size = len(data)
+                    t.addfile(info, io.BytesIO(data))
+            """])
+    }
+
+    @Test func archivesThatEscapeTheirFolderAreRefusedBeforeUnpacking() throws {
+        let tp = try TempProject(["x": ""])
+        defer { tp.remove() }
+        let cases: [(String, [(String, String, String)], String?)] = [
+            ("fine", [("pkg/dbt_project.yml", "f", ""), ("pkg/macros/ok.sql", "l", "../dbt_project.yml")], nil),
+            ("dotdot", [("pkg/dbt_project.yml", "f", ""), ("pkg/../../escaped.txt", "f", "")], "the entry 'pkg/../../escaped.txt' would be written outside the package folder"),
+            ("absolute", [("/tmp/strata-absolute.txt", "f", "")], "the entry '/tmp/strata-absolute.txt' would be written outside the package folder"),
+            ("symlink", [("pkg/dbt_project.yml", "f", ""), ("pkg/evil", "l", "/etc")], "the link 'pkg/evil' points outside the package folder (/etc)"),
+            ("climbing", [("pkg/dbt_project.yml", "f", ""), ("pkg/up", "l", "../../..")], "the link 'pkg/up' points outside the package folder (../../..)"),
+        ]
+        for (name, members, expected) in cases {
+            let path = "\(tp.root)/\(name).tar.gz"
+            try archive(path, members)
+            #expect(try PackageInstaller.hostileEntry(in: path) == expected, "\(name)")
+        }
+        try "not an archive".write(toFile: tp.root + "/plain.tar.gz", atomically: true, encoding: .utf8)
+        #expect(try PackageInstaller.hostileEntry(in: tp.root + "/plain.tar.gz") == "it is not a gzip-compressed tar archive")
+    }
+
+    @Test func gitArgumentsNeverBecomeOptions() throws {
+        let declaration = PackageDeclaration(source: .git(url: "https://example.invalid/p.git", revision: nil, subdirectory: nil), location: nil)
+        let dir = NSTemporaryDirectory() + "strata-git-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (checkout, expected) in [
+            (GitCheckout(url: "https://example.invalid/p.git", revision: "--upload-pack=touch /tmp/pwned", subdirectory: nil), "revision '--upload-pack=touch /tmp/pwned' is refused"),
+            (GitCheckout(url: "--upload-pack=touch /tmp/pwned", revision: nil, subdirectory: nil), "the git URL '--upload-pack=touch /tmp/pwned' is refused"),
+            (GitCheckout(url: "https://example.invalid/p.git", revision: "main", subdirectory: "../../etc"), "subdirectory '../../etc' is refused"),
+        ] {
+            let error = #expect(throws: Diagnostic.self) { try checkout.checkout(into: dir, declaration: declaration) }
+            #expect(error?.code == "S1507" && error?.message.contains(expected) == true, "\(error?.message ?? "")")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/pwned") && !FileManager.default.fileExists(atPath: dir))
+    }
+}
