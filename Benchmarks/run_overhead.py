@@ -17,7 +17,7 @@ Usage: Benchmarks/run_overhead.py [--sizes 100 1000] [--threads 1 4] [--runs 3]
 import argparse, os, re, shutil, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STRATA = os.path.join(ROOT, ".build", "release", "strata")
+STRATA = os.environ.get("STRATA_BIN") or os.path.join(ROOT, ".build", "release", "strata")
 
 
 def sh(*args, **kw):

@@ -110,7 +110,8 @@ final class LogSink: OutputSink, @unchecked Sendable {
         }
         // text: progress on stdout, problems on stderr (compiler style); json and debug: everything on stdout, as dbt
         let toError = settings.format == .text && level >= .warn
-        let shown = format(settings.format == .text && settings.colors ? colored(line) : line, level: level, format: settings.format, name: name, data: data)
+        // text: problems on stderr read like a compiler's, without a timestamp
+        let shown = toError ? line : format(settings.format == .text && settings.colors ? colored(line) : line, level: level, format: settings.format, name: name, data: data)
         (toError ? FileHandle.standardError : FileHandle.standardOutput).write(Data((shown + "\n").utf8))
     }
 
