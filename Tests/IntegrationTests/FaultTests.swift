@@ -211,6 +211,22 @@ import Warehouse
         #expect(Date().timeIntervalSince(closed) >= 1.75)   // 0.25 + 0.5 + 1 s of backoff
     }
 
+    /// The fault soak, short: a few runs of a generated project, each with a random fault, and the invariants
+    /// checked after each (RELIABILITY.md has the figures of a long run of `scripts/soak`).
+    @Test func aShortFaultSoakKeepsEveryInvariant() throws {
+        let soak = Process()
+        soak.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        soak.arguments = ["python3", repositoryRoot + "/scripts/soak", "--iterations", "3", "--seed", "3", "--strata", StrataBinary.path]
+        let out = Pipe()
+        soak.standardOutput = out
+        soak.standardError = out
+        try soak.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        soak.waitUntilExit()
+        #expect(soak.terminationStatus == 0, "\(text)")
+        #expect(text.contains("soak: 3 faulted runs and 3 clean runs") && text.contains("invariant violations: 0"), "\(text)")
+    }
+
     @Test func aServerRestartMidRunFailsTheModelAndTheNextRunSucceeds() throws {
         // a server of its own: restarting the shared test server would disturb the other tests
         let dir = URL(fileURLWithPath: "/tmp/strata-restart-\(UUID().uuidString.prefix(8))")
