@@ -170,15 +170,10 @@ public struct PackageInstaller: Sendable {
             try? fm.removeItem(atPath: archive)
             throw Diagnostic(code: .hostilePackage, "package (\(declaration.summary)): \(url) was refused: \(problem); nothing was unpacked", at: declaration.location)
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tar", "-xzf", archive, "-C", dir, "--no-same-owner"]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
+        let unpacked = try tar(["-xzf", archive, "-C", dir, "--no-same-owner"])
         try? fm.removeItem(atPath: archive)
         let top = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter { !$0.hasPrefix(".") }
-        guard p.terminationStatus == 0, top.count == 1 else {
+        guard unpacked != nil, top.count == 1 else {
             throw Diagnostic(code: .packageDownloadFailed, "package (\(declaration.summary)): \(url) is not a .tar.gz holding one package folder", at: declaration.location)
         }
         return dir + "/" + top[0]
@@ -189,18 +184,7 @@ public struct PackageInstaller: Sendable {
     /// tar cannot list (not gzip, truncated) is an error.
     static func hostileEntry(in archive: String) throws -> String? {
         func list(_ verbose: Bool) throws -> [String]? {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["tar", verbose ? "-tvzf" : "-tzf", archive]
-            p.environment = ["LC_ALL": "C", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            guard p.terminationStatus == 0 else { return nil }
-            return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            try tar([verbose ? "-tvzf" : "-tzf", archive]).map { $0.split(separator: "\n").map(String.init) }
         }
         guard let names = try list(false), let lines = try list(true) else { return "it is not a gzip-compressed tar archive" }
         func escapes(_ path: String, from base: [Substring] = []) -> Bool {
@@ -224,6 +208,21 @@ public struct PackageInstaller: Sendable {
             }
         }
         return nil
+    }
+
+    /// Runs tar (an argument array, never a shell; C locale) and returns what it printed, or nil when it failed.
+    static func tar(_ arguments: [String]) throws -> String? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["tar"] + arguments
+        p.environment = ["LC_ALL": "C", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
     }
 
     static func kind(_ d: PackageDeclaration) -> String {
