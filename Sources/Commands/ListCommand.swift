@@ -10,11 +10,19 @@ struct ListCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions
 
-    @Option(name: .customLong("output"), help: "name, path, id or selector (dbt's fqn form; default).")
+    @Option(name: [.customLong("output"), .customShort("o")], help: "name, path, id, json (one object per node, as dbt prints them) or selector (dbt's fqn form; default).")
     var output: String = "selector"
 
+    @Option(name: .customLong("output-keys"), parsing: .upToNextOption,
+            help: "With --output json: the keys of each object (any of the manifest's node keys; space or comma separated).")
+    var outputKeys: [String] = []
+
+    /// dbt's keys for `ls --output json` without --output-keys.
+    static let defaultKeys = ["alias", "name", "package_name", "depends_on", "tags", "config", "resource_type", "source_name", "original_file_path", "unique_id"]
+
     func validate() throws {
-        guard ["name", "path", "id", "selector"].contains(output) else { throw ValidationError("--output must be one of name, path, id, selector") }
+        guard ["name", "path", "id", "selector", "json"].contains(output) else { throw ValidationError("--output must be one of name, path, id, json, selector") }
+        if !outputKeys.isEmpty, output != "json" { throw ValidationError("--output-keys goes with --output json") }
     }
 
     func run() throws {
@@ -28,9 +36,22 @@ struct ListCommand: ParsableCommand {
                 case "name": ws.console.output(n.name)
                 case "path": ws.console.output(n.originalFilePath)
                 case "id": ws.console.output(n.id.rawValue)
+                case "json": ws.console.output(json(n, compiled))
                 default: ws.console.output((n.kind == .source ? "source:" : "") + n.fqn.joined(separator: "."))
                 }
             }
         }
+    }
+
+    /// One node as dbt's `ls --output json` prints it: the manifest entry's keys asked for, on one line.
+    func json(_ n: CompiledNode, _ compiled: CompiledProject) -> String {
+        let keys = outputKeys.flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }
+        let wanted = keys.isEmpty ? Self.defaultKeys : keys
+        guard case .dict(let entries) = n.manifestEntry(dependsOn: compiled.dependsOn(n.id)) else { return "{}" }
+        var values = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        if n.kind == .source { values["source_name"] = values["source_name"] ?? .string(n.fqn.dropLast().last ?? "") }
+        // dbt prints the keys in its order of the node's fields, leaving out those the node lacks
+        let kept = entries.map(\.key).filter { wanted.contains($0) } + wanted.filter { k in values[k] != nil && !entries.contains { $0.key == k } }
+        return JSONWriter.write(.dict(kept.map { ConfigEntry($0, values[$0]!) }), pretty: false).trimmingCharacters(in: .newlines)
     }
 }

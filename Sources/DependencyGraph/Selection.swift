@@ -65,7 +65,7 @@ extension Graph {
             }
             var evaluator = SelectorEvaluator(graph: self, definitions: definitions, projectName: projectName, state: state, indirect: request.indirect)
             chosen = try evaluator.evaluate(definition)
-            if chosen.isEmpty { unmatched.append(("selector '\(name)'", nil)) }
+            if chosen.isEmpty { unmatched.append(("--selector \(name)", nil)) }
         } else if request.select.isEmpty {
             chosen = Set(nodes.keys)
         } else {

@@ -615,6 +615,11 @@ import StrataTestSupport
         #expect(try ls(["--selector", "just_c"]).stdout == "c\nrelationships_b_id__id__ref_c_\n")   // eager: a test reading c joins
         #expect(try ls(["-s", "b"]).stdout == "b\nnot_null_b_id\nrelationships_b_id__id__ref_c_\n")
         #expect(try ls(["-s", "b"], environment: ["DBT_INDIRECT_SELECTION": "empty"]).stdout == "b\n")
+        // --output json as tools (astronomer-cosmos) call it: one object per line with the keys asked for
+        let json = try StrataBinary.run(["ls", "--project-dir", tp.root, "--output", "json", "--output-keys", "name unique_id resource_type depends_on", "-s", "a"])
+        let objects = try json.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(objects.count == 1 && objects[0]?["unique_id"] as? String == "model.p.a" && objects[0]?["config"] == nil, "\(json.all)")
+        #expect((objects[0]?["depends_on"] as? [String: Any])?["nodes"] as? [String] == [], "\(json.all)")
         #expect(try ls(["-s", "b", "c", "--indirect-selection", "cautious", "--resource-type", "test"]).stdout
                 == "not_null_b_id\nrelationships_b_id__id__ref_c_\n")
         let nothing = try ls(["-s", "bb"])
