@@ -12,6 +12,7 @@ extension DiagnosticCode {
     public static let cannotRetry = DiagnosticCode("S1203", "retry: the last invocation recorded is not one that can be retried")
     public static let nothingToShow = DiagnosticCode("S1204", "show: the selection matches no model, seed or snapshot")
     public static let lockLost = DiagnosticCode("R4013", "a run lost its schema lock (its session ended) and stopped")
+    public static let sourceStale = DiagnosticCode("R4014", "source freshness: a source is past error_after, or could not be checked")
     public static let cloneFailed = DiagnosticCode("R4012", "clone: a relation could not be made to read the state's")
     public static let showFailed = DiagnosticCode("R4011", "show: the preview query failed on the database")
     public static let noDocsSite = DiagnosticCode("S1205", "docs serve: there is no generated site, or the address cannot be listened on")

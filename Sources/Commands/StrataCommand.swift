@@ -9,7 +9,7 @@ public struct StrataCommand: ParsableCommand {
         discussion: "Exit codes: 0 success, 1 a model or test failed, 2 usage, configuration or connection error.",
         version: "0.1.0",
         subcommands: [CompileCommand.self, RunCommand.self, SeedCommand.self, SnapshotCommand.self, TestCommand.self, BuildCommand.self, ListCommand.self, DebugCommand.self, InitCommand.self,
-                      CleanCommand.self, DepsCommand.self, ServerCommand.self, ContractsCommand.self, DocsCommand.self, LineageCommand.self, CompatCheckCommand.self, RetryCommand.self, ShowCommand.self, RunOperationCommand.self, ParseCommand.self, CloneCommand.self]
+                      CleanCommand.self, DepsCommand.self, ServerCommand.self, ContractsCommand.self, DocsCommand.self, LineageCommand.self, CompatCheckCommand.self, RetryCommand.self, ShowCommand.self, RunOperationCommand.self, ParseCommand.self, CloneCommand.self, SourceCommand.self]
     )
     public init() {}
 

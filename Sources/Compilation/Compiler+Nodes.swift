@@ -188,9 +188,11 @@ extension Compiler {
         let schema = try renderField(table.schema ?? table.sourceName)
         let database = try table.database.map(renderField) ?? options.target.database
         let relation = Relation(database: database, schema: schema, identifier: table.identifier ?? table.tableName)
+        var spec = SourceSpec(sourceName: table.sourceName, tableName: table.tableName)
+        (spec.freshness, spec.freshnessFilter) = (table.freshness, table.freshnessFilter)
         var node = CompiledNode(id: .source(table.package ?? project.name, table.sourceName, table.tableName), name: "\(table.sourceName).\(table.tableName)",
                                 path: table.location?.file ?? "", relation: relation, description: table.description,
-                                payload: .source(SourceSpec(sourceName: table.sourceName, tableName: table.tableName)))
+                                payload: .source(spec))
         placeInPackageAndFoldNames(&node)
         return node
     }

@@ -204,6 +204,9 @@ public struct SnapshotSpec: Sendable, Equatable {
 public struct SourceSpec: Sendable {
     public var sourceName: String
     public var tableName: String
+    /// What `strata source freshness` checks (dbt's `freshness` and `loaded_at_field`), and its `filter`.
+    public var freshness: Freshness? = nil
+    public var freshnessFilter: String? = nil
     public init(sourceName: String, tableName: String) {
         self.sourceName = sourceName
         self.tableName = tableName

@@ -409,11 +409,65 @@ struct PropertiesParser {
     static let sourceKeys = ["name", "description", "schema", "database", "tables", "loader", "loaded_at_field", "freshness", "meta", "tags", "config", "quoting", "overrides"]
     static let tableKeys = ["name", "description", "identifier", "columns", "tests", "data_tests", "loaded_at_field", "freshness", "meta", "tags", "config", "quoting", "external"]
 
+    /// dbt's source freshness settings at one level (a source, or one of its tables): `loaded_at_field` and
+    /// `freshness` there or under `config:`. `freshness: null` switches freshness off below it.
+    struct FreshnessSettings {
+        var loadedAtField: String?
+        var freshness: Node??
+        var location: SourceLocation?
+
+        /// This level over the one above it.
+        func over(_ parent: FreshnessSettings) -> FreshnessSettings {
+            FreshnessSettings(loadedAtField: loadedAtField ?? parent.loadedAtField, freshness: freshness ?? parent.freshness, location: location ?? parent.location)
+        }
+    }
+
+    /// Reads `loaded_at_field`/`freshness` (or their `config:` form) into `settings`; false for other keys.
+    private func freshnessKey(_ key: String, _ value: Node, _ loc: SourceLocation?, into settings: inout FreshnessSettings) throws -> Bool {
+        switch key {
+        case "loaded_at_field": settings.loadedAtField = try reader.string(value, what: "loaded_at_field")
+        case "freshness":
+            if case .scalar(let s) = value, s.string == "null" || s.string == "~" || s.string.isEmpty { settings.freshness = .some(nil) }
+            else { settings.freshness = .some(value) }
+            settings.location = loc
+        case "config":
+            guard case .mapping = value else { return false }
+            for (k, v, l) in try reader.mapping(value, what: "config") where k == "loaded_at_field" || k == "freshness" {
+                _ = try freshnessKey(k, v, l, into: &settings)
+            }
+            return false   // the rest of config is read (or ignored) as before
+        default: return false
+        }
+        return true
+    }
+
+    /// The resolved freshness of a table: `{warn_after, error_after, filter}` with the loaded_at_field.
+    private func resolvedFreshness(_ s: FreshnessSettings, table: String) throws -> (Freshness, String?)? {
+        guard case .some(.some(let node)) = s.freshness else { return nil }
+        var warn: Int?, error: Int?, filter: String?
+        let durations = ContractParser(reader: reader)
+        for (k, v, l) in try reader.mapping(node, what: "freshness") {
+            switch k {
+            case "warn_after": if case .mapping = v { warn = try durations.duration(v) }
+            case "error_after": if case .mapping = v { error = try durations.duration(v) }
+            case "filter": filter = try reader.string(v, what: "filter")
+            default: throw reader.unknownKey(k, at: l, known: ["warn_after", "error_after", "filter"], in: "freshness")
+            }
+        }
+        guard warn != nil || error != nil else { return nil }
+        guard let column = s.loadedAtField else {
+            throw Diagnostic(code: .missingName, "source table '\(table)' has freshness but no loaded_at_field: name the timestamp column it checks", at: s.location)
+        }
+        return (Freshness(column: column, warnAfter: warn, errorAfter: error, at: s.location), filter)
+    }
+
     private func sources(_ node: Node) throws -> [SourceTable] {
         var name: String?
         var schema: String?, database: String?, description = ""
         var tables: [Node] = []
+        var sourceFreshness = FreshnessSettings()
         for (key, value, loc) in try reader.mapping(node, what: "source") {
+            if try freshnessKey(key, value, loc, into: &sourceFreshness) { continue }
             switch key {
             case "name": name = try reader.string(value, what: "source name")
             case "schema": schema = try reader.string(value, what: "schema")
@@ -428,7 +482,9 @@ struct PropertiesParser {
         _ = description
         return try tables.map { t in
             var table = SourceTable(sourceName: name, tableName: "", schema: schema, database: database, location: reader.location(t))
+            var tableFreshness = FreshnessSettings()
             for (key, value, loc) in try reader.mapping(t, what: "source table") {
+                if try freshnessKey(key, value, loc, into: &tableFreshness) { continue }
                 switch key {
                 case "name": table.tableName = try reader.string(value, what: "table name")
                 case "identifier": table.identifier = try reader.string(value, what: "identifier")
@@ -438,6 +494,9 @@ struct PropertiesParser {
                 }
             }
             if table.tableName.isEmpty { throw Diagnostic(code: .missingName, "a source table needs a name", at: reader.location(t)) }
+            if let (freshness, filter) = try resolvedFreshness(tableFreshness.over(sourceFreshness), table: "\(name).\(table.tableName)") {
+                (table.freshness, table.freshnessFilter) = (freshness, filter)
+            }
             return table
         }
     }

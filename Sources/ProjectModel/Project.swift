@@ -207,6 +207,10 @@ public struct SourceTable: Sendable {
     public var location: SourceLocation?
     /// The installed package that declares the source; nil for the root project.
     public var package: String? = nil
+    /// dbt's `freshness` with `loaded_at_field` (the table's, else the source's): what `strata source freshness` checks.
+    public var freshness: Freshness? = nil
+    /// dbt's `freshness.filter`: a SQL condition on the rows that count.
+    public var freshnessFilter: String? = nil
 
     public init(sourceName: String, tableName: String, schema: String? = nil, database: String? = nil, identifier: String? = nil, description: String = "", location: SourceLocation? = nil) {
         self.sourceName = sourceName

@@ -92,3 +92,65 @@ import StrataTestSupport
         #expect(try httpGet(port: port, path: "/../../../etc/passwd").status == "HTTP/1.1 404 Not Found")
     }
 }
+
+/// `strata source freshness`: dbt's loaded_at_field and freshness (source level, table level, `config:`, `null`),
+/// statuses as dbt gives them, `target/sources.json`, and the exit status.
+@Suite struct SourceFreshnessTests {
+    @Test func freshnessJudgesEachSourceAndWritesSourcesJSON() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let tp = try TempProject([
+            "dbt_project.yml": "name: p\nprofile: p\n",
+            "models/src.yml": """
+                sources:
+                  - name: raw
+                    schema: public
+                    loaded_at_field: loaded_at
+                    freshness:
+                      warn_after: {count: 1, period: hour}
+                      error_after: {count: 1, period: day}
+                    tables:
+                      - name: fresh
+                      - name: stale
+                      - name: warm
+                        config:
+                          freshness:
+                            warn_after: {count: 1, period: minute}
+                      - name: filtered
+                        freshness:
+                          error_after: {count: 1, period: day}
+                          filter: "kind = 'kept'"
+                      - name: nofresh
+                        freshness: null
+                """,
+        ])
+        defer { tp.remove() }
+        let c = try db.connect()
+        defer { c.close() }
+        try c.execute("""
+            CREATE TABLE fresh AS SELECT now() AS loaded_at;
+            CREATE TABLE stale AS SELECT now() - interval '3 days' AS loaded_at;
+            CREATE TABLE warm AS SELECT now() - interval '5 minutes' AS loaded_at;
+            CREATE TABLE filtered AS SELECT now() - interval '3 days' AS loaded_at, 'kept' AS kind UNION ALL SELECT now(), 'other';
+            CREATE TABLE nofresh (x int)
+            """)
+        let url = ["--project-dir", tp.root, "--database-url", db.conninfo]
+        let out = try StrataBinary.run(["source", "freshness"] + url)
+        #expect(out.status == 1, "\(out.all)")
+        #expect(out.stdout.contains("Finished 4 source freshness checks") && out.stdout.contains("1 pass, 1 warn, 2 error"), "\(out.all)")
+        #expect(out.stderr.contains("models/src.yml:5:5: error[R4014]: source 'raw.stale' is stale: the newest row is 3d 0h old, past error_after"), "\(out.all)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tp.root + "/target/sources.json"))) as? [String: Any]
+        let results = (json?["results"] as? [[String: Any]]) ?? []
+        let status = Dictionary(results.map { ($0["unique_id"] as? String ?? "", $0["status"] as? String ?? "") }, uniquingKeysWith: { a, _ in a })
+        #expect(status == ["source.p.raw.fresh": "pass", "source.p.raw.stale": "error", "source.p.raw.warm": "warn", "source.p.raw.filtered": "error"])
+        let warm = results.first { $0["unique_id"] as? String == "source.p.raw.warm" }
+        #expect(((warm?["criteria"] as? [String: Any])?["warn_after"] as? [String: Any])?["period"] as? String == "minute")
+        // only the fresh one selected: exit 0
+        #expect(try StrataBinary.run(["source", "freshness", "-s", "source:raw.fresh"] + url).status == 0)
+        // freshness without a loaded_at_field is a located error
+        try tp.write("models/src.yml", "sources:\n  - name: raw\n    tables:\n      - name: t\n        freshness:\n          warn_after: {count: 1, period: hour}\n")
+        let missing = try StrataBinary.run(["source", "freshness"] + url)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("models/src.yml:5:9: error") && missing.stderr.contains("has freshness but no loaded_at_field"), "\(missing.all)")
+    }
+}
