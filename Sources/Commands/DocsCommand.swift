@@ -73,6 +73,13 @@ struct DocsCommand: ParsableCommand {
                 } catch {
                     throw ws.console.fail(error)
                 }
+                // dbt's catalog.json, for the tools that read it (from the database: not with --no-catalog)
+                if !catalog.isEmpty {
+                    let json = CatalogJSON.json(compiled, catalog: catalog, generatedAt: ISO8601DateFormatter().string(from: ws.startedAt), invocationID: ws.invocationID)
+                    if let problem = FileWriter.write(json, to: ws.targetDirectory.appendingPathComponent("catalog.json").path) {
+                        throw ws.console.fail(Diagnostic(code: .cannotWrite, "cannot write catalog.json: \(problem)"))
+                    }
+                }
                 let withColumns = graph.nodes.filter { !$0.columnLineage.isEmpty }.count
                 ws.console.print(String(format: "Wrote %@/docs/index.html: %d nodes (%d with column lineage), %@, %.1f MB in %@",
                                         ws.project.paths.target, graph.nodes.count, withColumns,

@@ -25,6 +25,12 @@ import StrataTestSupport
         let docs = try StrataBinary.run(["docs", "generate"] + url)
         #expect(docs.status == 0, "\(docs.all)")
         #expect(docs.stdout.contains("Wrote target/docs/index.html: 10 nodes (6 with column lineage), catalog of"))
+        // dbt's catalog.json beside the site: each built relation with its kind and typed columns
+        let catalog = try JSONSerialization.jsonObject(with: Data(p.read("target/catalog.json").utf8)) as? [String: Any]
+        let customersEntry = (catalog?["nodes"] as? [String: Any])?["model.shop.customers"] as? [String: Any]
+        #expect((customersEntry?["metadata"] as? [String: Any])?["type"] as? String == "BASE TABLE")
+        #expect(((customersEntry?["columns"] as? [String: Any])?["lifetime_value"] as? [String: Any])?["type"] as? String == "numeric")
+        #expect(((customersEntry?["columns"] as? [String: Any])?["customer_id"] as? [String: Any])?["index"] as? Int == 1)
         let index = "file://" + p.root + "/target/docs/index.html"
 
         // the list filters as the search says, and the graph draws every node
