@@ -36,6 +36,8 @@ public struct StepResult: Sendable {
     /// Every statement the step ran, in order (the build, its hooks, grants, the swap; a test's query): what dbt
     /// writes to `target/run/`.
     public var executedSQL: String? = nil
+    /// Why the step ran more than once (a deadlock or serialization failure rolled its transaction back), if it did.
+    public var retried: [String] = []
 
     public init(id: NodeID, status: Status, message: String, startedAt: Date?, completedAt: Date?, executionTime: Double, rowsAffected: Int?,
                 diagnostic: Diagnostic?, relation: Relation, isProjectHook: Bool = false) {

@@ -108,7 +108,8 @@ final class ProgressPrinter: ExecutionObserver, @unchecked Sendable {
             case .loadSeed, .loadIncremental, .snapshot, .microbatch: verb = "loaded"
             default: break
             }
-            emit("\(index) of \(total) OK \(verb) \(kind) \(step.relation) ... [\(time)\(rows)]")
+            let again = result.retried.isEmpty ? "" : ", run again after a \(result.retried.joined(separator: " and a "))"
+            emit("\(index) of \(total) OK \(verb) \(kind) \(step.relation) ... [\(time)\(rows)\(again)]")
         case .error:
             var loading = false
             if case .loadSeed = step.action { loading = true }

@@ -170,9 +170,14 @@ public struct Executor: Sendable {
     /// Runs a step; a transaction that lost a deadlock (or raced a concurrent drop) rolled back whole, so it is retried.
     func execute(_ step: PlanStep, on conn: any WarehouseConnection) -> StepResult {
         var attempt = 1
+        var retried: [String] = []
         while true {
-            let result = executeOnce(step, on: conn)
-            guard result.status == .error, attempt < 4, Self.isTransient(result) else { return result }
+            var result = executeOnce(step, on: conn)
+            guard result.status == .error, attempt < 4, Self.isTransient(result) else {
+                result.retried = retried
+                return result
+            }
+            retried.append(result.sqlState == "40P01" ? "deadlock" : result.sqlState == "40001" ? "serialization failure" : "relation dropped concurrently")
             attempt += 1
         }
     }

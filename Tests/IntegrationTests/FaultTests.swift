@@ -185,6 +185,38 @@ import Warehouse
         #expect(after < 5, "gone after \(after) s")
     }
 
+    /// A real deadlock: a reader holds the table a swap must replace and then asks for the lock the swap holds
+    /// (the swaps' advisory lock). PostgreSQL aborts the swap's transaction (the reader waits longer before it
+    /// checks), the step runs again once the reader is done, and the run succeeds saying so.
+    @Test func aDeadlockedSwapIsRunAgainAndSucceeds() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let p = try TempProject(Self.files)
+        defer { p.remove() }
+        #expect(try StrataBinary.run(["run", "--project-dir", p.root, "--database-url", db.conninfo]).status == 0)
+        let reader = try db.connect()
+        defer { reader.close() }
+        try reader.execute("SET deadlock_timeout = '30s'")
+        try reader.execute("BEGIN")
+        try reader.execute("LOCK TABLE public.t IN ACCESS SHARE MODE")
+        let running = try StrataBinary.start(["run", "--project-dir", p.root, "--database-url", db.conninfo, "--threads", "1", "--select", "t", "--vars", "{n: 2}"])
+        // the swap now holds the swaps' advisory lock and waits for the reader's lock on t
+        let watcher = try db.connect()
+        defer { watcher.close() }
+        var waited = 0
+        while try watcher.execute("""
+            SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'public.t'::regclass
+            """).scalar == "0", waited < 500 { usleep(20_000); waited += 1 }
+        // the reader asks for the swap's lock: a cycle, which the swap's backend detects first
+        try reader.execute("SELECT pg_advisory_xact_lock(hashtextextended('strata:swap', 0))")
+        try reader.execute("COMMIT")
+        let out = try running.wait()
+        #expect(out.status == 0, "\(out.all)")
+        #expect(out.stdout.contains("OK created table public.t") && out.stdout.contains("run again after a deadlock"), "\(out.all)")
+        #expect(try reader.execute("SELECT id FROM public.t").scalar == "2")
+        #expect(try Self.leftovers(reader) == ["0", "0"])
+    }
+
     /// Refused connections are retried with backoff: a server that comes up a second after the run starts is
     /// reached; a port that stays closed fails after the retries, saying how many attempts were made.
     @Test func connectRetriesWaitForAServerThatIsStarting() throws {
