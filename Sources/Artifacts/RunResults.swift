@@ -12,10 +12,9 @@ public enum RunResults {
     /// `strata retry` reads back.
     public static func json(_ results: [StepResult], generatedAt: Date, invocationID: String, elapsed: Double, command: String,
                             project: CompiledProject? = nil, args: [ConfigEntry] = []) -> String {
+        // dbt's keys only, everywhere: its schema (run-results v6) allows no others
         var meta = Obj()
-        meta.set("strata_schema_version", .string(schemaVersion))
         meta.set("dbt_schema_version", .string("https://schemas.getdbt.com/dbt/run-results/v6.json"))
-        meta.set("strata_version", .string(StrataVersion.current))
         meta.set("generated_at", .string(Manifest.timestamp(generatedAt)))
         meta.set("invocation_id", .string(invocationID))
         let items: [ConfigValue] = results.map { r in
@@ -28,17 +27,16 @@ public enum RunResults {
                                      ConfigEntry("completed_at", .string(Manifest.timestamp(c)))]))
             }
             o.set("timing", .list(timing))
+            o.set("thread_id", .string("Thread-1"))
             o.set("execution_time", .double((r.executionTime * 1e6).rounded() / 1e6))
-            o.set("rows_affected", r.rowsAffected.map { .int($0) } ?? .null)
             o.set("adapter_response", .dict([ConfigEntry("_message", .string(r.status == .success ? r.message : "")),
                                              ConfigEntry("rows_affected", r.rowsAffected.map { .int($0) } ?? .null)]))
             o.set("message", .string(r.diagnostic.map(\.description) ?? r.message))
             o.set("relation_name", .string(r.relation.rendered()))
             o.set("failures", r.failures.map { .int($0) } ?? .null)
-            if let node = project?.nodes[r.id], node.kind == .test {
-                o.set("tested_node", .str(node.test?.testedNode?.rawValue))
-                o.set("column_name", .str(node.columns.first?.name))
-                o.set("compiled_path", .str(node.compiledPath.map { "target/compiled/\($0)" }))
+            if let node = project?.nodes[r.id], let sql = r.renderedSQL ?? node.compiledSQL {
+                o.set("compiled", .bool(true))
+                o.set("compiled_code", .string(sql))
             }
             return o.value
         }

@@ -7,8 +7,8 @@ import ProjectModel
 public enum SourcesJSON {
     public static func json(_ outcomes: [SourceFreshness.Outcome], generatedAt: Date, invocationID: String, elapsed: Double) -> String {
         var meta = Obj()
+        // dbt's metadata keys only: the schema allows no others
         meta.set("dbt_schema_version", .string("https://schemas.getdbt.com/dbt/sources/v3.json"))
-        meta.set("strata_version", .string(StrataVersion.current))
         meta.set("generated_at", .string(Manifest.timestamp(generatedAt)))
         meta.set("invocation_id", .string(invocationID))
         func criterion(_ seconds: Int?) -> ConfigValue {
@@ -22,6 +22,12 @@ public enum SourcesJSON {
         let results: [ConfigValue] = outcomes.map { o in
             var r = Obj()
             r.set("unique_id", .string(o.id.rawValue))
+            // a check that could not run is dbt's SourceFreshnessRuntimeError: its id, the error, the status
+            if o.status == .runtimeError {
+                r.set("error", .string(o.message))
+                r.set("status", .string(o.status.rawValue))
+                return r.value
+            }
             r.set("max_loaded_at", o.maxLoadedAt.map(ConfigValue.string) ?? .null)
             r.set("snapshotted_at", o.snapshottedAt.map(ConfigValue.string) ?? .null)
             r.set("max_loaded_at_time_ago_in_s", o.ageSeconds.map(ConfigValue.double) ?? .null)
@@ -33,7 +39,6 @@ public enum SourcesJSON {
                                           ConfigEntry("completed_at", .string(Manifest.timestamp(o.startedAt.addingTimeInterval(o.seconds))))])]))
             r.set("thread_id", .string("Thread-1"))
             r.set("execution_time", .double((o.seconds * 1e6).rounded() / 1e6))
-            if o.status == .runtimeError { r.set("error", .string(o.message)) }
             return r.value
         }
         var root = Obj()

@@ -8,8 +8,8 @@ import ProjectModel
 public enum CatalogJSON {
     public static func json(_ compiled: CompiledProject, catalog: [Relation: LineageGraph.CatalogEntry], generatedAt: String, invocationID: String) -> String {
         var meta = Obj()
+        // dbt's metadata keys only: the schema allows no others
         meta.set("dbt_schema_version", .string("https://schemas.getdbt.com/dbt/catalog/v1.json"))
-        meta.set("strata_version", .string(StrataVersion.current))
         meta.set("generated_at", .string(generatedAt))
         meta.set("invocation_id", .string(invocationID))
         var nodes = Obj(), sources = Obj()
