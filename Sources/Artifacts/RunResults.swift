@@ -5,7 +5,6 @@ import ProjectModel
 
 /// `target/run_results.json`: per node status, timing, rows and message. Shaped like dbt's run_results v6.
 public enum RunResults {
-    public static let schemaVersion = "https://strata.dev/schemas/run-results/v1.json"
 
     /// `project` adds, for tests, the node and column they test and the compiled SQL's path.
     /// `args` are the invocation's flags as dbt records them (`select`, `full_refresh` …; never a secret), which
