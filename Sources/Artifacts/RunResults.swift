@@ -5,8 +5,7 @@ import ProjectModel
 
 /// `target/run_results.json`: per node status, timing, rows and message. Shaped like dbt's run_results v6.
 public enum RunResults {
-
-    /// `project` adds, for tests, the node and column they test and the compiled SQL's path.
+    /// `project` gives each result its compiled code.
     /// `args` are the invocation's flags as dbt records them (`select`, `full_refresh` …; never a secret), which
     /// `strata retry` reads back.
     public static func json(_ results: [StepResult], generatedAt: Date, invocationID: String, elapsed: Double, command: String,
