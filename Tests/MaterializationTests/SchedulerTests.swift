@@ -14,7 +14,12 @@ final class FakeWarehouse: WarehouseAdapter, Sendable {
     let log = Mutex<[String]>([])
     /// Called with each statement before it "runs" (e.g. to cancel the run from inside a step).
     let onExecute: @Sendable (String) -> Void
-    init(onExecute: @escaping @Sendable (String) -> Void = { _ in }) { self.onExecute = onExecute }
+    /// Whether the lock watchdog finds the schema lock held.
+    let lockHeld: Bool
+    init(lockHeld: Bool = true, onExecute: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.onExecute = onExecute
+        self.lockHeld = lockHeld
+    }
     var dialect: SQLDialect { .postgres }
     func connect() throws -> any WarehouseConnection { FakeConnection(warehouse: self) }
     var statements: [String] { log.withLock { $0 } }
@@ -29,6 +34,8 @@ final class FakeConnection: WarehouseConnection, Sendable {
         warehouse.onExecute(sql)
         warehouse.log.withLock { $0.append(sql) }
         if sql.contains("pg_try_advisory_lock") { return QueryResult(columns: ["ok"], rows: [["t"]]) }
+        // the lock watchdog's question: the schema lock is held
+        if sql.contains("pg_locks") { return QueryResult(columns: ["held"], rows: warehouse.lockHeld ? [["1"]] : []) }
         if sql.contains("boom") { throw WarehouseError(kind: .statement, sqlState: "22012", message: "division by zero") }
         return QueryResult()
     }
@@ -106,8 +113,22 @@ final class NoObserver: ExecutionObserver {
         #expect(results["a"]?.status == .pass)
         #expect(results["c"]?.status == .skipped)
         #expect(results["d"]?.status == .skipped)
+        #expect(results["c"]?.message == "skipped: the run was interrupted (SIGINT)", "\(results["c"]?.message ?? "")")
         #expect(w.position(of: "c") == nil)
         #expect(cancellation.reason == SIGINT)
+    }
+
+    /// The watchdog finds the schema lock gone while b runs (a long statement): nothing after b starts, the run
+    /// says why, and on-run-end does not run without the lock.
+    @Test func aLostLockStopsTheRun() throws {
+        let w = FakeWarehouse(lockHeld: false) { sql in if sql.contains("/* b */") { usleep(600_000) } }
+        let cancellation = Cancellation()
+        let steps = [step("a"), step("b", after: ["a"]), step("c", after: ["b"])]
+        let results = try run(steps, on: w, threads: 1, cancellation: cancellation)
+        #expect(cancellation.lockLost == "its session no longer holds it")
+        #expect(results["c"]?.status == .skipped)
+        #expect(results["c"]?.message.contains("lost its schema lock") == true, "\(results["c"]?.message ?? "")")
+        #expect(w.position(of: "c") == nil)
     }
 
     @Test func transientErrorsAreRetriedBySQLStateNotByMessage() {
