@@ -11,10 +11,9 @@ public enum Manifest {
     public static let dbtSchemaVersion = "https://schemas.getdbt.com/dbt/manifest/v12.json"
 
     public static func json(_ project: CompiledProject, generatedAt: Date, invocationID: String) -> String {
+        // dbt's keys only: its schema (manifest v12) allows no others; Strata's contracts go to contracts.json
         var meta = Obj()
-        meta.set("strata_schema_version", .string(schemaVersion))
         meta.set("dbt_schema_version", .string(dbtSchemaVersion))
-        meta.set("strata_version", .string(StrataVersion.current))
         meta.set("generated_at", .string(timestamp(generatedAt)))
         meta.set("invocation_id", .string(invocationID))
         meta.set("project_name", .string(project.projectName))
@@ -35,6 +34,10 @@ public enum Manifest {
                 o.end(into: &out)
             }
         }
+        // what dbt writes and Strata has nothing for yet (its exposures are in the docs site and lineage)
+        for key in ["docs", "exposures", "metrics", "groups", "selectors", "disabled", "group_map", "saved_queries", "semantic_models", "unit_tests"] {
+            root.member(key, into: &out) { JSONWriter.emit(.dict([]), &$0, 1) }
+        }
         root.member("macros", into: &out) { out in
             var o = JSONWriter.ObjectStream(level: 1, into: &out)
             for m in project.macros { o.member(m.uniqueID, into: &out) { JSONWriter.emit(macro(m), &$0, 2) } }
@@ -47,12 +50,6 @@ public enum Manifest {
                 o.end(into: &out)
             }
         }
-        // Strata's own: the contracts in force, for `strata contracts diff --state`
-        var contracts: [String: Contract] = [:]
-        for n in project.nodes.values { if let c = n.contract { contracts[c.name] = c } }
-        var contractsObj = Obj()
-        for name in contracts.keys.sorted() { contractsObj.set(name, ContractCodec.encode(contracts[name]!)) }
-        root.member("contracts", into: &out) { JSONWriter.emit(contractsObj.value, &$0, 1) }
         root.end(into: &out)
         out.append(0x0A)
         return String(decoding: out, as: UTF8.self)
@@ -70,8 +67,29 @@ public enum Manifest {
         ])
     }
 
+    /// `target/contracts.json`, Strata's own: the contracts in force (with their schema version), which
+    /// `strata contracts diff --state` reads.
+    public static func contractsJSON(_ project: CompiledProject) -> String {
+        var contracts: [String: Contract] = [:]
+        for n in project.nodes.values { if let c = n.contract { contracts[c.name] = c } }
+        var contractsObj = Obj()
+        for name in contracts.keys.sorted() { contractsObj.set(name, ContractCodec.encode(contracts[name]!)) }
+        var root = Obj()
+        root.set("strata_schema_version", .string(schemaVersion))
+        root.set("strata_version", .string(StrataVersion.current))
+        root.set("contracts", contractsObj.value)
+        return JSONWriter.write(root.value)
+    }
+
     static func node(_ n: CompiledNode, _ project: CompiledProject) -> ConfigValue {
-        n.manifestEntry(dependsOn: project.dependsOn(n.id))
+        let entry = n.manifestEntry(dependsOn: project.dependsOn(n.id))
+        // a test's relation is where dbt stores its failures: the target's audit schema
+        guard n.kind == .test, n.relation == nil, case .dict(var entries) = entry else { return entry }
+        for (i, e) in entries.enumerated() {
+            if e.key == "database" { entries[i].value = .string(project.target.database) }
+            if e.key == "schema" { entries[i].value = .string(project.target.schema + "_dbt_test__audit") }
+        }
+        return .dict(entries)
     }
 
     static func timestamp(_ d: Date) -> String {

@@ -70,7 +70,9 @@ struct ContractsCommand: ParsableCommand {
         }
 
         func previousContracts(_ ws: Workspace) throws -> [Contract] {
-            let path = (state as NSString).appendingPathComponent("manifest.json")
+            // Strata's contracts.json beside the manifest; a state from before it kept them in the manifest
+            let own = (state as NSString).appendingPathComponent("contracts.json")
+            let path = FileManager.default.fileExists(atPath: own) ? own : (state as NSString).appendingPathComponent("manifest.json")
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ws.console.fail(Diagnostic(code: .unreadableState, "cannot read \(path): --state must be a folder holding a previous build's manifest.json (a copy of target/)"))
             }

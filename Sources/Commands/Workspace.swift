@@ -236,6 +236,9 @@ struct Workspace {
 
     func writeManifest(_ compiled: CompiledProject) throws {
         try FileManager.default.createDirectory(at: targetDirectory, withIntermediateDirectories: true)
+        if let f = FileWriter.write(Manifest.contractsJSON(compiled), to: targetDirectory.appendingPathComponent("contracts.json").path) {
+            throw Diagnostic(code: .cannotWrite, "cannot write contracts.json: \(f)")
+        }
         let manifest = Manifest.json(compiled, generatedAt: startedAt, invocationID: invocationID)
         if let f = FileWriter.write(manifest, to: targetDirectory.appendingPathComponent("manifest.json").path) {
             throw Diagnostic(code: .cannotWrite, "cannot write the manifest: \(f)")

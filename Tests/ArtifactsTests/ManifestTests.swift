@@ -22,14 +22,22 @@ import Warehouse
         // and it is valid JSON with the versioned metadata
         let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         let meta = parsed?["metadata"] as? [String: Any]
-        #expect(meta?["strata_schema_version"] as? String == Manifest.schemaVersion)
+        #expect(meta?["dbt_schema_version"] as? String == Manifest.dbtSchemaVersion)
+        // dbt's keys only (dbt-artifacts-parser's manifest v12 reads it): nothing of Strata's in the metadata
+        #expect(meta?.keys.contains { $0.hasPrefix("strata") } == false)
+        for key in ["docs", "exposures", "metrics", "groups", "selectors", "disabled", "group_map", "saved_queries", "semantic_models", "unit_tests"] {
+            #expect(parsed?[key] is [String: Any], "\(key)")
+        }
         let nodes = parsed?["nodes"] as? [String: Any]
         let customers = nodes?["model.shop.customers"] as? [String: Any]
         let dependsOn = (customers?["depends_on"] as? [String: Any])?["nodes"] as? [String]
         #expect(dependsOn == ["model.shop.orders", "model.shop.stg_customers"])
         #expect((customers?["contract"] as? [String: Any])?["enforced"] as? Bool == true)
-        let contracts = parsed?["contracts"] as? [String: Any]
-        #expect(contracts?.keys.sorted() == ["customers", "orders"])
+        // the contracts in force are Strata's own file, contracts.json
+        let own = try JSONSerialization.jsonObject(with: Data(Manifest.contractsJSON(compiled).utf8)) as? [String: Any]
+        #expect(own?["strata_schema_version"] as? String == Manifest.schemaVersion)
+        #expect((own?["contracts"] as? [String: Any])?.keys.sorted() == ["customers", "orders"])
+        #expect(parsed?["contracts"] == nil)
     }
 
     @Test func jsonWriterEscapesEverythingItMust() {
