@@ -82,12 +82,14 @@ public enum Manifest {
     }
 
     static func node(_ n: CompiledNode, _ project: CompiledProject) -> ConfigValue {
+        // (an ephemeral model, a test)
         let entry = n.manifestEntry(dependsOn: project.dependsOn(n.id))
-        // a test's relation is where dbt stores its failures: the target's audit schema
-        guard n.kind == .test, n.relation == nil, case .dict(var entries) = entry else { return entry }
+        // nodes without a relation still name a schema, as dbt's do: a test's is where dbt stores its failures (the
+        // target's audit schema), an ephemeral model's the target's
+        guard n.relation == nil, case .dict(var entries) = entry else { return entry }
         for (i, e) in entries.enumerated() {
             if e.key == "database" { entries[i].value = .string(project.target.database) }
-            if e.key == "schema" { entries[i].value = .string(project.target.schema + "_dbt_test__audit") }
+            if e.key == "schema" { entries[i].value = .string(project.target.schema + (n.kind == .test ? "_dbt_test__audit" : "")) }
         }
         return .dict(entries)
     }

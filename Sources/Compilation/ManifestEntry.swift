@@ -20,7 +20,11 @@ extension CompiledNode {
         o.set("unique_id", .string(n.id.rawValue))
         o.set("resource_type", .string(n.kind.rawValue))
         o.set("name", .string(n.kind == .source ? String(n.name.split(separator: ".").last ?? "") : n.name))
-        if case .source(let s) = n.payload { o.set("source_name", .string(s.sourceName)) }
+        if case .source(let s) = n.payload {
+            o.set("source_name", .string(s.sourceName))
+            o.set("source_description", .string(""))
+            o.set("loader", .string(""))
+        }
         o.set("package_name", .string(n.id.package))
         o.set("path", .string(n.manifestPath))
         o.set("original_file_path", .string(n.originalFilePath))
@@ -38,7 +42,9 @@ extension CompiledNode {
         if n.kind != .source {
             o.set("config", ConfigValue.dict(n.config.map { ConfigEntry($0.key, $0.value) }).sortedKeys)
             o.set("tags", .strings(n.tags))
-            o.set("depends_on", .dict([ConfigEntry("macros", .strings(n.macroDependencies)), ConfigEntry("nodes", .strings(dependsOn.map(\.rawValue)))]))
+            // a seed depends on macros only, in dbt's shape
+            o.set("depends_on", .dict([ConfigEntry("macros", .strings(n.macroDependencies))]
+                                      + (n.kind == .seed ? [] : [ConfigEntry("nodes", .strings(dependsOn.map(\.rawValue)))])))
             o.set("checksum", n.checksum.isEmpty
                   ? .dict([ConfigEntry("name", .string("path")), ConfigEntry("checksum", .string(n.path))])
                   : .dict([ConfigEntry("name", .string("sha256")), ConfigEntry("checksum", .string(n.checksum))]))
