@@ -551,6 +551,32 @@ import StrataTestSupport
         #expect(allowed.stderr.contains("warning[G3010]"))
         #expect(try StrataBinary.run(["ls", "--project-dir", tp.root, "--warn-error-options", "{nope"]).status == 2)
     }
+
+    /// On a terminal (util-linux `script` gives the run one), a step still running after two seconds gets dbt's
+    /// START line before its result; off a terminal there is none.
+    @Test func longStepsGetAStartLineOnATerminal() throws {
+        let db = try TestPostgres.freshDatabase()
+        defer { db.drop() }
+        let tp = try TempProject(["dbt_project.yml": "name: p\nprofile: p\n",
+                                  "models/slow.sql": "{{ config(materialized='table') }}select 1 as x from pg_sleep(2.5)"])
+        defer { tp.remove() }
+        let command = [StrataBinary.path, "run", "--project-dir", tp.root, "--database-url", db.conninfo, "--no-use-colors"]
+            .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let terminal = Process()
+        terminal.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        terminal.arguments = ["-qec", command, "/dev/null"]
+        let out = Pipe()
+        terminal.standardOutput = out
+        terminal.standardInput = FileHandle.nullDevice
+        try terminal.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        terminal.waitUntilExit()
+        #expect(terminal.terminationStatus == 0, "\(text)")
+        #expect(text.contains("1 of 1 START table public.slow ... [RUN]"), "\(text)")
+        #expect(text.range(of: "START")!.lowerBound < text.range(of: "OK created table public.slow")!.lowerBound)
+        let piped = try StrataBinary.run(["run", "--project-dir", tp.root, "--database-url", db.conninfo])
+        #expect(piped.status == 0 && !piped.stdout.contains("START"), "\(piped.all)")
+    }
 }
 
 /// The flags and environment variables a dbt user's habits bring: usage errors exit 2, dbt's aliases, DBT_* variables.
