@@ -340,6 +340,23 @@ func sql(_ p: CompiledProject, _ name: String) -> String? {
         #expect(bare == ["'helper' is undefined: it is a macro of package 'pkg'; call it as pkg.helper()"])
     }
 
+    /// A package's macros render with the project's limits: they cannot read secret variables, and a runaway
+    /// recursion in one is the same located error.
+    @Test func packageMacrosCannotReadSecretsOrRecurseForever() throws {
+        let files = [
+            "dbt_project.yml": "name: p\nprofile: p\n", "packages.yml": "packages:\n  - local: pkg\n",
+            "pkg/dbt_project.yml": "name: pkg\n", "dbt_packages/pkg/dbt_project.yml": "name: pkg\n",
+            "dbt_packages/pkg/macros/m.sql": "{% macro leak() %}'{{ env_var('DBT_ENV_SECRET_TOKEN') }}'{% endmacro %}{% macro loop() %}{{ pkg.loop() }}{% endmacro %}",
+        ]
+        let leak = #expect(throws: DiagnosticError.self) {
+            try compile(files.merging(["models/a.sql": "select {{ pkg.leak() }} as t"]) { $1 }, env: ["DBT_ENV_SECRET_TOKEN": "s3cret"])
+        }
+        #expect(leak?.diagnostics.first?.code == "C2006", "\(leak?.diagnostics.map(\.message) ?? [])")
+        #expect(leak?.diagnostics.contains { $0.message.contains("s3cret") } == false)
+        let loop = #expect(throws: DiagnosticError.self) { try compile(files.merging(["models/a.sql": "select {{ pkg.loop() }}"]) { $1 }) }
+        #expect(loop?.diagnostics.first?.message.contains("recursed more than 200 levels deep") == true)
+    }
+
     /// A config key close to one dbt knows is a located warning with a did-you-mean (once for a project-file key,
     /// however many models it applies to); a key of the project's own stays silent.
     @Test func misspeltConfigKeysWarn() throws {
