@@ -42,7 +42,7 @@ struct CompileCommand: ParsableCommand {
                     var o: [ConfigEntry] = []
                     if inline == nil { o.append(ConfigEntry("node", .string(node.name))) }
                     o.append(ConfigEntry("compiled", .string(sql)))
-                    ws.console.output(String(JSONWriter.write(.dict(o)).drop { $0 == "\n" }.reversed().drop { $0 == "\n" }.reversed()))
+                    ws.console.output(json: .dict(o))
                 case .text:
                     ws.console.output((inline != nil ? "Compiled inline node is:" : "Compiled node '\(node.name)' is:") + "\n" + sql)
                 }

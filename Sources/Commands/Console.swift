@@ -17,6 +17,11 @@ struct Console: Sendable {
     /// A command's result (ls lines, compiled SQL, previews): shown as is, even with --quiet.
     func output(_ text: String) { sink.output(text) }
 
+    /// A result as JSON (`--output json`), without the writer's final newline.
+    func output(json value: ConfigValue, pretty: Bool = true) {
+        output(JSONWriter.write(value, pretty: pretty).trimmingCharacters(in: .newlines))
+    }
+
     /// How many warnings --warn-error turned into errors so far.
     var promotedWarnings: Int { logSink?.promotedWarnings ?? 0 }
 

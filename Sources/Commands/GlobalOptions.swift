@@ -65,9 +65,14 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("warn-error-options"), help: "Which warnings are errors: '{\"error\": \"all\", \"warn\": [\"NoNodesForSelectionCriteria\"]}' (also DBT_WARN_ERROR_OPTIONS).")
     var warnErrorOptions: String?
 
+    /// The environment variable that sets a flag: `STRATA_NAME`, else dbt's `DBT_NAME`.
+    static func environmentValue(_ name: String, _ environment: [String: String]) -> String? {
+        environment["STRATA_" + name] ?? environment["DBT_" + name]
+    }
+
     /// A true/false environment variable (`DBT_NAME` or `STRATA_NAME`), nil when not set.
     static func environmentFlag(_ name: String, _ environment: [String: String]) throws -> Bool? {
-        guard let text = environment["STRATA_" + name] ?? environment["DBT_" + name] else { return nil }
+        guard let text = environmentValue(name, environment) else { return nil }
         switch text.lowercased() {
         case "1", "true", "yes", "on": return true
         case "0", "false", "no", "off", "": return false
@@ -78,7 +83,7 @@ struct GlobalOptions: ParsableArguments {
     /// What the logging flags (and their environment variables) ask for; `terminal`: stdout is a terminal.
     func logSettings(_ environment: [String: String], terminal: Bool) throws -> LogSettings {
         var s = LogSettings()
-        func value(_ name: String) -> String? { environment["STRATA_" + name] ?? environment["DBT_" + name] }
+        func value(_ name: String) -> String? { GlobalOptions.environmentValue(name, environment) }
         func parsed<T: RawRepresentable>(_ given: T?, _ name: String) throws -> T? where T.RawValue == String {
             if let given { return given }
             guard let text = value(name) else { return nil }
@@ -103,7 +108,7 @@ struct GlobalOptions: ParsableArguments {
     /// DBT_TARGET_PATH (or their STRATA_ spellings).
     func withEnvironment(_ environment: [String: String]) throws -> GlobalOptions {
         var o = self
-        func value(_ name: String) -> String? { environment["STRATA_" + name] ?? environment["DBT_" + name] }
+        func value(_ name: String) -> String? { GlobalOptions.environmentValue(name, environment) }
         if o.target == nil { o.target = value("TARGET") }
         if o.targetPath == nil { o.targetPath = value("TARGET_PATH") }
         if o.logPath == nil { o.logPath = value("LOG_PATH") }
@@ -174,7 +179,7 @@ struct SelectionOptions: ParsableArguments {
     /// The flags as given, else as the environment sets them (STRATA_* or DBT_*).
     func withEnvironment(_ environment: [String: String]) throws -> SelectionOptions {
         var o = self
-        func value(_ name: String) -> String? { environment["STRATA_" + name] ?? environment["DBT_" + name] }
+        func value(_ name: String) -> String? { GlobalOptions.environmentValue(name, environment) }
         func flag(_ name: String) throws -> Bool? { try GlobalOptions.environmentFlag(name, environment) }
         if o.indirectSelection == nil, let text = value("INDIRECT_SELECTION") {
             guard let mode = IndirectSelection(rawValue: text.lowercased()) else {

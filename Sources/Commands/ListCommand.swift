@@ -36,7 +36,7 @@ struct ListCommand: ParsableCommand {
                 case "name": ws.console.output(n.name)
                 case "path": ws.console.output(n.originalFilePath)
                 case "id": ws.console.output(n.id.rawValue)
-                case "json": ws.console.output(json(n, compiled))
+                case "json": ws.console.output(json: json(n, compiled), pretty: false)
                 default: ws.console.output((n.kind == .source ? "source:" : "") + n.fqn.joined(separator: "."))
                 }
             }
@@ -44,14 +44,14 @@ struct ListCommand: ParsableCommand {
     }
 
     /// One node as dbt's `ls --output json` prints it: the manifest entry's keys asked for, on one line.
-    func json(_ n: CompiledNode, _ compiled: CompiledProject) -> String {
+    func json(_ n: CompiledNode, _ compiled: CompiledProject) -> ConfigValue {
         let keys = outputKeys.flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }
         let wanted = keys.isEmpty ? Self.defaultKeys : keys
-        guard case .dict(let entries) = n.manifestEntry(dependsOn: compiled.dependsOn(n.id)) else { return "{}" }
+        guard case .dict(let entries) = n.manifestEntry(dependsOn: compiled.dependsOn(n.id)) else { return .dict([]) }
         var values = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         if n.kind == .source { values["source_name"] = values["source_name"] ?? .string(n.fqn.dropLast().last ?? "") }
         // dbt prints the keys in its order of the node's fields, leaving out those the node lacks
         let kept = entries.map(\.key).filter { wanted.contains($0) } + wanted.filter { k in values[k] != nil && !entries.contains { $0.key == k } }
-        return JSONWriter.write(.dict(kept.map { ConfigEntry($0, values[$0]!) }), pretty: false).trimmingCharacters(in: .newlines)
+        return .dict(kept.map { ConfigEntry($0, values[$0]!) })
     }
 }

@@ -69,7 +69,7 @@ struct InvocationArguments {
         option("--state", "state", nil)
         option("--defer-state", "defer_state", nil)
         for (flag, key) in [("--defer", "defer"), ("--favor-state", "favor_state"), ("--full-refresh", "full_refresh"),
-                            ("--fail-fast", "fail_fast"), ("--store-failures", "store_failures"), ("--empty", "empty")] where self[key]?.asBool == true || self[key]?.asInt == 1 {
+                            ("--fail-fast", "fail_fast"), ("--store-failures", "store_failures"), ("--empty", "empty")] where self[key]?.asBool == true {
             out.append(flag)
         }
         option("--lock-timeout", "lock_timeout", nil)
@@ -95,20 +95,6 @@ struct RetryCommand: ParsableCommand {
     /// The statuses retried: what failed and what was skipped because of it.
     static let retried: Set<String> = ["error", "fail", "skipped", "runtime error"]
 
-    /// A value read from JSON.
-    static func value(_ json: Any) -> ConfigValue {
-        switch json {
-        case let s as String: return .string(s)
-        case let n as NSNumber:
-            // (true reads as 1: the flags compare with either)
-            return n.doubleValue == n.doubleValue.rounded() && abs(n.doubleValue) < 1e15 ? .int(n.intValue) : .double(n.doubleValue)
-        case let b as Bool: return .bool(b)
-        case let l as [Any]: return .list(l.map(value))
-        case let d as [String: Any]: return .dict(d.sorted { $0.key < $1.key }.map { ConfigEntry($0.key, value($0.value)) })
-        default: return .null
-        }
-    }
-
     func run() throws {
         try runReporting {
             let ws = try Workspace.load(global)
@@ -120,7 +106,9 @@ struct RetryCommand: ParsableCommand {
             guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let results = json["results"] as? [[String: Any]] else {
                 throw ws.console.fail(Diagnostic(code: .cannotRetry, "\(shown) is not a run_results.json Strata or dbt wrote"))
             }
-            let args = InvocationArguments(entries: (json["args"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { ConfigEntry($0.key, Self.value($0.value)) })
+            // the recorded flags, read by ConfigValue's own decoder
+            let recorded = (try? JSONDecoder().decode(ConfigValue.self, from: JSONSerialization.data(withJSONObject: json["args"] as? [String: Any] ?? [:]))) ?? .dict([])
+            let args = InvocationArguments(entries: (recorded.asDict ?? []).sorted { $0.key < $1.key })
             let which = args["which"]?.asString ?? "?"
             guard ["run", "build", "seed", "snapshot", "test"].contains(which) else {
                 throw ws.console.fail(Diagnostic(code: .cannotRetry, "the last invocation recorded in \(shown) was `\(which)`, which builds nothing to retry"))

@@ -67,7 +67,7 @@ struct ShowCommand: ParsableCommand {
                     o.append(ConfigEntry("show", .list(result.rows.map { row in
                         .dict(zip(result.columns.indices, row).map { i, v in ConfigEntry(result.columns[i], Self.value(v, type: i < result.columnTypes.count ? result.columnTypes[i] : 0)) })
                     })))
-                    ws.console.output(String(JSONWriter.write(.dict(o)).drop { $0 == "\n" }.reversed().drop { $0 == "\n" }.reversed()))
+                    ws.console.output(json: .dict(o))
                 }
             }
         }
