@@ -41,30 +41,19 @@ struct GitCheckout {
     /// Runs git; a failure names the package, the URL and what git said.
     @discardableResult
     func git(_ arguments: [String], in cwd: String?, declaration: PackageDeclaration) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git"] + arguments
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         var env = ProcessInfo.processInfo.environment
         env["LC_ALL"] = "C"
         env["GIT_TERMINAL_PROMPT"] = "0"   // never wait for a password on standard input
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch {
+        let out: Tool.Output
+        do { out = try Tool.run("git", arguments, in: cwd, environment: env) } catch {
             throw Diagnostic(code: .packageDownloadFailed, "package (\(declaration.summary)): git cannot be run (\(error.localizedDescription)); install git", at: declaration.location)
         }
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            let said = String(decoding: errors, as: UTF8.self).trimmedWhitespace.split(separator: "\n").last.map(String.init) ?? "exit \(p.terminationStatus)"
+        guard out.status == 0 else {
+            let said = out.stderr.trimmedWhitespace.split(separator: "\n").last.map(String.init) ?? "exit \(out.status)"
             throw Diagnostic(code: .packageDownloadFailed,
                              "package (\(declaration.summary)): `git \(arguments.first ?? "")` failed for \(Redaction.connectionString(url)): \(said)",
                              at: declaration.location)
         }
-        return String(decoding: output, as: UTF8.self)
+        return out.stdout
     }
 }

@@ -212,17 +212,9 @@ public struct PackageInstaller: Sendable {
 
     /// Runs tar (an argument array, never a shell; C locale) and returns what it printed, or nil when it failed.
     static func tar(_ arguments: [String]) throws -> String? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tar"] + arguments
-        p.environment = ["LC_ALL": "C", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return p.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+        // only PATH from the environment: TAR_OPTIONS and the like do not apply
+        let out = try Tool.run("tar", arguments, environment: ["LC_ALL": "C", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
+        return out.status == 0 ? out.stdout : nil
     }
 
     static func kind(_ d: PackageDeclaration) -> String {
